@@ -1,0 +1,3 @@
+from fastasync_cli.cli import main
+
+main()

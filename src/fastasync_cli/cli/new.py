@@ -1,0 +1,129 @@
+"""`fastasync new PATH`: generate a project."""
+
+from __future__ import annotations
+
+import enum
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from fastasync_cli.cli.output import handle_errors
+
+
+class CI(str, enum.Enum):
+    github = "github"
+    none = "none"
+
+
+def new(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="Folder to create the project in; it must not exist or be empty.",
+            show_default=False,
+        ),
+    ],
+    *,
+    name: Annotated[
+        str | None,
+        typer.Option(
+            help="Project name \\[default: the last part of PATH]. `my-app` style names "
+            "work: the distribution keeps the dash, identifiers use underscores.",
+            show_default=False,
+        ),
+    ] = None,
+    docker: Annotated[
+        bool | None,
+        typer.Option(
+            "--docker/--no-docker",
+            help="Add a Dockerfile and compose.yaml. \\[default: docker]",
+            show_default=False,
+        ),
+    ] = None,
+    ci: Annotated[
+        CI | None,
+        typer.Option(
+            help="Continuous integration workflow to add. \\[default: github]",
+            show_default=False,
+            case_sensitive=False,
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Print every file it would create; write nothing."),
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Allow a non-empty folder. Nothing there is deleted; files the "
+            "project would replace are overwritten and listed as such.",
+        ),
+    ] = False,
+    yes: Annotated[
+        bool,
+        typer.Option("--yes", "-y", help="Take the defaults for anything not given; ask nothing."),
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show every file and tracebacks.")
+    ] = False,
+) -> None:
+    """Create a new async FastAPI project in PATH."""
+    with handle_errors(verbose=verbose):
+        from fastasync_cli.engine.names import project_name
+        from fastasync_cli.generators.project import ProjectOptions, plan_project
+
+        target = Path(path).expanduser().absolute()
+        project = project_name(name if name is not None else target.resolve().name)
+        ask = not yes and sys.stdin.isatty()
+        if docker is None:
+            docker = typer.confirm("Add a Dockerfile and compose.yaml?", default=True) if ask else True
+        if ci is None:
+            ci = (
+                CI(typer.prompt("CI workflow", default="github", type=_ci_choice()))
+                if ask
+                else CI.github
+            )
+        options = ProjectOptions(
+            path=target, name=project, docker=docker, ci=ci.value, force=force
+        )
+        plan = plan_project(options)
+        _report(plan, dry_run=dry_run, verbose=verbose)
+
+
+def _ci_choice() -> object:
+    import click
+
+    return click.Choice([c.value for c in CI], case_sensitive=False)
+
+
+def _report(plan: object, *, dry_run: bool, verbose: bool) -> None:
+    from fastasync_cli.cli import output
+    from fastasync_cli.engine.plan import Plan, apply
+
+    assert isinstance(plan, Plan)
+    console = output.stdout()
+    if verbose or dry_run:
+        output.print_plan(plan)
+    if dry_run:
+        console.print(
+            f"Dry run: {len(plan.writes)} files would be written to "
+            f"{output.display_path(plan.root)}; nothing was written."
+        )
+        return
+    apply(plan)
+    output.print_tree(plan)
+    where = output.display_path(plan.root)
+    console.print(f"\n[bold green]Created[/] {len(plan.writes)} files in {where}.")
+    console.print("\nNext steps:")
+    steps = [
+        *([f"cd {where}"] if where != "." else []),
+        "python -m venv .venv && . .venv/bin/activate",
+        'pip install -e ".[dev]"',
+        "pytest",
+        "fastapi dev",
+    ]
+    for step in steps:
+        console.print(f"  {step}", markup=False)

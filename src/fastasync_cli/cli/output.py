@@ -1,0 +1,132 @@
+"""How plans, trees and errors look in the terminal."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
+
+import typer
+
+from fastasync_cli.errors import FastasyncError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from fastasync_cli.engine.plan import Plan
+
+_STYLES = {
+    "create": "green",
+    "update": "yellow",
+    "overwrite": "bold yellow",
+    "identical": "cyan",
+    "conflict": "bold red",
+    "skip": "dim",
+}
+_WIDTH = max(len(word) for word in _STYLES)
+
+
+@cache
+def stdout() -> Console:
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=True)
+
+
+@cache
+def stderr() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def print_error(exc: FastasyncError) -> None:
+    """Two lines on stderr: what is wrong, what to do; then any details."""
+    from rich.markup import escape
+
+    console = stderr()
+    console.print(f"[bold red]error:[/] {escape(exc.message)}")
+    console.print(f"[bold]hint:[/] {escape(exc.hint)}")
+    if exc.details:
+        console.print(escape(exc.details.rstrip("\n")))
+
+
+@contextmanager
+def handle_errors(*, verbose: bool) -> Iterator[None]:
+    """Turn every failure into its message and exit code; tracebacks only if verbose."""
+    try:
+        yield
+    except FastasyncError as exc:
+        print_error(exc)
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        stderr().print("[bold red]error:[/] Interrupted.")
+        stderr().print("[bold]hint:[/] Nothing was changed; run the command again.")
+        raise typer.Exit(130) from None
+    except (typer.Exit, typer.Abort):
+        raise
+    except Exception as exc:
+        if verbose:
+            raise
+        from rich.markup import escape
+
+        stderr().print(
+            f"[bold red]error:[/] Unexpected {type(exc).__name__}: {escape(str(exc))}"
+        )
+        stderr().print(
+            "[bold]hint:[/] Nothing was changed. Run again with --verbose to see the "
+            "traceback, and report it."
+        )
+        raise typer.Exit(1) from None
+
+
+def status_line(action: str, path: PurePosixPath | str) -> str:
+    style = _STYLES.get(action, "")
+    return f"[{style}]{action:>{_WIDTH}}[/]  {path}"
+
+
+def print_plan(plan: Plan, *, diffs: bool = False) -> None:
+    """One aligned status line per file; with `diffs`, the diff of every update."""
+    from rich.markup import escape
+    from rich.syntax import Syntax
+
+    console = stdout()
+    for change in plan.changes:
+        console.print(status_line(change.action.value, escape(str(change.path))))
+    if diffs:
+        for change in plan.changes:
+            if change.action.value in {"update", "overwrite"} and change.old is not None:
+                console.print(Syntax(change.diff(), "diff", theme="ansi_dark"))
+
+
+def print_tree(plan: Plan) -> None:
+    """The files of a plan as a tree under its root, non-create actions marked."""
+    from rich.markup import escape
+    from rich.tree import Tree
+
+    tree = Tree(f"[bold]{escape(display_path(plan.root))}[/]")
+    folders: dict[PurePosixPath, Tree] = {PurePosixPath("."): tree}
+    for change in sorted(plan.changes, key=lambda c: c.path.parts):
+        parent = PurePosixPath(".")
+        for part in change.path.parts[:-1]:
+            folder = parent / part
+            if folder not in folders:
+                folders[folder] = folders[parent].add(f"[bold blue]{escape(part)}/[/]")
+            parent = folder
+        label = escape(change.path.name)
+        if change.action.value != "create":
+            style = _STYLES[change.action.value]
+            label += f"  [{style}]({change.action.value})[/]"
+        folders[parent].add(label)
+    stdout().print(tree)
+
+
+def display_path(path: Path) -> str:
+    """`path` relative to the working folder when it is inside it."""
+    try:
+        rel = path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return str(path)
+    return str(rel) if str(rel) != "." else "."

@@ -1,0 +1,1 @@
+"""Plan, render and edit: the machinery every generator shares."""

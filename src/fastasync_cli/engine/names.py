@@ -1,0 +1,163 @@
+"""Validate the names users type and derive identifiers, class names and URLs from them."""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+import re
+import sys
+from dataclasses import dataclass
+
+from fastasync_cli.errors import BadNameError
+
+MAX_PROJECT_NAME = 64
+MAX_COMPONENT_NAME = 40
+
+# A letter first, then letters and digits, single dashes or underscores between them.
+_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:[-_][A-Za-z0-9]+)*$")
+
+# Import names a generated project depends on, or uses as its own top-level packages.
+# A project or component with one of these names would shadow it on import.
+RESERVED_IMPORT_NAMES = frozenset(
+    {
+        "aiohttp",
+        "anyio",
+        "app",
+        "asgi_lifespan",
+        "blockbuster",
+        "celery",
+        "copier",
+        "fastapi",
+        "fastasync",
+        "fastasync_cli",
+        "httpx",
+        "httpx_aiohttp",
+        "jinja2",
+        "kombu",
+        "pydantic",
+        "pydantic_settings",
+        "pytest",
+        "redis",
+        "respx",
+        "ruff",
+        "stamina",
+        "starlette",
+        "tests",
+        "typer",
+        "uvicorn",
+        "uvloop",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Name:
+    """A validated name in every form the templates need."""
+
+    raw: str  # as typed: "order-items"
+    snake: str  # Python identifier and module name: "order_items"
+    kebab: str  # distribution names and URLs: "order-items"
+    pascal: str  # class names: "OrderItems"
+    words: str  # prose: "order items"
+
+
+def _forms(raw: str) -> Name:
+    snake = raw.replace("-", "_").lower()
+    parts = snake.split("_")
+    return Name(
+        raw=raw,
+        snake=snake,
+        kebab="-".join(parts),
+        pascal="".join(part[:1].upper() + part[1:] for part in parts),
+        words=" ".join(parts),
+    )
+
+
+def _suggest(raw: str, suffix: str) -> str:
+    cleaned = re.sub(r"[^A-Za-z0-9]+", "-", raw).strip("-").lower()
+    if not cleaned or not cleaned[0].isalpha():
+        cleaned = f"{suffix}-{cleaned}" if cleaned else suffix
+    elif not cleaned.endswith(suffix):
+        cleaned = f"{cleaned}-{suffix}"
+    return cleaned
+
+
+def _check_shape(value: str, what: str, max_length: int, suffix: str) -> None:
+    shown = repr(value)
+    if not value.strip():
+        raise BadNameError(
+            f"The {what} is empty.",
+            f"Give a name such as '{suffix}' or 'my-{suffix}'.",
+        )
+    if "/" in value or "\\" in value:
+        raise BadNameError(
+            f"The {what} {shown} contains a path separator.",
+            f"Use a plain name such as {_suggest(value.replace('/', '-'), suffix)!r}.",
+        )
+    if value in {".", ".."}:
+        raise BadNameError(
+            f"The {what} {shown} is not a name.",
+            f"Use a plain name such as 'my-{suffix}'.",
+        )
+    if len(value) > max_length:
+        raise BadNameError(
+            f"The {what} {shown[:20]}... is {len(value)} characters long; "
+            f"the limit is {max_length}.",
+            "Use a shorter name.",
+        )
+    if value[0].isdigit():
+        raise BadNameError(
+            f"The {what} {shown} starts with a digit, so it cannot be a Python "
+            "identifier.",
+            f"Start it with a letter, e.g. {_suggest(value, suffix)!r}.",
+        )
+    if not _NAME_RE.match(value):
+        raise BadNameError(
+            f"The {what} {shown} may only contain letters, digits, and single "
+            "'-' or '_' between them.",
+            f"Use a name such as {_suggest(value, suffix)!r}.",
+        )
+
+
+def _check_identifier(name: Name, what: str, suffix: str) -> None:
+    snake = name.snake
+    shown = repr(name.raw)
+    if keyword.iskeyword(snake) or keyword.issoftkeyword(snake):
+        raise BadNameError(
+            f"The {what} {shown} is a Python keyword.",
+            f"Pick another name, e.g. '{name.kebab}-{suffix}'.",
+        )
+    if snake in sys.stdlib_module_names:
+        raise BadNameError(
+            f"The {what} {shown} would shadow the standard library module "
+            f"{snake!r}.",
+            f"Pick another name, e.g. '{name.kebab}-{suffix}'.",
+        )
+    if snake in RESERVED_IMPORT_NAMES:
+        raise BadNameError(
+            f"The {what} {shown} would shadow the {snake!r} package the project "
+            "imports.",
+            f"Pick another name, e.g. '{name.kebab}-{suffix}'.",
+        )
+
+
+def project_name(value: str) -> Name:
+    """Validate a project name (`my-app`); the distribution keeps the dash."""
+    _check_shape(value, "project name", MAX_PROJECT_NAME, "app")
+    name = _forms(value)
+    _check_identifier(name, "project name", "app")
+    return name
+
+
+def component_name(value: str, kind: str) -> Name:
+    """Validate the name of an endpoint, client or task; it becomes a module name."""
+    _check_shape(value, f"{kind} name", MAX_COMPONENT_NAME, kind)
+    name = _forms(value)
+    _check_identifier(name, f"{kind} name", kind)
+    if name.snake.startswith("_") or hasattr(builtins, name.snake):
+        raise BadNameError(
+            f"The {kind} name {value!r} would shadow Python's built-in "
+            f"{name.snake!r}.",
+            f"Pick another name, e.g. '{name.kebab}-{kind}'.",
+        )
+    return name

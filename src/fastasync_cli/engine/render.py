@@ -1,0 +1,85 @@
+"""Turn templates into file contents: Copier for whole projects, Jinja for pieces."""
+
+from __future__ import annotations
+
+import functools
+import os
+import tempfile
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from fastasync_cli.errors import FastasyncError
+
+
+@dataclass(frozen=True)
+class RenderedFile:
+    path: PurePosixPath
+    content: str
+    mode: int
+
+
+@functools.cache
+def templates_root() -> Path:
+    """The templates folder: inside the installed package, or beside `src/` in a checkout."""
+    packaged = Path(str(resources.files("fastasync_cli") / "templates"))
+    if packaged.is_dir():
+        return packaged
+    # An editable install runs from the source tree, where templates/ is top level.
+    checkout = Path(__file__).resolve().parents[3] / "templates"
+    if checkout.is_dir():
+        return checkout
+    raise FastasyncError(
+        "fastasync's templates are missing from its installation.",
+        "Reinstall it: pipx reinstall fastasync",
+    )
+
+
+def render_project(answers: dict[str, Any]) -> list[RenderedFile]:
+    """Render `templates/project` with Copier into memory, in a stable order."""
+    import copier
+
+    with tempfile.TemporaryDirectory(prefix="fastasync-") as tmp:
+        copier.run_copy(
+            str(templates_root() / "project"),
+            tmp,
+            data=answers,
+            defaults=True,
+            quiet=True,
+            overwrite=True,
+            unsafe=False,
+        )
+        return _read_tree(Path(tmp))
+
+
+def _read_tree(root: Path) -> list[RenderedFile]:
+    files = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for filename in sorted(filenames):
+            path = Path(dirpath) / filename
+            rel = PurePosixPath(path.relative_to(root).as_posix())
+            files.append(
+                RenderedFile(
+                    rel, path.read_text(encoding="utf-8"), path.stat().st_mode & 0o777
+                )
+            )
+    return files
+
+
+@functools.cache
+def _jinja_env(kind: str) -> Any:
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_root() / kind)),
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,  # noqa: S701 - renders Python source, not HTML
+    )
+
+
+def render_piece(kind: str, template: str, context: dict[str, Any]) -> str:
+    """Render one file of `templates/<kind>/`."""
+    return _jinja_env(kind).get_template(template).render(**context)

@@ -1,0 +1,1 @@
+"""One module per thing fastasync generates; each turns options into a Plan."""
