@@ -79,16 +79,16 @@ def new(
         project = project_name(name if name is not None else target.resolve().name)
         ask = not yes and sys.stdin.isatty()
         if docker is None:
-            docker = typer.confirm("Add a Dockerfile and compose.yaml?", default=True) if ask else True
+            docker = (
+                typer.confirm("Add a Dockerfile and compose.yaml?", default=True) if ask else True
+            )
         if ci is None:
             ci = (
                 CI(typer.prompt("CI workflow", default="github", type=_ci_choice()))
                 if ask
                 else CI.github
             )
-        options = ProjectOptions(
-            path=target, name=project, docker=docker, ci=ci.value, force=force
-        )
+        options = ProjectOptions(path=target, name=project, docker=docker, ci=ci.value, force=force)
         plan = plan_project(options)
         _report(plan, dry_run=dry_run, verbose=verbose)
 

@@ -72,9 +72,7 @@ def handle_errors(*, verbose: bool) -> Iterator[None]:
             raise
         from rich.markup import escape
 
-        stderr().print(
-            f"[bold red]error:[/] Unexpected {type(exc).__name__}: {escape(str(exc))}"
-        )
+        stderr().print(f"[bold red]error:[/] Unexpected {type(exc).__name__}: {escape(str(exc))}")
         stderr().print(
             "[bold]hint:[/] Nothing was changed. Run again with --verbose to see the "
             "traceback, and report it."

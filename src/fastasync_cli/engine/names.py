@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from fastasync_cli.errors import BadNameError
 
 MAX_PROJECT_NAME = 64
-MAX_COMPONENT_NAME = 40
+MAX_COMPONENT_NAME = 30
 
 # A letter first, then letters and digits, single dashes or underscores between them.
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:[-_][A-Za-z0-9]+)*$")
@@ -107,8 +107,7 @@ def _check_shape(value: str, what: str, max_length: int, suffix: str) -> None:
         )
     if value[0].isdigit():
         raise BadNameError(
-            f"The {what} {shown} starts with a digit, so it cannot be a Python "
-            "identifier.",
+            f"The {what} {shown} starts with a digit, so it cannot be a Python identifier.",
             f"Start it with a letter, e.g. {_suggest(value, suffix)!r}.",
         )
     if not _NAME_RE.match(value):
@@ -129,14 +128,12 @@ def _check_identifier(name: Name, what: str, suffix: str) -> None:
         )
     if snake in sys.stdlib_module_names:
         raise BadNameError(
-            f"The {what} {shown} would shadow the standard library module "
-            f"{snake!r}.",
+            f"The {what} {shown} would shadow the standard library module {snake!r}.",
             f"Pick another name, e.g. '{name.kebab}-{suffix}'.",
         )
     if snake in RESERVED_IMPORT_NAMES:
         raise BadNameError(
-            f"The {what} {shown} would shadow the {snake!r} package the project "
-            "imports.",
+            f"The {what} {shown} would shadow the {snake!r} package the project imports.",
             f"Pick another name, e.g. '{name.kebab}-{suffix}'.",
         )
 
@@ -156,8 +153,7 @@ def component_name(value: str, kind: str) -> Name:
     _check_identifier(name, f"{kind} name", kind)
     if name.snake.startswith("_") or hasattr(builtins, name.snake):
         raise BadNameError(
-            f"The {kind} name {value!r} would shadow Python's built-in "
-            f"{name.snake!r}.",
+            f"The {kind} name {value!r} would shadow Python's built-in {name.snake!r}.",
             f"Pick another name, e.g. '{name.kebab}-{kind}'.",
         )
     return name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import enum
 import os
@@ -136,10 +137,9 @@ class _Undo:
         for target, backup in reversed(self.replaced_files):
             os.replace(backup, target)
         for directory in reversed(self.created_dirs):
-            try:
+            # A folder something else has put files in meanwhile stays.
+            with contextlib.suppress(OSError):
                 directory.rmdir()
-            except OSError:
-                pass  # something else was put there meanwhile: leave it
 
     def discard_backups(self) -> None:
         for _, backup in self.replaced_files:

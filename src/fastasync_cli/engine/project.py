@@ -69,9 +69,7 @@ def with_component(manifest: Manifest, entry: dict[str, Any]) -> str:
         components = tomlkit.aot()
         doc.append("components", components)
     for index, existing in enumerate(components):
-        if existing.get("kind") == entry["kind"] and existing.get("name") == entry.get(
-            "name"
-        ):
+        if existing.get("kind") == entry["kind"] and existing.get("name") == entry.get("name"):
             if dict(existing) == entry:
                 return manifest.text
             components[index] = tomlkit.item(entry)
@@ -116,6 +114,5 @@ def find_project(start: Path) -> Manifest:
     raise NotAProjectError(
         f"No fastasync project found: looked for {MANIFEST_NAME} in {start} and every "
         "folder above it.",
-        "Run the command inside a project made by `fastasync new`, or pass "
-        "--project DIR.",
+        "Run the command inside a project made by `fastasync new`, or pass --project DIR.",
     )

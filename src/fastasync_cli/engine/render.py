@@ -61,9 +61,7 @@ def _read_tree(root: Path) -> list[RenderedFile]:
             path = Path(dirpath) / filename
             rel = PurePosixPath(path.relative_to(root).as_posix())
             files.append(
-                RenderedFile(
-                    rel, path.read_text(encoding="utf-8"), path.stat().st_mode & 0o777
-                )
+                RenderedFile(rel, path.read_text(encoding="utf-8"), path.stat().st_mode & 0o777)
             )
     return files
 
@@ -76,7 +74,7 @@ def _jinja_env(kind: str) -> Any:
         loader=jinja2.FileSystemLoader(str(templates_root() / kind)),
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
-        autoescape=False,  # noqa: S701 - renders Python source, not HTML
+        autoescape=False,
     )
 
 

@@ -1,0 +1,119 @@
+import pytest
+
+from fastasync_cli.engine.names import MAX_PROJECT_NAME, component_name, project_name
+from fastasync_cli.errors import BadNameError
+
+
+@pytest.mark.parametrize(
+    ("raw", "snake", "kebab", "pascal"),
+    [
+        ("myapp", "myapp", "myapp", "Myapp"),
+        ("my-app", "my_app", "my-app", "MyApp"),
+        ("My_App2", "my_app2", "my-app2", "MyApp2"),
+        ("a", "a", "a", "A"),
+    ],
+)
+def test_project_name_forms(raw: str, snake: str, kebab: str, pascal: str) -> None:
+    name = project_name(raw)
+    assert (name.raw, name.snake, name.kebab, name.pascal) == (raw, snake, kebab, pascal)
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("", "The project name is empty."),
+        ("   ", "The project name is empty."),
+        ("..", "The project name '..' is not a name."),
+        ("a/b", "The project name 'a/b' contains a path separator."),
+        ("a\\b", "The project name 'a\\\\b' contains a path separator."),
+        ("class", "The project name 'class' is a Python keyword."),
+        ("match", "The project name 'match' is a Python keyword."),
+        (
+            "asyncio",
+            "The project name 'asyncio' would shadow the standard library module 'asyncio'.",
+        ),
+        (
+            "fastapi",
+            "The project name 'fastapi' would shadow the 'fastapi' package the project imports.",
+        ),
+        (
+            "celery",
+            "The project name 'celery' would shadow the 'celery' package the project imports.",
+        ),
+        (
+            "app",
+            "The project name 'app' would shadow the 'app' package the project imports.",
+        ),
+        (
+            "2fast",
+            "The project name '2fast' starts with a digit, so it cannot be a Python identifier.",
+        ),
+        (
+            "my app",
+            "The project name 'my app' may only contain letters, digits, and single '-' "
+            "or '_' between them.",
+        ),
+        (
+            "my--app",
+            "The project name 'my--app' may only contain letters, digits, and single '-' "
+            "or '_' between them.",
+        ),
+        (
+            "app-",
+            "The project name 'app-' may only contain letters, digits, and single '-' "
+            "or '_' between them.",
+        ),
+        (
+            "café",
+            "The project name 'café' may only contain letters, digits, and single '-' "
+            "or '_' between them.",
+        ),
+    ],
+)
+def test_bad_project_names(raw: str, message: str) -> None:
+    with pytest.raises(BadNameError) as caught:
+        project_name(raw)
+    assert caught.value.message == message
+    assert caught.value.hint
+    assert caught.value.exit_code == 2
+
+
+def test_absurdly_long_name() -> None:
+    with pytest.raises(BadNameError) as caught:
+        project_name("a" * (MAX_PROJECT_NAME + 1))
+    assert f"the limit is {MAX_PROJECT_NAME}" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("raw", "hint"),
+    [
+        ("2fast", "Start it with a letter, e.g. 'app-2fast'."),
+        ("my app", "Use a name such as 'my-app'."),
+        ("asyncio", "Pick another name, e.g. 'asyncio-app'."),
+        ("class", "Pick another name, e.g. 'class-app'."),
+    ],
+)
+def test_hints_suggest_a_usable_name(raw: str, hint: str) -> None:
+    with pytest.raises(BadNameError) as caught:
+        project_name(raw)
+    assert caught.value.hint == hint
+    suggestion = hint.split("'")[1]
+    assert project_name(suggestion).raw == suggestion
+
+
+def test_component_name_refuses_builtins() -> None:
+    with pytest.raises(BadNameError) as caught:
+        component_name("list", "endpoint")
+    assert caught.value.message == (
+        "The endpoint name 'list' would shadow Python's built-in 'list'."
+    )
+
+
+def test_component_name_forms() -> None:
+    name = component_name("order-items", "endpoint")
+    assert (name.snake, name.kebab, name.pascal, name.words) == (
+        "order_items",
+        "order-items",
+        "OrderItems",
+        "order items",
+    )
