@@ -2,9 +2,196 @@
 
 from __future__ import annotations
 
+import enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
 import typer
+
+from fastasync_cli.cli.output import handle_errors
+
+if TYPE_CHECKING:
+    from fastasync_cli.engine.plan import Plan
+    from fastasync_cli.engine.project import Manifest
 
 app = typer.Typer(
     help="Add a component to the project around the current folder.",
     no_args_is_help=True,
+    rich_markup_mode="rich",
 )
+
+ProjectOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--project",
+        help="The project's folder \\[default: found by walking up from the current folder].",
+        show_default=False,
+    ),
+]
+DryRunOption = Annotated[
+    bool,
+    typer.Option("--dry-run", help="Print what would change, with diffs; write nothing."),
+]
+ForceOption = Annotated[
+    bool, typer.Option("--force", help="Replace files that exist with other content.")
+]
+VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks.")]
+
+
+class Kind(str, enum.Enum):
+    io = "io"
+    cpu = "cpu"
+
+
+class Backend(str, enum.Enum):
+    local = "local"
+    celery = "celery"
+
+
+def _manifest(project: Path | None) -> Manifest:
+    from fastasync_cli.engine.project import find_project
+
+    return find_project(project if project is not None else Path.cwd())
+
+
+def _finish(plan: Plan, *, dry_run: bool, summary: str, next_step: str) -> None:
+    """Print the plan; apply it unless this is a dry run. Exit 1 on conflicts."""
+    from fastasync_cli.cli import output
+    from fastasync_cli.engine.plan import apply
+    from fastasync_cli.errors import ConflictError
+
+    output.print_plan(plan, diffs=dry_run)
+    console = output.stdout()
+    if plan.conflicts:
+        names = ", ".join(str(c.path) for c in plan.conflicts)
+        raise ConflictError(
+            f"These files exist with other content: {names}.",
+            "Nothing was written. Run again with --force to replace them, or --dry-run "
+            "to see the differences.",
+        )
+    if dry_run:
+        console.print("Dry run: nothing was written.")
+        return
+    if plan.unchanged:
+        console.print("Nothing to do: the project already has all of this.")
+        return
+    apply(plan)
+    console.print(f"[bold green]{summary}[/]")
+    console.print(f"Next: {next_step}", markup=False)
+
+
+@app.command("endpoint", no_args_is_help=True)
+def endpoint(
+    name: Annotated[str, typer.Argument(help="Resource name, e.g. products; served at /api/NAME.")],
+    fields: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Fields as NAME:TYPE, Rails-style: types str, int, float, bool, datetime, "
+            "uuid; NAME:TYPE? is optional; NAME:TYPE=VALUE has a default. "
+            "\\[default: name:str]",
+            show_default=False,
+        ),
+    ] = None,
+    *,
+    project: ProjectOption = None,
+    dry_run: DryRunOption = False,
+    force: ForceOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Add a resource router with schemas, async storage and tests, served at /api/NAME."""
+    with handle_errors(verbose=verbose):
+        from fastasync_cli.engine.names import component_name
+        from fastasync_cli.generators.endpoint import EndpointOptions, parse_fields, plan_endpoint
+
+        options = EndpointOptions(
+            name=component_name(name, "endpoint"),
+            fields=tuple(parse_fields(fields or [])),
+            force=force,
+        )
+        plan = plan_endpoint(options, _manifest(project)).plan
+        _finish(
+            plan,
+            dry_run=dry_run,
+            summary=f"Added endpoint {options.name.snake}: /api/{options.name.kebab}",
+            next_step=f"pytest tests/api/routes/test_{options.name.snake}.py",
+        )
+
+
+@app.command("client", no_args_is_help=True)
+def client(
+    name: Annotated[str, typer.Argument(help="Upstream name, e.g. github.")],
+    *,
+    base_url: Annotated[
+        str,
+        typer.Option(
+            "--base-url",
+            help="The upstream's base URL, e.g. https://api.github.com.",
+            show_default=False,
+        ),
+    ],
+    project: ProjectOption = None,
+    dry_run: DryRunOption = False,
+    force: ForceOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Add a typed async client for an external API, shared app-wide via the lifespan."""
+    with handle_errors(verbose=verbose):
+        from fastasync_cli.engine.names import component_name
+        from fastasync_cli.generators.client import ClientOptions, check_base_url, plan_client
+
+        options = ClientOptions(
+            name=component_name(name, "client"), base_url=check_base_url(base_url), force=force
+        )
+        plan = plan_client(options, _manifest(project)).plan
+        _finish(
+            plan,
+            dry_run=dry_run,
+            summary=f"Added client {options.name.snake}: {options.name.pascal}ClientDep",
+            next_step=f"pytest tests/clients/test_{options.name.snake}.py",
+        )
+
+
+@app.command("task", no_args_is_help=True)
+def task(
+    name: Annotated[str, typer.Argument(help="Task name; started with POST /api/jobs/NAME.")],
+    *,
+    kind: Annotated[
+        Kind,
+        typer.Option(
+            help="io: an async def awaiting I/O, on the event loop. cpu: a plain def run in "
+            "a worker process.",
+            case_sensitive=False,
+        ),
+    ] = Kind.io,
+    backend: Annotated[
+        Backend,
+        typer.Option(
+            help="local: in-process jobs (lost on restart). celery: run by a Celery worker "
+            "(needs `fastasync add celery`).",
+            case_sensitive=False,
+        ),
+    ] = Backend.local,
+    project: ProjectOption = None,
+    dry_run: DryRunOption = False,
+    force: ForceOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Add a background job, started with POST /api/jobs/NAME and followed with GET."""
+    with handle_errors(verbose=verbose):
+        from fastasync_cli.engine.names import component_name
+        from fastasync_cli.generators.task import TaskOptions, plan_task
+
+        options = TaskOptions(
+            name=component_name(name, "task"),
+            kind=kind.value,
+            backend=backend.value,
+            force=force,
+        )
+        plan = plan_task(options, _manifest(project)).plan
+        _finish(
+            plan,
+            dry_run=dry_run,
+            summary=f"Added {options.kind} task {options.name.snake}: "
+            f"POST /api/jobs/{options.name.kebab}",
+            next_step=f"pytest tests/tasks/test_{options.name.snake}.py",
+        )

@@ -12,7 +12,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import libcst as cst
-import libcst.matchers as m
 
 LINE_LENGTH = 88
 
@@ -47,11 +46,18 @@ def _statement_code(statement: cst.BaseStatement) -> str:
 def _module_contains(module: cst.Module, code: str) -> bool:
     """Whether a simple statement like `code` is anywhere in the module, at any depth."""
     wanted = _normalise(code)
-    return any(
-        _statement_code(node) == wanted
-        for node in m.findall(module, m.SimpleStatementLine())
-        if isinstance(node, cst.SimpleStatementLine)
-    )
+    finder = _SimpleStatements()
+    module.visit(finder)
+    return any(_statement_code(node) == wanted for node in finder.found)
+
+
+class _SimpleStatements(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.found: list[cst.SimpleStatementLine] = []
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> bool:
+        self.found.append(node)
+        return False
 
 
 def _contains(body: Sequence[cst.BaseStatement], code: str) -> bool:
@@ -370,6 +376,17 @@ class _InsertBeforeYield(cst.CSTTransformer):
             self.depth -= 1
         return updated
 
+    def _is_yield(self, statement: cst.BaseStatement) -> bool:
+        if not (isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1):
+            return False
+        expression = statement.body[0]
+        return (
+            isinstance(expression, cst.Expr)
+            and isinstance(expression.value, cst.Yield)
+            and isinstance(expression.value.value, cst.Name)
+            and expression.value.value.value == self.yield_value
+        )
+
     def leave_IndentedBlock(
         self, original: cst.IndentedBlock, updated: cst.IndentedBlock
     ) -> cst.IndentedBlock:
@@ -379,10 +396,7 @@ class _InsertBeforeYield(cst.CSTTransformer):
             return updated
         body = list(updated.body)
         for index, statement in enumerate(body):
-            if m.matches(
-                statement,
-                m.SimpleStatementLine(body=[m.Expr(value=m.Yield(value=m.Name(self.yield_value)))]),
-            ):
+            if self._is_yield(statement):
                 self.found = True
                 if _contains(body, self.code):
                     return updated

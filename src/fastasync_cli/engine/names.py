@@ -60,6 +60,32 @@ class Name:
     pascal: str  # class names: "OrderItems"
     words: str  # prose: "order items"
 
+    @property
+    def singular_pascal(self) -> str:
+        """The class name of one item: `order_items` -> `OrderItem`."""
+        return singular(self.pascal)
+
+    @property
+    def singular_words(self) -> str:
+        return singular(self.words)
+
+
+_KEEP_AS_IS = ("ss", "us", "is", "news", "series", "data", "media")
+
+
+def singular(word: str) -> str:
+    """A plain-English singular for resource names; leaves doubtful words alone."""
+    lower = word.lower()
+    if lower.endswith(_KEEP_AS_IS) or len(word) < 3:
+        return word
+    if lower.endswith("ies"):
+        return word[:-3] + ("Y" if word[-3].isupper() else "y")
+    if lower.endswith(("sses", "xes", "zes", "ches", "shes")):
+        return word[:-2]
+    if lower.endswith("s"):
+        return word[:-1]
+    return word
+
 
 def _forms(raw: str) -> Name:
     snake = raw.replace("-", "_").lower()

@@ -73,6 +73,8 @@ def _jinja_env(kind: str) -> Any:
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_root() / kind)),
         keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
         autoescape=False,
     )
@@ -81,3 +83,41 @@ def _jinja_env(kind: str) -> Any:
 def render_piece(kind: str, template: str, context: dict[str, Any]) -> str:
     """Render one file of `templates/<kind>/`."""
     return _jinja_env(kind).get_template(template).render(**context)
+
+
+def format_python(project_root: Path, rel: str, source: str) -> str:
+    """Sort imports and format new code with ruff, under the project's own ruff settings.
+
+    Only for files fastasync writes whole; files the user owns are edited, never
+    reformatted.
+    """
+    import subprocess
+
+    from ruff.__main__ import find_ruff_bin
+
+    ruff = os.fsdecode(find_ruff_bin())
+    filename = str(project_root / rel)
+    for command in (
+        # The module being written does not exist yet, so ruff cannot tell that
+        # `app.*` is first-party from the files alone.
+        [
+            *(ruff, "check", "--select", "I", "--fix-only", "--exit-zero", "--quiet"),
+            *("--config", "lint.isort.known-first-party = ['app']"),
+        ],
+        [ruff, "format", "--quiet"],
+    ):
+        result = subprocess.run(
+            [*command, "--stdin-filename", filename, "-"],
+            input=source,
+            capture_output=True,
+            text=True,
+            cwd=project_root,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise FastasyncError(
+                f"ruff could not format the generated {rel}: {result.stderr.strip()}",
+                "This is a bug in fastasync; run again with --verbose and report it.",
+            )
+        source = result.stdout
+    return source

@@ -1,0 +1,143 @@
+"""`fastasync add client NAME --base-url URL`: a typed wrapper over the client base."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from fastasync_cli.engine import edits
+from fastasync_cli.engine.names import Name
+from fastasync_cli.engine.project import Manifest
+from fastasync_cli.engine.render import render_piece
+from fastasync_cli.errors import BadOptionError, EditError
+from fastasync_cli.generators.component import ComponentPlan, PythonEdit, env_lines_appended
+
+_URL_UNSAFE = re.compile(r"[\s\"'\\<>`{}|^]")
+
+
+def check_base_url(url: str) -> str:
+    """An absolute http(s) URL that is safe to write into Python and .env files."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc or _URL_UNSAFE.search(url):
+        raise BadOptionError(
+            f"--base-url {url!r} is not an absolute http(s) URL.",
+            "Give the upstream's base URL, e.g. --base-url https://api.example.com",
+        )
+    return url
+
+
+@dataclass(frozen=True)
+class ClientOptions:
+    name: Name
+    base_url: str
+    force: bool = False
+
+
+def settings_fields(options: ClientOptions) -> list[edits.Field]:
+    prefix = options.name.snake
+    return [
+        edits.Field(f"{prefix}_{key}", f"{prefix}_{key}: {annotation} = {default}")
+        for key, annotation, default in [
+            ("base_url", "str", f'"{options.base_url}"'),
+            ("timeout", "float", "30.0"),
+            ("connect_timeout", "float", "5.0"),
+            ("max_connections", "int", "100"),
+            ("max_keepalive_connections", "int", "20"),
+            ("retries", "int", "2"),
+        ]
+    ]
+
+
+def plan_client(options: ClientOptions, manifest: Manifest) -> ComponentPlan:
+    """Plan the client module and its tests; add its settings, lifespan line and dependency."""
+    name = options.name
+    builder = ComponentPlan(manifest, options.force)
+    builder.check_name(name, "client")
+    context = {"name": name, "base_url": options.base_url}
+    builder.create(
+        f"app/clients/{name.snake}.py", render_piece("client", "client.py.jinja", context)
+    )
+    builder.create(
+        f"tests/clients/test_{name.snake}.py",
+        render_piece("client", "test_client.py.jinja", context),
+    )
+
+    fields = settings_fields(options)
+    differing: list[str] = []
+
+    def add_fields(module: object) -> object:
+        updated, changed = edits.ensure_class_fields(
+            module,  # type: ignore[arg-type]
+            "Settings",
+            fields,
+            f"The {name.words} API (fastasync add client {name.raw}).",
+            replace=options.force,
+        )
+        differing.extend(changed)
+        return updated
+
+    builder.edit_python(
+        "app/core/config.py",
+        [PythonEdit(add_fields, "\n".join(f"    {f.code}  # in class Settings" for f in fields))],
+    )
+    if differing and not options.force:
+        raise EditError(
+            f"app/core/config.py already sets {', '.join(differing)} differently.",
+            "Nothing was written. Change the value there, or run again with --force to replace it.",
+        )
+    builder.edit_text(
+        ".env.example",
+        env_lines_appended(
+            f"The {name.words} API",
+            [
+                f"{name.snake.upper()}_BASE_URL={options.base_url}",
+                f"# {name.snake.upper()}_TIMEOUT=30.0",
+                f"# {name.snake.upper()}_CONNECT_TIMEOUT=5.0",
+                f"# {name.snake.upper()}_MAX_CONNECTIONS=100",
+                f"# {name.snake.upper()}_MAX_KEEPALIVE_CONNECTIONS=20",
+                f"# {name.snake.upper()}_RETRIES=2",
+            ],
+        ),
+    )
+    client_class = f"{name.pascal}Client"
+    open_line = (
+        f'state["{name.snake}"] = await stack.enter_async_context('
+        f"{client_class}.from_settings(settings))"
+    )
+    builder.edit_python(
+        "app/main.py",
+        [
+            PythonEdit(
+                lambda m: edits.ensure_from_import(m, f"app.clients.{name.snake}", client_class),
+                f"from app.clients.{name.snake} import {client_class}",
+            ),
+            PythonEdit(
+                lambda m: edits.ensure_statement_before_yield(m, "lifespan", "state", open_line),
+                f"{open_line}  # in the lifespan, before `yield state`",
+            ),
+        ],
+    )
+    dependency = builder.snippet(
+        "app/api/deps.py", render_piece("client", "deps.py.jinja", context)
+    )
+    builder.edit_python(
+        "app/api/deps.py",
+        [
+            PythonEdit(
+                lambda m: edits.ensure_from_import(m, "fastapi", "Depends"),
+                "from fastapi import Depends",
+            ),
+            PythonEdit(
+                lambda m: edits.ensure_from_import(m, "fastapi", "Request"),
+                "from fastapi import Request",
+            ),
+            PythonEdit(
+                lambda m: edits.ensure_from_import(m, f"app.clients.{name.snake}", client_class),
+                f"from app.clients.{name.snake} import {client_class}",
+            ),
+            PythonEdit(lambda m: edits.ensure_definitions(m, dependency), dependency.strip()),
+        ],
+    )
+    builder.record({"kind": "client", "name": name.snake, "base_url": options.base_url})
+    return builder

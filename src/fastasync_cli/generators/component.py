@@ -1,0 +1,157 @@
+"""What every `add` command shares: new files, edits of the user's files, the manifest."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from fastasync_cli.engine import edits
+from fastasync_cli.engine.names import Name
+from fastasync_cli.engine.plan import Plan, plan_file, plan_update
+from fastasync_cli.engine.project import MANIFEST_NAME, Manifest, with_component
+from fastasync_cli.engine.render import format_python
+from fastasync_cli.errors import BadNameError, EditError
+
+# Names the generated project already uses for its own modules, lifespan state and
+# routes; a component with one of them would clash.
+PROJECT_OWNED_NAMES = frozenset(
+    {
+        "api",
+        "base",
+        "core",
+        "deps",
+        "health",
+        "jobs",
+        "main",
+        "registry",
+        "routes",
+        "runner",
+        "settings",
+        "state",
+        "store",
+        "tasks",
+        "worker",
+        "config",
+        "models",
+    }
+)
+
+
+@dataclass(frozen=True)
+class PythonEdit:
+    """One change to a Python file, and the lines a user would add by hand instead."""
+
+    apply: Callable[[Any], Any]  # libcst Module -> Module
+    manual: str
+
+
+@dataclass
+class ComponentPlan:
+    """Builds the plan of one `add` command against a project."""
+
+    manifest: Manifest
+    force: bool
+    plan: Plan = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.plan = Plan(root=self.manifest.root)
+
+    @property
+    def root(self) -> Path:
+        return self.manifest.root
+
+    def check_name(self, name: Name, kind: str) -> None:
+        """Refuse names the project owns, or that another kind of component has."""
+        if name.snake in PROJECT_OWNED_NAMES:
+            raise BadNameError(
+                f"The {kind} name {name.raw!r} clashes with the project's own {name.snake!r}.",
+                f"Pick another name, e.g. '{name.kebab}-{kind}'.",
+            )
+        taken = self.manifest.names_in_use()
+        if name.snake in taken and taken[name.snake] != kind:
+            raise BadNameError(
+                f"The name {name.raw!r} is already used by a {taken[name.snake]} of this project.",
+                f"Pick another name for the {kind}, e.g. '{name.kebab}-{kind}'.",
+            )
+
+    def create(self, rel: str, content: str) -> None:
+        """A file this command owns: create, identical, or conflict unless --force."""
+        if rel.endswith(".py"):
+            content = format_python(self.root, rel, content)
+        self.plan.add(plan_file(self.root, rel, content, force=self.force))
+
+    def snippet(self, rel: str, code: str) -> str:
+        """Code to add to the user's `rel`, laid out by the project's ruff settings."""
+        return format_python(self.root, rel, code)
+
+    def edit_python(self, rel: str, changes: list[PythonEdit]) -> None:
+        """Edit a Python file the user owns through its syntax tree."""
+        path = self.root / rel
+        manual = "\n".join(change.manual for change in changes)
+        if not path.is_file():
+            raise EditError(
+                f"{rel} is missing, so fastasync cannot register the new code in it.",
+                f"Nothing was written. Restore {rel} (e.g. from git), or add these lines "
+                "to where it moved, then run the command again:",
+                details=_indent(manual),
+            )
+        source = path.read_text(encoding="utf-8")
+        try:
+            module = edits.parse(source, rel)
+            for change in changes:
+                module = change.apply(module)
+        except edits.SourceError as exc:
+            raise EditError(
+                f"{exc}.",
+                f"Nothing was written. Fix the file, or add these lines to {rel} by "
+                "hand, then run the command again:",
+                details=_indent(manual),
+            ) from exc
+        except edits.AnchorMissing as exc:
+            raise EditError(
+                f"{rel} no longer has {exc}, so fastasync cannot edit it safely.",
+                f"Nothing was written. Add these lines to {rel} by hand, then run the "
+                "command again:",
+                details=_indent(manual),
+            ) from exc
+        self.plan.add(plan_update(self.root, rel, module.code))
+
+    def edit_text(self, rel: str, update: Callable[[str], str]) -> None:
+        path = self.root / rel
+        old = path.read_text(encoding="utf-8") if path.is_file() else ""
+        new = update(old)
+        if path.is_file():
+            self.plan.add(plan_update(self.root, rel, new))
+        else:
+            self.plan.add(plan_file(self.root, rel, new))
+
+    def record(self, entry: dict[str, Any]) -> None:
+        """Record the component and its options in the manifest."""
+        self.plan.add(plan_update(self.root, MANIFEST_NAME, with_component(self.manifest, entry)))
+
+
+def _indent(text: str) -> str:
+    return "\n".join(f"    {line}" if line else "" for line in text.splitlines())
+
+
+def env_lines_appended(block_comment: str, lines: list[str]) -> Callable[[str], str]:
+    """An .env.example update that appends the variables it does not document yet."""
+
+    def update(text: str) -> str:
+        documented = {
+            line.lstrip("# ").split("=", 1)[0].strip() for line in text.splitlines() if "=" in line
+        }
+        missing = [line for line in lines if line.lstrip("# ").split("=", 1)[0] not in documented]
+        if not missing:
+            return text
+        prefix = text if text.endswith("\n") or not text else text + "\n"
+        separator = "\n" if prefix else ""
+        return f"{prefix}{separator}# {block_comment}\n" + "".join(f"{line}\n" for line in missing)
+
+    return update
+
+
+def rel_path(*parts: str) -> str:
+    return str(PurePosixPath(*parts))

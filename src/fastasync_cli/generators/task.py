@@ -1,0 +1,60 @@
+"""`fastasync add task NAME [--kind io|cpu]`: a named background job."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastasync_cli.engine import edits
+from fastasync_cli.engine.names import Name
+from fastasync_cli.engine.project import Manifest
+from fastasync_cli.engine.render import render_piece
+from fastasync_cli.errors import FastasyncError
+from fastasync_cli.generators.component import ComponentPlan, PythonEdit
+
+KINDS = ("io", "cpu")
+BACKENDS = ("local", "celery")
+
+
+@dataclass(frozen=True)
+class TaskOptions:
+    name: Name
+    kind: str = "io"
+    backend: str = "local"
+    force: bool = False
+
+
+def plan_task(options: TaskOptions, manifest: Manifest) -> ComponentPlan:
+    """Plan the task module and its tests, and register it in app/tasks/__init__.py."""
+    name = options.name
+    builder = ComponentPlan(manifest, options.force)
+    builder.check_name(name, "task")
+    if options.backend == "celery" and not manifest.project.get("celery"):
+        raise FastasyncError(
+            "This project has no Celery set up, so it cannot run a celery task.",
+            "Add Celery first: fastasync add celery",
+        )
+    context = {"name": name, "kind": options.kind, "backend": options.backend}
+    folder = "task" if options.backend == "local" else "celery"
+    builder.create(
+        f"app/tasks/{name.snake}.py", render_piece(folder, f"{options.kind}.py.jinja", context)
+    )
+    builder.create(
+        f"tests/tasks/test_{name.snake}.py", render_piece(folder, "test_task.py.jinja", context)
+    )
+    builder.edit_python(
+        "app/tasks/__init__.py",
+        [
+            PythonEdit(
+                lambda m: edits.ensure_from_import(m, "app.tasks", name.snake),
+                f"from app.tasks import {name.snake}",
+            ),
+            PythonEdit(
+                lambda m: edits.ensure_list_element(m, "TASKS", f"{name.snake}.task"),
+                f"{name.snake}.task,  # in the TASKS list",
+            ),
+        ],
+    )
+    builder.record(
+        {"kind": "task", "name": name.snake, "task_kind": options.kind, "backend": options.backend}
+    )
+    return builder
