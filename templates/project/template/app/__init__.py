@@ -1,0 +1,1 @@
+"""The application package: `app.main:app` is the ASGI entry point."""

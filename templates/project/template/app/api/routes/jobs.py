@@ -1,0 +1,78 @@
+"""Background jobs: `POST /api/jobs/{task}` starts one, `GET /api/jobs/{id}` follows it.
+
+Jobs run in this process and are kept in memory: a restart loses them (see
+`app.jobs.store`). Tasks are registered in `app.tasks.TASKS`.
+"""
+
+from collections.abc import Iterable
+
+from fastapi import APIRouter, HTTPException, Request, Response, status
+from pydantic import BaseModel
+
+from app.api.deps import JobRunnerDep
+from app.jobs import Job, JobStatus, JobStoreFullError, TaskSpec
+from app.tasks import TASKS
+
+router = APIRouter(prefix="/jobs", tags=["jobs"])
+
+
+class JobAccepted(BaseModel):
+    """A job was queued; follow it at the URL in the `Location` header."""
+
+    id: str
+    status: JobStatus
+
+
+@router.get(
+    "/{job_id}", responses={status.HTTP_404_NOT_FOUND: {"description": "Unknown job"}}
+)
+async def get_job(job_id: str, jobs: JobRunnerDep) -> Job:
+    """The job's status, and its result or error once it is finished."""
+    job = jobs.get(job_id)
+    if job is None:
+        # Jobs are in memory: an id from before a restart is gone too.
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No job with id {job_id!r}")
+    return job
+
+
+def task_router(tasks: Iterable[TaskSpec]) -> APIRouter:
+    """One `POST /{name}` route per task, its body typed by the task's input model."""
+    routes = APIRouter()
+    for spec in tasks:
+        _add_submit_route(routes, spec)
+    return routes
+
+
+def _add_submit_route(routes: APIRouter, spec: TaskSpec) -> None:
+    input_model = spec.input_model
+
+    @routes.post(
+        f"/{spec.name}",
+        status_code=status.HTTP_202_ACCEPTED,
+        name=f"start_{spec.name}_job",
+        summary=f"Start a {spec.name} job",
+        responses={
+            status.HTTP_503_SERVICE_UNAVAILABLE: {
+                "description": "Too many unfinished jobs; retry later"
+            }
+        },
+    )
+    async def start_job(
+        payload: input_model,  # type: ignore[valid-type]
+        request: Request,
+        response: Response,
+        jobs: JobRunnerDep,
+    ) -> JobAccepted:
+        try:
+            job = jobs.submit(spec, payload)
+        except JobStoreFullError as exc:
+            raise HTTPException(
+                status.HTTP_503_SERVICE_UNAVAILABLE,
+                str(exc),
+                headers={"Retry-After": "5"},
+            ) from exc
+        response.headers["Location"] = str(request.url_for("get_job", job_id=job.id))
+        return JobAccepted(id=job.id, status=job.status)
+
+
+router.include_router(task_router(TASKS))

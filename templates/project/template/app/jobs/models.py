@@ -1,0 +1,100 @@
+"""What a job is, and the spec of a task that can run as one."""
+
+import inspect
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Any, Literal
+from uuid import uuid4
+
+from pydantic import BaseModel, Field
+
+# Task names become URL path segments: POST /api/jobs/{name}.
+_TASK_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class JobStatus(str, Enum):
+    """Where a job is in its life; `succeeded` and `failed` are final."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class Job(BaseModel):
+    """One run of a task, as `GET /api/jobs/{id}` shows it."""
+
+    id: str = Field(default_factory=lambda: uuid4().hex)
+    name: str
+    status: JobStatus = JobStatus.QUEUED
+    result: Any = None
+    error: str | None = None
+    created_at: datetime = Field(default_factory=_now)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+    @property
+    def finished(self) -> bool:
+        """Whether the job reached a final status."""
+        return self.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)
+
+    def start(self) -> None:
+        """Mark the job as running."""
+        self.status = JobStatus.RUNNING
+        self.started_at = _now()
+
+    def succeed(self, result: Any) -> None:
+        """Mark the job as succeeded with a JSON-ready `result`."""
+        self.status = JobStatus.SUCCEEDED
+        self.result = result
+        self.finished_at = _now()
+
+    def fail(self, error: str) -> None:
+        """Mark the job as failed with an `error` message."""
+        self.status = JobStatus.FAILED
+        self.error = error
+        self.finished_at = _now()
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """A task that can run as a job; `POST /api/jobs/{name}` takes `input_model`.
+
+    `kind="io"`: `func` is an `async def` that awaits I/O; it runs on the event loop.
+    `kind="cpu"`: `func` is a plain module-level `def` doing CPU-heavy work; it runs
+    in a worker process, so its input and result must be picklable.
+    """
+
+    name: str
+    input_model: type[BaseModel]
+    func: Callable[[Any], Any]
+    kind: Literal["io", "cpu"]
+
+    def __post_init__(self) -> None:
+        # Fail at import time, not when the first job of a mis-declared task runs.
+        if not _TASK_NAME.fullmatch(self.name):
+            msg = f"Task name {self.name!r}: use lowercase letters, digits, - and _."
+            raise ValueError(msg)
+        if self.kind not in ("io", "cpu"):
+            msg = f"Task {self.name!r}: kind must be 'io' or 'cpu', not {self.kind!r}."
+            raise ValueError(msg)
+        is_async = inspect.iscoroutinefunction(self.func)
+        if self.kind == "io" and not is_async:
+            msg = (
+                f"Task {self.name!r}: an io task's func must be `async def`; "
+                'blocking or CPU-heavy work belongs in kind="cpu".'
+            )
+            raise TypeError(msg)
+        if self.kind == "cpu" and (is_async or "<" in self.func.__qualname__):
+            msg = (
+                f"Task {self.name!r}: a cpu task's func must be a plain `def` at "
+                "module level, so that worker processes can import it."
+            )
+            raise TypeError(msg)
