@@ -1,0 +1,262 @@
+"""BaseClient against a mocked upstream (respx), then against real local sockets."""
+
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+import anyio
+import httpx
+import pytest
+import respx
+from anyio.abc import SocketAttribute, SocketStream
+
+from app.clients import (
+    BaseClient,
+    ClientConfig,
+    UpstreamConnectionError,
+    UpstreamError,
+    UpstreamTimeout,
+)
+
+BASE_URL = "https://upstream.test"
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[BaseClient]:
+    async with BaseClient(ClientConfig(base_url=BASE_URL, retries=2)) as api:
+        yield api
+
+
+async def test_get_returns_parsed_json(
+    upstream: respx.MockRouter, api: BaseClient
+) -> None:
+    route = upstream.get(f"{BASE_URL}/items", params={"q": "x"}).respond(
+        json=[{"id": 1}]
+    )
+
+    assert await api.get("/items", params={"q": "x"}) == [{"id": 1}]
+    assert route.call_count == 1
+
+
+async def test_post_sends_json(upstream: respx.MockRouter, api: BaseClient) -> None:
+    upstream.post(f"{BASE_URL}/items", json={"name": "a"}).respond(201, json={"id": 7})
+
+    assert await api.post("/items", json={"name": "a"}) == {"id": 7}
+
+
+async def test_empty_answer_is_none(
+    upstream: respx.MockRouter, api: BaseClient
+) -> None:
+    upstream.delete(f"{BASE_URL}/items/7").respond(204)
+
+    assert await api.delete("/items/7") is None
+
+
+async def test_headers_given_by_a_subclass_are_sent(upstream: respx.MockRouter) -> None:
+    class TokenClient(BaseClient):
+        def __init__(self, config: ClientConfig, token: str) -> None:
+            super().__init__(config, headers={"Authorization": f"Bearer {token}"})
+
+        async def me(self) -> dict[str, str]:
+            return await self.get("/me")
+
+    upstream.get(f"{BASE_URL}/me", headers={"Authorization": "Bearer t0k"}).respond(
+        json={"login": "me"}
+    )
+
+    async with TokenClient(ClientConfig(base_url=BASE_URL), token="t0k") as client:
+        assert await client.me() == {"login": "me"}
+
+
+@pytest.mark.parametrize("status", [400, 404, 500])
+async def test_error_status_raises_without_retry(
+    upstream: respx.MockRouter, api: BaseClient, status: int
+) -> None:
+    route = upstream.get(f"{BASE_URL}/items/1").respond(status, text="nope")
+
+    with pytest.raises(UpstreamError) as caught:
+        await api.get("/items/1")
+
+    error = caught.value
+    assert (error.method, error.url) == ("GET", f"{BASE_URL}/items/1")
+    assert (error.status_code, error.body) == (status, "nope")
+    assert route.call_count == 1
+
+
+async def test_error_url_leaves_out_the_query(
+    upstream: respx.MockRouter, api: BaseClient
+) -> None:
+    upstream.get(f"{BASE_URL}/items").respond(401)
+
+    with pytest.raises(UpstreamError) as caught:
+        await api.get("/items", params={"api_key": "s3cret"})
+
+    assert "s3cret" not in caught.value.url
+    assert "s3cret" not in str(caught.value)
+
+
+async def test_body_that_is_not_json_raises(
+    upstream: respx.MockRouter, api: BaseClient
+) -> None:
+    upstream.get(f"{BASE_URL}/page").respond(200, html="<html></html>")
+
+    with pytest.raises(UpstreamError) as caught:
+        await api.get("/page")
+
+    assert caught.value.status_code == 200
+
+
+async def test_get_retries_transient_failures_then_succeeds(
+    upstream: respx.MockRouter, api: BaseClient
+) -> None:
+    route = upstream.get(f"{BASE_URL}/items").mock(
+        side_effect=[
+            httpx.Response(503),
+            httpx.ReadTimeout("slow"),
+            httpx.ConnectError("refused"),
+            httpx.Response(200, json=[]),
+        ]
+    )
+    async with BaseClient(ClientConfig(base_url=BASE_URL, retries=3)) as patient:
+        assert await patient.get("/items") == []
+
+    assert route.call_count == 4
+
+
+async def test_get_gives_up_after_the_configured_retries(
+    upstream: respx.MockRouter, api: BaseClient
+) -> None:
+    route = upstream.get(f"{BASE_URL}/items").respond(502)
+
+    with pytest.raises(UpstreamError) as caught:
+        await api.get("/items")
+
+    assert caught.value.status_code == 502
+    assert route.call_count == 3
+
+
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+async def test_non_idempotent_methods_are_never_retried(
+    upstream: respx.MockRouter, api: BaseClient, method: str
+) -> None:
+    unavailable = upstream.route(method=method, url=f"{BASE_URL}/a").respond(503)
+    timing_out = upstream.route(method=method, url=f"{BASE_URL}/b").mock(
+        side_effect=httpx.ReadTimeout("slow")
+    )
+
+    with pytest.raises(UpstreamError):
+        await api.request(method, "/a", json={})
+    with pytest.raises(UpstreamTimeout):
+        await api.request(method, "/b", json={})
+
+    assert (unavailable.call_count, timing_out.call_count) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    ("header", "wait"), [("7", 7.0), ("3600", 30.0), ("soon", None)]
+)
+async def test_retry_after_is_read_and_capped(
+    upstream: respx.MockRouter, api: BaseClient, header: str, wait: float | None
+) -> None:
+    upstream.get(f"{BASE_URL}/busy").respond(429, headers={"Retry-After": header})
+
+    with pytest.raises(UpstreamError) as caught:
+        await api.get("/busy")
+
+    assert caught.value.retry_after == wait
+
+
+async def test_a_client_must_be_opened_first() -> None:
+    with pytest.raises(RuntimeError, match="async with"):
+        await BaseClient(ClientConfig(base_url=BASE_URL)).get("/")
+
+
+# The tests below use the real aiohttp transport against loopback sockets.
+
+Handler = Callable[[SocketStream], Awaitable[None]]
+
+
+@asynccontextmanager
+async def local_server(handler: Handler) -> AsyncIterator[str]:
+    """Serve `handler` on a free loopback port and yield the base URL."""
+    listener = await anyio.create_tcp_listener(local_host="127.0.0.1")
+    port = listener.extra(SocketAttribute.local_port)
+    async with listener, anyio.create_task_group() as tg:
+        tg.start_soon(listener.serve, handler)
+        yield f"http://127.0.0.1:{port}"
+        tg.cancel_scope.cancel()
+
+
+async def answer_json(stream: SocketStream) -> None:
+    async with stream:
+        request = b""
+        while b"\r\n\r\n" not in request:
+            request += await stream.receive()
+        body = b'{"hello": "world"}'
+        await stream.send(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body)
+        )
+
+
+async def test_real_transport_round_trip() -> None:
+    async with (
+        local_server(answer_json) as url,
+        BaseClient(ClientConfig(base_url=url)) as client,
+    ):
+        assert await client.get("/hello") == {"hello": "world"}
+
+
+@pytest.mark.parametrize(("method", "attempts"), [("GET", 2), ("POST", 1)])
+async def test_configured_timeout_cuts_off_a_silent_upstream(
+    method: str, attempts: int
+) -> None:
+    connections = 0
+
+    async def never_answer(stream: SocketStream) -> None:
+        nonlocal connections
+        connections += 1
+        async with stream:
+            await anyio.sleep_forever()
+
+    async with local_server(never_answer) as url:
+        config = ClientConfig(base_url=url, timeout=0.2, connect_timeout=1, retries=1)
+        async with BaseClient(config) as client:
+            started = anyio.current_time()
+            with pytest.raises(UpstreamTimeout):
+                await client.request(method, "/slow")
+            elapsed = anyio.current_time() - started
+
+    assert connections == attempts
+    assert 0.2 * attempts <= elapsed < 0.2 * attempts + 1
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+async def test_dropped_connection_is_a_connection_error(method: str) -> None:
+    connections = 0
+
+    async def hang_up(stream: SocketStream) -> None:
+        nonlocal connections
+        connections += 1
+        async with stream:
+            await stream.receive()
+
+    async with local_server(hang_up) as url:
+        async with BaseClient(ClientConfig(base_url=url, retries=1)) as client:
+            with pytest.raises(UpstreamConnectionError):
+                await client.request(method, "/", json={})
+
+    # aiohttp itself also resends an idempotent request once on a dropped
+    # connection (RFC 9112, 9.3.1), so a GET makes more than two attempts.
+    assert connections > 2 if method == "GET" else connections == 1
+
+
+async def test_refused_connection_is_a_connection_error() -> None:
+    with socket.socket() as sock:
+        # Bound but not listening: connecting to this port is refused.
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        config = ClientConfig(base_url=url, retries=0)
+        async with BaseClient(config) as client:
+            with pytest.raises(UpstreamConnectionError):
+                await client.get("/")

@@ -1,0 +1,47 @@
+import re
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from app.core.config import Settings, get_settings
+
+PROJECT_ROOT = Path(__file__).parents[2]
+
+
+def test_defaults_are_usable() -> None:
+    settings = Settings(_env_file=None)
+
+    assert settings.threadpool_size == 40
+    assert settings.cpu_workers >= 1
+    assert settings.job_store_max > 0
+
+
+def test_environment_overrides_dotenv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("THREADPOOL_SIZE=12\nCPU_WORKERS=3\nNOT_A_SETTING=1\n")
+    monkeypatch.setenv("CPU_WORKERS", "5")
+
+    settings = Settings(_env_file=env_file)
+
+    assert (settings.threadpool_size, settings.cpu_workers) == (12, 5)
+
+
+def test_invalid_values_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("THREADPOOL_SIZE", "0")
+
+    with pytest.raises(ValidationError):
+        Settings(_env_file=None)
+
+
+def test_settings_are_read_once() -> None:
+    assert get_settings() is get_settings()
+
+
+def test_env_example_documents_every_setting() -> None:
+    text = (PROJECT_ROOT / ".env.example").read_text()
+    documented = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]*)=", text, re.MULTILINE))
+
+    assert documented == {name.upper() for name in Settings.model_fields}
