@@ -117,3 +117,20 @@ def test_component_name_forms() -> None:
         "OrderItems",
         "order items",
     )
+
+
+@pytest.mark.parametrize(
+    ("raw", "singular"),
+    [
+        ("products", "Product"),
+        ("order-items", "OrderItem"),
+        ("categories", "Category"),
+        ("boxes", "Box"),
+        ("status", "Status"),
+        ("addresses", "Address"),
+        ("news", "News"),
+        ("person", "Person"),
+    ],
+)
+def test_singular_class_names(raw: str, singular: str) -> None:
+    assert component_name(raw, "endpoint").singular_pascal == singular

@@ -67,6 +67,11 @@ def check_target(path: Path, *, force: bool) -> None:
             "is deleted; files the project would replace are listed as overwrite).",
         )
     existing = _nearest_existing(path)
+    if os.statvfs(existing).f_flag & os.ST_RDONLY:
+        raise TargetError(
+            f"Cannot write to {existing}: the file system is read-only.",
+            "Choose a folder on a writable file system.",
+        )
     if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
         raise TargetError(
             f"Cannot write to {existing}: permission denied.",

@@ -1,0 +1,276 @@
+"""`fastasync add`: exit codes, status lines and the exact messages users see."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from fastasync_cli.cli import app
+
+runner = CliRunner()
+
+
+def add(project: Path, *args: str) -> object:
+    return runner.invoke(app, ["add", *args, "--project", str(project)])
+
+
+def snapshot(root: Path) -> dict[str, str]:
+    return {
+        p.relative_to(root).as_posix(): p.read_text()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+
+
+def test_outside_a_project_exits_1(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["add", "endpoint", "products", "--project", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"error: No fastasync project found: looked for .fastasync.toml in {tmp_path} and "
+        "every folder above it.",
+        "hint: Run the command inside a project made by `fastasync new`, or pass --project DIR.",
+    ]
+
+
+def test_found_from_a_subfolder(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(project / "app" / "api")
+    result = runner.invoke(app, ["add", "endpoint", "products"])
+    assert result.exit_code == 0, result.output
+    assert (project / "app/api/routes/products.py").is_file()
+
+
+def test_add_endpoint_status_lines(project: Path) -> None:
+    result = add(project, "endpoint", "products", "name:str", "price:float")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "   create  app/schemas/products.py",
+        "   create  app/repositories/products.py",
+        "   create  app/api/routes/products.py",
+        "   create  tests/api/routes/test_products.py",
+        "   create  app/schemas/__init__.py",
+        "   create  app/repositories/__init__.py",
+        "   update  app/api/main.py",
+        "   update  app/api/deps.py",
+        "   update  app/main.py",
+        "   update  .fastasync.toml",
+        "Added endpoint products: /api/products",
+        "Next: pytest tests/api/routes/test_products.py",
+    ]
+    assert "api_router.include_router(products.router)" in (project / "app/api/main.py").read_text()
+    manifest = (project / ".fastasync.toml").read_text()
+    assert 'kind = "endpoint"' in manifest and '"price:float"' in manifest
+
+
+def test_the_same_command_twice_changes_nothing(project: Path) -> None:
+    assert add(project, "endpoint", "products", "price:float").exit_code == 0
+    before = snapshot(project)
+    again = add(project, "endpoint", "products", "price:float")
+    assert again.exit_code == 0
+    assert all(line.startswith("identical") for line in again.stdout.splitlines()[:-1])
+    assert again.stdout.splitlines()[-1] == "Nothing to do: the project already has all of this."
+    assert snapshot(project) == before
+
+
+def test_a_changed_file_is_a_conflict_unless_forced(project: Path) -> None:
+    assert add(project, "endpoint", "products").exit_code == 0
+    route = project / "app/api/routes/products.py"
+    route.write_text(route.read_text() + "# my change\n")
+    before = snapshot(project)
+    result = add(project, "endpoint", "products")
+    assert result.exit_code == 1
+    assert " conflict  app/api/routes/products.py" in result.stdout
+    assert result.stderr.splitlines() == [
+        "error: These files exist with other content: app/api/routes/products.py.",
+        "hint: Nothing was written. Run again with --force to replace them, or --dry-run to "
+        "see the differences.",
+    ]
+    assert snapshot(project) == before
+    forced = add(project, "endpoint", "products", "--force")
+    assert forced.exit_code == 0
+    assert "overwrite  app/api/routes/products.py" in forced.stdout
+    assert "# my change" not in route.read_text()
+
+
+def test_dry_run_shows_diffs_and_writes_nothing(project: Path) -> None:
+    before = snapshot(project)
+    result = add(project, "endpoint", "products", "--dry-run")
+    assert result.exit_code == 0
+    assert "+api_router.include_router(products.router)" in result.stdout
+    assert "--- a/app/api/main.py" in result.stdout
+    assert result.stdout.splitlines()[-1] == "Dry run: nothing was written."
+    assert snapshot(project) == before
+
+
+def test_a_restructured_file_stops_before_writing_and_prints_the_lines(project: Path) -> None:
+    main = project / "app/api/main.py"
+    main.write_text(
+        '"""Routers, my way."""\n\nfrom fastapi import APIRouter\n\nrouter = APIRouter()\n'
+    )
+    before = snapshot(project)
+    result = add(project, "endpoint", "products")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "error: app/api/main.py no longer has an `api_router.include_router(...)` line to add "
+        "the router after, so fastasync cannot edit it safely.",
+        "hint: Nothing was written. Add these lines to app/api/main.py by hand, then run the "
+        "command again:",
+        "    from app.api.routes import products",
+        "    api_router.include_router(products.router)",
+    ]
+    assert snapshot(project) == before
+
+
+def test_after_adding_the_lines_by_hand_the_command_finishes(project: Path) -> None:
+    main = project / "app/api/main.py"
+    main.write_text(
+        '"""Routers, my way."""\n\nfrom fastapi import APIRouter\n\n'
+        "from app.api.routes import health, jobs, products\n\n"
+        "api_router = APIRouter(prefix='/api')\n"
+        "for module in (jobs, products):\n"
+        "    api_router.include_router(module.router)\n"
+        "api_router.include_router(products.router)\n"
+        "router = APIRouter()\nrouter.include_router(health.router)\n"
+        "router.include_router(api_router)\n"
+    )
+    result = add(project, "endpoint", "products")
+    assert result.exit_code == 0, result.output
+    assert "identical  app/api/main.py" in result.stdout
+
+
+def test_a_file_that_does_not_parse_stops_before_writing(project: Path) -> None:
+    deps = project / "app/api/deps.py"
+    deps.write_text(deps.read_text() + "\ndef broken(:\n")
+    before = snapshot(project)
+    result = add(project, "client", "github", "--base-url", "https://api.github.com")
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("error: app/api/deps.py does not parse (line ")
+    assert lines[1] == (
+        "hint: Nothing was written. Fix the file, or add these lines to app/api/deps.py by "
+        "hand, then run the command again:"
+    )
+    assert "    GithubClientDep = Annotated[GithubClient, Depends(get_github_client)]" in lines
+    assert snapshot(project) == before
+
+
+def test_user_code_and_comments_survive_edits(project: Path) -> None:
+    main = project / "app/api/main.py"
+    main.write_text(
+        main.read_text().replace(
+            "api_router.include_router(jobs.router)",
+            "api_router.include_router(jobs.router)  # keep jobs first\n# my own comment",
+        )
+    )
+    assert add(project, "endpoint", "products").exit_code == 0
+    text = main.read_text()
+    assert "api_router.include_router(jobs.router)  # keep jobs first\n" in text
+    assert "# my own comment" in text
+    assert "api_router.include_router(products.router)" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (
+            ["endpoint", "health"],
+            "error: The endpoint name 'health' clashes with the project's own 'health'.",
+        ),
+        (
+            ["endpoint", "list"],
+            "error: The endpoint name 'list' would shadow Python's built-in 'list'.",
+        ),
+        (
+            ["endpoint", "products", "price"],
+            "error: The field 'price' is not NAME:TYPE.",
+        ),
+        (
+            ["endpoint", "products", "price:money"],
+            "error: The field 'price:money' has an unknown type 'money'.",
+        ),
+        (
+            ["endpoint", "products", "in_stock:bool=perhaps"],
+            "error: The field 'in_stock:bool=perhaps' has a bool default that is not true or "
+            "false.",
+        ),
+        (
+            ["endpoint", "products", "id:int"],
+            "error: The field 'id:int' uses the reserved name 'id'.",
+        ),
+        (
+            ["client", "github", "--base-url", "api.github.com"],
+            "error: --base-url 'api.github.com' is not an absolute http(s) URL.",
+        ),
+        (["task", "class"], "error: The task name 'class' is a Python keyword."),
+    ],
+)
+def test_bad_input_exits_2_and_writes_nothing(project: Path, args: list[str], error: str) -> None:
+    before = snapshot(project)
+    result = add(project, *args)
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.splitlines()
+    assert lines[0] == error
+    assert lines[1].startswith("hint: ")
+    assert snapshot(project) == before
+
+
+def test_a_name_another_kind_has_is_refused(project: Path) -> None:
+    assert add(project, "endpoint", "products").exit_code == 0
+    result = add(project, "client", "products", "--base-url", "https://example.com")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "error: The name 'products' is already used by an endpoint of this project.",
+        "hint: Pick another name for the client, e.g. 'products-client'.",
+    ]
+
+
+def test_add_client_edits_settings_env_lifespan_and_deps(project: Path) -> None:
+    result = add(project, "client", "github", "--base-url", "https://api.github.com")
+    assert result.exit_code == 0, result.output
+    config = (project / "app/core/config.py").read_text()
+    assert 'github_base_url: str = "https://api.github.com"' in config
+    assert "github_retries: int = 2" in config
+    assert "GITHUB_BASE_URL=https://api.github.com" in (project / ".env.example").read_text()
+    main = (project / "app/main.py").read_text()
+    assert "from app.clients.github import GithubClient" in main
+    assert 'state["github"] = await stack.enter_async_context(' in main
+    assert "GithubClientDep = Annotated[" in (project / "app/api/deps.py").read_text()
+    again = add(project, "client", "github", "--base-url", "https://api.github.com")
+    assert again.exit_code == 0
+    assert "update" not in again.stdout
+
+
+def test_add_client_with_another_url_is_a_conflict(project: Path) -> None:
+    assert add(project, "client", "github", "--base-url", "https://api.github.com").exit_code == 0
+    result = add(project, "client", "github", "--base-url", "https://ghe.example.com")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        "error: app/core/config.py already sets github_base_url differently."
+    )
+    forced = add(project, "client", "github", "--base-url", "https://ghe.example.com", "--force")
+    assert forced.exit_code == 0, forced.output
+    assert (
+        'github_base_url: str = "https://ghe.example.com"'
+        in (project / "app/core/config.py").read_text()
+    )
+
+
+def test_add_task_registers_it(project: Path) -> None:
+    result = add(project, "task", "crunch", "--kind", "cpu")
+    assert result.exit_code == 0, result.output
+    registry = (project / "app/tasks/__init__.py").read_text()
+    assert "from app.tasks import crunch" in registry
+    assert "TASKS: list[TaskSpec] = [crunch.task]" in registry
+    assert 'kind="cpu"' in (project / "app/tasks/crunch.py").read_text()
+
+
+def test_celery_task_without_celery_exits_1(project: Path) -> None:
+    before = snapshot(project)
+    result = add(project, "task", "report", "--backend", "celery")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "error: This project has no Celery set up, so it cannot run a celery task.",
+        "hint: Add Celery first: fastasync add celery",
+    ]
+    assert snapshot(project) == before

@@ -1,0 +1,245 @@
+"""`fastasync new`: exit codes and the exact messages users see."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from fastasync_cli import __version__
+from fastasync_cli.cli import app
+from fastasync_cli.engine import plan as plan_module
+
+runner = CliRunner()
+
+
+def files(root: Path) -> list[str]:
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+
+
+def test_version() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.stdout == f"fastasync {__version__}\n"
+
+
+def test_help_lists_the_commands() -> None:
+    result = runner.invoke(app, ["-h"])
+    assert result.exit_code == 0
+    assert "new" in result.stdout and "add" in result.stdout
+
+
+def test_new_creates_the_project_and_says_what_next(tmp_path: Path) -> None:
+    target = tmp_path / "my-app"
+    result = runner.invoke(app, ["new", str(target), "--yes"])
+    assert result.exit_code == 0, result.output
+    made = files(target)
+    for expected in [
+        ".fastasync.toml",
+        ".env.example",
+        ".gitignore",
+        ".github/workflows/ci.yml",
+        "Dockerfile",
+        "compose.yaml",
+        "README.md",
+        "pyproject.toml",
+        "app/main.py",
+        "app/api/main.py",
+        "app/api/routes/health.py",
+        "app/core/config.py",
+        "tests/conftest.py",
+    ]:
+        assert expected in made
+    assert 'name = "my-app"' in (target / "pyproject.toml").read_text()
+    assert f"Created {len(made)} files in" in result.stdout
+    assert 'pip install -e ".[dev]"' in result.stdout
+    assert "fastapi dev" in result.stdout
+
+
+def test_no_docker_and_no_ci(tmp_path: Path) -> None:
+    target = tmp_path / "plain"
+    result = runner.invoke(app, ["new", str(target), "--no-docker", "--ci", "none"])
+    assert result.exit_code == 0, result.output
+    made = files(target)
+    assert not {"Dockerfile", "compose.yaml", ".github/workflows/ci.yml"} & set(made)
+    manifest = (target / ".fastasync.toml").read_text()
+    assert "docker = false" in manifest and 'ci = "none"' in manifest
+
+
+def test_name_option_overrides_the_folder_name(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["new", str(tmp_path / "x"), "--name", "billing-api", "-y"])
+    assert result.exit_code == 0, result.output
+    assert 'name = "billing-api"' in (tmp_path / "x" / "pyproject.toml").read_text()
+
+
+@pytest.mark.parametrize(
+    ("args", "error", "hint"),
+    [
+        (
+            ["--name", "fastapi"],
+            "error: The project name 'fastapi' would shadow the 'fastapi' package the "
+            "project imports.",
+            "hint: Pick another name, e.g. 'fastapi-app'.",
+        ),
+        (
+            ["--name", "a/b"],
+            "error: The project name 'a/b' contains a path separator.",
+            "hint: Use a plain name such as 'a-b-app'.",
+        ),
+        (
+            ["--name", ""],
+            "error: The project name is empty.",
+            "hint: Give a name such as 'app' or 'my-app'.",
+        ),
+        (
+            ["--name", "import"],
+            "error: The project name 'import' is a Python keyword.",
+            "hint: Pick another name, e.g. 'import-app'.",
+        ),
+        (
+            ["--name", "1st"],
+            "error: The project name '1st' starts with a digit, so it cannot be a Python "
+            "identifier.",
+            "hint: Start it with a letter, e.g. 'app-1st'.",
+        ),
+    ],
+)
+def test_bad_names_exit_2_and_write_nothing(
+    tmp_path: Path, args: list[str], error: str, hint: str
+) -> None:
+    result = runner.invoke(app, ["new", str(tmp_path / "p"), *args])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [error, hint]
+    assert result.stdout == ""
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_folder_named_like_the_stdlib_needs_a_name(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["new", str(tmp_path / "asyncio")])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == (
+        "error: The project name 'asyncio' would shadow the standard library module 'asyncio'."
+    )
+    assert not (tmp_path / "asyncio").exists()
+
+
+def test_non_empty_folder_exits_1_without_force(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("mine\n")
+    result = runner.invoke(app, ["new", str(tmp_path), "--name", "demo"])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"error: {tmp_path} already exists and is not empty.",
+        "hint: Choose a new folder, or pass --force to generate into it (nothing there is "
+        "deleted; files the project would replace are listed as overwrite).",
+    ]
+    assert files(tmp_path) == ["notes.txt"]
+
+
+def test_force_keeps_other_files_and_says_overwrite(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("mine\n")
+    (tmp_path / "README.md").write_text("old readme\n")
+    result = runner.invoke(app, ["new", str(tmp_path), "--name", "demo", "--force", "-v"])
+    assert result.exit_code == 0, result.output
+    assert "overwrite  README.md" in result.stdout
+    assert "   create  app/main.py" in result.stdout
+    assert (tmp_path / "notes.txt").read_text() == "mine\n"
+    assert (tmp_path / "README.md").read_text() != "old readme\n"
+
+
+def test_a_file_in_the_way_exits_1(tmp_path: Path) -> None:
+    (tmp_path / "taken").write_text("")
+    result = runner.invoke(app, ["new", str(tmp_path / "taken")])
+    assert result.exit_code == 1
+    assert (
+        result.stderr.splitlines()[0] == f"error: {tmp_path / 'taken'} exists and is not a folder."
+    )
+
+
+def test_dry_run_lists_every_file_and_writes_nothing(tmp_path: Path) -> None:
+    target = tmp_path / "dry"
+    result = runner.invoke(app, ["new", str(target), "--dry-run", "--no-docker"])
+    assert result.exit_code == 0, result.output
+    assert not target.exists()
+    lines = result.stdout.splitlines()
+    assert "   create  app/main.py" in lines
+    assert "   create  .fastasync.toml" in lines
+    assert lines[-1].startswith("Dry run: ") and lines[-1].endswith("nothing was written.")
+
+
+def test_ctrl_c_part_way_leaves_no_half_made_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_replace = os.replace
+    calls = []
+
+    def interrupt_on_the_fifth_file(src: str, dst: str) -> None:
+        calls.append(dst)
+        if len(calls) == 5:
+            raise KeyboardInterrupt
+        real_replace(src, dst)
+
+    monkeypatch.setattr(plan_module.os, "replace", interrupt_on_the_fifth_file)
+    target = tmp_path / "half"
+    result = runner.invoke(app, ["new", str(target), "--yes"])
+    assert result.exit_code == 130
+    assert result.stderr.splitlines() == [
+        "error: Interrupted.",
+        "hint: Nothing was changed; run the command again.",
+    ]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unexpected_error_has_no_traceback_unless_verbose(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr("fastasync_cli.generators.project.render_project", broken)
+    result = runner.invoke(app, ["new", str(tmp_path / "p"), "--yes"])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "error: Unexpected RuntimeError: disk on fire",
+        "hint: Nothing was changed. Run again with --verbose to see the traceback, and report it.",
+    ]
+    verbose = runner.invoke(app, ["new", str(tmp_path / "p"), "--yes", "--verbose"])
+    assert isinstance(verbose.exception, RuntimeError)
+
+
+@pytest.fixture
+def read_only_folder(tmp_path: Path) -> Iterator[tuple[Path, str]]:
+    """A folder nobody may write to, and the reason the CLI should give.
+
+    Root may write anywhere, so as root this is a read-only bind mount.
+    """
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    if os.geteuid() != 0:
+        os.chmod(folder, 0o555)
+        yield folder, "permission denied"
+        os.chmod(folder, 0o755)
+        return
+    mounted = subprocess.run(
+        ["mount", "--bind", "-o", "ro", str(folder), str(folder)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot make a read-only folder as root here: {mounted.stderr.strip()}")
+    try:
+        yield folder, "the file system is read-only"
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)
+
+
+def test_a_folder_that_cannot_be_written_exits_1(read_only_folder: tuple[Path, str]) -> None:
+    folder, reason = read_only_folder
+    result = runner.invoke(app, ["new", str(folder / "p"), "--yes"])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == f"error: Cannot write to {folder}: {reason}."
+    assert list(folder.iterdir()) == []
