@@ -71,8 +71,10 @@ class ComponentPlan:
             )
         taken = self.manifest.names_in_use()
         if name.snake in taken and taken[name.snake] != kind:
+            other = taken[name.snake]
+            article = "an" if other[0] in "aeiou" else "a"
             raise BadNameError(
-                f"The name {name.raw!r} is already used by a {taken[name.snake]} of this project.",
+                f"The name {name.raw!r} is already used by {article} {other} of this project.",
                 f"Pick another name for the {kind}, e.g. '{name.kebab}-{kind}'.",
             )
 
