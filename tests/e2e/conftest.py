@@ -1,0 +1,118 @@
+"""Run fastasync and generated projects for real: subprocesses, ports, servers."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+BIN = Path(sys.executable).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/e2e/" in item.nodeid.replace("\\", "/"):
+            item.add_marker(pytest.mark.e2e)
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The environment for a generated project: nothing of this repo's leaks in."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "PYTHONPATH"))}
+    env.update(extra)
+    return env
+
+
+def run(command: Sequence[str | Path], cwd: Path, timeout: float = 600) -> str:
+    """Run a command; fail the test with its output if it fails."""
+    result = subprocess.run(
+        [str(part) for part in command],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=clean_env(),
+        check=False,
+    )
+    if result.returncode != 0:
+        pytest.fail(
+            f"`{' '.join(map(str, command))}` exited {result.returncode} in {cwd}\n"
+            f"--- stdout\n{result.stdout[-6000:]}\n--- stderr\n{result.stderr[-6000:]}"
+        )
+    return result.stdout
+
+
+def fastasync(*args: str | Path, cwd: Path) -> str:
+    return run([sys.executable, "-m", "fastasync_cli", *args], cwd=cwd)
+
+
+def check_project(root: Path, python: Path = Path(sys.executable)) -> str:
+    """The generated project's own lint, format check and test suite, all green."""
+    ruff = python.parent / "ruff"
+    run([ruff, "check", "."], cwd=root)
+    run([ruff, "format", "--check", "."], cwd=root)
+    return run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist"], cwd=root)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def serve(root: Path, python: Path = Path(sys.executable)) -> Iterator[str]:
+    """Serve the project's app with uvicorn on a free loopback port; stop it after."""
+    port = free_port()
+    log = root / "uvicorn.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [python, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=root,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env=clean_env(),
+        )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"uvicorn exited {process.returncode}:\n{log.read_text()}")
+            try:
+                if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"uvicorn did not answer within 60 s:\n{log.read_text()}")
+            time.sleep(0.1)
+        yield base_url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def follow_job(http: httpx.Client, location: str, timeout: float = 60) -> dict:
+    """Poll a job over HTTP until it has finished."""
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        job = http.get(location).json()
+        seen.append(job["status"])
+        if job["status"] in {"succeeded", "failed"}:
+            job["seen"] = seen
+            return job
+        time.sleep(0.05)
+    pytest.fail(f"job at {location} did not finish in {timeout} s; statuses: {seen}")

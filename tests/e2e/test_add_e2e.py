@@ -1,0 +1,60 @@
+"""A realistic sequence of `fastasync add` keeps the project green, and it serves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+
+from tests.e2e.conftest import check_project, fastasync, follow_job, serve
+
+SEQUENCE = [
+    ["endpoint", "products", "name:str", "price:float", "in_stock:bool=true", "note:str?"],
+    ["endpoint", "order-items", "quantity:int", "ordered_at:datetime", "ref:uuid?"],
+    ["endpoint", "tags"],
+    ["client", "github", "--base-url", "https://api.github.com"],
+    ["client", "weather", "--base-url", "http://127.0.0.1:9/v1"],
+    ["task", "summarize"],
+    ["task", "crunch", "--kind", "cpu"],
+]
+
+
+def snapshot(root: Path) -> dict[str, str]:
+    return {
+        p.relative_to(root).as_posix(): p.read_text()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+
+
+def test_a_sequence_of_adds_then_again_stays_green_and_serves(tmp_path: Path) -> None:
+    fastasync("new", "shop", "--yes", "--no-docker", cwd=tmp_path)
+    root = tmp_path / "shop"
+    for args in SEQUENCE:
+        fastasync("add", *args, cwd=root)
+    after_first = snapshot(root)
+    for args in SEQUENCE:
+        output = fastasync("add", *args, cwd=root)
+        assert "Nothing to do" in output, output
+    assert snapshot(root) == after_first
+
+    output = check_project(root)
+    assert " passed" in output and "failed" not in output
+
+    with serve(root) as base_url, httpx.Client(base_url=base_url, timeout=30) as http:
+        created = http.post("/api/products", json={"name": "tea", "price": 3.5})
+        assert created.status_code == 201
+        product = created.json()
+        assert product["in_stock"] is True and product["note"] is None
+        url = f"/api/products/{product['id']}"
+        assert http.get(url).json() == product
+        assert http.get("/api/products", params={"limit": 10}).json() == [product]
+        updated = http.patch(url, json={"price": 4.0})
+        assert updated.status_code == 200 and updated.json()["price"] == 4.0
+        assert http.delete(url).status_code == 204
+        assert http.get(url).status_code == 404
+        started = http.post("/api/jobs/summarize", json={"message": "done"})
+        assert started.status_code == 202
+        assert started.headers["location"].endswith(f"/api/jobs/{started.json()['id']}")
+        job = follow_job(http, started.headers["location"])
+        assert job["status"] == "succeeded" and job["result"] == {"message": "done"}
