@@ -1,0 +1,180 @@
+"""libcst edits: idempotent, comment-preserving, laid out as ruff format would."""
+
+from __future__ import annotations
+
+import subprocess
+import textwrap
+
+import pytest
+
+from fastasync_cli.engine import edits
+
+ROUTERS = textwrap.dedent(
+    '''\
+    """Routers."""
+
+    from fastapi import APIRouter
+
+    from app.api.routes import health, jobs  # the built-in ones
+
+    api_router = APIRouter(prefix="/api")
+    api_router.include_router(jobs.router)
+
+    router = APIRouter()
+    router.include_router(api_router)
+    '''
+)
+
+
+def ruff_formatted(source: str) -> bool:
+    from ruff.__main__ import find_ruff_bin
+
+    result = subprocess.run(
+        [find_ruff_bin(), "format", "--check", "--line-length", "88", "-"],
+        input=source,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result.returncode == 0
+
+
+def register(source: str, name: str) -> str:
+    module = edits.parse(source, "app/api/main.py")
+    module = edits.ensure_from_import(module, "app.api.routes", name)
+    module = edits.ensure_statement_after_last(
+        module,
+        f"api_router.include_router({name}.router)",
+        edits.is_call_to("api_router.include_router"),
+        "an include_router line",
+    )
+    return module.code
+
+
+def test_import_merged_sorted_and_comment_kept() -> None:
+    result = register(ROUTERS, "products")
+    assert "from app.api.routes import health, jobs, products  # the built-in ones\n" in result
+    assert (
+        "api_router.include_router(jobs.router)\napi_router.include_router(products.router)\n"
+        in result
+    )
+    assert register(result, "products") == result
+    assert ruff_formatted(result)
+
+
+def test_long_import_is_wrapped_like_ruff() -> None:
+    result = ROUTERS
+    for name in ["inventory_adjustments", "purchase_orders", "warehouse_locations"]:
+        result = register(result, name)
+    assert "from app.api.routes import (\n    health,\n    inventory_adjustments," in result
+    assert ruff_formatted(result)
+
+
+def test_missing_anchor_raises_and_names_it() -> None:
+    source = '"""x"""\n\nfrom app.api.routes import health\n\nrouter = 1\n'
+    with pytest.raises(edits.AnchorMissing, match="an include_router line"):
+        register(source, "products")
+
+
+def test_syntax_error_is_reported_with_its_line() -> None:
+    with pytest.raises(edits.SourceError, match=r"app/x.py does not parse \(line 2"):
+        edits.parse("x = 1\ndef (:\n", "app/x.py")
+
+
+def test_new_first_party_import_goes_in_sorted_place() -> None:
+    source = textwrap.dedent(
+        """\
+        import logging
+
+        from fastapi import FastAPI
+
+        from app.api.main import router
+        from app.jobs import JobRunner
+
+        x = 1
+        """
+    )
+    module = edits.ensure_from_import(edits.parse(source, "m"), "app.clients.github", "Github")
+    assert module.code.splitlines()[4:7] == [
+        "from app.api.main import router",
+        "from app.clients.github import Github",
+        "from app.jobs import JobRunner",
+    ]
+
+
+def test_list_registry_grows_and_wraps() -> None:
+    source = '"""Tasks."""\n\nfrom app.jobs import TaskSpec\n\nTASKS: list[TaskSpec] = []\n'
+    module = edits.parse(source, "t")
+    for name in ["summarize", "resize_images", "generate_report", "send_newsletters"]:
+        module = edits.ensure_list_element(module, "TASKS", f"{name}.task")
+    code = module.code
+    assert "TASKS: list[TaskSpec] = [\n    summarize.task,\n    resize_images.task," in code
+    assert edits.ensure_list_element(module, "TASKS", "summarize.task").code == code
+    assert ruff_formatted(code)
+
+
+def test_class_fields_are_appended_once_and_differences_reported() -> None:
+    source = 'class Settings:\n    """S."""\n\n    app_name: str = "x"\n'
+    fields = [edits.Field("gh_base_url", 'gh_base_url: str = "https://a"')]
+    module, differing = edits.ensure_class_fields(
+        edits.parse(source, "c"), "Settings", fields, "gh"
+    )
+    assert differing == []
+    assert module.code.endswith('    # gh\n    gh_base_url: str = "https://a"\n')
+    assert ruff_formatted(module.code)
+    other = [edits.Field("gh_base_url", 'gh_base_url: str = "https://b"')]
+    same, differing = edits.ensure_class_fields(module, "Settings", other, "gh")
+    assert differing == ["gh_base_url"] and same.code == module.code
+    replaced, _ = edits.ensure_class_fields(module, "Settings", other, "gh", replace=True)
+    assert '"https://b"' in replaced.code and '"https://a"' not in replaced.code
+
+
+LIFESPAN = textwrap.dedent(
+    """\
+    def create_app(settings):
+        @asynccontextmanager
+        async def lifespan(app):
+            async with AsyncExitStack() as stack:
+                state = {"settings": settings}
+                # resources
+                yield state
+
+        return lifespan
+    """
+)
+
+
+def test_lifespan_line_goes_before_yield_and_long_lines_wrap() -> None:
+    line = (
+        'state["weather_service"] = await stack.enter_async_context('
+        "WeatherServiceClient.from_settings(settings))"
+    )
+    module = edits.ensure_statement_before_yield(
+        edits.parse(LIFESPAN, "m"), "lifespan", "state", line
+    )
+    code = module.code
+    # A comment above `yield state` stays attached to it.
+    assert (
+        '            state["weather_service"] = await stack.enter_async_context(\n'
+        "                WeatherServiceClient.from_settings(settings)\n"
+        "            )\n"
+        "            # resources\n"
+        "            yield state\n"
+    ) in code
+    assert edits.ensure_statement_before_yield(module, "lifespan", "state", line).code == code
+    assert ruff_formatted(code)
+
+
+def test_lifespan_without_yield_state_is_an_anchor_error() -> None:
+    source = "async def lifespan(app):\n    yield {}\n"
+    with pytest.raises(edits.AnchorMissing, match="`yield state` inside `lifespan`"):
+        edits.ensure_statement_before_yield(edits.parse(source, "m"), "lifespan", "state", "x = 1")
+
+
+def test_definitions_are_appended_with_two_blank_lines_once() -> None:
+    source = "from typing import Annotated\n\nX = 1\n"
+    snippet = "async def get_y() -> int:\n    return 1\n\n\nYDep = Annotated[int, get_y]\n"
+    module = edits.ensure_definitions(edits.parse(source, "d"), snippet)
+    assert module.code == source + "\n\n" + snippet
+    assert edits.ensure_definitions(module, snippet).code == module.code
+    assert ruff_formatted(module.code)

@@ -1,0 +1,106 @@
+"""Generators plan against a generated project and never write."""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+import tomlkit
+from packaging.requirements import Requirement
+
+from fastasync_cli.engine.names import component_name, project_name
+from fastasync_cli.engine.plan import Action
+from fastasync_cli.engine.project import find_project
+from fastasync_cli.errors import EditError
+from fastasync_cli.generators.client import ClientOptions, plan_client
+from fastasync_cli.generators.endpoint import EndpointOptions, parse_fields, plan_endpoint
+from fastasync_cli.generators.project import ProjectOptions, plan_project
+from fastasync_cli.generators.task import TaskOptions, plan_task
+
+
+def snapshot(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): p.read_text() for p in root.rglob("*") if p.is_file()}
+
+
+def endpoint_plan(root: Path, name: str = "products", *specs: str):
+    options = EndpointOptions(component_name(name, "endpoint"), tuple(parse_fields(list(specs))))
+    return plan_endpoint(options, find_project(root)).plan
+
+
+def test_plan_project_writes_nothing(tmp_path: Path) -> None:
+    plan = plan_project(ProjectOptions(path=tmp_path / "p", name=project_name("p")))
+    assert not (tmp_path / "p").exists()
+    assert plan.creates_root
+    assert {c.action for c in plan.changes} == {Action.CREATE}
+    assert "app/main.py" in {str(c.path) for c in plan.changes}
+
+
+def test_endpoint_plan_on_a_generated_project(project: Path) -> None:
+    before = snapshot(project)
+    plan = endpoint_plan(project, "products", "price:float", "note:str?")
+    assert snapshot(project) == before
+    actions = {str(c.path): c.action for c in plan.changes}
+    assert actions["app/api/routes/products.py"] is Action.CREATE
+    assert actions["app/api/main.py"] is Action.UPDATE
+    assert actions[".fastasync.toml"] is Action.UPDATE
+    schema = next(c for c in plan.changes if str(c.path) == "app/schemas/products.py").content
+    assert "    price: float\n    note: str | None = None\n" in schema
+
+
+def test_endpoint_plan_on_a_restructured_file(project: Path) -> None:
+    (project / "app/api/main.py").write_text(
+        "from fastapi import APIRouter\n\nrouter = APIRouter()\n"
+    )
+    with pytest.raises(EditError) as caught:
+        endpoint_plan(project)
+    assert "api_router.include_router(products.router)" in caught.value.details
+
+
+def test_endpoint_plan_on_a_file_with_a_syntax_error(project: Path) -> None:
+    (project / "app/main.py").write_text("def broken(:\n")
+    with pytest.raises(EditError) as caught:
+        endpoint_plan(project)
+    assert caught.value.message.startswith("app/main.py does not parse (line 1")
+    assert 'state["products_repository"] = InMemoryProductRepository()' in caught.value.details
+
+
+def test_endpoint_plan_when_a_file_is_gone(project: Path) -> None:
+    (project / "app/api/deps.py").unlink()
+    with pytest.raises(EditError) as caught:
+        endpoint_plan(project)
+    assert caught.value.message == (
+        "app/api/deps.py is missing, so fastasync cannot register the new code in it."
+    )
+
+
+def test_client_and_task_plans(project: Path) -> None:
+    manifest = find_project(project)
+    client = plan_client(
+        ClientOptions(component_name("github", "client"), "https://api.github.com"), manifest
+    ).plan
+    assert {str(c.path) for c in client.changes} >= {
+        "app/clients/github.py",
+        "tests/clients/test_github.py",
+        "app/core/config.py",
+        ".env.example",
+        "app/main.py",
+        "app/api/deps.py",
+    }
+    task = plan_task(TaskOptions(component_name("crunch", "task"), kind="cpu"), manifest).plan
+    module = next(c for c in task.changes if str(c.path) == "app/tasks/crunch.py").content
+    assert 'kind="cpu"' in module and "def crunch(payload: CrunchInput)" in module
+
+
+def test_installed_versions_satisfy_the_generated_dependency_ranges(project: Path) -> None:
+    """This repo's dev environment runs generated projects: keep it within their ranges."""
+    pyproject = tomlkit.parse((project / "pyproject.toml").read_text()).unwrap()
+    requirements = (
+        pyproject["project"]["dependencies"] + pyproject["project"]["optional-dependencies"]["dev"]
+    )
+    for line in requirements:
+        requirement = Requirement(line)
+        installed = version(requirement.name)
+        assert requirement.specifier.contains(installed, prereleases=True), (
+            f"{requirement.name} {installed} is outside {line}"
+        )
