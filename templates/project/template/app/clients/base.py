@@ -122,7 +122,11 @@ class BaseClient:
             self._http = None
 
     def _build_http_client(self) -> httpx.AsyncClient:
-        """Build httpx's API over the aiohttp transport, whose pool is much faster."""
+        """Build httpx's API over the aiohttp transport, whose pool is much faster.
+
+        `HttpxAiohttpClient` is httpx's client with that transport everywhere, for
+        proxied requests (HTTPS_PROXY and friends) too.
+        """
         config = self.config
         return HttpxAiohttpClient(
             base_url=config.base_url,

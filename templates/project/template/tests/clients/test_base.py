@@ -223,12 +223,13 @@ async def test_configured_timeout_cuts_off_a_silent_upstream(
         config = ClientConfig(base_url=url, timeout=0.2, connect_timeout=1, retries=1)
         async with BaseClient(config) as client:
             started = anyio.current_time()
-            with pytest.raises(UpstreamTimeout):
+            # Were the configured timeout ignored, the call would hang until this.
+            with anyio.fail_after(10), pytest.raises(UpstreamTimeout):
                 await client.request(method, "/slow")
             elapsed = anyio.current_time() - started
 
     assert connections == attempts
-    assert 0.2 * attempts <= elapsed < 0.2 * attempts + 1
+    assert elapsed >= 0.2 * attempts
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
@@ -244,7 +245,7 @@ async def test_dropped_connection_is_a_connection_error(method: str) -> None:
     async with local_server(hang_up) as url:
         async with BaseClient(ClientConfig(base_url=url, retries=1)) as client:
             with pytest.raises(UpstreamConnectionError):
-                await client.request(method, "/", json={})
+                await client.request(method, "/")
 
     # aiohttp itself also resends an idempotent request once on a dropped
     # connection (RFC 9112, 9.3.1), so a GET makes more than two attempts.
