@@ -29,6 +29,12 @@ def test_environment_overrides_dotenv(
     assert (settings.threadpool_size, settings.cpu_workers) == (12, 5)
 
 
+def test_log_level_may_be_lowercase(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOG_LEVEL", "debug")
+
+    assert Settings(_env_file=None).log_level == "DEBUG"
+
+
 def test_invalid_values_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("THREADPOOL_SIZE", "0")
 

@@ -13,6 +13,9 @@ from app.api.deps import JobRunnerDep
 from app.jobs import Job, JobStatus, JobStoreFullError, TaskSpec
 from app.tasks import TASKS
 
+# When every stored job is unfinished, clients are asked to come back this much later.
+RETRY_AFTER_FULL_SECONDS = 5
+
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 
 
@@ -44,6 +47,7 @@ def task_router(tasks: Iterable[TaskSpec]) -> APIRouter:
 
 
 def _add_submit_route(routes: APIRouter, spec: TaskSpec) -> None:
+    # The task's own model: FastAPI validates the body with it and documents it.
     input_model = spec.input_model
 
     @routes.post(
@@ -63,13 +67,14 @@ def _add_submit_route(routes: APIRouter, spec: TaskSpec) -> None:
         response: Response,
         jobs: JobRunnerDep,
     ) -> JobAccepted:
+        """Queue the job and answer at once; follow it at the `Location` URL."""
         try:
             job = jobs.submit(spec, payload)
         except JobStoreFullError as exc:
             raise HTTPException(
                 status.HTTP_503_SERVICE_UNAVAILABLE,
                 str(exc),
-                headers={"Retry-After": "5"},
+                headers={"Retry-After": str(RETRY_AFTER_FULL_SECONDS)},
             ) from exc
         response.headers["Location"] = str(request.url_for("get_job", job_id=job.id))
         return JobAccepted(id=job.id, status=job.status)
