@@ -105,39 +105,9 @@ def plan_client(options: ClientOptions, manifest: Manifest) -> ComponentPlan:
         f'state["{name.snake}"] = await stack.enter_async_context('
         f"{client_class}.from_settings(settings))"
     )
-    builder.edit_python(
-        "app/main.py",
-        [
-            PythonEdit(
-                lambda m: edits.ensure_from_import(m, f"app.clients.{name.snake}", client_class),
-                f"from app.clients.{name.snake} import {client_class}",
-            ),
-            PythonEdit(
-                lambda m: edits.ensure_statement_before_yield(m, "lifespan", "state", open_line),
-                f"{open_line}  # in the lifespan, before `yield state`",
-            ),
-        ],
-    )
-    dependency = builder.snippet(
-        "app/api/deps.py", render_piece("client", "deps.py.jinja", context)
-    )
-    builder.edit_python(
-        "app/api/deps.py",
-        [
-            PythonEdit(
-                lambda m: edits.ensure_from_import(m, "fastapi", "Depends"),
-                "from fastapi import Depends",
-            ),
-            PythonEdit(
-                lambda m: edits.ensure_from_import(m, "fastapi", "Request"),
-                "from fastapi import Request",
-            ),
-            PythonEdit(
-                lambda m: edits.ensure_from_import(m, f"app.clients.{name.snake}", client_class),
-                f"from app.clients.{name.snake} import {client_class}",
-            ),
-            PythonEdit(lambda m: edits.ensure_definitions(m, dependency), dependency.strip()),
-        ],
+    builder.add_to_lifespan(f"app.clients.{name.snake}", client_class, open_line)
+    builder.add_dependency(
+        f"app.clients.{name.snake}", client_class, render_piece("client", "deps.py.jinja", context)
     )
     builder.record({"kind": "client", "name": name.snake, "base_url": options.base_url})
     return builder

@@ -120,6 +120,32 @@ class ComponentPlan:
             ) from exc
         self.plan.add(plan_update(self.root, rel, module.code))
 
+    def add_dependency(self, module: str, type_name: str, code: str) -> None:
+        """Append a dependency function and its `Annotated` alias to app/api/deps.py."""
+        dependency = self.snippet("app/api/deps.py", code)
+        self.edit_python(
+            "app/api/deps.py",
+            [
+                import_edit("fastapi", "Depends"),
+                import_edit("fastapi", "Request"),
+                import_edit(module, type_name),
+                PythonEdit(lambda m: edits.ensure_definitions(m, dependency), dependency.strip()),
+            ],
+        )
+
+    def add_to_lifespan(self, module: str, name: str, line: str) -> None:
+        """Import `name` in app/main.py and open it in the lifespan, before `yield state`."""
+        self.edit_python(
+            "app/main.py",
+            [
+                import_edit(module, name),
+                PythonEdit(
+                    lambda m: edits.ensure_statement_before_yield(m, "lifespan", "state", line),
+                    f"{line}  # in the lifespan, before `yield state`",
+                ),
+            ],
+        )
+
     def edit_text(self, rel: str, update: Callable[[str], str]) -> None:
         path = self.root / rel
         old = path.read_text(encoding="utf-8") if path.is_file() else ""
@@ -132,6 +158,13 @@ class ComponentPlan:
     def record(self, entry: dict[str, Any]) -> None:
         """Record the component and its options in the manifest."""
         self.plan.add(plan_update(self.root, MANIFEST_NAME, with_component(self.manifest, entry)))
+
+
+def import_edit(module: str, name: str) -> PythonEdit:
+    """`from module import name`, merged into an existing import of `module` if any."""
+    return PythonEdit(
+        lambda m: edits.ensure_from_import(m, module, name), f"from {module} import {name}"
+    )
 
 
 def _indent(text: str) -> str:

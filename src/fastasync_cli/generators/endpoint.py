@@ -11,7 +11,7 @@ from fastasync_cli.engine.names import Name
 from fastasync_cli.engine.project import Manifest
 from fastasync_cli.engine.render import render_piece
 from fastasync_cli.errors import BadOptionError
-from fastasync_cli.generators.component import ComponentPlan, PythonEdit
+from fastasync_cli.generators.component import ComponentPlan, PythonEdit, import_edit
 
 
 @dataclass(frozen=True)
@@ -211,10 +211,7 @@ def plan_endpoint(options: EndpointOptions, manifest: Manifest) -> ComponentPlan
     builder.edit_python(
         "app/api/main.py",
         [
-            PythonEdit(
-                lambda m: edits.ensure_from_import(m, "app.api.routes", name.snake),
-                f"from app.api.routes import {name.snake}",
-            ),
+            import_edit("app.api.routes", name.snake),
             PythonEdit(
                 lambda m: edits.ensure_statement_after_last(
                     m,
@@ -226,41 +223,14 @@ def plan_endpoint(options: EndpointOptions, manifest: Manifest) -> ComponentPlan
             ),
         ],
     )
-    dependency = builder.snippet(
-        "app/api/deps.py", render_piece("endpoint", "deps.py.jinja", context)
-    )
-    builder.edit_python(
-        "app/api/deps.py",
-        [
-            PythonEdit(
-                lambda m: edits.ensure_from_import(m, "fastapi", "Depends"),
-                "from fastapi import Depends",
-            ),
-            PythonEdit(
-                lambda m: edits.ensure_from_import(m, "fastapi", "Request"),
-                "from fastapi import Request",
-            ),
-            PythonEdit(
-                lambda m: edits.ensure_from_import(m, f"app.repositories.{name.snake}", repository),
-                f"from app.repositories.{name.snake} import {repository}",
-            ),
-            PythonEdit(lambda m: edits.ensure_definitions(m, dependency), dependency.strip()),
-        ],
+    builder.add_dependency(
+        f"app.repositories.{name.snake}",
+        repository,
+        render_piece("endpoint", "deps.py.jinja", context),
     )
     in_memory = f"InMemory{repository}"
-    open_line = f'state["{state_key}"] = {in_memory}()'
-    builder.edit_python(
-        "app/main.py",
-        [
-            PythonEdit(
-                lambda m: edits.ensure_from_import(m, f"app.repositories.{name.snake}", in_memory),
-                f"from app.repositories.{name.snake} import {in_memory}",
-            ),
-            PythonEdit(
-                lambda m: edits.ensure_statement_before_yield(m, "lifespan", "state", open_line),
-                f"{open_line}  # in the lifespan, before `yield state`",
-            ),
-        ],
+    builder.add_to_lifespan(
+        f"app.repositories.{name.snake}", in_memory, f'state["{state_key}"] = {in_memory}()'
     )
     builder.record(
         {"kind": "endpoint", "name": name.snake, "fields": [f.spec() for f in options.fields]}

@@ -9,7 +9,7 @@ from fastasync_cli.engine.names import Name
 from fastasync_cli.engine.project import Manifest
 from fastasync_cli.engine.render import render_piece
 from fastasync_cli.errors import FastasyncError
-from fastasync_cli.generators.component import ComponentPlan, PythonEdit
+from fastasync_cli.generators.component import ComponentPlan, PythonEdit, import_edit
 
 KINDS = ("io", "cpu")
 BACKENDS = ("local", "celery")
@@ -44,10 +44,7 @@ def plan_task(options: TaskOptions, manifest: Manifest) -> ComponentPlan:
     builder.edit_python(
         "app/tasks/__init__.py",
         [
-            PythonEdit(
-                lambda m: edits.ensure_from_import(m, "app.tasks", name.snake),
-                f"from app.tasks import {name.snake}",
-            ),
+            import_edit("app.tasks", name.snake),
             PythonEdit(
                 lambda m: edits.ensure_list_element(m, "TASKS", f"{name.snake}.task"),
                 f"{name.snake}.task,  # in the TASKS list",
