@@ -1,0 +1,218 @@
+"""Make a generated project to benchmark, and add what the benchmarks need to it.
+
+`generate` runs `fastasync new DIR --yes --no-docker --ci none` (falling back to
+rendering templates/project with copier when the CLI cannot). The additions follow
+the shapes the template defines, the way a user would write them:
+
+- `add_bench_client`: app/clients/bench_upstream.py, a `BaseClient` subclass; one
+  instance opened in the lifespan (app/main.py's exit stack, next to the job runner),
+  a `BenchUpstreamDep` in app/api/deps.py, and app/api/routes/bench.py with
+  `GET /bench/call`, registered in app/api/main.py.
+- `add_cpu_task`: app/tasks/bench_cpu.py, a `kind="cpu"` `TaskSpec` named `cpu`
+  (`POST /api/jobs/cpu` with `{"n": ...}`), listed in `app.tasks.TASKS`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import _bench as b
+
+sys.path.insert(0, str(b.HERE / "servers"))
+import cpu_work
+
+PROJECT_NAME = "benchapp"
+
+CLIENT_MODULE = '''\
+"""The benchmark's upstream (benchmarks/client_load.py), reached like any upstream."""
+
+import os
+
+from app.clients.base import BaseClient, ClientConfig
+from app.core.config import Settings
+
+
+class BenchUpstreamClient(BaseClient):
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "BenchUpstreamClient":
+        return cls(
+            ClientConfig(
+                base_url=os.environ["BENCH_UPSTREAM_URL"],
+                max_connections=int(os.environ.get("BENCH_POOL", "100")),
+                max_keepalive_connections=int(os.environ.get("BENCH_POOL", "100")),
+            )
+        )
+
+    async def call(self) -> dict[str, object]:
+        return await self.get("/")
+'''
+
+DEPS_ADDITION = '''
+
+async def get_bench_upstream(request: Request) -> BenchUpstreamClient:
+    """The app's client for the benchmark upstream."""
+    return request.state.bench_upstream
+
+
+BenchUpstreamDep = Annotated[BenchUpstreamClient, Depends(get_bench_upstream)]
+'''
+
+ROUTE_MODULE = '''\
+"""`GET /bench/call`: one call to the benchmark upstream through its shared client."""
+
+from fastapi import APIRouter
+
+from app.api.deps import BenchUpstreamDep
+
+router = APIRouter(prefix="/bench", tags=["bench"])
+
+
+@router.get("/call")
+async def call(client: BenchUpstreamDep) -> dict[str, object]:
+    return await client.call()
+'''
+
+CPU_TASK_MODULE = '''\
+"""A CPU-heavy task for benchmarks/loop_under_cpu.py: pure Python, holds the GIL."""
+
+from pydantic import BaseModel
+
+from app.jobs import TaskSpec
+
+
+class CpuInput(BaseModel):
+    n: int
+
+
+{burn}
+
+def cpu(payload: CpuInput) -> dict[str, int]:
+    return {{"total": burn(payload.n)}}
+
+
+task = TaskSpec(name="cpu", input_model=CpuInput, func=cpu, kind="cpu")
+'''
+
+
+def generate(dest: Path, *, fastasync: str | None = None) -> Path:
+    """A new project in `dest`, by the CLI, or by copier from templates/project."""
+    try:
+        exe = b.find_fastasync(fastasync)
+    except b.BenchError as exc:
+        cli_error = str(exc)
+    else:
+        cmd = [exe, "new", str(dest), "--yes", "--no-docker", "--ci", "none"]
+        cmd += ["--name", PROJECT_NAME]
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if proc.returncode == 0:
+            return _check_project(dest)
+        cli_error = proc.stderr or proc.stdout
+    print(
+        f"note: `fastasync new` failed, rendering templates/project with copier:\n"
+        f"{cli_error.strip()}",
+        file=sys.stderr,
+    )
+    return _copier(dest)
+
+
+def _copier(dest: Path) -> Path:
+    try:
+        import copier
+    except ImportError as exc:
+        raise b.BenchError("neither `fastasync new` nor copier is available") from exc
+    copier.run_copy(
+        str(b.REPO / "templates" / "project"),
+        str(dest),
+        data={
+            "project_name": PROJECT_NAME,
+            "package_name": PROJECT_NAME,
+            "docker": False,
+            "ci": "none",
+        },
+        defaults=True,
+        quiet=True,
+        unsafe=True,
+    )
+    return _check_project(dest)
+
+
+def _check_project(dest: Path) -> Path:
+    for rel in ("app/main.py", "app/api/deps.py", "app/api/main.py"):
+        if not (dest / rel).is_file():
+            raise b.BenchError(f"the generated project has no {rel} (template changed?)")
+    return dest
+
+
+def _edit(path: Path, pattern: str, replacement: str, what: str) -> None:
+    text = path.read_text()
+    new, count = re.subn(pattern, replacement, text, count=1, flags=re.MULTILINE)
+    if count != 1:
+        raise b.BenchError(
+            f"cannot {what}: no match for {pattern!r} in {path.name}; the template "
+            "changed, update benchmarks/_generated.py"
+        )
+    path.write_text(new)
+
+
+def add_bench_client(project: Path, *, pool: int = 100) -> None:
+    app = project / "app"
+    (app / "clients" / "bench_upstream.py").write_text(CLIENT_MODULE)
+    # The lifespan: open the client on the exit stack, next to the job runner.
+    main = app / "main.py"
+    _edit(
+        main,
+        r"^(\s*)(state\[\"jobs\"\] = .*\n)",
+        r'\1\2\1state["bench_upstream"] = await stack.enter_async_context(\n'
+        r"\1    BenchUpstreamClient.from_settings(settings)\n\1)\n",
+        "open the client in the lifespan",
+    )
+    _edit(
+        main,
+        r"^(from app\.api\.main import router\n)",
+        r"\1from app.clients.bench_upstream import BenchUpstreamClient\n",
+        "import the client in app/main.py",
+    )
+    deps = app / "api" / "deps.py"
+    _edit(
+        deps,
+        r"^(from app\.core\.config import Settings\n)",
+        r"from app.clients.bench_upstream import BenchUpstreamClient\n\1",
+        "import the client in app/api/deps.py",
+    )
+    deps.write_text(deps.read_text() + DEPS_ADDITION)
+    (app / "api" / "routes" / "bench.py").write_text(ROUTE_MODULE)
+    api_main = app / "api" / "main.py"
+    _edit(
+        api_main,
+        r"^from app\.api\.routes import (.*)$",
+        r"from app.api.routes import \1, bench",
+        "import the bench router",
+    )
+    api_main.write_text(api_main.read_text() + "router.include_router(bench.router)\n")
+
+
+def add_cpu_task(project: Path) -> None:
+    tasks = project / "app" / "tasks"
+    burn = inspect.getsource(cpu_work.burn)
+    (tasks / "bench_cpu.py").write_text(CPU_TASK_MODULE.format(burn=burn))
+    init = tasks / "__init__.py"
+    init.write_text(
+        init.read_text()
+        + "\nfrom app.tasks import bench_cpu  # noqa: E402\n\n"
+        + "TASKS.append(bench_cpu.task)\n"
+    )
+
+
+def serve_command(
+    project: Path, port: int, *, upstream_url: str | None = None, pool: int = 100
+) -> tuple[list[str], dict[str, str], Path]:
+    """uvicorn (uvloop, httptools, 1 worker) serving the project's `app.main:app`."""
+    cmd = b.uvicorn_cmd("app.main:app", port, project)
+    env = {"LOG_LEVEL": "WARNING", "BENCH_POOL": str(pool)}
+    if upstream_url is not None:
+        env["BENCH_UPSTREAM_URL"] = upstream_url
+    return cmd, env, project

@@ -1,0 +1,390 @@
+"""Outbound-HTTP throughput: FastAPI endpoints that call a 50 ms upstream, under wrk.
+
+    python benchmarks/client_load.py [--duration 10] [--warmup 2] [--rounds 1] [--json]
+
+Starts a local upstream (servers/upstream.py: uvloop, answers after 50 ms), then, one
+at a time, ONE uvicorn process per variant (uvloop + httptools, 1 worker) whose
+`GET /call` calls the upstream, and loads it with wrk (100 connections, keep-alive):
+
+  seed           `async with httpx.AsyncClient() as client:` per request (the seed text)
+  httpx          one shared httpx.AsyncClient from the lifespan
+  httpx_aiohttp  one shared httpx client over httpx-aiohttp's transport (reference)
+  aiohttp        one shared aiohttp.ClientSession from the lifespan
+  generated      a project made by `fastasync new`, its BaseClient subclass via the
+                 lifespan and deps the template provides
+
+Every pool is capped at 100 connections with 100 kept alive. With 2+ CPUs the app
+runs pinned to one CPU and the upstream and wrk to the other (taskset), so the app
+under test has a core to itself; --no-pin turns that off. 100 connections to a
+50 ms upstream allow at most 2,000 req/s. Targets: generated >= 3x httpx and
+>= 0.8x aiohttp (req/s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+from pathlib import Path
+from typing import Any
+
+import _bench as b
+import _generated as g
+
+VARIANTS = ("seed", "httpx", "httpx_ka20", "httpx_aiohttp", "aiohttp", "generated")
+LABELS = {
+    "upstream": "ideal: wrk -> upstream direct",
+    "seed": "(a) seed: AsyncClient per request",
+    "httpx": "(b) shared httpx.AsyncClient",
+    "httpx_ka20": "(ref) shared httpx, keepalive 20",
+    "httpx_aiohttp": "(ref) shared httpx + AiohttpTransport",
+    "aiohttp": "(c) shared aiohttp.ClientSession",
+    "generated": "(d) generated project's BaseClient",
+}
+VS_HTTPX_TARGET = 3.0
+VS_AIOHTTP_TARGET = 0.8
+
+
+def measure_variant(
+    variant: str,
+    *,
+    procs: b.Processes,
+    upstream: str,
+    upstream_pid: int,
+    project: Path | None,
+    args: argparse.Namespace,
+    app_pin: list[str],
+    load_pin: list[str],
+) -> dict[str, Any]:
+    port = b.free_port()
+    if variant == "generated":
+        assert project is not None
+        app_cmd, env, cwd = g.serve_command(project, port, upstream_url=upstream, pool=args.pool)
+        cmd = [*app_pin, *app_cmd]
+        path = "/bench/call"
+    else:
+        cmd = [*app_pin, *b.uvicorn_cmd("client_app:app", port, b.HERE / "servers")]
+        env = {
+            "BENCH_VARIANT": "httpx" if variant == "httpx_ka20" else variant,
+            "BENCH_UPSTREAM": upstream,
+            "BENCH_POOL": str(args.pool),
+        }
+        if variant == "httpx_ka20":
+            env["BENCH_KEEPALIVE"] = "20"
+        cwd = None
+        path = "/call"
+    name = f"app-{variant}"
+    proc = procs.start(name, cmd, env=env, cwd=cwd)
+    try:
+        base = f"http://{b.LOOPBACK}:{port}"
+        b.wait_http(base + path, proc=proc, what=name, procs=procs, name=name)
+        url = base + path
+        if args.warmup > 0:
+            b.run_wrk(
+                url,
+                connections=args.connections,
+                duration=args.warmup,
+                pin=load_pin,
+            )
+        spy = None
+        if args.profile:
+            spy_out = b.RESULTS / f"profile-{variant}.txt"
+            spy_out.parent.mkdir(parents=True, exist_ok=True)
+            spy = procs.start(
+                f"py-spy-{variant}",
+                [
+                    *load_pin,
+                    b.require_tool("py-spy", "pip install py-spy"),
+                    "record",
+                    "--pid",
+                    str(proc.pid),
+                    "--duration",
+                    str(max(1, round(args.duration) - 1)),
+                    "--rate",
+                    "200",
+                    "--format",
+                    "raw",
+                    "--output",
+                    str(spy_out),
+                ],
+            )
+        with b.CpuMeter({"app": proc.pid, "upstream": upstream_pid}) as meter:
+            result = b.run_wrk(
+                url,
+                connections=args.connections,
+                duration=args.duration,
+                pin=load_pin,
+            )
+        result["cpu"] = meter.result
+        app_seconds = meter.result["app_cpu_pct"] / 100 * result["seconds"]
+        result["app_cpu_ms_per_req"] = (
+            app_seconds * 1000 / result["requests"] if result["requests"] else None
+        )
+        if spy is not None:
+            spy.wait(timeout=30)
+            result["profile"] = str(spy_out)
+            log(b.profile_summary(spy_out))
+        if proc.poll() is not None:
+            raise b.BenchError(f"{name} died under load:\n{procs.log_tail(name)}")
+        result["app_command"] = cmd
+        return result
+    finally:
+        procs.stop(proc)
+
+
+def run(args: argparse.Namespace) -> int:
+    b.require_tool("wrk")
+    b.set_nice(args.nice)
+    b.require_modules("fastapi", "uvicorn", "uvloop", "httptools", "httpx", "aiohttp")
+    variants = list(dict.fromkeys(v.strip() for v in args.variants.split(",") if v.strip()))
+    unknown = set(variants) - set(VARIANTS)
+    if unknown:
+        raise b.BenchError(f"unknown variants {sorted(unknown)}; choose from {VARIANTS}")
+    pin_ok = not args.no_pin and b.cpu_count() >= 2
+    app_pin = b.pin_prefix(args.app_cpus if pin_ok else None)
+    load_pin = b.pin_prefix(args.load_cpus if pin_ok else None)
+    if not pin_ok and not args.no_pin:
+        print("note: fewer than 2 CPUs, running unpinned", file=sys.stderr)
+
+    with b.work_dir(keep=args.keep) as tmp, b.Processes(tmp) as procs:
+        up_port = b.free_port()
+        upstream = f"http://{b.LOOPBACK}:{up_port}/"
+        up_cmd = [
+            *load_pin,
+            sys.executable,
+            str(b.HERE / "servers" / "upstream.py"),
+            "--port",
+            str(up_port),
+            "--delay-ms",
+            str(args.delay_ms),
+        ]
+        up = procs.start("upstream", up_cmd)
+        b.wait_http(upstream, proc=up, what="upstream", procs=procs, name="upstream")
+
+        project = None
+        if "generated" in variants:
+            log("generating a project with fastasync new ...")
+            project = g.generate(tmp / "gen", fastasync=args.fastasync)
+            g.add_bench_client(project, pool=args.pool)
+
+        # The upstream's own figures: at the benchmark's concurrency (the ideal the
+        # apps approach) and at 10x it, to show it is never the bottleneck.
+        log("measuring the upstream alone ...")
+        b.wait_quiet(timeout=args.quiet_wait)
+        ideal = b.run_wrk(upstream, connections=args.connections, duration=3, pin=load_pin)
+        headroom = b.run_wrk(upstream, connections=args.connections * 10, duration=3, pin=load_pin)
+
+        runs: dict[str, list[dict[str, Any]]] = {v: [] for v in variants}
+        for round_no in range(1, args.rounds + 1):
+            for variant in variants:
+                b.wait_quiet(timeout=args.quiet_wait)
+                log(f"round {round_no}/{args.rounds}: {variant} ...")
+                runs[variant].append(
+                    measure_variant(
+                        variant,
+                        procs=procs,
+                        upstream=upstream,
+                        upstream_pid=up.pid,
+                        project=project,
+                        args=args,
+                        app_pin=app_pin,
+                        load_pin=load_pin,
+                    )
+                )
+
+    summary = {v: _median_run(rs) for v, rs in runs.items()}
+    httpx_rps = summary.get("httpx", {}).get("rps")
+    aiohttp_rps = summary.get("aiohttp", {}).get("rps")
+    rows = [_row("upstream", ideal, httpx_rps, aiohttp_rps)]
+    rows += [_row(v, summary[v], httpx_rps, aiohttp_rps) for v in variants]
+    print()
+    print(
+        f"wrk: {args.connections} connections, {args.duration:.0f} s measured after "
+        f"{args.warmup:.0f} s warm-up, upstream delay {args.delay_ms:.0f} ms, pool "
+        f"{args.pool}/{args.pool} in every variant, median of {args.rounds} round(s)"
+    )
+    print(
+        "pinning: "
+        + (
+            f"app on CPU {args.app_cpus}, upstream + wrk on CPU {args.load_cpus}"
+            if app_pin
+            else "none"
+        )
+    )
+    print(
+        f"upstream capacity check: {headroom['rps']:,.0f} req/s at "
+        f"{args.connections * 10} connections (p99 {headroom['p99_ms']:.1f} ms)"
+    )
+    print()
+    print(
+        b.table(
+            [
+                "variant",
+                "req/s",
+                "p50 ms",
+                "p99 ms",
+                "max ms",
+                "non-2xx",
+                "sock err",
+                "vs httpx",
+                "vs aiohttp",
+                "app CPU%",
+                "CPU ms/req",
+                "other CPU%",
+            ],
+            rows,
+        )
+    )
+    targets: dict[str, Any] = {}
+    gen = summary.get("generated")
+    if gen is not None:
+        vs_httpx = gen["rps"] / httpx_rps if httpx_rps else None
+        vs_aiohttp = gen["rps"] / aiohttp_rps if aiohttp_rps else None
+        ok_httpx = None if vs_httpx is None else vs_httpx >= VS_HTTPX_TARGET
+        ok_aiohttp = None if vs_aiohttp is None else vs_aiohttp >= VS_AIOHTTP_TARGET
+        clean = gen["non_2xx"] == 0 and gen["socket_errors"] == 0
+        targets = {
+            "generated_vs_httpx": vs_httpx,
+            "generated_vs_aiohttp": vs_aiohttp,
+            "vs_httpx_min": VS_HTTPX_TARGET,
+            "vs_aiohttp_min": VS_AIOHTTP_TARGET,
+            "vs_httpx_pass": ok_httpx,
+            "vs_aiohttp_pass": ok_aiohttp,
+            "generated_no_errors": clean,
+        }
+        print()
+        if vs_httpx is not None:
+            print(
+                f"generated / shared httpx = {vs_httpx:.2f}x "
+                f"(target >= {VS_HTTPX_TARGET}x): {b.verdict(ok_httpx)}"
+            )
+        if vs_aiohttp is not None:
+            print(
+                f"generated / shared aiohttp = {vs_aiohttp:.2f}x "
+                f"(target >= {VS_AIOHTTP_TARGET}x): {b.verdict(ok_aiohttp)}"
+            )
+        if not clean:
+            print("generated: FAIL, it answered with errors (see table)")
+    if args.json is not None:
+        path = b.write_json(
+            "client_load",
+            {
+                "settings": {
+                    "connections": args.connections,
+                    "duration_s": args.duration,
+                    "warmup_s": args.warmup,
+                    "delay_ms": args.delay_ms,
+                    "pool": args.pool,
+                    "rounds": args.rounds,
+                    "app_pin": app_pin,
+                    "load_pin": load_pin,
+                },
+                "packages": b.package_versions(
+                    "fastapi",
+                    "starlette",
+                    "uvicorn",
+                    "uvloop",
+                    "httptools",
+                    "httpx",
+                    "httpx-aiohttp",
+                    "aiohttp",
+                ),
+                "upstream_ideal": ideal,
+                "upstream_headroom": headroom,
+                "runs": runs,
+                "median": summary,
+                "targets": targets,
+            },
+            args.json or None,
+        )
+        print(f"wrote {path}")
+    failed = any(targets.get(k) is False for k in ("vs_httpx_pass", "vs_aiohttp_pass"))
+    return 1 if args.strict and (failed or targets.get("generated_no_errors") is False) else 0
+
+
+def _median_run(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """The round with the median req/s (its latencies belong to the same run)."""
+    ordered = sorted(results, key=lambda r: r["rps"])
+    best = dict(ordered[(len(ordered) - 1) // 2])
+    best["rps_all_rounds"] = [r["rps"] for r in results]
+    if len(results) > 1:
+        best["rps_stdev"] = statistics.stdev(r["rps"] for r in results)
+    return best
+
+
+def _row(
+    key: str, r: dict[str, Any], httpx_rps: float | None, aiohttp_rps: float | None
+) -> list[object]:
+    return [
+        LABELS[key],
+        r["rps"],
+        r["p50_ms"],
+        r["p99_ms"],
+        r["max_ms"],
+        r["non_2xx"],
+        r["socket_errors"],
+        f"{r['rps'] / httpx_rps:.2f}x" if httpx_rps else None,
+        f"{r['rps'] / aiohttp_rps:.2f}x" if aiohttp_rps else None,
+        r.get("cpu", {}).get("app_cpu_pct"),
+        r.get("app_cpu_ms_per_req"),
+        r.get("cpu", {}).get("other_cpu_pct"),
+    ]
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds measured")
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up")
+    parser.add_argument("--connections", type=int, default=100)
+    parser.add_argument("--pool", type=int, default=100, help="pool size, all variants")
+    parser.add_argument("--delay-ms", type=float, default=50.0)
+    parser.add_argument("--rounds", type=int, default=1, help="report the median")
+    parser.add_argument("--variants", default=",".join(VARIANTS))
+    parser.add_argument("--no-pin", action="store_true", help="don't use taskset")
+    parser.add_argument("--app-cpus", default="0", help="taskset CPUs for the app")
+    parser.add_argument("--load-cpus", default="1", help="taskset CPUs for the upstream and wrk")
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        help="niceness for this script and all it starts (negative needs root): "
+        "on a shared machine, -10 puts the benchmark ahead of other work",
+    )
+    parser.add_argument("--fastasync", help="the fastasync executable")
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=30.0,
+        help="seconds to wait for other work on the machine to stop before each run",
+    )
+    parser.add_argument(
+        "--json",
+        nargs="?",
+        const="",
+        help="write results as JSON (default: benchmarks/results/client_load-*.json)",
+    )
+    parser.add_argument("--strict", action="store_true", help="exit 1 if a target fails")
+    parser.add_argument("--keep", action="store_true", help="keep the temp dir")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="sample each app with py-spy during the measured run "
+        "(pip install py-spy); raw stacks go to benchmarks/results/profile-*.txt",
+    )
+    args = parser.parse_args()
+    if args.pool < 100:
+        parser.error("--pool must be at least 100")
+    if not 1 <= args.duration <= 120 or not 0 <= args.warmup <= 30:
+        parser.error("--duration must be 1..120 s and --warmup 0..30 s")
+    return b.main_guard(lambda: run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
