@@ -83,20 +83,19 @@ def new(
                 typer.confirm("Add a Dockerfile and compose.yaml?", default=True) if ask else True
             )
         if ci is None:
-            ci = (
-                CI(typer.prompt("CI workflow", default="github", type=_ci_choice()))
-                if ask
-                else CI.github
-            )
+            ci = _ask_ci() if ask else CI.github
         options = ProjectOptions(path=target, name=project, docker=docker, ci=ci.value, force=force)
         plan = plan_project(options)
         _report(plan, dry_run=dry_run, verbose=verbose)
 
 
-def _ci_choice() -> object:
-    import click
-
-    return click.Choice([c.value for c in CI], case_sensitive=False)
+def _ask_ci() -> CI:
+    choices = {c.value for c in CI}
+    while True:
+        answer = typer.prompt("CI workflow (github or none)", default="github").strip().lower()
+        if answer in choices:
+            return CI(answer)
+        typer.echo("Please answer github or none.")
 
 
 def _report(plan: object, *, dry_run: bool, verbose: bool) -> None:

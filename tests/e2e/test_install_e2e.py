@@ -1,0 +1,39 @@
+"""A non-editable install (what `pipx install` does) carries every template."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from tests.e2e.conftest import run
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_a_wheel_install_generates_and_adds(tmp_path: Path) -> None:
+    venv = tmp_path / "venv"
+    uv = [sys.executable, "-m", "uv"]
+    run([*uv, "venv", "--quiet", "--python", sys.executable, venv], cwd=tmp_path)
+    python = venv / "bin" / "python"
+    # Not editable: hatchling builds a wheel, so only what ships in it is there.
+    run([*uv, "pip", "install", "--quiet", "--python", python, REPO], cwd=tmp_path)
+    fastasync = venv / "bin" / "fastasync"
+    where = run(
+        [
+            python,
+            "-c",
+            "import fastasync_cli, pathlib; print(pathlib.Path(fastasync_cli.__file__))",
+        ],
+        cwd=tmp_path,
+    )
+    assert str(venv) in where
+    assert run([fastasync, "--version"], cwd=tmp_path).startswith("fastasync ")
+    run([fastasync, "new", "shop", "--yes"], cwd=tmp_path)
+    root = tmp_path / "shop"
+    assert (root / "app/main.py").is_file() and (root / "Dockerfile").is_file()
+    run([fastasync, "add", "endpoint", "products", "price:float"], cwd=root)
+    run([fastasync, "add", "client", "github", "--base-url", "https://api.github.com"], cwd=root)
+    run([fastasync, "add", "task", "crunch", "--kind", "cpu"], cwd=root)
+    assert (root / "app/api/routes/products.py").is_file()
+    assert (root / "app/clients/github.py").is_file()
+    assert (root / "app/tasks/crunch.py").is_file()
