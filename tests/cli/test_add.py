@@ -34,6 +34,16 @@ def test_outside_a_project_exits_1(tmp_path: Path) -> None:
     ]
 
 
+def test_project_option_must_be_a_folder(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere"
+    result = runner.invoke(app, ["add", "task", "x", "--project", str(missing)])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"error: --project {missing} is not a folder.",
+        "hint: Pass the folder of a project made by `fastasync new`.",
+    ]
+
+
 def test_found_from_a_subfolder(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(project / "app" / "api")
     result = runner.invoke(app, ["add", "endpoint", "products"])

@@ -50,7 +50,13 @@ class Backend(str, enum.Enum):
 
 def _manifest(project: Path | None) -> Manifest:
     from fastasync_cli.engine.project import find_project
+    from fastasync_cli.errors import NotAProjectError
 
+    if project is not None and not project.is_dir():
+        raise NotAProjectError(
+            f"--project {project} is not a folder.",
+            "Pass the folder of a project made by `fastasync new`.",
+        )
     return find_project(project if project is not None else Path.cwd())
 
 
