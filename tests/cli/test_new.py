@@ -127,6 +127,20 @@ def test_a_folder_named_like_the_stdlib_needs_a_name(tmp_path: Path) -> None:
     assert not (tmp_path / "asyncio").exists()
 
 
+def test_a_bad_folder_name_points_at_the_name_option(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["new", str(tmp_path / "my app")])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "error: The project name 'my app' may only contain letters, digits, and single '-' "
+        "or '_' between them.",
+        "hint: Use a name such as 'my-app', and pass it with --name (the folder can keep its "
+        "name).",
+    ]
+    assert list(tmp_path.iterdir()) == []
+    named = runner.invoke(app, ["new", str(tmp_path / "my app"), "--name", "my-app", "-y"])
+    assert named.exit_code == 0, named.output
+
+
 def test_non_empty_folder_exits_1_without_force(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("mine\n")
     result = runner.invoke(app, ["new", str(tmp_path), "--name", "demo"])

@@ -5,11 +5,14 @@ from __future__ import annotations
 import enum
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from fastasync_cli.cli.output import handle_errors
+
+if TYPE_CHECKING:
+    from fastasync_cli.engine.names import Name
 
 
 class CI(str, enum.Enum):
@@ -72,11 +75,10 @@ def new(
 ) -> None:
     """Create a new async FastAPI project in PATH."""
     with handle_errors(verbose=verbose):
-        from fastasync_cli.engine.names import project_name
         from fastasync_cli.generators.project import ProjectOptions, plan_project
 
         target = Path(path).expanduser().absolute()
-        project = project_name(name if name is not None else target.resolve().name)
+        project = _project_name(name, target)
         ask = not yes and sys.stdin.isatty()
         if docker is None:
             docker = (
@@ -87,6 +89,22 @@ def new(
         options = ProjectOptions(path=target, name=project, docker=docker, ci=ci.value, force=force)
         plan = plan_project(options)
         _report(plan, dry_run=dry_run, verbose=verbose)
+
+
+def _project_name(name: str | None, target: Path) -> Name:
+    """--name, or the folder's name; a bad folder name points at --name."""
+    from fastasync_cli.engine.names import project_name
+    from fastasync_cli.errors import BadNameError
+
+    if name is not None:
+        return project_name(name)
+    try:
+        return project_name(target.resolve().name)
+    except BadNameError as exc:
+        exc.hint = (
+            exc.hint.rstrip(".") + ", and pass it with --name (the folder can keep its name)."
+        )
+        raise
 
 
 def _ask_ci() -> CI:
