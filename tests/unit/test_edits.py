@@ -178,3 +178,133 @@ def test_definitions_are_appended_with_two_blank_lines_once() -> None:
     assert module.code == source + "\n\n" + snippet
     assert edits.ensure_definitions(module, snippet).code == module.code
     assert ruff_formatted(module.code)
+
+
+GET_JOB = textwrap.dedent(
+    '''\
+    @router.get("/{job_id}")
+    async def get_job(job_id: str, jobs: JobRunnerDep) -> Job:
+        """The job."""
+        job = jobs.get(job_id)  # local first
+        if job is None:
+            raise HTTPException(404)
+        return job
+    '''
+)
+
+
+def test_parameter_is_appended_once_and_the_signature_wraps_like_ruff() -> None:
+    module = edits.ensure_parameter(edits.parse(GET_JOB, "j"), "get_job", "celery: CeleryDep")
+    assert "async def get_job(job_id: str, jobs: JobRunnerDep, celery: CeleryDep) -> Job:\n" in (
+        module.code
+    )
+    assert edits.ensure_parameter(module, "get_job", "celery: CeleryDep").code == module.code
+    longer = edits.ensure_parameter(module, "get_job", "another_parameter: AnotherDependency")
+    assert (
+        "async def get_job(\n    job_id: str,\n    jobs: JobRunnerDep,\n    celery: CeleryDep,\n"
+        "    another_parameter: AnotherDependency,\n) -> Job:\n"
+    ) in longer.code
+    assert ruff_formatted(module.code) and ruff_formatted(longer.code)
+
+
+def test_parameter_edit_needs_the_function_and_a_plain_parameter_list() -> None:
+    with pytest.raises(edits.AnchorMissing, match="a function `get_job`"):
+        edits.ensure_parameter(edits.parse("x = 1\n", "j"), "get_job", "a: int")
+    source = "def get_job(*args: int) -> None:\n    pass\n"
+    with pytest.raises(edits.AnchorMissing, match="a plain parameter list in `get_job`"):
+        edits.ensure_parameter(edits.parse(source, "j"), "get_job", "a: int")
+
+
+def test_statement_is_replaced_in_place_keeping_its_comment() -> None:
+    old, new = "job = jobs.get(job_id)", "job = jobs.get(job_id) or await celery.get(job_id)"
+    module = edits.ensure_statement_replaced(edits.parse(GET_JOB, "j"), "get_job", old, new)
+    assert f"    {new}  # local first\n" in module.code
+    assert edits.ensure_statement_replaced(module, "get_job", old, new).code == module.code
+    with pytest.raises(edits.AnchorMissing, match=r"`job = jobs.find\(job_id\)` inside `get_job`"):
+        edits.ensure_statement_replaced(module, "get_job", "job = jobs.find(job_id)", "x = 1")
+
+
+SETTINGS_FIXTURE = textwrap.dedent(
+    '''\
+    def settings() -> Settings:
+        """Test settings."""
+        return Settings(
+            _env_file=None,
+            app_name="test-app",
+            job_store_max=100  # small
+        )
+    '''
+)
+
+
+def test_call_keywords_are_added_one_a_line_and_comments_survive() -> None:
+    keywords = [("app_name", '"other"'), ("broker", '"memory://"'), ("retries", "0")]
+    module = edits.ensure_call_keywords(
+        edits.parse(SETTINGS_FIXTURE, "c"), "settings", "Settings", keywords
+    )
+    assert module.code.endswith(
+        '        app_name="test-app",\n'
+        "        job_store_max=100,  # small\n"
+        '        broker="memory://",\n'
+        "        retries=0,\n"
+        "    )\n"
+    )
+    assert edits.ensure_call_keywords(module, "settings", "Settings", keywords).code == (
+        module.code
+    )
+    assert ruff_formatted(module.code)
+    inline = edits.ensure_call_keywords(
+        edits.parse("def settings():\n    return Settings(a=1)\n", "c"),
+        "settings",
+        "Settings",
+        keywords[1:],
+    )
+    assert inline.code == (
+        'def settings():\n    return Settings(\n        a=1,\n        broker="memory://",\n'
+        "        retries=0,\n    )\n"
+    )
+    with pytest.raises(edits.AnchorMissing, match=r"a `Settings\(...\)` call inside `settings`"):
+        edits.ensure_call_keywords(
+            edits.parse("def settings():\n    return {}\n", "c"), "settings", "Settings", keywords
+        )
+
+
+def test_imports_go_to_their_isort_section() -> None:
+    source = textwrap.dedent(
+        """\
+        \"\"\"Fixtures.\"\"\"
+
+        from collections.abc import Iterator
+
+        import pytest
+        from fastapi import FastAPI
+
+        from app.main import create_app
+        """
+    )
+    module = edits.parse(source, "c")
+    module = edits.ensure_from_import(module, "celery", "Celery")
+    module = edits.ensure_from_import(module, "typing", "Any")
+    module = edits.ensure_from_import(module, "celery.contrib.testing.worker", "start_worker")
+    module = edits.ensure_from_import(module, "app.tasks", "CELERY_TASKS")
+    assert module.code == textwrap.dedent(
+        """\
+        \"\"\"Fixtures.\"\"\"
+
+        from collections.abc import Iterator
+        from typing import Any
+
+        import pytest
+        from celery import Celery
+        from celery.contrib.testing.worker import start_worker
+        from fastapi import FastAPI
+
+        from app.main import create_app
+        from app.tasks import CELERY_TASKS
+        """
+    )
+    only_first_party = edits.parse('"""M."""\n\nfrom app.jobs import TaskSpec\n\nX = 1\n', "t")
+    added = edits.ensure_from_import(only_first_party, "celery", "Celery")
+    assert added.code == (
+        '"""M."""\n\nfrom celery import Celery\n\nfrom app.jobs import TaskSpec\n\nX = 1\n'
+    )

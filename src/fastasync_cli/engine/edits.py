@@ -8,6 +8,7 @@ place an edit needs is gone, it raises `AnchorMissing` and writes nothing.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -40,7 +41,11 @@ def _normalise(code: str) -> str:
 
 
 def _statement_code(statement: cst.BaseStatement) -> str:
-    return _normalise(_code(statement.with_changes(leading_lines=())))
+    """The statement's code, normalised, without the comments above or after it."""
+    statement = statement.with_changes(leading_lines=())
+    if isinstance(statement, cst.SimpleStatementLine):
+        statement = statement.with_changes(trailing_whitespace=cst.TrailingWhitespace())
+    return _normalise(_code(statement))
 
 
 def _module_contains(module: cst.Module, code: str) -> bool:
@@ -154,22 +159,47 @@ def ensure_from_import(module: cst.Module, from_module: str, name: str) -> cst.M
     )
 
 
+FIRST_PARTY = frozenset({"app", "tests"})
+
+
+def _section(module_name: str) -> int:
+    """ruff's isort sections: 0 standard library, 1 third party, 2 first party."""
+    package = module_name.split(".")[0]
+    if package in FIRST_PARTY:
+        return 2
+    if package in sys.stdlib_module_names or package == "__future__":
+        return 0
+    return 1
+
+
+def _sort_key(statement: cst.BaseStatement) -> tuple[int, str]:
+    # Within a section, `import x` lines come before `from x import` lines.
+    return (1 if _from_import(statement) else 0, _import_module(statement).lower())
+
+
 def _insert_import(module: cst.Module, new: cst.BaseStatement, from_module: str) -> cst.Module:
     body = list(module.body)
-    package = from_module.split(".")[0]
     imports = [i for i, s in enumerate(body) if _is_import(s)]
     if not imports:
         raise AnchorMissing("an import block")
-    section = [i for i in imports if _import_module(body[i]).split(".")[0] == package]
+    wanted = _section(from_module)
+    section = [i for i in imports if _section(_import_module(body[i])) == wanted]
     if not section:
-        # A new section after the last import, one blank line above it.
-        position = imports[-1] + 1
-        new = new.with_changes(leading_lines=[cst.EmptyLine()])
+        # A new section, one blank line from its neighbours.
+        before = [i for i in imports if _section(_import_module(body[i])) < wanted]
+        if before:
+            position = before[-1] + 1
+            new = new.with_changes(leading_lines=[cst.EmptyLine()])
+        else:
+            position = imports[0]
+            first = body[position]
+            new = new.with_changes(leading_lines=first.leading_lines)
+            body[position] = first.with_changes(leading_lines=[cst.EmptyLine()])
     else:
-        # `import x` lines sort before `from x import` lines within a section.
+        key = _sort_key(new)
         position = section[-1] + 1
         for i in section:
-            if _from_import(body[i]) and _import_module(body[i]).lower() > (from_module.lower()):
+            if _sort_key(body[i]) > key:
                 position = i
                 break
         if position == section[0]:
@@ -318,7 +348,8 @@ def ensure_class_fields(
             parsed = cst.parse_statement(field.code + "\n")
             if field.name in existing:
                 position = existing[field.name]
-                if _statement_code(class_body[position]) != _normalise(field.code):
+                # Comment lines above a field are not part of what it sets.
+                if _statement_code(class_body[position]) != _statement_code(parsed):
                     differing.append(field.name)
                     if replace:
                         class_body[position] = parsed.with_changes(
@@ -417,3 +448,211 @@ def ensure_statement_before_yield(
     if not transformer.found:
         raise AnchorMissing(f"`yield {yield_value}` inside `{function}`")
     return updated
+
+
+# --- function signatures and bodies ------------------------------------------------
+
+
+class _FunctionTransformer(cst.CSTTransformer):
+    """Applies `edit(node, indent)` to every function named `function`, at any depth."""
+
+    def __init__(
+        self, function: str, edit: Callable[[cst.FunctionDef, int], cst.FunctionDef]
+    ) -> None:
+        self.function = function
+        self.edit = edit
+        self.indents: list[int] = []
+        self.found = False
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> bool:
+        self.indents.append(len(node.indent) if node.indent is not None else 4)
+        return True
+
+    def leave_IndentedBlock(
+        self, original: cst.IndentedBlock, updated: cst.IndentedBlock
+    ) -> cst.IndentedBlock:
+        self.indents.pop()
+        return updated
+
+    def leave_FunctionDef(
+        self, original: cst.FunctionDef, updated: cst.FunctionDef
+    ) -> cst.FunctionDef:
+        if original.name.value != self.function:
+            return updated
+        self.found = True
+        return self.edit(updated, sum(self.indents))
+
+
+def _edit_function(
+    module: cst.Module,
+    function: str,
+    edit: Callable[[cst.FunctionDef, int], cst.FunctionDef],
+) -> cst.Module:
+    transformer = _FunctionTransformer(function, edit)
+    updated = module.visit(transformer)
+    if not transformer.found:
+        raise AnchorMissing(f"a function `{function}`")
+    return updated
+
+
+def _bare_param(param: cst.Param) -> str:
+    return _code(
+        param.with_changes(
+            comma=cst.MaybeSentinel.DEFAULT, whitespace_after_param=cst.SimpleWhitespace("")
+        )
+    ).strip()
+
+
+def ensure_parameter(module: cst.Module, function: str, code: str) -> cst.Module:
+    """Append the parameter `code` (e.g. `jobs: JobsDep`) to the function `function`.
+
+    The signature stays on one line when it fits, and is otherwise split one parameter
+    a line, as ruff format does. Functions with `*`, `*args` or `**kwargs` are left to
+    the user (AnchorMissing).
+    """
+    name = code.split(":", 1)[0].split("=", 1)[0].strip()
+
+    def edit(node: cst.FunctionDef, indent: int) -> cst.FunctionDef:
+        params = node.params
+        if any(param.name.value == name for param in params.params):
+            return node
+        if (
+            params.posonly_params
+            or params.kwonly_params
+            or not isinstance(params.star_arg, cst.MaybeSentinel)
+            or params.star_kwarg is not None
+        ):
+            raise AnchorMissing(f"a plain parameter list in `{node.name.value}`")
+        texts = [_bare_param(param) for param in params.params] + [code]
+        prefix = f"{'async ' if node.asynchronous else ''}def {node.name.value}("
+        returns = f" -> {_code(node.returns.annotation)}" if node.returns else ""
+        header = f"{prefix}{', '.join(texts)}){returns}:"
+        if indent + len(header) > LINE_LENGTH:
+            members = "".join(f"    {text},\n" for text in texts)
+            header = f"{prefix}\n{members}){returns}:"
+        parsed = cst.parse_statement(f"{header}\n    pass\n")
+        assert isinstance(parsed, cst.FunctionDef)
+        return node.with_changes(
+            params=parsed.params, whitespace_before_params=parsed.whitespace_before_params
+        )
+
+    return _edit_function(module, function, edit)
+
+
+def ensure_statement_replaced(module: cst.Module, function: str, old: str, new: str) -> cst.Module:
+    """Replace the statement `old` in the body of `function` with `new` (once)."""
+    wanted, anchor = _normalise(new), _normalise(old)
+
+    def edit(node: cst.FunctionDef, indent: int) -> cst.FunctionDef:
+        body = list(node.body.body)  # type: ignore[attr-defined]
+        if any(_statement_code(statement) == wanted for statement in body):
+            return node
+        for index, statement in enumerate(body):
+            if _statement_code(statement) == anchor:
+                replacement = cst.parse_statement(new + "\n")
+                body[index] = replacement.with_changes(
+                    leading_lines=statement.leading_lines,
+                    trailing_whitespace=statement.trailing_whitespace,  # type: ignore[attr-defined]
+                )
+                return node.with_changes(body=node.body.with_changes(body=body))
+        raise AnchorMissing(f"`{old}` inside `{node.name.value}`")
+
+    return _edit_function(module, function, edit)
+
+
+class _CallKeywords(cst.CSTTransformer):
+    def __init__(self, callee: str, keywords: Sequence[tuple[str, str]]) -> None:
+        self.callee = callee
+        self.keywords = keywords
+        self.found = False
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+        if self.found or _dotted(updated.func) != self.callee:
+            return updated
+        self.found = True
+        present = {arg.keyword.value for arg in updated.args if arg.keyword is not None}
+        missing = [(key, value) for key, value in self.keywords if key not in present]
+        if not missing:
+            return updated
+        args = list(updated.args)
+        exploded = isinstance(updated.whitespace_before_args, cst.ParenthesizedWhitespace)
+        if not exploded or not args:
+            texts = [
+                _code(arg.with_changes(comma=cst.MaybeSentinel.DEFAULT)).strip() for arg in args
+            ]
+            texts += [f"{key}={value}" for key, value in missing]
+            members = "".join(f"    {text},\n" for text in texts)
+            parsed = cst.parse_expression(f"{_code(updated.func)}(\n{members})")
+            assert isinstance(parsed, cst.Call)
+            return updated.with_changes(
+                args=parsed.args, whitespace_before_args=parsed.whitespace_before_args
+            )
+        # Keep every existing argument and its comment; new ones go at the end, one a line.
+        first = updated.whitespace_before_args
+        assert isinstance(first, cst.ParenthesizedWhitespace)
+
+        def comma(last_line: cst.SimpleWhitespace) -> cst.Comma:
+            return cst.Comma(
+                whitespace_after=cst.ParenthesizedWhitespace(
+                    first_line=cst.TrailingWhitespace(), indent=True, last_line=last_line
+                )
+            )
+
+        last = args[-1]
+        if isinstance(last.comma, cst.Comma) and isinstance(
+            last.comma.whitespace_after, cst.ParenthesizedWhitespace
+        ):
+            args[-1] = last.with_changes(
+                comma=last.comma.with_changes(
+                    whitespace_after=last.comma.whitespace_after.with_changes(
+                        last_line=first.last_line
+                    )
+                )
+            )
+        elif isinstance(last.whitespace_after_arg, cst.ParenthesizedWhitespace):
+            # No trailing comma: the line break (and any comment) before `)` moves
+            # behind the comma it gets.
+            args[-1] = last.with_changes(
+                comma=cst.Comma(
+                    whitespace_after=last.whitespace_after_arg.with_changes(
+                        last_line=first.last_line
+                    )
+                ),
+                whitespace_after_arg=cst.SimpleWhitespace(""),
+            )
+        else:
+            args[-1] = last.with_changes(
+                comma=comma(first.last_line), whitespace_after_arg=cst.SimpleWhitespace("")
+            )
+        for position, (key, value) in enumerate(missing):
+            closing = position == len(missing) - 1
+            arg = cst.Arg(
+                keyword=cst.Name(key),
+                value=cst.parse_expression(value),
+                equal=cst.AssignEqual(
+                    whitespace_before=cst.SimpleWhitespace(""),
+                    whitespace_after=cst.SimpleWhitespace(""),
+                ),
+                comma=comma(cst.SimpleWhitespace("") if closing else first.last_line),
+            )
+            args.append(arg)
+        return updated.with_changes(args=args)
+
+
+def ensure_call_keywords(
+    module: cst.Module, function: str, callee: str, keywords: Sequence[tuple[str, str]]
+) -> cst.Module:
+    """Add `key=value` arguments to the first call of `callee` inside `function`.
+
+    Keywords the call already passes are left as they are.
+    """
+
+    def edit(node: cst.FunctionDef, indent: int) -> cst.FunctionDef:
+        transformer = _CallKeywords(callee, keywords)
+        updated = node.visit(transformer)
+        if not transformer.found:
+            raise AnchorMissing(f"a `{callee}(...)` call inside `{node.name.value}`")
+        assert isinstance(updated, cst.FunctionDef)
+        return updated
+
+    return _edit_function(module, function, edit)

@@ -90,8 +90,21 @@ class ComponentPlan:
 
     def edit_python(self, rel: str, changes: list[PythonEdit]) -> None:
         """Edit a Python file the user owns through its syntax tree."""
+
+        def update(source: str) -> str:
+            module = edits.parse(source, rel)
+            for change in changes:
+                module = change.apply(module)
+            return module.code
+
+        self.edit_file(rel, update, "\n".join(change.manual for change in changes))
+
+    def edit_file(self, rel: str, update: Callable[[str], str], manual: str) -> None:
+        """Edit a file the user owns with `update`, which raises `edits.SourceError`
+        when the file does not parse and `edits.AnchorMissing` when the place to edit
+        is gone; then nothing is written and the user gets `manual`, the lines to add
+        by hand."""
         path = self.root / rel
-        manual = "\n".join(change.manual for change in changes)
         if not path.is_file():
             raise EditError(
                 f"{rel} is missing, so fastasync cannot register the new code in it.",
@@ -101,9 +114,7 @@ class ComponentPlan:
             )
         source = path.read_text(encoding="utf-8")
         try:
-            module = edits.parse(source, rel)
-            for change in changes:
-                module = change.apply(module)
+            new = update(source)
         except edits.SourceError as exc:
             raise EditError(
                 f"{exc}.",
@@ -118,7 +129,7 @@ class ComponentPlan:
                 "command again:",
                 details=_indent(manual),
             ) from exc
-        self.plan.add(plan_update(self.root, rel, module.code))
+        self.plan.add(plan_update(self.root, rel, new))
 
     def add_dependency(self, module: str, type_name: str, code: str) -> None:
         """Append a dependency function and its `Annotated` alias to app/api/deps.py."""
@@ -171,19 +182,31 @@ def _indent(text: str) -> str:
     return "\n".join(f"    {line}" if line else "" for line in text.splitlines())
 
 
+def _env_key(entry: str) -> str:
+    """The variable an .env.example entry sets: its last `NAME=value` line's NAME."""
+    line = [line for line in entry.splitlines() if "=" in line][-1]
+    return line.lstrip("# ").split("=", 1)[0].strip()
+
+
 def env_lines_appended(block_comment: str, lines: list[str]) -> Callable[[str], str]:
-    """An .env.example update that appends the variables it does not document yet."""
+    """An .env.example update that appends the variables it does not document yet.
+
+    An entry is one `NAME=value` line, or comment lines ending in one; entries of
+    several lines are separated by blank lines, as the generated file does.
+    """
 
     def update(text: str) -> str:
         documented = {
             line.lstrip("# ").split("=", 1)[0].strip() for line in text.splitlines() if "=" in line
         }
-        missing = [line for line in lines if line.lstrip("# ").split("=", 1)[0] not in documented]
+        missing = [entry for entry in lines if _env_key(entry) not in documented]
         if not missing:
             return text
         prefix = text if text.endswith("\n") or not text else text + "\n"
         separator = "\n" if prefix else ""
-        return f"{prefix}{separator}# {block_comment}\n" + "".join(f"{line}\n" for line in missing)
+        between = "\n" if any("\n" in entry for entry in missing) else ""
+        body = between.join(f"{entry}\n" for entry in missing)
+        return f"{prefix}{separator}# {block_comment}\n{body}"
 
     return update
 
