@@ -177,6 +177,14 @@ def task(
             case_sensitive=False,
         ),
     ] = Backend.local,
+    idempotent: Annotated[
+        bool,
+        typer.Option(
+            "--idempotent",
+            help="Celery only: running the task twice does no harm, so a job whose "
+            "worker dies mid-way is run again by another worker (late acknowledgement).",
+        ),
+    ] = False,
     project: ProjectOption = None,
     dry_run: DryRunOption = False,
     force: ForceOption = False,
@@ -191,13 +199,36 @@ def task(
             name=component_name(name, "task"),
             kind=kind.value,
             backend=backend.value,
+            idempotent=idempotent,
             force=force,
         )
         plan = plan_task(options, _manifest(project)).plan
+        where = " (run by a Celery worker)" if options.backend == "celery" else ""
         _finish(
             plan,
             dry_run=dry_run,
             summary=f"Added {options.kind} task {options.name.snake}: "
-            f"POST /api/jobs/{options.name.kebab}",
+            f"POST /api/jobs/{options.name.kebab}{where}",
             next_step=f"pytest tests/tasks/test_{options.name.snake}.py",
+        )
+
+
+@app.command("celery")
+def celery(
+    *,
+    project: ProjectOption = None,
+    dry_run: DryRunOption = False,
+    force: ForceOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Add Celery with Redis: a worker for tasks that must survive restarts."""
+    with handle_errors(verbose=verbose):
+        from fastasync_cli.generators.celery import CeleryOptions, plan_celery
+
+        plan = plan_celery(CeleryOptions(force=force), _manifest(project)).plan
+        _finish(
+            plan,
+            dry_run=dry_run,
+            summary="Added Celery: start a worker with `celery -A app.worker worker`",
+            next_step="fastasync add task NAME --backend celery",
         )

@@ -53,6 +53,15 @@ def new(
             case_sensitive=False,
         ),
     ] = None,
+    celery: Annotated[
+        bool | None,
+        typer.Option(
+            "--celery/--no-celery",
+            help="Add Celery with Redis, for jobs that must survive restarts (the same "
+            "as `fastasync add celery` afterwards). \\[default: no-celery]",
+            show_default=False,
+        ),
+    ] = None,
     dry_run: Annotated[
         bool,
         typer.Option("--dry-run", help="Print every file it would create; write nothing."),
@@ -86,9 +95,19 @@ def new(
             )
         if ci is None:
             ci = _ask_ci() if ask else CI.github
-        options = ProjectOptions(path=target, name=project, docker=docker, ci=ci.value, force=force)
+        if celery is None:
+            celery = (
+                typer.confirm(
+                    "Add Celery with Redis for jobs that survive restarts?", default=False
+                )
+                if ask
+                else False
+            )
+        options = ProjectOptions(
+            path=target, name=project, docker=docker, ci=ci.value, celery=celery, force=force
+        )
         plan = plan_project(options)
-        _report(plan, dry_run=dry_run, verbose=verbose)
+        _report(plan, dry_run=dry_run, verbose=verbose, celery=celery)
 
 
 def _project_name(name: str | None, target: Path) -> Name:
@@ -116,7 +135,7 @@ def _ask_ci() -> CI:
         typer.echo("Please answer github or none.")
 
 
-def _report(plan: object, *, dry_run: bool, verbose: bool) -> None:
+def _report(plan: object, *, dry_run: bool, verbose: bool, celery: bool = False) -> None:
     from fastasync_cli.cli import output
     from fastasync_cli.engine.plan import Plan, apply
 
@@ -141,6 +160,11 @@ def _report(plan: object, *, dry_run: bool, verbose: bool) -> None:
         'pip install -e ".[dev]"',
         "pytest",
         "fastapi dev",
+        *(
+            ["celery -A app.worker worker --loglevel INFO  # with Redis at REDIS_URL"]
+            if celery
+            else []
+        ),
     ]
     for step in steps:
         console.print(f"  {step}", markup=False)

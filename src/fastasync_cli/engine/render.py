@@ -50,10 +50,11 @@ def render_project(answers: dict[str, Any]) -> list[RenderedFile]:
             overwrite=True,
             unsafe=False,
         )
-        return _read_tree(Path(tmp))
+        return read_tree(Path(tmp))
 
 
-def _read_tree(root: Path) -> list[RenderedFile]:
+def read_tree(root: Path) -> list[RenderedFile]:
+    """Every file under `root`, relative to it, in a stable order."""
     files = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames.sort()

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from fastasync_cli import __version__
 from fastasync_cli.engine.names import Name
 from fastasync_cli.engine.plan import Plan, plan_file
 from fastasync_cli.engine.project import MANIFEST_NAME, new_manifest
-from fastasync_cli.engine.render import render_project
+from fastasync_cli.engine.render import RenderedFile, read_tree, render_project
 from fastasync_cli.errors import TargetError
 
 CI_CHOICES = ("github", "none")
@@ -84,7 +85,13 @@ def plan_project(options: ProjectOptions) -> Plan:
     root = options.path
     check_target(root, force=options.force)
     plan = Plan(root=root, creates_root=not root.exists())
-    for rendered in render_project(options.answers()):
+    # `new --celery` is `new` then `add celery`: the same project, the same plan.
+    base = replace(options, celery=False)
+    files = render_project(base.answers())
+    manifest = new_manifest(__version__, base.manifest_options())
+    if options.celery:
+        files, manifest = _with_celery(files, manifest)
+    for rendered in files:
         plan.add(
             plan_file(
                 root,
@@ -94,6 +101,30 @@ def plan_project(options: ProjectOptions) -> Plan:
                 mode=rendered.mode,
             )
         )
-    manifest = new_manifest(__version__, options.manifest_options())
     plan.add(plan_file(root, MANIFEST_NAME, manifest, force=options.force))
     return plan
+
+
+def _with_celery(files: list[RenderedFile], manifest: str) -> tuple[list[RenderedFile], str]:
+    """The project's files and manifest after `fastasync add celery`.
+
+    The celery generator edits a project on disk, so the project is written to a
+    temporary folder, the generator's plan applied there, and the result read back.
+    """
+    from fastasync_cli.engine.plan import apply
+    from fastasync_cli.engine.project import find_project
+    from fastasync_cli.generators.celery import CeleryOptions, plan_celery
+
+    with tempfile.TemporaryDirectory(prefix="fastasync-celery-") as tmp:
+        scratch = Path(tmp)
+        for rendered in files:
+            target = scratch / rendered.path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(rendered.content, encoding="utf-8")
+            target.chmod(rendered.mode)
+        (scratch / MANIFEST_NAME).write_text(manifest, encoding="utf-8")
+        apply(plan_celery(CeleryOptions(), find_project(scratch)).plan)
+        tree = read_tree(scratch)
+    rendered_files = [f for f in tree if str(f.path) != MANIFEST_NAME]
+    manifest = next(f.content for f in tree if str(f.path) == MANIFEST_NAME)
+    return rendered_files, manifest

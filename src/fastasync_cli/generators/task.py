@@ -1,4 +1,4 @@
-"""`fastasync add task NAME [--kind io|cpu]`: a named background job."""
+"""`fastasync add task NAME [--kind io|cpu] [--backend local|celery]`: a background job."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from fastasync_cli.engine import edits
 from fastasync_cli.engine.names import Name
 from fastasync_cli.engine.project import Manifest
 from fastasync_cli.engine.render import render_piece
-from fastasync_cli.errors import FastasyncError
+from fastasync_cli.errors import BadOptionError, FastasyncError
 from fastasync_cli.generators.component import ComponentPlan, PythonEdit, import_edit
 
 KINDS = ("io", "cpu")
@@ -20,6 +20,9 @@ class TaskOptions:
     name: Name
     kind: str = "io"
     backend: str = "local"
+    # Celery only: running the task twice does no harm, so a job whose worker dies
+    # is acknowledged late and run again.
+    idempotent: bool = False
     force: bool = False
 
 
@@ -33,7 +36,17 @@ def plan_task(options: TaskOptions, manifest: Manifest) -> ComponentPlan:
             "This project has no Celery set up, so it cannot run a celery task.",
             "Add Celery first: fastasync add celery",
         )
-    context = {"name": name, "kind": options.kind, "backend": options.backend}
+    if options.idempotent and options.backend != "celery":
+        raise BadOptionError(
+            "--idempotent is for Celery tasks: local jobs are never run twice.",
+            "Add --backend celery, or leave out --idempotent.",
+        )
+    context = {
+        "name": name,
+        "kind": options.kind,
+        "backend": options.backend,
+        "idempotent": options.idempotent,
+    }
     folder = "task" if options.backend == "local" else "celery"
     builder.create(
         f"app/tasks/{name.snake}.py", render_piece(folder, f"{options.kind}.py.jinja", context)
@@ -41,17 +54,24 @@ def plan_task(options: TaskOptions, manifest: Manifest) -> ComponentPlan:
     builder.create(
         f"tests/tasks/test_{name.snake}.py", render_piece(folder, "test_task.py.jinja", context)
     )
+    registry = "TASKS" if options.backend == "local" else "CELERY_TASKS"
     builder.edit_python(
         "app/tasks/__init__.py",
         [
             import_edit("app.tasks", name.snake),
             PythonEdit(
-                lambda m: edits.ensure_list_element(m, "TASKS", f"{name.snake}.task"),
-                f"{name.snake}.task,  # in the TASKS list",
+                lambda m: edits.ensure_list_element(m, registry, f"{name.snake}.task"),
+                f"{name.snake}.task,  # in the {registry} list",
             ),
         ],
     )
-    builder.record(
-        {"kind": "task", "name": name.snake, "task_kind": options.kind, "backend": options.backend}
-    )
+    entry: dict[str, object] = {
+        "kind": "task",
+        "name": name.snake,
+        "task_kind": options.kind,
+        "backend": options.backend,
+    }
+    if options.backend == "celery":
+        entry["idempotent"] = options.idempotent
+    builder.record(entry)
     return builder

@@ -1,0 +1,352 @@
+"""`fastasync add celery`: Celery workers with Redis, behind the same jobs API.
+
+Nothing the project generated is replaced: new modules hold the Celery code, and the
+files the user owns get small syntax-tree edits: settings, the lifespan, a dependency,
+one line and one parameter of `GET /api/jobs/{id}`, the router list, the task
+registry, the test fixtures, pyproject.toml, .env.example, compose.yaml and README.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from fastasync_cli.engine import edits
+from fastasync_cli.engine.plan import Action, FileChange, plan_update
+from fastasync_cli.engine.project import MANIFEST_NAME, Manifest, with_project_option
+from fastasync_cli.engine.render import render_piece
+from fastasync_cli.generators.component import (
+    ComponentPlan,
+    PythonEdit,
+    env_lines_appended,
+    import_edit,
+)
+
+# What the generated project installs; kept in step with this repository's dev extra.
+REQUIREMENT = "celery[redis]>=5.7.0,<6"
+PYTEST_PLUGIN = "celery.contrib.pytest"
+README_MARKER = "<!-- fastasync: celery -->"
+
+SETTINGS_COMMENT = "Celery (fastasync add celery): Redis is the broker and the result backend."
+SETTINGS_FIELDS = [
+    edits.Field("redis_url", 'redis_url: str = "redis://localhost:6379/0"'),
+    edits.Field(
+        "celery_broker_url",
+        "# Broker and result backend when not REDIS_URL (the tests use memory).\n"
+        "celery_broker_url: str | None = None",
+    ),
+    edits.Field("celery_result_backend", "celery_result_backend: str | None = None"),
+    edits.Field(
+        "celery_soft_time_limit",
+        "# Seconds a job may run: the soft limit raises SoftTimeLimitExceeded in it,\n"
+        "# the hard limit kills its worker process.\n"
+        "celery_soft_time_limit: float = Field(default=300, gt=0)",
+    ),
+    edits.Field("celery_time_limit", "celery_time_limit: float = Field(default=330, gt=0)"),
+    edits.Field(
+        "celery_visibility_timeout",
+        "# Seconds before Redis gives a job that a dead worker took (idempotent tasks\n"
+        "# only) to another worker; longer than the hard time limit.\n"
+        "celery_visibility_timeout: float = Field(default=3600, gt=0)",
+    ),
+    edits.Field(
+        "celery_broker_timeout",
+        "# Seconds the app waits for Redis to queue or find a job before answering 503.\n"
+        "celery_broker_timeout: float = Field(default=5.0, gt=0)",
+    ),
+    edits.Field(
+        "celery_max_retries",
+        "# Retries after a transient error, with exponential backoff and jitter capped\n"
+        "# at celery_retry_backoff_max seconds.\n"
+        "celery_max_retries: int = Field(default=3, ge=0)",
+    ),
+    edits.Field(
+        "celery_retry_backoff_max", "celery_retry_backoff_max: int = Field(default=600, ge=0)"
+    ),
+    edits.Field(
+        "celery_result_expires",
+        "# Seconds job statuses and results (and so job ids) are kept in Redis.\n"
+        "celery_result_expires: int = Field(default=86400, gt=0)",
+    ),
+]
+
+ENV_COMMENT = "Celery (fastasync add celery): Redis is the broker and the result backend."
+ENV_ENTRIES = [
+    "# REDIS_URL=redis://localhost:6379/0",
+    "# Broker and result backend, when not REDIS_URL.\n"
+    "# CELERY_BROKER_URL=redis://localhost:6379/0\n"
+    "# CELERY_RESULT_BACKEND=redis://localhost:6379/0",
+    "# Seconds a job may run: the soft limit raises SoftTimeLimitExceeded in it, the\n"
+    "# hard limit kills its worker process.\n"
+    "# CELERY_SOFT_TIME_LIMIT=300\n"
+    "# CELERY_TIME_LIMIT=330",
+    "# Seconds before Redis gives a job whose worker died (idempotent tasks only) to\n"
+    "# another worker. Must be longer than CELERY_TIME_LIMIT.\n"
+    "# CELERY_VISIBILITY_TIMEOUT=3600",
+    "# Seconds the app waits for Redis to queue or find a job before answering 503.\n"
+    "# CELERY_BROKER_TIMEOUT=5.0",
+    "# Retries after a transient error, with exponential backoff and jitter, waiting\n"
+    "# at most CELERY_RETRY_BACKOFF_MAX seconds between two.\n"
+    "# CELERY_MAX_RETRIES=3\n"
+    "# CELERY_RETRY_BACKOFF_MAX=600",
+    "# Seconds job statuses and results (and so job ids) are kept in Redis.\n"
+    "# CELERY_RESULT_EXPIRES=86400",
+]
+
+# The test settings name every Celery field, as they do every other one: the broker
+# and the result backend are in memory and retries do not wait.
+TEST_SETTINGS = [
+    ("redis_url", '"redis://localhost:6379/0"'),
+    ("celery_broker_url", '"memory://"'),
+    ("celery_result_backend", '"cache+memory://"'),
+    ("celery_soft_time_limit", "30"),
+    ("celery_time_limit", "35"),
+    ("celery_visibility_timeout", "60"),
+    ("celery_broker_timeout", "2.0"),
+    ("celery_max_retries", "3"),
+    ("celery_retry_backoff_max", "0"),
+    ("celery_result_expires", "600"),
+]
+
+GET_JOB_LINE = "job = jobs.get(job_id)"
+GET_JOB_CELERY_LINE = "job = jobs.get(job_id) or await celery_jobs.get(job_id)"
+LIFESPAN_LINE = 'state["celery_jobs"] = await stack.enter_async_context(CeleryJobs(settings))'
+
+COMPOSE = """\
+services:
+  app:
+    environment:
+      REDIS_URL: redis://redis:6379/0
+    depends_on:
+      redis:
+        condition: service_healthy
+
+  # Redis: the Celery broker and result backend. The append-only file on a volume
+  # keeps queued jobs and results across restarts of Redis.
+  redis:
+    image: redis:7-alpine
+    command:
+      - redis-server
+      - --appendonly
+      - "yes"
+    volumes:
+      - redis-data:/data
+    healthcheck:
+      test:
+        - CMD
+        - redis-cli
+        - ping
+      interval: 10s
+      timeout: 3s
+      start_period: 5s
+      retries: 5
+    restart: unless-stopped
+
+  # The Celery worker: the app's image, running the tasks of app.tasks.CELERY_TASKS.
+  worker:
+    build: .
+    command:
+      - celery
+      - -A
+      - app.worker
+      - worker
+      - --loglevel
+      - INFO
+    env_file:
+      - path: .env
+        required: false
+    environment:
+      REDIS_URL: redis://redis:6379/0
+    depends_on:
+      redis:
+        condition: service_healthy
+    healthcheck:
+      test:
+        - CMD-SHELL
+        - celery -A app.worker inspect ping --destination celery@$$HOSTNAME --timeout 5
+      interval: 30s
+      timeout: 15s
+      start_period: 20s
+      retries: 3
+    # `docker compose stop` lets running jobs finish (CELERY_TIME_LIMIT is 330 s).
+    stop_grace_period: 6m
+    restart: unless-stopped
+
+volumes:
+  redis-data:
+"""
+
+
+@dataclass(frozen=True)
+class CeleryOptions:
+    force: bool = False
+
+
+def plan_celery(options: CeleryOptions, manifest: Manifest) -> ComponentPlan:
+    """Plan the Celery modules, their tests, and the edits that wire them in."""
+    builder = ComponentPlan(manifest, options.force)
+    root = builder.root
+
+    for target, template in [
+        ("app/jobs/celery_app.py", "celery_app.py.jinja"),
+        ("app/jobs/celery_jobs.py", "celery_jobs.py.jinja"),
+        ("app/worker.py", "worker.py.jinja"),
+        ("app/api/routes/celery_jobs.py", "routes.py.jinja"),
+        ("tests/jobs/celery_sample_tasks.py", "sample_tasks.py.jinja"),
+        ("tests/jobs/test_celery_app.py", "test_celery_app.py.jinja"),
+        ("tests/jobs/test_celery_jobs.py", "test_celery_jobs.py.jinja"),
+        ("tests/test_worker_redis.py", "test_worker_redis.py.jinja"),
+    ]:
+        builder.create(target, render_piece("celery", template, {}))
+
+    builder.edit_file(
+        "pyproject.toml",
+        lambda text: edits.ensure_pytest_plugin(
+            edits.ensure_toml_dependency(text, "pyproject.toml", REQUIREMENT),
+            "pyproject.toml",
+            PYTEST_PLUGIN,
+        ),
+        f'"{REQUIREMENT}",  # in [project] dependencies\n'
+        f'addopts = [..., "-p", "{PYTEST_PLUGIN}"]  # in [tool.pytest.ini_options]',
+    )
+    _edit_settings(builder)
+    builder.edit_text(".env.example", env_lines_appended(ENV_COMMENT, ENV_ENTRIES))
+
+    registry = (
+        "\n\n# Tasks run by a Celery worker (`celery -A app.worker worker`), started with\n"
+        "# the same POST /api/jobs/{name}; `fastasync add task NAME --backend celery`\n"
+        "# writes one.\n"
+        "CELERY_TASKS: list[CeleryTaskSpec] = []\n"
+    )
+    builder.edit_python(
+        "app/tasks/__init__.py",
+        [
+            import_edit("app.jobs.celery_app", "CeleryTaskSpec"),
+            PythonEdit(
+                lambda m: edits.ensure_definitions(m, registry), registry.strip("\n") + "\n"
+            ),
+        ],
+    )
+
+    dependency = builder.snippet("app/api/deps.py", render_piece("celery", "deps.py.jinja", {}))
+    builder.edit_python(
+        "app/api/deps.py",
+        [
+            import_edit("collections.abc", "AsyncIterator"),
+            import_edit("fastapi", "Depends"),
+            import_edit("fastapi", "HTTPException"),
+            import_edit("fastapi", "Request"),
+            import_edit("fastapi", "status"),
+            import_edit("app.jobs.celery_jobs", "CeleryJobs"),
+            import_edit("app.jobs.celery_jobs", "CeleryUnavailableError"),
+            PythonEdit(lambda m: edits.ensure_definitions(m, dependency), dependency.strip()),
+        ],
+    )
+    builder.edit_python(
+        "app/api/routes/jobs.py",
+        [
+            import_edit("app.api.deps", "CeleryJobsDep"),
+            PythonEdit(
+                lambda m: edits.ensure_parameter(m, "get_job", "celery_jobs: CeleryJobsDep"),
+                "celery_jobs: CeleryJobsDep,  # a parameter of get_job",
+            ),
+            PythonEdit(
+                lambda m: edits.ensure_statement_replaced(
+                    m, "get_job", GET_JOB_LINE, GET_JOB_CELERY_LINE
+                ),
+                f"{GET_JOB_CELERY_LINE}  # in get_job, instead of `{GET_JOB_LINE}`",
+            ),
+        ],
+    )
+    builder.edit_python(
+        "app/api/main.py",
+        [
+            import_edit("app.api.routes", "celery_jobs"),
+            PythonEdit(
+                lambda m: edits.ensure_statement_after_last(
+                    m,
+                    "api_router.include_router(celery_jobs.router)",
+                    edits.is_call_to("api_router.include_router"),
+                    "an `api_router.include_router(...)` line to add the router after",
+                ),
+                "api_router.include_router(celery_jobs.router)",
+            ),
+        ],
+    )
+    builder.add_to_lifespan("app.jobs.celery_jobs", "CeleryJobs", LIFESPAN_LINE)
+    _edit_test_fixtures(builder)
+
+    compose = root / "compose.yaml"
+    if compose.is_file():
+        builder.edit_file(
+            "compose.yaml",
+            lambda text: edits.ensure_yaml_entries(text, "compose.yaml", COMPOSE),
+            COMPOSE,
+        )
+    elif manifest.project.get("docker"):
+        # The user removed it; say so rather than bring it back.
+        builder.plan.add(FileChange(PurePosixPath("compose.yaml"), Action.SKIP))
+    builder.edit_text("README.md", _readme_section)
+    builder.plan.add(
+        plan_update(root, MANIFEST_NAME, with_project_option(manifest, "celery", True))
+    )
+    return builder
+
+
+def _edit_settings(builder: ComponentPlan) -> None:
+    def add_fields(module: object) -> object:
+        # A field the user set otherwise keeps the user's value.
+        updated, _ = edits.ensure_class_fields(
+            module,  # type: ignore[arg-type]
+            "Settings",
+            SETTINGS_FIELDS,
+            SETTINGS_COMMENT,
+        )
+        return updated
+
+    manual = "\n".join(
+        f"    {line}" for field in SETTINGS_FIELDS for line in field.code.splitlines()
+    )
+    builder.edit_python(
+        "app/core/config.py",
+        [
+            import_edit("pydantic", "Field"),
+            PythonEdit(add_fields, f"# in class Settings:\n{manual}"),
+        ],
+    )
+
+
+def _edit_test_fixtures(builder: ComponentPlan) -> None:
+    fixtures = builder.snippet("tests/conftest.py", render_piece("celery", "conftest.py.jinja", {}))
+    keywords = ", ".join(f"{key}={value}" for key, value in TEST_SETTINGS)
+    builder.edit_python(
+        "tests/conftest.py",
+        [
+            import_edit("collections.abc", "Iterator"),
+            import_edit("typing", "Any"),
+            import_edit("celery", "Celery"),
+            import_edit("celery.contrib.testing.worker", "start_worker"),
+            import_edit("celery.worker", "WorkController"),
+            import_edit("app.jobs.celery_app", "celery_config_from"),
+            import_edit("app.jobs.celery_app", "register_task"),
+            import_edit("app.tasks", "CELERY_TASKS"),
+            PythonEdit(
+                lambda m: edits.ensure_call_keywords(m, "settings", "Settings", TEST_SETTINGS),
+                f"Settings(..., {keywords})  # in the settings fixture",
+            ),
+            PythonEdit(lambda m: edits.ensure_definitions(m, fixtures), fixtures.strip()),
+        ],
+    )
+
+
+def _readme_section(text: str) -> str:
+    """README.md with the Celery section, before `## Next steps` when it has one."""
+    if README_MARKER in text:
+        return text
+    section = f"{README_MARKER}\n{render_piece('celery', 'README.md.jinja', {}).strip()}\n"
+    anchor = "\n## Next steps\n"
+    if anchor in text:
+        head, tail = text.split(anchor, 1)
+        return f"{head.rstrip()}\n\n{section}{anchor}{tail}"
+    prefix = f"{text.rstrip()}\n\n" if text.strip() else ""
+    return f"{prefix}{section}"
