@@ -309,7 +309,13 @@ def write_json(name: str, payload: dict[str, Any], path: str | None = None) -> P
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     target = Path(path) if path else RESULTS / f"{name}-{stamp}.json"
     target.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"benchmark": name, "utc": stamp, "machine": machine_info(), **payload}
+    payload = {
+        "benchmark": name,
+        "utc": stamp,
+        "machine": machine_info(),
+        "repo": repo_state(),
+        **payload,
+    }
     target.write_text(json.dumps(payload, indent=2) + "\n")
     return target
 
@@ -551,3 +557,60 @@ def set_nice(increment: int) -> None:
             os.nice(increment)
         except PermissionError as exc:
             raise BenchError(f"--nice {increment} needs root") from exc
+
+
+def repo_state() -> dict[str, Any]:
+    """The commit the benchmark ran on, and whether the work tree had changes."""
+
+    def git(*args: str) -> str:
+        proc = subprocess.run(
+            ["git", "-C", str(REPO), *args],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        return proc.stdout.strip() if proc.returncode == 0 else ""
+
+    changed = git("status", "--porcelain", "--", "src", "templates")
+    return {
+        "commit": git("rev-parse", "HEAD") or None,
+        # uncommitted changes in src/ and templates/ (others' work in progress)
+        "uncommitted_src_templates": len(changed.splitlines()),
+    }
+
+
+def file_sha256(path: Path) -> str | None:
+    import hashlib
+
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def measure_clean(
+    measure: Any,
+    *,
+    what: str,
+    max_other: float,
+    retries: int,
+    quiet_wait: float,
+) -> dict[str, Any]:
+    """Run `measure()` (a dict with ["cpu"]["other_cpu_pct"]) again, up to `retries`
+    times, while other work on the machine used more than `max_other` % of a core
+    during it; the last result is marked `disturbed` if it still did."""
+    for attempt in range(retries + 1):
+        wait_quiet(timeout=quiet_wait)
+        result = measure()
+        other = result.get("cpu", {}).get("other_cpu_pct", 0.0)
+        result["disturbed"] = other > max_other
+        result["attempts"] = attempt + 1
+        if not result["disturbed"]:
+            return result
+        print(
+            f"note: {what}: other work used {other:.0f}% of a core during the run"
+            + ("; measuring again" if attempt < retries else "; keeping it, marked"),
+            file=sys.stderr,
+            flush=True,
+        )
+    return result

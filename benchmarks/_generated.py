@@ -216,3 +216,21 @@ def serve_command(
     if upstream_url is not None:
         env["BENCH_UPSTREAM_URL"] = upstream_url
     return cmd, env, project
+
+
+def patched_copy(project: Path, replacements: list[str]) -> Path:
+    """A copy of `project` with files replaced: each item is `REL_PATH=FILE`."""
+    import shutil
+
+    patched = project.with_name(project.name + "-patched")
+    shutil.copytree(project, patched)
+    for item in replacements:
+        rel, sep, src = item.partition("=")
+        source = Path(src)
+        if not sep or not source.is_file():
+            raise b.BenchError(f"--replace {item!r}: use REL_PATH=FILE, FILE existing")
+        target = patched / rel
+        if not target.is_file():
+            raise b.BenchError(f"--replace {item!r}: the project has no {rel}")
+        shutil.copyfile(source, target)
+    return patched

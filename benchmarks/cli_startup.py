@@ -67,6 +67,8 @@ def check_runs(argv: list[str], what: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     fastasync = b.find_fastasync(args.fastasync)
+    b.set_nice(args.nice)
+    b.wait_quiet()
     python = sys.executable
     bare = [python, str(b.HERE / "bare_typer.py"), "--help"]
     with b.work_dir(keep=args.keep) as tmp:
@@ -82,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"hyperfine: {args.runs} runs after {args.warmup} warm-up runs each ...",
             file=sys.stderr,
+            flush=True,
         )
         helps = hyperfine(
             {
@@ -165,6 +168,12 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--new-runs", type=int, default=10, help="runs of `new`")
     parser.add_argument("--fastasync", help="the fastasync executable to time")
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        help="niceness for this script and all it starts (negative needs root)",
+    )
     parser.add_argument(
         "--json",
         nargs="?",

@@ -40,6 +40,7 @@ LABELS = {
     "httpx_aiohttp": "(ref) shared httpx + AiohttpTransport",
     "aiohttp": "(c) shared aiohttp.ClientSession",
     "generated": "(d) generated project's BaseClient",
+    "patched": "(d') generated, --client-base file",
 }
 VS_HTTPX_TARGET = 3.0
 VS_AIOHTTP_TARGET = 0.8
@@ -57,8 +58,10 @@ def measure_variant(
     load_pin: list[str],
 ) -> dict[str, Any]:
     port = b.free_port()
-    if variant == "generated":
+    if variant in ("generated", "patched"):
         assert project is not None
+        if variant == "patched":
+            project = project.with_name(project.name + "-patched")
         app_cmd, env, cwd = g.serve_command(project, port, upstream_url=upstream, pool=args.pool)
         cmd = [*app_pin, *app_cmd]
         path = "/bench/call"
@@ -137,7 +140,11 @@ def run(args: argparse.Namespace) -> int:
     b.set_nice(args.nice)
     b.require_modules("fastapi", "uvicorn", "uvloop", "httptools", "httpx", "aiohttp")
     variants = list(dict.fromkeys(v.strip() for v in args.variants.split(",") if v.strip()))
-    unknown = set(variants) - set(VARIANTS)
+    if args.client_base:
+        if not Path(args.client_base).is_file():
+            raise b.BenchError(f"--client-base {args.client_base}: no such file")
+        variants.append("patched")
+    unknown = set(variants) - {*VARIANTS, "patched"}
     if unknown:
         raise b.BenchError(f"unknown variants {sorted(unknown)}; choose from {VARIANTS}")
     pin_ok = not args.no_pin and b.cpu_count() >= 2
@@ -162,10 +169,15 @@ def run(args: argparse.Namespace) -> int:
         b.wait_http(upstream, proc=up, what="upstream", procs=procs, name="upstream")
 
         project = None
-        if "generated" in variants:
+        generated_base_sha = None
+        if "generated" in variants or "patched" in variants:
             log("generating a project with fastasync new ...")
             project = g.generate(tmp / "gen", fastasync=args.fastasync)
             g.add_bench_client(project, pool=args.pool)
+            generated_base_sha = b.file_sha256(project / "app/clients/base.py")
+        if "patched" in variants:
+            assert project is not None
+            g.patched_copy(project, [f"app/clients/base.py={args.client_base}"])
 
         # The upstream's own figures: at the benchmark's concurrency (the ideal the
         # apps approach) and at 10x it, to show it is never the bottleneck.
@@ -177,18 +189,23 @@ def run(args: argparse.Namespace) -> int:
         runs: dict[str, list[dict[str, Any]]] = {v: [] for v in variants}
         for round_no in range(1, args.rounds + 1):
             for variant in variants:
-                b.wait_quiet(timeout=args.quiet_wait)
                 log(f"round {round_no}/{args.rounds}: {variant} ...")
                 runs[variant].append(
-                    measure_variant(
-                        variant,
-                        procs=procs,
-                        upstream=upstream,
-                        upstream_pid=up.pid,
-                        project=project,
-                        args=args,
-                        app_pin=app_pin,
-                        load_pin=load_pin,
+                    b.measure_clean(
+                        lambda variant=variant: measure_variant(
+                            variant,
+                            procs=procs,
+                            upstream=upstream,
+                            upstream_pid=up.pid,
+                            project=project,
+                            args=args,
+                            app_pin=app_pin,
+                            load_pin=load_pin,
+                        ),
+                        what=variant,
+                        max_other=args.max_other,
+                        retries=args.retries,
+                        quiet_wait=args.quiet_wait,
                     )
                 )
 
@@ -235,6 +252,8 @@ def run(args: argparse.Namespace) -> int:
             rows,
         )
     )
+    if any(r.get("disturbed") for r in summary.values()):
+        print("* other work on the machine used over --max-other % of a core during it")
     targets: dict[str, Any] = {}
     gen = summary.get("generated")
     if gen is not None:
@@ -265,6 +284,15 @@ def run(args: argparse.Namespace) -> int:
             )
         if not clean:
             print("generated: FAIL, it answered with errors (see table)")
+    pat = summary.get("patched")
+    if pat is not None:
+        print()
+        for name, ref in (("httpx", httpx_rps), ("aiohttp", aiohttp_rps)):
+            if ref:
+                print(f"--client-base variant / shared {name} = {pat['rps'] / ref:.2f}x")
+        targets["patched_vs_httpx"] = pat["rps"] / httpx_rps if httpx_rps else None
+        targets["patched_vs_aiohttp"] = pat["rps"] / aiohttp_rps if aiohttp_rps else None
+        targets["client_base"] = str(Path(args.client_base).resolve())
     if args.json is not None:
         path = b.write_json(
             "client_load",
@@ -289,6 +317,7 @@ def run(args: argparse.Namespace) -> int:
                     "httpx-aiohttp",
                     "aiohttp",
                 ),
+                "generated_base_py_sha256": generated_base_sha,
                 "upstream_ideal": ideal,
                 "upstream_headroom": headroom,
                 "runs": runs,
@@ -316,7 +345,7 @@ def _row(
     key: str, r: dict[str, Any], httpx_rps: float | None, aiohttp_rps: float | None
 ) -> list[object]:
     return [
-        LABELS[key],
+        LABELS[key] + (" *" if r.get("disturbed") else ""),
         r["rps"],
         r["p50_ms"],
         r["p99_ms"],
@@ -357,7 +386,21 @@ def main() -> int:
         help="niceness for this script and all it starts (negative needs root): "
         "on a shared machine, -10 puts the benchmark ahead of other work",
     )
+    parser.add_argument(
+        "--max-other",
+        type=float,
+        default=25.0,
+        help="measure a variant again when other work used more than this %% of a "
+        "core during its run",
+    )
+    parser.add_argument("--retries", type=int, default=2, help="for --max-other")
     parser.add_argument("--fastasync", help="the fastasync executable")
+    parser.add_argument(
+        "--client-base",
+        metavar="FILE",
+        help="also measure the generated project with app/clients/base.py replaced "
+        "by FILE (a proposed change to the template), as variant `patched`",
+    )
     parser.add_argument(
         "--quiet-wait",
         type=float,

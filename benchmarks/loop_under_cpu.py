@@ -25,6 +25,7 @@ import asyncio
 import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import _bench as b
@@ -252,36 +253,20 @@ def run(args: argparse.Namespace) -> int:
     one_job = _time_burn(n)
     log(f"n = {n:,}: one job takes {one_job:.2f} s alone")
 
-    results: dict[str, list[dict[str, Any]]] = {"idle": [], "generated": [], "seed": []}
+    results: dict[str, list[dict[str, Any]]] = {"idle": [], "generated": []}
+    if args.replace:
+        results["patched"] = []
+    results["seed"] = []
     with b.work_dir(keep=args.keep) as tmp, b.Processes(tmp) as procs:
         log("generating a project with fastasync new ...")
         project = g.generate(tmp / "gen", fastasync=args.fastasync)
         g.add_cpu_task(project)
 
         # (a) and (b): one generated app process for all rounds
-        port = b.free_port()
-        cmd, env, cwd = g.serve_command(project, port)
-        if args.cpu_workers:
-            env["CPU_WORKERS"] = str(args.cpu_workers)
-        proc = procs.start("generated", cmd, env=env, cwd=cwd)
-        base = f"http://{b.LOOPBACK}:{port}"
-        b.wait_http(base + "/health", proc=proc, procs=procs, name="generated")
-        # One tiny job first, so the worker process is started before measuring.
-        warm_submit, warm_done = generated_submit(1000, 1)
-        asyncio.run(_warm(port, warm_submit, warm_done))
-        for r in range(1, args.rounds + 1):
-            b.wait_quiet(timeout=args.quiet_wait)
-            log(f"round {r}/{args.rounds}: (a) idle generated app ...")
-            with b.CpuMeter({"app": proc.pid}) as meter:
-                res = asyncio.run(idle_window(port, args))
-            results["idle"].append({**res, "cpu": meter.result})
-            b.wait_quiet(timeout=args.quiet_wait)
-            log(f"round {r}/{args.rounds}: (b) generated app + 2 cpu jobs ...")
-            submit, done = generated_submit(n, args.jobs)
-            with b.CpuMeter({"app": proc.pid}) as meter:
-                res = asyncio.run(jobs_window(port, args, submit, done))
-            results["generated"].append({**res, "cpu": meter.result})
-        procs.stop(proc)
+        run_generated(procs, project, n, args, results, idle=True, key="generated")
+        if args.replace:
+            patched = g.patched_copy(project, args.replace)
+            run_generated(procs, patched, n, args, results, idle=False, key="patched")
 
         # (c): the seed's pattern
         port = b.free_port()
@@ -289,12 +274,18 @@ def run(args: argparse.Namespace) -> int:
         proc = procs.start("seed", cmd)
         b.wait_http(f"http://{b.LOOPBACK}:{port}/health", proc=proc, procs=procs, name="seed")
         for r in range(1, args.rounds + 1):
-            b.wait_quiet(timeout=args.quiet_wait)
-            log(f"round {r}/{args.rounds}: (c) seed app + 2 BackgroundTasks ...")
-            submit, done = seed_submit(n, args.jobs, first_id=r * 100)
-            with b.CpuMeter({"app": proc.pid}) as meter:
-                res = asyncio.run(jobs_window(port, args, submit, done))
-            results["seed"].append({**res, "cpu": meter.result})
+            log(f"round {r}/{args.rounds}: (c) seed app + {args.jobs} BackgroundTasks")
+            ids = iter(range(r * 100, r * 100 + 100, args.jobs))
+            results["seed"].append(
+                clean(
+                    args,
+                    "(c)",
+                    proc.pid,
+                    lambda ids=ids: jobs_window(
+                        port, args, *seed_submit(n, args.jobs, first_id=next(ids))
+                    ),
+                )
+            )
         procs.stop(proc)
 
     summary = {k: _pool(v) for k, v in results.items()}
@@ -304,11 +295,12 @@ def run(args: argparse.Namespace) -> int:
         "idle": "(a) generated app, idle",
         "generated": f"(b) generated app, {args.jobs} cpu jobs (process pool)",
         "seed": f"(c) seed: {args.jobs} sync def in BackgroundTasks",
+        "patched": f"(b') generated + --replace, {args.jobs} cpu jobs",
     }
     for key, s in summary.items():
         rows.append(
             [
-                labels[key],
+                labels[key] + (f" *{s['disturbed_rounds']}" if s["disturbed_rounds"] else ""),
                 s["samples"],
                 s["p50_ms"],
                 s["p99_ms"],
@@ -343,6 +335,8 @@ def run(args: argparse.Namespace) -> int:
             rows,
         )
     )
+    if any(s["disturbed_rounds"] for s in summary.values()):
+        print("*N: N rounds had other work over --max-other % of a core during them")
     gen_p99 = summary["generated"]["p99_ms"]
     ratio = gen_p99 / idle_p99 if gen_p99 and idle_p99 else None
     unanswered = summary["generated"]["unanswered"]
@@ -366,6 +360,7 @@ def run(args: argparse.Namespace) -> int:
                     "rounds": args.rounds,
                     "cpu_workers": args.cpu_workers or "project default",
                     "nice": args.nice,
+                    "replace": args.replace,
                 },
                 "packages": b.package_versions("fastapi", "starlette", "uvicorn"),
                 "summary": {
@@ -386,6 +381,61 @@ def run(args: argparse.Namespace) -> int:
         )
         print(f"wrote {path}")
     return 1 if args.strict and not ok else 0
+
+
+def run_generated(
+    procs: b.Processes,
+    project: Path,
+    n: int,
+    args: argparse.Namespace,
+    results: dict[str, list[dict[str, Any]]],
+    *,
+    idle: bool,
+    key: str,
+) -> None:
+    """(a) idle and (b) cpu-jobs rounds on one generated app process."""
+    port = b.free_port()
+    cmd, env, cwd = g.serve_command(project, port)
+    if args.cpu_workers:
+        env["CPU_WORKERS"] = str(args.cpu_workers)
+    proc = procs.start(key, cmd, env=env, cwd=cwd)
+    b.wait_http(f"http://{b.LOOPBACK}:{port}/health", proc=proc, procs=procs, name=key)
+    # One tiny job first, so the worker process is started before measuring.
+    warm_submit, warm_done = generated_submit(1000, 1)
+    asyncio.run(_warm(port, warm_submit, warm_done))
+    for r in range(1, args.rounds + 1):
+        if idle:
+            log(f"round {r}/{args.rounds}: (a) idle generated app ...")
+            results["idle"].append(clean(args, "(a)", proc.pid, lambda: idle_window(port, args)))
+        label = "(b)" if key == "generated" else "(b')"
+        log(f"round {r}/{args.rounds}: {label} {key} app + {args.jobs} cpu jobs ...")
+        submit, done = generated_submit(n, args.jobs)
+        results[key].append(
+            clean(
+                args,
+                label,
+                proc.pid,
+                lambda submit=submit, done=done: jobs_window(port, args, submit, done),
+            )
+        )
+    procs.stop(proc)
+
+
+def clean(args: argparse.Namespace, what: str, pid: int, window: Any) -> dict[str, Any]:
+    """One measured window (`window()` makes the coroutine), re-run if disturbed."""
+
+    def measure() -> dict[str, Any]:
+        with b.CpuMeter({"app": pid}) as meter:
+            res = asyncio.run(window())
+        return {**res, "cpu": meter.result}
+
+    return b.measure_clean(
+        measure,
+        what=what,
+        max_other=args.max_other,
+        retries=args.retries,
+        quiet_wait=args.quiet_wait,
+    )
 
 
 async def _warm(port: int, submit: Any, finished: Any) -> None:
@@ -413,6 +463,7 @@ def _pool(rounds: list[dict[str, Any]]) -> dict[str, Any]:
         "window_s": sum(r["window_s"] for r in rounds) / len(rounds),
         "other_cpu_pct": max(r["cpu"].get("other_cpu_pct", 0.0) for r in rounds),
         "p99_per_round_ms": [r["p99_ms"] for r in rounds],
+        "disturbed_rounds": sum(1 for r in rounds if r.get("disturbed")),
     }
 
 
@@ -450,7 +501,21 @@ def main() -> int:
         default=30.0,
         help="seconds to wait for other work on the machine to stop before each run",
     )
+    parser.add_argument(
+        "--max-other",
+        type=float,
+        default=25.0,
+        help="measure a round again when other work used more than this %% of a core during it",
+    )
+    parser.add_argument("--retries", type=int, default=2, help="for --max-other")
     parser.add_argument("--fastasync", help="the fastasync executable")
+    parser.add_argument(
+        "--replace",
+        action="append",
+        metavar="REL_PATH=FILE",
+        help="also measure (b) on a copy of the generated project with REL_PATH "
+        "replaced by FILE (a proposed template change); repeatable",
+    )
     parser.add_argument(
         "--json",
         nargs="?",
