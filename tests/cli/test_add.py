@@ -284,3 +284,149 @@ def test_celery_task_without_celery_exits_1(project: Path) -> None:
         "hint: Add Celery first: fastasync add celery",
     ]
     assert snapshot(project) == before
+
+
+CELERY_LINES = [
+    "   update  pyproject.toml",
+    "   create  app/jobs/celery_app.py",
+    "   create  app/jobs/celery_jobs.py",
+    "   create  app/worker.py",
+    "   create  app/api/routes/celery_jobs.py",
+    "   create  tests/jobs/celery_sample_tasks.py",
+    "   create  tests/jobs/test_celery_app.py",
+    "   create  tests/jobs/test_celery_jobs.py",
+    "   create  tests/test_worker_redis.py",
+    "   update  app/core/config.py",
+    "   update  .env.example",
+    "   update  app/tasks/__init__.py",
+    "   update  app/api/deps.py",
+    "   update  app/api/routes/jobs.py",
+    "   update  app/api/main.py",
+    "   update  app/main.py",
+    "   update  tests/conftest.py",
+    "   update  compose.yaml",
+    "   update  README.md",
+    "   update  .fastasync.toml",
+]
+
+
+def test_add_celery_status_lines_then_twice_is_identical(project: Path) -> None:
+    result = add(project, "celery")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        *CELERY_LINES,
+        "Added Celery: start a worker with `celery -A app.worker worker`",
+        "Next: fastasync add task NAME --backend celery",
+    ]
+    assert "celery = true" in (project / ".fastasync.toml").read_text()
+    after = snapshot(project)
+    again = add(project, "celery")
+    assert again.exit_code == 0
+    assert again.stdout.splitlines() == [
+        *(f"identical  {line.split()[-1]}" for line in CELERY_LINES),
+        "Nothing to do: the project already has all of this.",
+    ]
+    assert snapshot(project) == after
+
+
+def test_add_celery_edits_the_user_files_through_their_syntax_trees(project: Path) -> None:
+    assert add(project, "celery").exit_code == 0
+    jobs = (project / "app/api/routes/jobs.py").read_text()
+    assert "async def get_job(job_id: str, jobs: JobRunnerDep, celery_jobs: CeleryJobsDep)" in jobs
+    assert "    job = jobs.get(job_id) or await celery_jobs.get(job_id)\n" in jobs
+    assert "from app.api.deps import CeleryJobsDep, JobRunnerDep\n" in jobs
+    main = (project / "app/main.py").read_text()
+    assert 'state["celery_jobs"] = await stack.enter_async_context(CeleryJobs(settings))' in main
+    assert (
+        "api_router.include_router(celery_jobs.router)" in (project / "app/api/main.py").read_text()
+    )
+    assert (
+        "CELERY_TASKS: list[CeleryTaskSpec] = []" in (project / "app/tasks/__init__.py").read_text()
+    )
+    pyproject = (project / "pyproject.toml").read_text()
+    assert '    "celery[redis]>=5.7.0,<6",\n]' in pyproject
+    assert 'addopts = ["-ra", "--strict-markers", "-p", "celery.contrib.pytest"]' in pyproject
+    config = (project / "app/core/config.py").read_text()
+    assert '    redis_url: str = "redis://localhost:6379/0"\n' in config
+    assert "# REDIS_URL=redis://localhost:6379/0" in (project / ".env.example").read_text()
+    conftest = (project / "tests/conftest.py").read_text()
+    assert '        celery_broker_url="memory://",\n' in conftest
+    assert "def celery_worker(celery_app: Celery) -> Iterator[WorkController]:" in conftest
+    assert "<!-- fastasync: celery -->" in (project / "README.md").read_text()
+
+
+def test_add_celery_on_a_restructured_get_job_stops_and_prints_the_lines(project: Path) -> None:
+    jobs = project / "app/api/routes/jobs.py"
+    jobs.write_text(
+        jobs.read_text().replace("job = jobs.get(job_id)", "job = jobs.store.get(job_id)")
+    )
+    before = snapshot(project)
+    result = add(project, "celery")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "error: app/api/routes/jobs.py no longer has `job = jobs.get(job_id)` inside `get_job`, "
+        "so fastasync cannot edit it safely.",
+        "hint: Nothing was written. Add these lines to app/api/routes/jobs.py by hand, then run "
+        "the command again:",
+        "    from app.api.deps import CeleryJobsDep",
+        "    celery_jobs: CeleryJobsDep,  # a parameter of get_job",
+        "    job = jobs.get(job_id) or await celery_jobs.get(job_id)  # in get_job, instead of "
+        "`job = jobs.get(job_id)`",
+    ]
+    assert snapshot(project) == before
+
+
+def test_add_celery_on_a_compose_file_that_does_not_parse(project: Path) -> None:
+    compose = project / "compose.yaml"
+    compose.write_text(compose.read_text() + "  broken: [\n")
+    before = snapshot(project)
+    result = add(project, "celery")
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("error: compose.yaml does not parse (line ")
+    assert lines[1] == (
+        "hint: Nothing was written. Fix the file, or add these lines to compose.yaml by hand, "
+        "then run the command again:"
+    )
+    assert "      redis:" in lines and "      worker:" in lines
+    assert snapshot(project) == before
+
+
+def test_add_celery_without_compose_file_says_skip(project: Path) -> None:
+    (project / "compose.yaml").unlink()
+    result = add(project, "celery")
+    assert result.exit_code == 0, result.output
+    assert "     skip  compose.yaml" in result.stdout.splitlines()
+    assert not (project / "compose.yaml").exists()
+
+
+def test_celery_task_after_add_celery(project: Path) -> None:
+    assert add(project, "celery").exit_code == 0
+    result = add(project, "task", "report", "--backend", "celery", "--idempotent")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "   create  app/tasks/report.py",
+        "   create  tests/tasks/test_report.py",
+        "   update  app/tasks/__init__.py",
+        "   update  .fastasync.toml",
+        "Added io task report: POST /api/jobs/report (run by a Celery worker)",
+        "Next: pytest tests/tasks/test_report.py",
+    ]
+    registry = (project / "app/tasks/__init__.py").read_text()
+    assert "CELERY_TASKS: list[CeleryTaskSpec] = [report.task]" in registry
+    assert "TASKS: list[TaskSpec] = []" in registry
+    module = (project / "app/tasks/report.py").read_text()
+    assert "idempotent=True," in module and "CeleryTaskSpec(" in module
+    manifest = (project / ".fastasync.toml").read_text()
+    assert 'backend = "celery"\nidempotent = true' in manifest
+
+
+def test_idempotent_is_for_celery_tasks_only(project: Path) -> None:
+    before = snapshot(project)
+    result = add(project, "task", "report", "--idempotent")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "error: --idempotent is for Celery tasks: local jobs are never run twice.",
+        "hint: Add --backend celery, or leave out --idempotent.",
+    ]
+    assert snapshot(project) == before

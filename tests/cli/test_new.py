@@ -257,3 +257,21 @@ def test_a_folder_that_cannot_be_written_exits_1(read_only_folder: tuple[Path, s
     assert result.exit_code == 1
     assert result.stderr.splitlines()[0] == f"error: Cannot write to {folder}: {reason}."
     assert list(folder.iterdir()) == []
+
+
+def test_new_celery_is_new_then_add_celery(tmp_path: Path) -> None:
+    celery = runner.invoke(app, ["new", str(tmp_path / "a" / "shop"), "--yes", "--celery"])
+    assert celery.exit_code == 0, celery.output
+    assert "celery -A app.worker worker --loglevel INFO  # with Redis at REDIS_URL" in (
+        celery.stdout
+    )
+    plain = runner.invoke(app, ["new", str(tmp_path / "b" / "shop"), "--yes"])
+    assert plain.exit_code == 0, plain.output
+    added = runner.invoke(app, ["add", "celery", "--project", str(tmp_path / "b" / "shop")])
+    assert added.exit_code == 0, added.output
+    a, b = tmp_path / "a" / "shop", tmp_path / "b" / "shop"
+    assert files(a) == files(b)
+    for name in files(a):
+        assert (a / name).read_text() == (b / name).read_text(), name
+        assert (a / name).stat().st_mode == (b / name).stat().st_mode, name
+    assert "celery = true" in (a / ".fastasync.toml").read_text()

@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -30,7 +30,12 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def run(command: Sequence[str | Path], cwd: Path, timeout: float = 600) -> str:
+def run(
+    command: Sequence[str | Path],
+    cwd: Path,
+    timeout: float = 600,
+    env: Mapping[str, str] | None = None,
+) -> str:
     """Run a command; fail the test with its output if it fails."""
     result = subprocess.run(
         [str(part) for part in command],
@@ -38,7 +43,7 @@ def run(command: Sequence[str | Path], cwd: Path, timeout: float = 600) -> str:
         capture_output=True,
         text=True,
         timeout=timeout,
-        env=clean_env(),
+        env=clean_env(**(env or {})),
         check=False,
     )
     if result.returncode != 0:
@@ -53,12 +58,18 @@ def fastasync(*args: str | Path, cwd: Path) -> str:
     return run([sys.executable, "-m", "fastasync_cli", *args], cwd=cwd)
 
 
-def check_project(root: Path, python: Path = Path(sys.executable)) -> str:
+def check_project(
+    root: Path, python: Path = Path(sys.executable), env: Mapping[str, str] | None = None
+) -> str:
     """The generated project's own lint, format check and test suite, all green."""
     ruff = python.parent / "ruff"
     run([ruff, "check", "."], cwd=root)
     run([ruff, "format", "--check", "."], cwd=root)
-    return run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist"], cwd=root)
+    return run(
+        [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist"],
+        cwd=root,
+        env=env,
+    )
 
 
 def free_port() -> int:
@@ -68,7 +79,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(root: Path, python: Path = Path(sys.executable)) -> Iterator[str]:
+def serve(
+    root: Path, python: Path = Path(sys.executable), env: Mapping[str, str] | None = None
+) -> Iterator[str]:
     """Serve the project's app with uvicorn on a free loopback port; stop it after."""
     port = free_port()
     log = root / "uvicorn.log"
@@ -78,7 +91,7 @@ def serve(root: Path, python: Path = Path(sys.executable)) -> Iterator[str]:
             cwd=root,
             stdout=output,
             stderr=subprocess.STDOUT,
-            env=clean_env(),
+            env=clean_env(**(env or {})),
         )
     base_url = f"http://127.0.0.1:{port}"
     try:

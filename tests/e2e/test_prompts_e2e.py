@@ -22,6 +22,8 @@ def test_a_terminal_is_asked_for_the_options(tmp_path: Path) -> None:
     child.sendline("n")
     child.expect(r"CI workflow \(github or none\) \[github\]: ")
     child.sendline("none")
+    child.expect(r"Add Celery with Redis for jobs that survive restarts\? \[y/N\]: ")
+    child.sendline("")
     child.expect("Created")
     child.expect(pexpect.EOF)
     child.close()
@@ -30,6 +32,7 @@ def test_a_terminal_is_asked_for_the_options(tmp_path: Path) -> None:
     assert not (root / "Dockerfile").exists()
     assert not (root / ".github").exists()
     assert (root / "app/main.py").is_file()
+    assert not (root / "app/worker.py").exists()
 
 
 def test_no_terminal_means_no_questions(tmp_path: Path) -> None:

@@ -308,3 +308,114 @@ def test_imports_go_to_their_isort_section() -> None:
     assert added.code == (
         '"""M."""\n\nfrom celery import Celery\n\nfrom app.jobs import TaskSpec\n\nX = 1\n'
     )
+
+
+PYPROJECT = textwrap.dedent(
+    """\
+    [project]
+    name = "demo"
+    # pinned with care
+    dependencies = [
+        "fastapi>=0.1,<1",  # the web framework
+        "anyio>=4,<5",
+    ]
+
+    [tool.pytest.ini_options]
+    addopts = ["-ra"]
+    """
+)
+
+
+def test_toml_dependency_is_appended_once_keeping_comments() -> None:
+    text = edits.ensure_toml_dependency(PYPROJECT, "pyproject.toml", "celery[redis]>=5.7,<6")
+    assert text == PYPROJECT.replace(
+        '    "anyio>=4,<5",\n', '    "anyio>=4,<5",\n    "celery[redis]>=5.7,<6",\n'
+    )
+    assert edits.ensure_toml_dependency(text, "pyproject.toml", "celery[redis]>=5.7,<6") == text
+    # The user's own range for the same distribution stays.
+    pinned = PYPROJECT.replace('"anyio>=4,<5",', '"anyio>=4,<5",\n    "Celery==5.7.1",')
+    assert edits.ensure_toml_dependency(pinned, "p", "celery[redis]>=5.7,<6") == pinned
+
+
+def test_toml_edits_need_their_tables() -> None:
+    with pytest.raises(edits.AnchorMissing, match=r"a `dependencies = \[...\]` list"):
+        edits.ensure_toml_dependency('[project]\nname = "x"\n', "p", "celery")
+    with pytest.raises(edits.AnchorMissing, match=r"a `\[tool.pytest.ini_options\]` table"):
+        edits.ensure_pytest_plugin('[project]\nname = "x"\n', "p", "celery.contrib.pytest")
+    with pytest.raises(edits.SourceError, match=r"pyproject.toml does not parse \(line 1"):
+        edits.ensure_toml_dependency("[project\n", "pyproject.toml", "celery")
+
+
+def test_pytest_plugin_is_added_to_list_or_string_addopts_once() -> None:
+    text = edits.ensure_pytest_plugin(PYPROJECT, "p", "celery.contrib.pytest")
+    assert 'addopts = ["-ra", "-p", "celery.contrib.pytest"]\n' in text
+    assert edits.ensure_pytest_plugin(text, "p", "celery.contrib.pytest") == text
+    as_string = PYPROJECT.replace('addopts = ["-ra"]', 'addopts = "-ra -q"')
+    text = edits.ensure_pytest_plugin(as_string, "p", "celery.contrib.pytest")
+    assert 'addopts = "-ra -q -p celery.contrib.pytest"\n' in text
+    assert edits.ensure_pytest_plugin(text, "p", "celery.contrib.pytest") == text
+    missing = PYPROJECT.replace('addopts = ["-ra"]\n', 'testpaths = ["tests"]\n')
+    text = edits.ensure_pytest_plugin(missing, "p", "celery.contrib.pytest")
+    assert 'addopts = ["-p", "celery.contrib.pytest"]\n' in text
+
+
+COMPOSE = textwrap.dedent(
+    """\
+    services:
+      app:
+        build: .
+        # the user's comment
+        ports:
+          - "8000:8000"
+        healthcheck:
+          test:
+            - CMD
+            - python
+            - -c
+            - import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health')
+        depends_on:
+          db:
+            condition: service_started
+    """
+)
+
+COMPOSE_SNIPPET = textwrap.dedent(
+    """\
+    services:
+      app:
+        depends_on:
+          redis:
+            condition: service_healthy
+      redis:
+        image: redis:7-alpine
+    volumes:
+      redis-data:
+    """
+)
+
+
+def test_yaml_entries_are_merged_keeping_the_rest_byte_for_byte() -> None:
+    text = edits.ensure_yaml_entries(COMPOSE, "compose.yaml", COMPOSE_SNIPPET)
+    assert text.startswith(COMPOSE)
+    assert text == COMPOSE + (
+        "      redis:\n"
+        "        condition: service_healthy\n"
+        "  redis:\n"
+        "    image: redis:7-alpine\n"
+        "volumes:\n"
+        "  redis-data:\n"
+    )
+    assert edits.ensure_yaml_entries(text, "compose.yaml", COMPOSE_SNIPPET) == text
+
+
+def test_yaml_edit_stops_where_the_user_wrote_something_else() -> None:
+    listed = COMPOSE.replace(
+        "    depends_on:\n      db:\n        condition: service_started\n",
+        "    depends_on:\n      - db\n",
+    )
+    with pytest.raises(edits.AnchorMissing, match=r"`services.app.depends_on` as a mapping"):
+        edits.ensure_yaml_entries(listed, "compose.yaml", COMPOSE_SNIPPET)
+    with pytest.raises(edits.SourceError, match=r"compose.yaml does not parse \(line 3: "):
+        edits.ensure_yaml_entries("services:\n  app: [\n", "compose.yaml", COMPOSE_SNIPPET)
+    with pytest.raises(edits.AnchorMissing, match="a mapping at the top level"):
+        edits.ensure_yaml_entries("- a\n", "compose.yaml", COMPOSE_SNIPPET)

@@ -10,7 +10,7 @@ import tomlkit
 from packaging.requirements import Requirement
 
 from fastasync_cli.engine.names import component_name, project_name
-from fastasync_cli.engine.plan import Action
+from fastasync_cli.engine.plan import Action, apply
 from fastasync_cli.engine.project import find_project
 from fastasync_cli.errors import EditError
 from fastasync_cli.generators.client import ClientOptions, plan_client
@@ -104,3 +104,106 @@ def test_installed_versions_satisfy_the_generated_dependency_ranges(project: Pat
         assert requirement.specifier.contains(installed, prereleases=True), (
             f"{requirement.name} {installed} is outside {line}"
         )
+
+
+def celery_plan(root: Path, *, force: bool = False):
+    from fastasync_cli.generators.celery import CeleryOptions, plan_celery
+
+    return plan_celery(CeleryOptions(force=force), find_project(root)).plan
+
+
+def test_celery_plan_on_a_generated_project(project: Path) -> None:
+    before = snapshot(project)
+    plan = celery_plan(project)
+    assert snapshot(project) == before
+    actions = {str(c.path): c.action for c in plan.changes}
+    assert actions["app/worker.py"] is Action.CREATE
+    assert actions["app/api/routes/jobs.py"] is Action.UPDATE
+    assert actions["compose.yaml"] is Action.UPDATE
+    assert not plan.conflicts
+    manifest = next(c for c in plan.changes if str(c.path) == ".fastasync.toml").content
+    assert "celery = true" in manifest
+    worker = next(c for c in plan.changes if str(c.path) == "app/worker.py").content
+    assert "celery_app = create_celery_app(get_settings(), CELERY_TASKS)" in worker
+
+
+def test_celery_plan_after_apply_is_identical_and_a_changed_module_conflicts(
+    project: Path,
+) -> None:
+    apply(celery_plan(project))
+    assert {c.action for c in celery_plan(project).changes} == {Action.IDENTICAL}
+    module = project / "app/jobs/celery_app.py"
+    module.write_text(module.read_text() + "# mine\n")
+    again = celery_plan(project)
+    assert [str(c.path) for c in again.conflicts] == ["app/jobs/celery_app.py"]
+    forced = celery_plan(project, force=True)
+    assert {str(c.path): c.action for c in forced.changes}["app/jobs/celery_app.py"] is (
+        Action.OVERWRITE
+    )
+
+
+def test_celery_plan_on_a_file_with_a_syntax_error(project: Path) -> None:
+    (project / "app/api/deps.py").write_text("def broken(:\n")
+    with pytest.raises(EditError) as caught:
+        celery_plan(project)
+    assert caught.value.message.startswith("app/api/deps.py does not parse (line 1")
+    assert "CeleryJobsDep = Annotated[CeleryJobs, Depends(get_celery_jobs)]" in (
+        caught.value.details
+    )
+
+
+def test_celery_plan_on_a_restructured_lifespan(project: Path) -> None:
+    main = project / "app/main.py"
+    main.write_text(main.read_text().replace("yield state", "yield {**state}"))
+    with pytest.raises(EditError) as caught:
+        celery_plan(project)
+    assert caught.value.message == (
+        "app/main.py no longer has `yield state` inside `lifespan`, so fastasync cannot edit "
+        "it safely."
+    )
+    assert (
+        'state["celery_jobs"] = await stack.enter_async_context(CeleryJobs(settings))'
+        in caught.value.details
+    )
+
+
+def test_celery_plan_on_a_pyproject_that_does_not_parse(project: Path) -> None:
+    (project / "pyproject.toml").write_text("[project\n")
+    with pytest.raises(EditError) as caught:
+        celery_plan(project)
+    assert caught.value.message.startswith("pyproject.toml does not parse (line 1")
+    assert '"celery[redis]>=5.7.0,<6",  # in [project] dependencies' in caught.value.details
+
+
+def test_celery_plan_on_compose_with_a_list_environment(project: Path) -> None:
+    compose = project / "compose.yaml"
+    compose.write_text(
+        compose.read_text().replace("    restart:", "    environment:\n      - A=1\n    restart:")
+    )
+    with pytest.raises(EditError) as caught:
+        celery_plan(project)
+    assert caught.value.message == (
+        "compose.yaml no longer has `services.app.environment` as a mapping, so fastasync "
+        "cannot edit it safely."
+    )
+
+
+def test_celery_plan_keeps_a_setting_the_user_changed(project: Path) -> None:
+    config = project / "app/core/config.py"
+    config.write_text(
+        config.read_text().replace(
+            "    job_store_max:", '    redis_url: str = "redis://cache:6379/1"\n    job_store_max:'
+        )
+    )
+    plan = celery_plan(project)
+    new_config = next(c for c in plan.changes if str(c.path) == "app/core/config.py").content
+    assert new_config.count("redis_url:") == 1
+    assert 'redis_url: str = "redis://cache:6379/1"' in new_config
+
+
+def test_celery_requirement_is_installed_here(project: Path) -> None:
+    """This repo's dev environment runs Celery projects' tests: keep it in range."""
+    from fastasync_cli.generators.celery import REQUIREMENT
+
+    requirement = Requirement(REQUIREMENT)
+    assert requirement.specifier.contains(version(requirement.name), prereleases=True)

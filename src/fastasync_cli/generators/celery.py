@@ -187,6 +187,17 @@ def plan_celery(options: CeleryOptions, manifest: Manifest) -> ComponentPlan:
     builder = ComponentPlan(manifest, options.force)
     root = builder.root
 
+    # First: the new modules are formatted with the ruff settings in pyproject.toml.
+    builder.edit_file(
+        "pyproject.toml",
+        lambda text: edits.ensure_pytest_plugin(
+            edits.ensure_toml_dependency(text, "pyproject.toml", REQUIREMENT),
+            "pyproject.toml",
+            PYTEST_PLUGIN,
+        ),
+        f'"{REQUIREMENT}",  # in [project] dependencies\n'
+        f'addopts = [..., "-p", "{PYTEST_PLUGIN}"]  # in [tool.pytest.ini_options]',
+    )
     for target, template in [
         ("app/jobs/celery_app.py", "celery_app.py.jinja"),
         ("app/jobs/celery_jobs.py", "celery_jobs.py.jinja"),
@@ -199,16 +210,6 @@ def plan_celery(options: CeleryOptions, manifest: Manifest) -> ComponentPlan:
     ]:
         builder.create(target, render_piece("celery", template, {}))
 
-    builder.edit_file(
-        "pyproject.toml",
-        lambda text: edits.ensure_pytest_plugin(
-            edits.ensure_toml_dependency(text, "pyproject.toml", REQUIREMENT),
-            "pyproject.toml",
-            PYTEST_PLUGIN,
-        ),
-        f'"{REQUIREMENT}",  # in [project] dependencies\n'
-        f'addopts = [..., "-p", "{PYTEST_PLUGIN}"]  # in [tool.pytest.ini_options]',
-    )
     _edit_settings(builder)
     builder.edit_text(".env.example", env_lines_appended(ENV_COMMENT, ENV_ENTRIES))
 

@@ -1,0 +1,250 @@
+"""Celery for real: redis-server, a `celery worker` process and the app under uvicorn.
+
+Each test starts its own redis-server (Debian's package; scripts/test installs it) on
+a free loopback port, so the tests run in parallel. Without redis-server they skip,
+and under CI=true they fail: CI must run them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from tests.e2e.conftest import check_project, clean_env, fastasync, follow_job, free_port, serve
+
+# Short limits, so that a job whose worker died comes back within seconds: Redis
+# hands it out again once the visibility timeout (longer than the hard limit) passes.
+LIMITS = {
+    "CELERY_SOFT_TIME_LIMIT": "4",
+    "CELERY_TIME_LIMIT": "5",
+    "CELERY_VISIBILITY_TIMEOUT": "6",
+    "CELERY_BROKER_TIMEOUT": "2",
+}
+
+
+@dataclass
+class Redis:
+    url: str
+    process: subprocess.Popen[bytes]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=15)
+
+
+def _answers_ping(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def redis(tmp_path: Path) -> Iterator[Redis]:
+    """A redis-server of the test's own on a free loopback port, without persistence."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        reason = "redis-server is missing: apt-get install redis-server (scripts/test does)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    port = free_port()
+    log = tmp_path / "redis.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [
+                *(binary, "--port", str(port), "--bind", "127.0.0.1"),
+                *("--save", "", "--appendonly", "no", "--dir", str(tmp_path)),
+            ],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    server = Redis(f"redis://127.0.0.1:{port}/0", process)
+    try:
+        deadline = time.monotonic() + 30
+        while not _answers_ping(port):
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"redis-server did not start:\n{log.read_text()}")
+            time.sleep(0.05)
+        yield server
+    finally:
+        server.stop()
+
+
+@dataclass
+class Worker:
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool process: no warm shutdown, no ack, no requeue."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=15)
+
+
+@contextmanager
+def worker(root: Path, env: Mapping[str, str], name: str) -> Iterator[Worker]:
+    """`celery -A app.worker worker` (prefork pool, one process) until the block ends.
+
+    It gets a session of its own, so that its process group is it and its pool.
+    """
+    log = root / f"worker-{name}.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "celery", "-A", "app.worker", "worker"),
+                *("--pool", "prefork", "--concurrency", "1", "--loglevel", "INFO"),
+                *("--queues", "celery", "--hostname", f"{name}@%h"),
+                *("--without-mingle", "--without-gossip", "--without-heartbeat"),
+            ],
+            cwd=root,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env=clean_env(**env),
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while " ready." not in log.read_text():
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the Celery worker did not start:\n{log.read_text()}")
+            time.sleep(0.1)
+        yield Worker(process, log)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def wait_for_status(http: httpx.Client, location: str, status: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        seen.append(http.get(location).json()["status"])
+        if seen[-1] == status:
+            return
+        time.sleep(0.05)
+    pytest.fail(f"job at {location} never became {status}; statuses: {seen}")
+
+
+def exercise(root: Path, redis: Redis, io_task: str, cpu_task: str) -> None:
+    """Jobs over HTTP run by a real worker; a worker killed mid-job; Redis going away.
+
+    `io_task` must be marked idempotent.
+    """
+    env = {"REDIS_URL": redis.url, **LIMITS}
+    with serve(root, env=env) as base_url, httpx.Client(base_url=base_url, timeout=30) as http:
+        # Jobs go queued -> running -> succeeded, with their results.
+        with worker(root, env, "first"):
+            started = http.post(f"/api/jobs/{io_task}", json={"message": "hi", "delay_seconds": 1})
+            assert started.status_code == 202, started.text
+            assert started.json()["status"] == "queued"
+            location = started.headers["location"]
+            assert location.endswith(f"/api/jobs/{started.json()['id']}")
+            job = follow_job(http, location)
+            assert job["status"] == "succeeded", job
+            assert job["result"] == {"message": "hi"}
+            assert "running" in job["seen"]
+            cpu = http.post(f"/api/jobs/{cpu_task}", json={"below": 1000})
+            assert cpu.status_code == 202, cpu.text
+            assert follow_job(http, cpu.headers["location"])["result"] == {"primes": 168}
+            assert http.get("/api/jobs/unknown-id").status_code == 404
+
+        # An idempotent job whose worker dies mid-way is handed out again, and
+        # completes when a worker is back.
+        with worker(root, env, "doomed") as doomed:
+            started = http.post(
+                f"/api/jobs/{io_task}", json={"message": "again", "delay_seconds": 3}
+            )
+            assert started.status_code == 202, started.text
+            location, job_id = started.headers["location"], started.json()["id"]
+            wait_for_status(http, location, "running")
+            doomed.kill()
+        assert http.get(location).json()["status"] == "running"
+        with worker(root, env, "second") as second:
+            job = follow_job(http, location, timeout=60)
+            assert job["status"] == "succeeded", job
+            assert job["result"] == {"message": "again"}
+            assert f"Task jobs.{io_task}[{job_id}] received" in second.log.read_text()
+
+        # Redis gone: 503 within the broker timeout, and the app still answers.
+        redis.stop()
+        began = time.monotonic()
+        refused = http.post(f"/api/jobs/{io_task}", json={"message": "lost"})
+        assert refused.status_code == 503, refused.text
+        assert refused.headers["retry-after"] == "5"
+        assert "Redis" in refused.json()["detail"]
+        assert time.monotonic() - began < float(LIMITS["CELERY_BROKER_TIMEOUT"]) + 1
+        assert http.get(location).status_code == 503
+        assert http.get("/health").status_code == 200
+
+
+def assert_compose_has_celery(root: Path) -> None:
+    services = yaml.safe_load((root / "compose.yaml").read_text())["services"]
+    assert {"app", "redis", "worker"} <= set(services)
+    assert "healthcheck" in services["redis"] and "healthcheck" in services["worker"]
+    assert services["app"]["depends_on"]["redis"] == {"condition": "service_healthy"}
+    assert services["worker"]["command"][:3] == ["celery", "-A", "app.worker"]
+
+
+def test_new_celery_runs_jobs_in_a_real_worker(tmp_path: Path, redis: Redis) -> None:
+    fastasync("new", "shop", "--yes", "--celery", "--docker", cwd=tmp_path)
+    root = tmp_path / "shop"
+    fastasync("add", "task", "report", "--backend", "celery", "--idempotent", cwd=root)
+    fastasync("add", "task", "crunch", "--backend", "celery", "--kind", "cpu", cwd=root)
+    assert_compose_has_celery(root)
+
+    # With REDIS_URL reaching a server, the project's own Redis test runs too.
+    output = check_project(root, env={"REDIS_URL": redis.url})
+    assert " passed" in output and "failed" not in output and "skipped" not in output
+
+    exercise(root, redis, io_task="report", cpu_task="crunch")
+
+
+def test_add_celery_to_a_project_then_the_same(tmp_path: Path, redis: Redis) -> None:
+    fastasync("new", "shop", "--yes", "--no-docker", cwd=tmp_path)
+    root = tmp_path / "shop"
+    fastasync("add", "task", "summarize", cwd=root)
+    fastasync("add", "celery", cwd=root)
+    assert "Nothing to do" in fastasync("add", "celery", cwd=root)
+    fastasync("add", "task", "report", "--backend", "celery", "--idempotent", cwd=root)
+    fastasync("add", "task", "notify", "--backend", "celery", cwd=root)
+    fastasync(
+        "add", "task", "crunch", "--backend", "celery", "--kind", "cpu", "--idempotent", cwd=root
+    )
+    assert not (root / "compose.yaml").exists()
+
+    output = check_project(root, env={"REDIS_URL": redis.url})
+    assert " passed" in output and "failed" not in output and "skipped" not in output
+
+    exercise(root, redis, io_task="report", cpu_task="crunch")
+
+
+def test_new_celery_without_docker_is_green(tmp_path: Path) -> None:
+    fastasync("new", "shop", "--yes", "--celery", "--no-docker", "--ci", "none", cwd=tmp_path)
+    root = tmp_path / "shop"
+    fastasync("add", "task", "crunch", "--backend", "celery", "--kind", "cpu", cwd=root)
+    # No Redis here: the project's Redis test skips and says why.
+    output = check_project(root, env={"REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"})
+    assert " passed" in output and "failed" not in output
+    assert "2 skipped" in output
