@@ -23,7 +23,15 @@ import httpx
 import pytest
 import yaml
 
-from tests.e2e.conftest import check_project, clean_env, fastasync, follow_job, free_port, serve
+from tests.e2e.conftest import (
+    check_project,
+    clean_env,
+    fastasync,
+    follow_job,
+    free_port,
+    run,
+    serve,
+)
 
 # Short limits, so that a job whose worker died comes back within seconds: Redis
 # hands it out again once the visibility timeout (longer than the hard limit) passes.
@@ -240,11 +248,18 @@ def test_add_celery_to_a_project_then_the_same(tmp_path: Path, redis: Redis) -> 
     exercise(root, redis, io_task="report", cpu_task="crunch")
 
 
-def test_new_celery_without_docker_is_green(tmp_path: Path) -> None:
+def test_new_celery_without_docker_installs_from_its_own_pyproject(tmp_path: Path) -> None:
+    """A fresh venv with only the project's declared dependencies passes its checks."""
     fastasync("new", "shop", "--yes", "--celery", "--no-docker", "--ci", "none", cwd=tmp_path)
     root = tmp_path / "shop"
     fastasync("add", "task", "crunch", "--backend", "celery", "--kind", "cpu", cwd=root)
-    # No Redis here: the project's Redis test skips and says why.
-    output = check_project(root, env={"REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"})
+    assert not (root / "compose.yaml").exists()
+    venv = tmp_path / "venv"
+    uv = [sys.executable, "-m", "uv"]
+    run([*uv, "venv", "--quiet", "--python", sys.executable, venv], cwd=tmp_path)
+    python = venv / "bin" / "python"
+    run([*uv, "pip", "install", "--quiet", "--python", python, "-e", f"{root}[dev]"], cwd=root)
+    # No Redis at REDIS_URL: the project's Redis test skips and says why.
+    output = check_project(root, python, env={"REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"})
     assert " passed" in output and "failed" not in output
-    assert "2 skipped" in output
+    assert "2 skipped" in output and "does not reach a Redis server" in output

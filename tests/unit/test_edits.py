@@ -332,6 +332,14 @@ def test_toml_dependency_is_appended_once_keeping_comments() -> None:
         '    "anyio>=4,<5",\n', '    "anyio>=4,<5",\n    "celery[redis]>=5.7,<6",\n'
     )
     assert edits.ensure_toml_dependency(text, "pyproject.toml", "celery[redis]>=5.7,<6") == text
+    with pytest.raises(edits.AnchorMissing, match=r"a `dev = \[...\]` list in"):
+        edits.ensure_toml_dependency(PYPROJECT, "p", "redis", extra="dev")
+    with_dev = PYPROJECT.replace(
+        "\n[tool.pytest", '[project.optional-dependencies]\ndev = ["pytest"]\n\n[tool.pytest'
+    )
+    assert 'dev = ["pytest", "redis>=8"]' in edits.ensure_toml_dependency(
+        with_dev, "p", "redis>=8", extra="dev"
+    )
     # The user's own range for the same distribution stays.
     pinned = PYPROJECT.replace('"anyio>=4,<5",', '"anyio>=4,<5",\n    "Celery==5.7.1",')
     assert edits.ensure_toml_dependency(pinned, "p", "celery[redis]>=5.7,<6") == pinned

@@ -201,9 +201,18 @@ def test_celery_plan_keeps_a_setting_the_user_changed(project: Path) -> None:
     assert 'redis_url: str = "redis://cache:6379/1"' in new_config
 
 
-def test_celery_requirement_is_installed_here(project: Path) -> None:
-    """This repo's dev environment runs Celery projects' tests: keep it in range."""
-    from fastasync_cli.generators.celery import REQUIREMENT
-
-    requirement = Requirement(REQUIREMENT)
-    assert requirement.specifier.contains(version(requirement.name), prereleases=True)
+def test_installed_versions_satisfy_a_celery_project_s_ranges(project: Path) -> None:
+    """This repo's dev environment runs Celery projects' tests: keep it in their ranges."""
+    apply(celery_plan(project))
+    pyproject = tomlkit.parse((project / "pyproject.toml").read_text()).unwrap()
+    requirements = (
+        pyproject["project"]["dependencies"] + pyproject["project"]["optional-dependencies"]["dev"]
+    )
+    assert any(line.startswith("celery[redis]") for line in requirements)
+    assert any(line.startswith("redis>=") for line in requirements)
+    for line in requirements:
+        requirement = Requirement(line)
+        installed = version(requirement.name)
+        assert requirement.specifier.contains(installed, prereleases=True), (
+            f"{requirement.name} {installed} is outside {line}"
+        )

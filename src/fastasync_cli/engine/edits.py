@@ -679,19 +679,27 @@ def _distribution(requirement: str) -> str:
     return re.sub(r"[-_.]+", "-", match.group(1)).lower() if match else requirement
 
 
-def ensure_toml_dependency(text: str, path: str, requirement: str) -> str:
-    """Add `requirement` to `[project] dependencies`, keeping the file's layout.
+def ensure_toml_dependency(
+    text: str, path: str, requirement: str, *, extra: str | None = None
+) -> str:
+    """Add `requirement` to `[project] dependencies` (or to an optional `extra`).
 
-    A requirement on the same distribution that is already there, with any version
-    range, is the user's choice and stays as it is.
+    The file keeps its layout. A requirement on the same distribution that is already
+    there, with any version range, is the user's choice and stays as it is.
     """
     import tomlkit
 
     doc = _toml(text, path)
     project = doc.get("project")
-    dependencies = project.get("dependencies") if isinstance(project, dict) else None
+    if extra is None:
+        where = "a `dependencies = [...]` list in `[project]`"
+        dependencies = project.get("dependencies") if isinstance(project, dict) else None
+    else:
+        where = f"a `{extra} = [...]` list in `[project.optional-dependencies]`"
+        extras = project.get("optional-dependencies") if isinstance(project, dict) else None
+        dependencies = extras.get(extra) if isinstance(extras, dict) else None
     if not isinstance(dependencies, list):
-        raise AnchorMissing("a `dependencies = [...]` list in `[project]`")
+        raise AnchorMissing(where)
     name = _distribution(requirement)
     if any(_distribution(str(existing)) == name for existing in dependencies):
         return text

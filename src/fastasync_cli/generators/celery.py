@@ -24,6 +24,8 @@ from fastasync_cli.generators.component import (
 
 # What the generated project installs; kept in step with this repository's dev extra.
 REQUIREMENT = "celery[redis]>=5.7.0,<6"
+# Its tests talk to Redis directly (tests/test_worker_redis.py).
+DEV_REQUIREMENT = "redis>=8.1.0,<9"
 PYTEST_PLUGIN = "celery.contrib.pytest"
 README_MARKER = "<!-- fastasync: celery -->"
 
@@ -190,12 +192,9 @@ def plan_celery(options: CeleryOptions, manifest: Manifest) -> ComponentPlan:
     # First: the new modules are formatted with the ruff settings in pyproject.toml.
     builder.edit_file(
         "pyproject.toml",
-        lambda text: edits.ensure_pytest_plugin(
-            edits.ensure_toml_dependency(text, "pyproject.toml", REQUIREMENT),
-            "pyproject.toml",
-            PYTEST_PLUGIN,
-        ),
+        _edit_pyproject,
         f'"{REQUIREMENT}",  # in [project] dependencies\n'
+        f'"{DEV_REQUIREMENT}",  # in the dev list of [project.optional-dependencies]\n'
         f'addopts = [..., "-p", "{PYTEST_PLUGIN}"]  # in [tool.pytest.ini_options]',
     )
     for target, template in [
@@ -292,6 +291,12 @@ def plan_celery(options: CeleryOptions, manifest: Manifest) -> ComponentPlan:
         plan_update(root, MANIFEST_NAME, with_project_option(manifest, "celery", True))
     )
     return builder
+
+
+def _edit_pyproject(text: str) -> str:
+    text = edits.ensure_toml_dependency(text, "pyproject.toml", REQUIREMENT)
+    text = edits.ensure_toml_dependency(text, "pyproject.toml", DEV_REQUIREMENT, extra="dev")
+    return edits.ensure_pytest_plugin(text, "pyproject.toml", PYTEST_PLUGIN)
 
 
 def _edit_settings(builder: ComponentPlan) -> None:
