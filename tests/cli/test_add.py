@@ -213,6 +213,10 @@ def test_user_code_and_comments_survive_edits(project: Path) -> None:
             "error: --base-url 'api.github.com' is not an absolute http(s) URL.",
         ),
         (["task", "class"], "error: The task name 'class' is a Python keyword."),
+        (
+            ["endpoint", "celery-jobs"],
+            "error: The endpoint name 'celery-jobs' clashes with the project's own 'celery_jobs'.",
+        ),
     ],
 )
 def test_bad_input_exits_2_and_writes_nothing(project: Path, args: list[str], error: str) -> None:

@@ -33,6 +33,10 @@ PROJECT_OWNED_NAMES = frozenset(
         "store",
         "tasks",
         "worker",
+        # fastasync add celery
+        "celery_app",
+        "celery_jobs",
+        "celery_sample_tasks",
         "config",
         "models",
     }
