@@ -14,6 +14,7 @@ import shlex
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import _bench as b
 
@@ -56,6 +57,23 @@ def hyperfine(
     return stats
 
 
+def measured(args: argparse.Namespace, what: str, run_hyperfine: Any) -> dict[str, Any]:
+    """hyperfine's stats and the CPU other work used meanwhile, re-run if disturbed."""
+
+    def measure() -> dict[str, Any]:
+        with b.CpuMeter({}) as meter:
+            stats = run_hyperfine()
+        return {"stats": stats, "cpu": meter.result}
+
+    return b.measure_clean(
+        measure,
+        what=what,
+        max_other=args.max_other,
+        retries=args.retries,
+        quiet_wait=args.quiet_wait,
+    )
+
+
 def check_runs(argv: list[str], what: str) -> None:
     proc = subprocess.run(argv, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
@@ -68,7 +86,6 @@ def check_runs(argv: list[str], what: str) -> None:
 def run(args: argparse.Namespace) -> int:
     fastasync = b.find_fastasync(args.fastasync)
     b.set_nice(args.nice)
-    b.wait_quiet()
     python = sys.executable
     bare = [python, str(b.HERE / "bare_typer.py"), "--help"]
     with b.work_dir(keep=args.keep) as tmp:
@@ -86,25 +103,36 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
             flush=True,
         )
-        helps = hyperfine(
-            {
-                "python -c pass (floor)": [python, "-c", "pass"],
-                "bare Typer --help": bare,
-                "fastasync --help": [fastasync, "--help"],
-            },
-            runs=args.runs,
-            warmup=args.warmup,
-            out=tmp / "help.json",
+        helps_run = measured(
+            args,
+            "--help timings",
+            lambda: hyperfine(
+                {
+                    "python -c pass (floor)": [python, "-c", "pass"],
+                    "bare Typer --help": bare,
+                    "fastasync --help": [fastasync, "--help"],
+                },
+                runs=args.runs,
+                warmup=args.warmup,
+                out=tmp / "help.json",
+            ),
         )
-        new = {}
+        helps = helps_run["stats"]
+        new: dict[str, dict[str, float]] = {}
+        new_run: dict[str, Any] = {}
         if new_error is None:
-            new = hyperfine(
-                {NEW: new_cmd},
-                runs=args.new_runs,
-                warmup=1,
-                out=tmp / "new.json",
-                prepare=["rm", "-rf", str(target)],
+            new_run = measured(
+                args,
+                "new timings",
+                lambda: hyperfine(
+                    {NEW: new_cmd},
+                    runs=args.new_runs,
+                    warmup=1,
+                    out=tmp / "new.json",
+                    prepare=["rm", "-rf", str(target)],
+                ),
             )
+            new = new_run["stats"]
 
     stats = {**helps, **new}
     ratio = stats["fastasync --help"]["mean"] / stats["bare Typer --help"]["mean"]
@@ -125,6 +153,12 @@ def run(args: argparse.Namespace) -> int:
             ]
         )
     print(b.table(["command", "runs", "mean ms", "± ms", "p50 ms", "min", "max"], rows))
+    for name, run_ in (("--help", helps_run), ("new", new_run)):
+        if run_:
+            print(
+                f"{name} timings: other work used {run_['cpu']['other_cpu_pct']:.0f}% of a "
+                f"core meanwhile" + (" (disturbed)" if run_["disturbed"] else "")
+            )
     print()
     print(
         f"fastasync --help / bare Typer --help = {ratio:.2f}x "
@@ -147,6 +181,7 @@ def run(args: argparse.Namespace) -> int:
                     "new": ["fastasync", "new", "TMP/x", "--yes", "--no-docker"],
                 },
                 "stats_seconds": stats,
+                "cpu": {"help": helps_run.get("cpu"), "new": new_run.get("cpu")},
                 "help_ratio": ratio,
                 "new_error": new_error,
                 "targets": {
@@ -180,6 +215,14 @@ def main() -> int:
         const="",
         help="write results as JSON (default: benchmarks/results/cli_startup-*.json)",
     )
+    parser.add_argument(
+        "--max-other",
+        type=float,
+        default=25.0,
+        help="time again when other work used more than this %% of a core meanwhile",
+    )
+    parser.add_argument("--retries", type=int, default=2, help="for --max-other")
+    parser.add_argument("--quiet-wait", type=float, default=30.0)
     parser.add_argument("--strict", action="store_true", help="exit 1 if a target fails")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir")
     args = parser.parse_args()
