@@ -88,12 +88,14 @@ def status_line(action: str, path: PurePosixPath | str) -> str:
 def print_plan(plan: Plan, *, diffs: bool = False) -> None:
     """One aligned status line per file; with `diffs`, the diff of every update."""
     from rich.markup import escape
-    from rich.syntax import Syntax
 
     console = stdout()
     for change in plan.changes:
         console.print(status_line(change.action.value, escape(str(change.path))))
     if diffs:
+        # Only dry runs show diffs; Syntax pulls in pygments, which is slow to import.
+        from rich.syntax import Syntax
+
         for change in plan.changes:
             if change.action.value in {"update", "overwrite"} and change.old is not None:
                 console.print(Syntax(change.diff(), "diff", theme="ansi_dark"))
