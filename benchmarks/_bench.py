@@ -41,8 +41,9 @@ def _raise_interrupt(signum: int, _frame: object) -> None:
 
 
 def install_signal_handlers() -> None:
-    """Turn SIGTERM/SIGHUP into KeyboardInterrupt so every `finally` runs."""
-    for sig in (signal.SIGTERM, signal.SIGHUP):
+    """Turn SIGINT/SIGTERM/SIGHUP into KeyboardInterrupt so every `finally` runs
+    (SIGINT too: a shell starts background jobs with it ignored)."""
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _raise_interrupt)
 
 
