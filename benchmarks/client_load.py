@@ -105,6 +105,7 @@ def measure_variant(
                     str(max(1, round(args.duration) - 1)),
                     "--rate",
                     "200",
+                    "--gil",  # only the thread running Python: the event loop's work
                     "--format",
                     "raw",
                     "--output",
