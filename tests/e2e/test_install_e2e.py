@@ -15,8 +15,12 @@ def test_a_wheel_install_generates_and_adds(tmp_path: Path) -> None:
     uv = [sys.executable, "-m", "uv"]
     run([*uv, "venv", "--quiet", "--python", sys.executable, venv], cwd=tmp_path)
     python = venv / "bin" / "python"
-    # Not editable: hatchling builds a wheel, so only what ships in it is there.
-    run([*uv, "pip", "install", "--quiet", "--python", python, REPO], cwd=tmp_path)
+    # Not editable: hatchling builds a wheel, so only what ships in it is there. Like
+    # pip and pipx, compile bytecode, which puts __pycache__ folders in the templates.
+    run(
+        [*uv, "pip", "install", "--quiet", "--compile-bytecode", "--python", python, REPO],
+        cwd=tmp_path,
+    )
     fastasync = venv / "bin" / "fastasync"
     where = run(
         [
@@ -31,6 +35,7 @@ def test_a_wheel_install_generates_and_adds(tmp_path: Path) -> None:
     run([fastasync, "new", "shop", "--yes"], cwd=tmp_path)
     root = tmp_path / "shop"
     assert (root / "app/main.py").is_file() and (root / "Dockerfile").is_file()
+    assert not list(root.rglob("__pycache__"))
     run([fastasync, "add", "endpoint", "products", "price:float"], cwd=root)
     run([fastasync, "add", "client", "github", "--base-url", "https://api.github.com"], cwd=root)
     run([fastasync, "add", "task", "crunch", "--kind", "cpu"], cwd=root)
