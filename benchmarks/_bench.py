@@ -36,6 +36,11 @@ class BenchError(RuntimeError):
     """A benchmark could not run; the message says why and what to do."""
 
 
+def log(msg: str) -> None:
+    """Progress lines go to stderr, so stdout holds only the report."""
+    print(msg, file=sys.stderr, flush=True)
+
+
 def _raise_interrupt(signum: int, _frame: object) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 

@@ -127,7 +127,7 @@ def measure_variant(
         if spy is not None:
             spy.wait(timeout=30)
             result["profile"] = str(spy_out)
-            log(b.profile_summary(spy_out))
+            b.log(b.profile_summary(spy_out))
         if proc.poll() is not None:
             raise b.BenchError(f"{name} died under load:\n{procs.log_tail(name)}")
         result["app_command"] = cmd
@@ -172,7 +172,7 @@ def run(args: argparse.Namespace) -> int:
         project = None
         generated_base_sha = None
         if "generated" in variants or "patched" in variants:
-            log("generating a project with fastasync new ...")
+            b.log("generating a project with fastasync new ...")
             project = g.generate(tmp / "gen", fastasync=args.fastasync)
             g.add_bench_client(project, pool=args.pool)
             generated_base_sha = b.file_sha256(project / "app/clients/base.py")
@@ -182,7 +182,7 @@ def run(args: argparse.Namespace) -> int:
 
         # The upstream's own figures: at the benchmark's concurrency (the ideal the
         # apps approach) and at 10x it, to show it is never the bottleneck.
-        log("measuring the upstream alone ...")
+        b.log("measuring the upstream alone ...")
         b.wait_quiet(timeout=args.quiet_wait)
         ideal = b.run_wrk(upstream, connections=args.connections, duration=3, pin=load_pin)
         headroom = b.run_wrk(upstream, connections=args.connections * 10, duration=3, pin=load_pin)
@@ -190,7 +190,7 @@ def run(args: argparse.Namespace) -> int:
         runs: dict[str, list[dict[str, Any]]] = {v: [] for v in variants}
         for round_no in range(1, args.rounds + 1):
             for variant in variants:
-                log(f"round {round_no}/{args.rounds}: {variant} ...")
+                b.log(f"round {round_no}/{args.rounds}: {variant} ...")
                 runs[variant].append(
                     b.measure_clean(
                         lambda variant=variant: measure_variant(
@@ -359,10 +359,6 @@ def _row(
         r.get("app_cpu_ms_per_req"),
         r.get("cpu", {}).get("other_cpu_pct"),
     ]
-
-
-def log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
 
 
 def main() -> int:

@@ -248,17 +248,17 @@ def run(args: argparse.Namespace) -> int:
     b.require_modules("fastapi", "uvicorn", "uvloop", "httptools")
     b.set_nice(args.nice)
     b.wait_quiet(timeout=args.quiet_wait)
-    log(f"calibrating: burn(n) for ~{args.job_seconds:.1f} s ...")
+    b.log(f"calibrating: burn(n) for ~{args.job_seconds:.1f} s ...")
     n = args.n or calibrate(args.job_seconds)
     one_job = _time_burn(n)
-    log(f"n = {n:,}: one job takes {one_job:.2f} s alone")
+    b.log(f"n = {n:,}: one job takes {one_job:.2f} s alone")
 
     results: dict[str, list[dict[str, Any]]] = {"idle": [], "generated": []}
     if args.replace:
         results["patched"] = []
     results["seed"] = []
     with b.work_dir(keep=args.keep) as tmp, b.Processes(tmp) as procs:
-        log("generating a project with fastasync new ...")
+        b.log("generating a project with fastasync new ...")
         project = g.generate(tmp / "gen", fastasync=args.fastasync)
         g.add_cpu_task(project)
 
@@ -274,7 +274,7 @@ def run(args: argparse.Namespace) -> int:
         proc = procs.start("seed", cmd)
         b.wait_http(f"http://{b.LOOPBACK}:{port}/health", proc=proc, procs=procs, name="seed")
         for r in range(1, args.rounds + 1):
-            log(f"round {r}/{args.rounds}: (c) seed app + {args.jobs} BackgroundTasks")
+            b.log(f"round {r}/{args.rounds}: (c) seed app + {args.jobs} BackgroundTasks")
             ids = iter(range(r * 100, r * 100 + 100, args.jobs))
             results["seed"].append(
                 clean(
@@ -405,10 +405,10 @@ def run_generated(
     asyncio.run(_warm(port, warm_submit, warm_done))
     for r in range(1, args.rounds + 1):
         if idle:
-            log(f"round {r}/{args.rounds}: (a) idle generated app ...")
+            b.log(f"round {r}/{args.rounds}: (a) idle generated app ...")
             results["idle"].append(clean(args, "(a)", proc.pid, lambda: idle_window(port, args)))
         label = "(b)" if key == "generated" else "(b')"
-        log(f"round {r}/{args.rounds}: {label} {key} app + {args.jobs} cpu jobs ...")
+        b.log(f"round {r}/{args.rounds}: {label} {key} app + {args.jobs} cpu jobs ...")
         submit, done = generated_submit(n, args.jobs)
         results[key].append(
             clean(
@@ -465,10 +465,6 @@ def _pool(rounds: list[dict[str, Any]]) -> dict[str, Any]:
         "p99_per_round_ms": [r["p99_ms"] for r in rounds],
         "disturbed_rounds": sum(1 for r in rounds if r.get("disturbed")),
     }
-
-
-def log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
 
 
 def main() -> int:

@@ -32,12 +32,6 @@ class Manifest:
     def components(self) -> list[dict[str, Any]]:
         return [dict(c) for c in self.data.get("components", [])]
 
-    def component(self, kind: str, name: str) -> dict[str, Any] | None:
-        for entry in self.components:
-            if entry.get("kind") == kind and entry.get("name") == name:
-                return entry
-        return None
-
     def names_in_use(self) -> dict[str, str]:
         """Every component name mapped to its kind."""
         return {c["name"]: c["kind"] for c in self.components if "name" in c}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from fastasync_cli.engine import edits
@@ -213,7 +213,3 @@ def env_lines_appended(block_comment: str, lines: list[str]) -> Callable[[str], 
         return f"{prefix}{separator}# {block_comment}\n{body}"
 
     return update
-
-
-def rel_path(*parts: str) -> str:
-    return str(PurePosixPath(*parts))

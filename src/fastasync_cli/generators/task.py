@@ -11,9 +11,6 @@ from fastasync_cli.engine.render import render_piece
 from fastasync_cli.errors import BadOptionError, FastasyncError
 from fastasync_cli.generators.component import ComponentPlan, PythonEdit, import_edit
 
-KINDS = ("io", "cpu")
-BACKENDS = ("local", "celery")
-
 
 @dataclass(frozen=True)
 class TaskOptions:
