@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from fastasync_cli.engine import edits
+from fastasync_cli.engine import config_edits, edits
 
 ROUTERS = textwrap.dedent(
     '''\
@@ -327,43 +327,45 @@ PYPROJECT = textwrap.dedent(
 
 
 def test_toml_dependency_is_appended_once_keeping_comments() -> None:
-    text = edits.ensure_toml_dependency(PYPROJECT, "pyproject.toml", "celery[redis]>=5.7,<6")
+    text = config_edits.ensure_toml_dependency(PYPROJECT, "pyproject.toml", "celery[redis]>=5.7,<6")
     assert text == PYPROJECT.replace(
         '    "anyio>=4,<5",\n', '    "anyio>=4,<5",\n    "celery[redis]>=5.7,<6",\n'
     )
-    assert edits.ensure_toml_dependency(text, "pyproject.toml", "celery[redis]>=5.7,<6") == text
+    assert (
+        config_edits.ensure_toml_dependency(text, "pyproject.toml", "celery[redis]>=5.7,<6") == text
+    )
     with pytest.raises(edits.AnchorMissing, match=r"a `dev = \[...\]` list in"):
-        edits.ensure_toml_dependency(PYPROJECT, "p", "redis", extra="dev")
+        config_edits.ensure_toml_dependency(PYPROJECT, "p", "redis", extra="dev")
     with_dev = PYPROJECT.replace(
         "\n[tool.pytest", '[project.optional-dependencies]\ndev = ["pytest"]\n\n[tool.pytest'
     )
-    assert 'dev = ["pytest", "redis>=8"]' in edits.ensure_toml_dependency(
+    assert 'dev = ["pytest", "redis>=8"]' in config_edits.ensure_toml_dependency(
         with_dev, "p", "redis>=8", extra="dev"
     )
     # The user's own range for the same distribution stays.
     pinned = PYPROJECT.replace('"anyio>=4,<5",', '"anyio>=4,<5",\n    "Celery==5.7.1",')
-    assert edits.ensure_toml_dependency(pinned, "p", "celery[redis]>=5.7,<6") == pinned
+    assert config_edits.ensure_toml_dependency(pinned, "p", "celery[redis]>=5.7,<6") == pinned
 
 
 def test_toml_edits_need_their_tables() -> None:
     with pytest.raises(edits.AnchorMissing, match=r"a `dependencies = \[...\]` list"):
-        edits.ensure_toml_dependency('[project]\nname = "x"\n', "p", "celery")
+        config_edits.ensure_toml_dependency('[project]\nname = "x"\n', "p", "celery")
     with pytest.raises(edits.AnchorMissing, match=r"a `\[tool.pytest.ini_options\]` table"):
-        edits.ensure_pytest_plugin('[project]\nname = "x"\n', "p", "celery.contrib.pytest")
+        config_edits.ensure_pytest_plugin('[project]\nname = "x"\n', "p", "celery.contrib.pytest")
     with pytest.raises(edits.SourceError, match=r"pyproject.toml does not parse \(line 1"):
-        edits.ensure_toml_dependency("[project\n", "pyproject.toml", "celery")
+        config_edits.ensure_toml_dependency("[project\n", "pyproject.toml", "celery")
 
 
 def test_pytest_plugin_is_added_to_list_or_string_addopts_once() -> None:
-    text = edits.ensure_pytest_plugin(PYPROJECT, "p", "celery.contrib.pytest")
+    text = config_edits.ensure_pytest_plugin(PYPROJECT, "p", "celery.contrib.pytest")
     assert 'addopts = ["-ra", "-p", "celery.contrib.pytest"]\n' in text
-    assert edits.ensure_pytest_plugin(text, "p", "celery.contrib.pytest") == text
+    assert config_edits.ensure_pytest_plugin(text, "p", "celery.contrib.pytest") == text
     as_string = PYPROJECT.replace('addopts = ["-ra"]', 'addopts = "-ra -q"')
-    text = edits.ensure_pytest_plugin(as_string, "p", "celery.contrib.pytest")
+    text = config_edits.ensure_pytest_plugin(as_string, "p", "celery.contrib.pytest")
     assert 'addopts = "-ra -q -p celery.contrib.pytest"\n' in text
-    assert edits.ensure_pytest_plugin(text, "p", "celery.contrib.pytest") == text
+    assert config_edits.ensure_pytest_plugin(text, "p", "celery.contrib.pytest") == text
     missing = PYPROJECT.replace('addopts = ["-ra"]\n', 'testpaths = ["tests"]\n')
-    text = edits.ensure_pytest_plugin(missing, "p", "celery.contrib.pytest")
+    text = config_edits.ensure_pytest_plugin(missing, "p", "celery.contrib.pytest")
     assert 'addopts = ["-p", "celery.contrib.pytest"]\n' in text
 
 
@@ -403,7 +405,7 @@ COMPOSE_SNIPPET = textwrap.dedent(
 
 
 def test_yaml_entries_are_merged_keeping_the_rest_byte_for_byte() -> None:
-    text = edits.ensure_yaml_entries(COMPOSE, "compose.yaml", COMPOSE_SNIPPET)
+    text = config_edits.ensure_yaml_entries(COMPOSE, "compose.yaml", COMPOSE_SNIPPET)
     assert text.startswith(COMPOSE)
     assert text == COMPOSE + (
         "      redis:\n"
@@ -413,7 +415,7 @@ def test_yaml_entries_are_merged_keeping_the_rest_byte_for_byte() -> None:
         "volumes:\n"
         "  redis-data:\n"
     )
-    assert edits.ensure_yaml_entries(text, "compose.yaml", COMPOSE_SNIPPET) == text
+    assert config_edits.ensure_yaml_entries(text, "compose.yaml", COMPOSE_SNIPPET) == text
 
 
 def test_yaml_edit_stops_where_the_user_wrote_something_else() -> None:
@@ -422,8 +424,8 @@ def test_yaml_edit_stops_where_the_user_wrote_something_else() -> None:
         "    depends_on:\n      - db\n",
     )
     with pytest.raises(edits.AnchorMissing, match=r"`services.app.depends_on` as a mapping"):
-        edits.ensure_yaml_entries(listed, "compose.yaml", COMPOSE_SNIPPET)
+        config_edits.ensure_yaml_entries(listed, "compose.yaml", COMPOSE_SNIPPET)
     with pytest.raises(edits.SourceError, match=r"compose.yaml does not parse \(line 3: "):
-        edits.ensure_yaml_entries("services:\n  app: [\n", "compose.yaml", COMPOSE_SNIPPET)
+        config_edits.ensure_yaml_entries("services:\n  app: [\n", "compose.yaml", COMPOSE_SNIPPET)
     with pytest.raises(edits.AnchorMissing, match="a mapping at the top level"):
-        edits.ensure_yaml_entries("- a\n", "compose.yaml", COMPOSE_SNIPPET)
+        config_edits.ensure_yaml_entries("- a\n", "compose.yaml", COMPOSE_SNIPPET)

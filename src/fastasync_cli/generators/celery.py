@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from fastasync_cli.engine import edits
+from fastasync_cli.engine import config_edits, edits
 from fastasync_cli.engine.plan import Action, FileChange, plan_update
 from fastasync_cli.engine.project import MANIFEST_NAME, Manifest, with_project_option
 from fastasync_cli.engine.render import render_piece
@@ -280,7 +280,7 @@ def plan_celery(options: CeleryOptions, manifest: Manifest) -> ComponentPlan:
     if compose.is_file():
         builder.edit_file(
             "compose.yaml",
-            lambda text: edits.ensure_yaml_entries(text, "compose.yaml", COMPOSE),
+            lambda text: config_edits.ensure_yaml_entries(text, "compose.yaml", COMPOSE),
             COMPOSE,
         )
     elif manifest.project.get("docker"):
@@ -294,9 +294,9 @@ def plan_celery(options: CeleryOptions, manifest: Manifest) -> ComponentPlan:
 
 
 def _edit_pyproject(text: str) -> str:
-    text = edits.ensure_toml_dependency(text, "pyproject.toml", REQUIREMENT)
-    text = edits.ensure_toml_dependency(text, "pyproject.toml", DEV_REQUIREMENT, extra="dev")
-    return edits.ensure_pytest_plugin(text, "pyproject.toml", PYTEST_PLUGIN)
+    text = config_edits.ensure_toml_dependency(text, "pyproject.toml", REQUIREMENT)
+    text = config_edits.ensure_toml_dependency(text, "pyproject.toml", DEV_REQUIREMENT, extra="dev")
+    return config_edits.ensure_pytest_plugin(text, "pyproject.toml", PYTEST_PLUGIN)
 
 
 def _edit_settings(builder: ComponentPlan) -> None:

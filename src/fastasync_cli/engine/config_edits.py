@@ -1,0 +1,142 @@
+"""Round-trip edits of the config files the user owns: pyproject.toml with tomlkit,
+compose.yaml with ruamel.yaml.
+
+Like the Python edits, each is idempotent, keeps the user's formatting and comments,
+and raises `AnchorMissing` or `SourceError` instead of guessing.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastasync_cli.engine.edits import AnchorMissing, SourceError
+
+# --- TOML (tomlkit) ------------------------------------------------------------------
+
+
+def _toml(text: str, path: str) -> Any:
+    import tomlkit
+    from tomlkit.exceptions import ParseError
+
+    try:
+        return tomlkit.parse(text)
+    except ParseError as exc:
+        raise SourceError(f"{path} does not parse (line {exc.line}: {exc})") from exc
+
+
+def _distribution(requirement: str) -> str:
+    match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
+    return re.sub(r"[-_.]+", "-", match.group(1)).lower() if match else requirement
+
+
+def ensure_toml_dependency(
+    text: str, path: str, requirement: str, *, extra: str | None = None
+) -> str:
+    """Add `requirement` to `[project] dependencies` (or to an optional `extra`).
+
+    The file keeps its layout. A requirement on the same distribution that is already
+    there, with any version range, is the user's choice and stays as it is.
+    """
+    import tomlkit
+
+    doc = _toml(text, path)
+    project = doc.get("project")
+    if extra is None:
+        where = "a `dependencies = [...]` list in `[project]`"
+        dependencies = project.get("dependencies") if isinstance(project, dict) else None
+    else:
+        where = f"a `{extra} = [...]` list in `[project.optional-dependencies]`"
+        extras = project.get("optional-dependencies") if isinstance(project, dict) else None
+        dependencies = extras.get(extra) if isinstance(extras, dict) else None
+    if not isinstance(dependencies, list):
+        raise AnchorMissing(where)
+    name = _distribution(requirement)
+    if any(_distribution(str(existing)) == name for existing in dependencies):
+        return text
+    dependencies.append(requirement)
+    return tomlkit.dumps(doc)
+
+
+def ensure_pytest_plugin(text: str, path: str, plugin: str) -> str:
+    """Load `plugin` in every pytest run: `-p plugin` in `[tool.pytest.ini_options]`."""
+    import shlex
+
+    import tomlkit
+
+    doc = _toml(text, path)
+    options = doc.get("tool", {}).get("pytest", {}).get("ini_options")
+    if not isinstance(options, dict):
+        raise AnchorMissing("a `[tool.pytest.ini_options]` table")
+    addopts = options.get("addopts")
+    if addopts is None:
+        options["addopts"] = ["-p", plugin]
+    elif isinstance(addopts, list):
+        words = [str(word) for word in addopts]
+        if plugin in words or f"-p{plugin}" in words:
+            return text
+        addopts.extend(["-p", plugin])
+    elif isinstance(addopts, str):
+        words = shlex.split(addopts)
+        if plugin in words or f"-p{plugin}" in words:
+            return text
+        options["addopts"] = f"{addopts} -p {plugin}".strip()
+    else:
+        raise AnchorMissing("`addopts` as a list or a string in `[tool.pytest.ini_options]`")
+    return tomlkit.dumps(doc)
+
+
+# --- YAML (ruamel.yaml round trip) --------------------------------------------------
+
+
+def _yaml() -> Any:
+    from ruamel.yaml import YAML
+
+    yaml = YAML()
+    yaml.preserve_quotes = True
+    yaml.width = 4096  # never fold the user's long lines
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    return yaml
+
+
+def ensure_yaml_entries(text: str, path: str, snippet: str) -> str:
+    """Add every key of the YAML `snippet` that the document lacks, at any depth.
+
+    Keys the document has keep the user's values; where both sides are mappings the
+    missing keys inside are added. A key the snippet needs as a mapping that the
+    user wrote otherwise (e.g. `environment:` as a list) stops the edit. The rest of
+    the file, comments and quoting included, is written back as it was.
+    """
+    import io
+
+    from ruamel.yaml.error import YAMLError
+
+    yaml = _yaml()
+    try:
+        document = yaml.load(text)
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise SourceError(f"{path} does not parse ({where}{problem})") from exc
+    if not isinstance(document, dict):
+        raise AnchorMissing("a mapping at the top level")
+    changed = _merge_missing(document, yaml.load(snippet), [])
+    if not changed:
+        return text
+    output = io.StringIO()
+    yaml.dump(document, output)
+    return output.getvalue().rstrip("\n") + "\n"
+
+
+def _merge_missing(target: dict[str, Any], source: dict[str, Any], where: list[str]) -> bool:
+    changed = False
+    for key, value in source.items():
+        if key not in target or (target[key] is None and value is not None):
+            target[key] = value
+            changed = True
+        elif isinstance(value, dict):
+            if not isinstance(target[key], dict):
+                raise AnchorMissing(f"`{'.'.join([*where, key])}` as a mapping")
+            changed |= _merge_missing(target[key], value, [*where, key])
+    return changed
