@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from fastasync_cli import __version__
-from fastasync_cli.cli import add, new
+from fastasync_cli.cli import add, check, new
 
 app = typer.Typer(
     name="fastasync",
@@ -46,6 +46,7 @@ def _root(
 
 app.command("new", no_args_is_help=True)(new.new)
 app.add_typer(add.app, name="add")
+app.command("check")(check.check)
 
 
 def main() -> None:
