@@ -1,53 +1,34 @@
-"""The `fastasync` command. Commands import their heavy machinery only when they run."""
+"""The `fastasync` command's entry point: signals first, then everything else.
+
+Ctrl-C, SIGTERM and SIGHUP get their handlers before Typer, Rich and the commands are
+imported (that takes the first tens of milliseconds), so an interrupt at any moment ends
+with one line and the conventional exit code, never a traceback.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import typer
-
-from fastasync_cli import __version__
-from fastasync_cli.cli import add, new
-
-app = typer.Typer(
-    name="fastasync",
-    help="Scaffold async FastAPI projects that follow the async best practices, and "
-    "grow them safely.",
-    rich_markup_mode="rich",
-    context_settings={"help_option_names": ["-h", "--help"]},
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"fastasync {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _root(
-    version: Annotated[
-        bool,
-        typer.Option(
-            "--version",
-            "-V",
-            help="Show the version and exit.",
-            callback=_version,
-            is_eager=True,
-        ),
-    ] = False,
-) -> None:
-    """Scaffold async FastAPI projects that follow the async best practices, and grow
-    them safely."""
-
-
-app.command("new", no_args_is_help=True)(new.new)
-app.add_typer(add.app, name="add")
+from typing import Any
 
 
 def main() -> None:
     """Console-script entry point."""
-    app(prog_name="fastasync")
+    from fastasync_cli import interrupts
+
+    interrupts.install()
+    try:
+        from fastasync_cli.cli.root import run
+
+        run()
+    except interrupts.Interrupted as exc:
+        interrupts.early_exit(exc)
+    finally:
+        interrupts.hold_from_now()
+
+
+def __getattr__(name: str) -> Any:
+    # `from fastasync_cli.cli import app` (tests, typer's own tooling) loads the app.
+    if name == "app":
+        from fastasync_cli.cli.root import app
+
+        return app
+    raise AttributeError(name)
