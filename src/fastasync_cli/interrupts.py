@@ -56,7 +56,7 @@ def install() -> None:
     """Make Ctrl-C, SIGTERM and SIGHUP raise `Interrupted` (main thread only)."""
     for signum in SIGNALS:
         # A signal ignored by whoever started us (nohup, `trap '' TERM`) stays ignored.
-        if signal.getsignal(signum) is signal.SIG_IGN and signum != signal.SIGINT:
+        if signal.getsignal(signum) is signal.SIG_IGN:
             continue
         signal.signal(signum, _handler)
 
