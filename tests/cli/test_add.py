@@ -55,6 +55,7 @@ def test_add_endpoint_status_lines(project: Path) -> None:
     result = add(project, "endpoint", "products", "name:str", "price:float")
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
+        f"project: {project}",
         "   create  app/schemas/products.py",
         "   create  app/repositories/products.py",
         "   create  app/api/routes/products.py",
@@ -78,7 +79,8 @@ def test_the_same_command_twice_changes_nothing(project: Path) -> None:
     before = snapshot(project)
     again = add(project, "endpoint", "products", "price:float")
     assert again.exit_code == 0
-    assert all(line.startswith("identical") for line in again.stdout.splitlines()[:-1])
+    assert again.stdout.splitlines()[0] == f"project: {project}"
+    assert all(line.startswith("identical") for line in again.stdout.splitlines()[1:-1])
     assert again.stdout.splitlines()[-1] == "Nothing to do: the project already has all of this."
     assert snapshot(project) == before
 
@@ -319,6 +321,7 @@ def test_add_celery_status_lines_then_twice_is_identical(project: Path) -> None:
     result = add(project, "celery")
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
+        f"project: {project}",
         *CELERY_LINES,
         "Added Celery: start a worker with `celery -A app.worker worker`",
         "Next: fastasync add task NAME --backend celery",
@@ -328,6 +331,7 @@ def test_add_celery_status_lines_then_twice_is_identical(project: Path) -> None:
     again = add(project, "celery")
     assert again.exit_code == 0
     assert again.stdout.splitlines() == [
+        f"project: {project}",
         *(f"identical  {line.split()[-1]}" for line in CELERY_LINES),
         "Nothing to do: the project already has all of this.",
     ]
@@ -410,6 +414,7 @@ def test_celery_task_after_add_celery(project: Path) -> None:
     result = add(project, "task", "report", "--backend", "celery", "--idempotent")
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
+        f"project: {project}",
         "   create  app/tasks/report.py",
         "   create  tests/tasks/test_report.py",
         "   update  app/tasks/__init__.py",

@@ -47,7 +47,7 @@ class ProjectOptions:
         }
 
 
-def _nearest_existing(path: Path) -> Path:
+def nearest_existing(path: Path) -> Path:
     for candidate in [path, *path.parents]:
         if candidate.exists():
             return candidate
@@ -67,7 +67,7 @@ def check_target(path: Path, *, force: bool) -> None:
             "Choose a new folder, or pass --force to generate into it (nothing there "
             "is deleted; files the project would replace are listed as overwrite).",
         )
-    existing = _nearest_existing(path)
+    existing = nearest_existing(path)
     if os.statvfs(existing).f_flag & os.ST_RDONLY:
         raise TargetError(
             f"Cannot write to {existing}: the file system is read-only.",
@@ -111,7 +111,7 @@ def _with_celery(files: list[RenderedFile], manifest: str) -> tuple[list[Rendere
     The celery generator edits a project on disk, so the project is written to a
     temporary folder, the generator's plan applied there, and the result read back.
     """
-    from fastasync_cli.engine.plan import apply
+    from fastasync_cli.engine.apply import apply
     from fastasync_cli.engine.project import find_project
     from fastasync_cli.generators.celery import CeleryOptions, plan_celery
 
