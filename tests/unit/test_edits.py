@@ -535,3 +535,42 @@ def test_yaml_edit_stops_where_the_user_wrote_something_else() -> None:
         config_edits.ensure_yaml_entries("services:\n  app: [\n", "compose.yaml", COMPOSE_SNIPPET)
     with pytest.raises(edits.AnchorMissing, match="a mapping at the top level"):
         config_edits.ensure_yaml_entries("- a\n", "compose.yaml", COMPOSE_SNIPPET)
+
+
+COMPOSE_WITH_ANCHORS = textwrap.dedent(
+    """\
+    # My services
+    x-common: &common
+      restart: unless-stopped  # always
+      env_file: .env
+
+    services:
+      app:
+        <<: *common
+        build: .
+        # the port
+        ports:
+          - "8000:8000"
+        environment:
+          A: "1"   # keep
+
+    # trailing comment
+    """
+)
+
+
+def test_yaml_edit_keeps_anchors_and_leaves_comments_where_they_were() -> None:
+    snippet = "services:\n  app:\n    environment:\n      B: b\n  redis:\n    image: r\n"
+    result = config_edits.ensure_yaml_entries(COMPOSE_WITH_ANCHORS, "compose.yaml", snippet)
+    assert result == COMPOSE_WITH_ANCHORS.replace(
+        '      A: "1"   # keep\n\n# trailing comment\n',
+        '      A: "1"   # keep\n      B: b\n  redis:\n    image: r\n\n# trailing comment\n',
+    )
+    assert config_edits.ensure_yaml_entries(result, "compose.yaml", snippet) == result
+
+
+def test_yaml_list_environment_gets_the_missing_settings() -> None:
+    source = "services:\n  app:\n    environment:\n      - A=1  # mine\n"
+    snippet = "services:\n  app:\n    environment:\n      A: x\n      B: b\n"
+    result = config_edits.ensure_yaml_entries(source, "compose.yaml", snippet)
+    assert result == source + "      - B=b\n"
