@@ -206,7 +206,8 @@ def test_user_code_and_comments_survive_edits(project: Path) -> None:
         ),
         (
             ["endpoint", "products", "id:int"],
-            "error: The field 'id:int' uses the reserved name 'id'.",
+            "error: The field 'id:int' uses the name 'id', which every model or schema "
+            "already has.",
         ),
         (
             ["client", "github", "--base-url", "api.github.com"],
