@@ -182,6 +182,16 @@ def test_celery_plan_on_compose_with_a_list_environment(project: Path) -> None:
     compose.write_text(
         compose.read_text().replace("    restart:", "    environment:\n      - A=1\n    restart:")
     )
+    changes = {str(c.path): c for c in celery_plan(project).changes}
+    content = changes["compose.yaml"].content or ""
+    assert "      - A=1\n      - REDIS_URL=redis://redis:6379/0\n" in content
+
+
+def test_celery_plan_on_compose_with_a_scalar_environment_stops(project: Path) -> None:
+    compose = project / "compose.yaml"
+    compose.write_text(
+        compose.read_text().replace("    restart:", "    environment: A\n    restart:")
+    )
     with pytest.raises(EditError) as caught:
         celery_plan(project)
     assert caught.value.message == (
