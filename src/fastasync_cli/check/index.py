@@ -263,10 +263,54 @@ class _Indexer(ast.NodeVisitor):
             self.visit(statement)
         self.cls, self.prefix = saved
 
-    def visit_Lambda(self, node: ast.Lambda) -> None:
-        # A lambda's body runs where the lambda is called, usually off the loop
-        # (`to_thread.run_sync(lambda: ...)`): not followed.
-        return
+    # Walking: statements by type, expressions with one loop (most nodes are
+    # expressions, and NodeVisitor's dispatch per node is what costs).
+
+    def visit(self, node: ast.AST) -> None:
+        if isinstance(node, ast.expr):
+            self._expression(node)
+            return
+        method = getattr(self, f"visit_{type(node).__name__}", None)
+        if method is None:
+            self.generic_visit(node)
+        else:
+            method(node)
+
+    def generic_visit(self, node: ast.AST) -> None:
+        for child in ast.iter_child_nodes(node):
+            self.visit(child)
+
+    def _expression(self, node: ast.expr) -> None:
+        stack: list[ast.AST] = [node]
+        calls = self.scope.calls
+        while stack:
+            current = stack.pop()
+            kind = type(current)
+            if kind is ast.Name or kind is ast.Constant:
+                continue
+            if kind is ast.Attribute:
+                stack.append(current.value)
+            elif kind is ast.Call:
+                ref = to_ref(current)
+                if ref is not None:
+                    stored = self.stored.get(id(current), LOCAL)
+                    calls.append(CallSite(current.lineno, current.col_offset, ref, stored))
+                stack.extend(kw.value for kw in current.keywords)
+                stack.extend(current.args)
+                stack.append(current.func)
+            elif kind is ast.Lambda:
+                # A lambda's body runs where the lambda is called, usually off the
+                # loop (`to_thread.run_sync(lambda: ...)`): not followed.
+                continue
+            elif kind is ast.Yield or kind is ast.YieldFrom:
+                if current.value is not None:
+                    if self.function is not None:
+                        self.function.returns.append(to_ref(current.value))
+                    stack.append(current.value)
+            elif isinstance(current, ast.stmt):
+                self.visit(current)
+            else:
+                stack.extend(ast.iter_child_nodes(current))
 
     # Bindings
 
@@ -352,12 +396,6 @@ class _Indexer(ast.NodeVisitor):
                 self.function.returns.append(to_ref(node.value))
             self.visit(node.value)
 
-    def visit_Yield(self, node: ast.Yield) -> None:
-        if node.value is not None:
-            if self.function is not None:
-                self.function.returns.append(to_ref(node.value))
-            self.visit(node.value)
-
     # Imports
 
     def visit_Import(self, node: ast.Import) -> None:
@@ -384,16 +422,6 @@ class _Indexer(ast.NodeVisitor):
                 continue
             target = f"{base}.{alias.name}" if base else alias.name
             self.scope.imports[alias.asname or alias.name] = target
-
-    # Calls
-
-    def visit_Call(self, node: ast.Call) -> None:
-        ref = to_ref(node)
-        if ref is not None:
-            self.scope.calls.append(
-                CallSite(node.lineno, node.col_offset, ref, self.stored.get(id(node), LOCAL))
-            )
-        self.generic_visit(node)
 
 
 def _built_by(value: ast.expr) -> list[ast.Call]:

@@ -265,7 +265,15 @@ class Program:
             return ("func" if nested[0] == "f" else "class", where[0], nested[1])
         imported = scope.imports.get(name)
         if imported is not None:
-            return self.dotted(imported)
+            # Modules may import each other's names in a cycle.
+            key = ("import", imported)
+            if key in self._active:
+                return None
+            self._active.add(key)
+            try:
+                return self.dotted(imported)
+            finally:
+                self._active.discard(key)
         for assigned in scope.assigns.get(name, ()):
             value = self.value(assigned, where)
             if value is not None:
