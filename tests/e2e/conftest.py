@@ -61,10 +61,13 @@ def fastasync(*args: str | Path, cwd: Path) -> str:
 def check_project(
     root: Path, python: Path = Path(sys.executable), env: Mapping[str, str] | None = None
 ) -> str:
-    """The generated project's own lint, format check and test suite, all green."""
+    """The generated project's own lint, format check and test suite, and
+    `fastasync check`, all green."""
     ruff = python.parent / "ruff"
     run([ruff, "check", "."], cwd=root)
     run([ruff, "format", "--check", "."], cwd=root)
+    # fastasync's own async rules: no findings in any generated project.
+    run([sys.executable, "-m", "fastasync_cli", "check", "."], cwd=root)
     return run(
         [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist"],
         cwd=root,
