@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 from dataclasses import dataclass, field
 
 Ref = tuple | None
@@ -65,6 +66,8 @@ class FunctionIndex(Scope):
     returns: list[Ref] = field(default_factory=list)
     return_annotation: Ref = None
     global_names: set[str] = field(default_factory=set)
+    is_stub: bool = False
+    """The body does nothing (`...`, `pass`, `raise NotImplementedError`): an interface."""
 
 
 @dataclass(slots=True)
@@ -157,7 +160,10 @@ def index_module(source: bytes, path: str, name: str, *, is_package: bool) -> Mo
     try:
         tree = ast.parse(source, filename=path)
     except SyntaxError as exc:
-        module.error = (exc.lineno or 1, exc.offset or 1, f"SyntaxError: {exc.msg}")
+        # Newer syntax than the running Python knows is an error here too: say which.
+        version = f"Python {sys.version_info.major}.{sys.version_info.minor}"
+        message = f"SyntaxError: {exc.msg} (parsed as {version})"
+        module.error = (exc.lineno or 1, exc.offset or 1, message)
         return module
     except ValueError as exc:  # null bytes, undecodable source
         module.error = (1, 1, f"SyntaxError: {exc}")
@@ -216,6 +222,7 @@ class _Indexer(ast.NodeVisitor):
             is_classmethod="classmethod" in decorator_names,
             decorators=decorators,
             return_annotation=to_ref(node.returns),
+            is_stub=_is_stub(node.body),
         )
         defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults))
         defaults += args.defaults
@@ -436,3 +443,15 @@ def _built_by(value: ast.expr) -> list[ast.Call]:
     if kind is ast.IfExp:
         return [*_built_by(value.body), *_built_by(value.orelse)]
     return []
+
+
+def _is_stub(body: list[ast.stmt]) -> bool:
+    """An abstract method or a protocol's: a docstring, `...`, `pass` or a raise only."""
+    for statement in body:
+        kind = type(statement)
+        if kind is ast.Pass or kind is ast.Raise:
+            continue
+        if kind is ast.Expr and type(statement.value) is ast.Constant:
+            continue
+        return False
+    return True

@@ -50,9 +50,10 @@ def run_check(paths: list[Path], settings: Settings) -> Result:
             "Make the file readable, or leave it out with --exclude.",
         )
     names: dict[str, str] = {}
-    for source in sources:
-        for name in source.names:
-            names.setdefault(name, source.display)
+    for source, module in zip(sources, modules, strict=True):
+        if module.error is None:
+            for name in source.names:
+                names.setdefault(name, source.display)
     program = Program([m for m in modules if m.error is None], names, settings.blocking_table())
     findings = [
         Finding(m.path, m.error[0], m.error[1], "FA001", m.error[2])
