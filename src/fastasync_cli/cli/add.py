@@ -128,8 +128,9 @@ def endpoint(
 ) -> None:
     """Add a resource router with schemas, async storage and tests, served at /api/NAME."""
     with handle_errors(verbose=verbose):
+        from fastasync_cli.engine.fields import parse_fields
         from fastasync_cli.engine.names import component_name
-        from fastasync_cli.generators.endpoint import EndpointOptions, parse_fields, plan_endpoint
+        from fastasync_cli.generators.endpoint import EndpointOptions, plan_endpoint
 
         options = EndpointOptions(
             name=component_name(name, "endpoint"),

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from fastasync_cli import __version__
-from fastasync_cli.cli import add, new
+from fastasync_cli.cli import add, check, new
 from fastasync_cli.cli.help import Command, Group
 
 app = typer.Typer(
@@ -48,6 +48,7 @@ def _root(
 
 app.command("new", no_args_is_help=True, cls=Command)(new.new)
 app.add_typer(add.app, name="add")
+app.command("check", cls=Command)(check.check)
 
 
 def run() -> None:

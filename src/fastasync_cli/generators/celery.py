@@ -312,6 +312,7 @@ def _edit_settings(builder: ComponentPlan) -> None:
             "Settings",
             SETTINGS_FIELDS,
             SETTINGS_COMMENT,
+            line_length=builder.line_length,
         )
         return updated
 
