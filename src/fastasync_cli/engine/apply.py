@@ -56,8 +56,12 @@ class _Run:
     delay: float = 0.0
 
 
-def apply(plan: Plan) -> None:
-    """Write every change of the plan, all or nothing (see the module's docstring)."""
+def apply(plan: Plan, *, users_tree: bool = True) -> None:
+    """Write every change of the plan, all or nothing (see the module's docstring).
+
+    `users_tree` is False for scratch trees no one sees; otherwise a signal that lands
+    after the commit is reported as arriving after the changes were written.
+    """
     if plan.conflicts:
         names = ", ".join(str(c.path) for c in plan.conflicts)
         raise ConflictError(
@@ -80,7 +84,8 @@ def apply(plan: Plan) -> None:
                 ) from exc
             raise
         _discard_backups(run)
-        interrupts.mark_written()
+        if users_tree:
+            interrupts.mark_written()
 
 
 def _changed_underneath(change: FileChange) -> ConflictError:

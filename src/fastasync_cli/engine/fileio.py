@@ -12,7 +12,11 @@ from __future__ import annotations
 import contextlib
 import difflib
 import os
+import shutil
 import stat
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -157,3 +161,16 @@ def keep_owner(path: Path | int, like: os.stat_result) -> None:
     elif like.st_gid != os.getegid():
         with contextlib.suppress(PermissionError):
             os.chown(path, -1, like.st_gid)
+
+
+@contextmanager
+def scratch_folder(prefix: str) -> Iterator[Path]:
+    """A temporary folder, removed on the way out even when a signal lands meanwhile."""
+    from fastasync_cli import interrupts
+
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield folder
+    finally:
+        with interrupts.held():
+            shutil.rmtree(folder, ignore_errors=True)
