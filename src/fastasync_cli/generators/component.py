@@ -22,6 +22,7 @@ PROJECT_OWNED_NAMES = frozenset(
         "base",
         "core",
         "deps",
+        "errors",
         "health",
         "jobs",
         "main",
