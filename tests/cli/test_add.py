@@ -247,8 +247,14 @@ def test_add_client_edits_settings_env_lifespan_and_deps(project: Path) -> None:
     assert result.exit_code == 0, result.output
     config = (project / "app/core/config.py").read_text()
     assert 'github_base_url: str = "https://api.github.com"' in config
-    assert "github_retries: int = 2" in config
-    assert "GITHUB_BASE_URL=https://api.github.com" in (project / ".env.example").read_text()
+    assert "github_retries: int = Field(default=2, ge=0)" in config
+    assert "github_deadline: float = Field(default=120.0, gt=0, allow_inf_nan=False)" in config
+    assert "github_api_key: SecretStr | None = None" in config
+    assert "from pydantic import BeforeValidator, Field, SecretStr\n" in config
+    assert "max_keepalive" not in config
+    env_example = (project / ".env.example").read_text()
+    assert "GITHUB_BASE_URL=https://api.github.com" in env_example
+    assert "# GITHUB_DEADLINE=120.0" in env_example
     main = (project / "app/main.py").read_text()
     assert "from app.clients.github import GithubClient" in main
     assert 'state["github"] = await stack.enter_async_context(' in main
@@ -342,7 +348,7 @@ def test_add_celery_edits_the_user_files_through_their_syntax_trees(project: Pat
     assert add(project, "celery").exit_code == 0
     jobs = (project / "app/api/routes/jobs.py").read_text()
     assert "async def get_job(job_id: str, jobs: JobRunnerDep, celery_jobs: CeleryJobsDep)" in jobs
-    assert "    job = jobs.get(job_id) or await celery_jobs.get(job_id)\n" in jobs
+    assert "    job = await jobs.get(job_id) or await celery_jobs.get(job_id)\n" in jobs
     assert "from app.api.deps import CeleryJobsDep, JobRunnerDep\n" in jobs
     main = (project / "app/main.py").read_text()
     assert 'state["celery_jobs"] = await stack.enter_async_context(CeleryJobs(settings))' in main
@@ -366,21 +372,20 @@ def test_add_celery_edits_the_user_files_through_their_syntax_trees(project: Pat
 
 def test_add_celery_on_a_restructured_get_job_stops_and_prints_the_lines(project: Path) -> None:
     jobs = project / "app/api/routes/jobs.py"
-    jobs.write_text(
-        jobs.read_text().replace("job = jobs.get(job_id)", "job = jobs.store.get(job_id)")
-    )
+    restructured = jobs.read_text().replace("jobs.get(job_id)", "jobs.store.get(job_id)")
+    jobs.write_text(restructured)
     before = snapshot(project)
     result = add(project, "celery")
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
-        "error: app/api/routes/jobs.py no longer has `job = jobs.get(job_id)` inside `get_job`, "
-        "so fastasync cannot edit it safely.",
+        "error: app/api/routes/jobs.py no longer has `job = await jobs.get(job_id)` inside "
+        "`get_job`, so fastasync cannot edit it safely.",
         "hint: Nothing was written. Add these lines to app/api/routes/jobs.py by hand, then run "
         "the command again:",
         "    from app.api.deps import CeleryJobsDep",
         "    celery_jobs: CeleryJobsDep,  # a parameter of get_job",
-        "    job = jobs.get(job_id) or await celery_jobs.get(job_id)  # in get_job, instead of "
-        "`job = jobs.get(job_id)`",
+        "    job = await jobs.get(job_id) or await celery_jobs.get(job_id)  # in get_job, "
+        "instead of `job = await jobs.get(job_id)`",
     ]
     assert snapshot(project) == before
 

@@ -24,6 +24,7 @@ PROJECT_OWNED_NAMES = frozenset(
         "base",
         "core",
         "deps",
+        "errors",
         "health",
         "jobs",
         "main",
