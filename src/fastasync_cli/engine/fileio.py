@@ -100,7 +100,10 @@ def read_bytes(path: Path, display: str) -> bytes | None:
     except FileNotFoundError:
         return None
     except IsADirectoryError:
-        raise
+        raise TargetError(
+            f"{display} is a folder, where fastasync expects a file.",
+            "Nothing was written. Move the folder out of the way, then run the command again.",
+        ) from None
     except PermissionError:
         raise TargetError(
             f"Cannot read {display}: permission denied.",
