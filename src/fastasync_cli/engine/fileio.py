@@ -157,6 +157,22 @@ def refuse_read_only(path: Path, display: str) -> None:
         )
 
 
+def refuse_read_only_folder(path: Path, root: Path) -> None:
+    """Refuse to write into a folder the user made read-only (the nearest existing one)."""
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    mode = folder.stat().st_mode
+    if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
+        shown = folder.relative_to(root) if root in folder.parents else folder
+        raise TargetError(
+            f"The folder {shown} is read-only (mode {stat.S_IMODE(mode):04o}), so "
+            "fastasync will not write in it.",
+            f"Nothing was written. Make it writable (chmod u+w {shown}) if it may be "
+            "changed, then run the command again.",
+        )
+
+
 def keep_owner(path: Path | int, like: os.stat_result) -> None:
     """Give `path` the owner and group of `like` where this process may."""
     if os.geteuid() == 0:
