@@ -55,6 +55,7 @@ def test_add_endpoint_status_lines(project: Path) -> None:
     result = add(project, "endpoint", "products", "name:str", "price:float")
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
+        f"project: {project}",
         "   create  app/schemas/products.py",
         "   create  app/repositories/products.py",
         "   create  app/api/routes/products.py",
@@ -78,7 +79,8 @@ def test_the_same_command_twice_changes_nothing(project: Path) -> None:
     before = snapshot(project)
     again = add(project, "endpoint", "products", "price:float")
     assert again.exit_code == 0
-    assert all(line.startswith("identical") for line in again.stdout.splitlines()[:-1])
+    assert again.stdout.splitlines()[0] == f"project: {project}"
+    assert all(line.startswith("identical") for line in again.stdout.splitlines()[1:-1])
     assert again.stdout.splitlines()[-1] == "Nothing to do: the project already has all of this."
     assert snapshot(project) == before
 
@@ -245,8 +247,14 @@ def test_add_client_edits_settings_env_lifespan_and_deps(project: Path) -> None:
     assert result.exit_code == 0, result.output
     config = (project / "app/core/config.py").read_text()
     assert 'github_base_url: str = "https://api.github.com"' in config
-    assert "github_retries: int = 2" in config
-    assert "GITHUB_BASE_URL=https://api.github.com" in (project / ".env.example").read_text()
+    assert "github_retries: int = Field(default=2, ge=0)" in config
+    assert "github_deadline: float = Field(default=120.0, gt=0, allow_inf_nan=False)" in config
+    assert "github_api_key: SecretStr | None = None" in config
+    assert "from pydantic import BeforeValidator, Field, SecretStr\n" in config
+    assert "max_keepalive" not in config
+    env_example = (project / ".env.example").read_text()
+    assert "GITHUB_BASE_URL=https://api.github.com" in env_example
+    assert "# GITHUB_DEADLINE=120.0" in env_example
     main = (project / "app/main.py").read_text()
     assert "from app.clients.github import GithubClient" in main
     assert 'state["github"] = await stack.enter_async_context(' in main
@@ -319,6 +327,7 @@ def test_add_celery_status_lines_then_twice_is_identical(project: Path) -> None:
     result = add(project, "celery")
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
+        f"project: {project}",
         *CELERY_LINES,
         "Added Celery: start a worker with `celery -A app.worker worker`",
         "Next: fastasync add task NAME --backend celery",
@@ -328,6 +337,7 @@ def test_add_celery_status_lines_then_twice_is_identical(project: Path) -> None:
     again = add(project, "celery")
     assert again.exit_code == 0
     assert again.stdout.splitlines() == [
+        f"project: {project}",
         *(f"identical  {line.split()[-1]}" for line in CELERY_LINES),
         "Nothing to do: the project already has all of this.",
     ]
@@ -338,7 +348,7 @@ def test_add_celery_edits_the_user_files_through_their_syntax_trees(project: Pat
     assert add(project, "celery").exit_code == 0
     jobs = (project / "app/api/routes/jobs.py").read_text()
     assert "async def get_job(job_id: str, jobs: JobRunnerDep, celery_jobs: CeleryJobsDep)" in jobs
-    assert "    job = jobs.get(job_id) or await celery_jobs.get(job_id)\n" in jobs
+    assert "    job = await jobs.get(job_id) or await celery_jobs.get(job_id)\n" in jobs
     assert "from app.api.deps import CeleryJobsDep, JobRunnerDep\n" in jobs
     main = (project / "app/main.py").read_text()
     assert 'state["celery_jobs"] = await stack.enter_async_context(CeleryJobs(settings))' in main
@@ -362,21 +372,20 @@ def test_add_celery_edits_the_user_files_through_their_syntax_trees(project: Pat
 
 def test_add_celery_on_a_restructured_get_job_stops_and_prints_the_lines(project: Path) -> None:
     jobs = project / "app/api/routes/jobs.py"
-    jobs.write_text(
-        jobs.read_text().replace("job = jobs.get(job_id)", "job = jobs.store.get(job_id)")
-    )
+    restructured = jobs.read_text().replace("jobs.get(job_id)", "jobs.store.get(job_id)")
+    jobs.write_text(restructured)
     before = snapshot(project)
     result = add(project, "celery")
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
-        "error: app/api/routes/jobs.py no longer has `job = jobs.get(job_id)` inside `get_job`, "
-        "so fastasync cannot edit it safely.",
+        "error: app/api/routes/jobs.py no longer has `job = await jobs.get(job_id)` inside "
+        "`get_job`, so fastasync cannot edit it safely.",
         "hint: Nothing was written. Add these lines to app/api/routes/jobs.py by hand, then run "
         "the command again:",
         "    from app.api.deps import CeleryJobsDep",
         "    celery_jobs: CeleryJobsDep,  # a parameter of get_job",
-        "    job = jobs.get(job_id) or await celery_jobs.get(job_id)  # in get_job, instead of "
-        "`job = jobs.get(job_id)`",
+        "    job = await jobs.get(job_id) or await celery_jobs.get(job_id)  # in get_job, "
+        "instead of `job = await jobs.get(job_id)`",
     ]
     assert snapshot(project) == before
 
@@ -410,6 +419,7 @@ def test_celery_task_after_add_celery(project: Path) -> None:
     result = add(project, "task", "report", "--backend", "celery", "--idempotent")
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
+        f"project: {project}",
         "   create  app/tasks/report.py",
         "   create  tests/tasks/test_report.py",
         "   update  app/tasks/__init__.py",

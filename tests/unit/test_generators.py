@@ -9,9 +9,10 @@ import pytest
 import tomlkit
 from packaging.requirements import Requirement
 
+from fastasync_cli.engine.apply import apply
 from fastasync_cli.engine.fields import parse_fields
 from fastasync_cli.engine.names import component_name, project_name
-from fastasync_cli.engine.plan import Action, apply
+from fastasync_cli.engine.plan import Action
 from fastasync_cli.engine.project import find_project
 from fastasync_cli.errors import EditError
 from fastasync_cli.generators.client import ClientOptions, plan_client

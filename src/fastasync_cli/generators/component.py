@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from fastasync_cli.engine import edits
+from fastasync_cli.engine.fileio import read_text_file
 from fastasync_cli.engine.names import Name
 from fastasync_cli.engine.plan import Plan, plan_file, plan_update
 from fastasync_cli.engine.project import MANIFEST_NAME, Manifest, with_component
@@ -23,6 +24,7 @@ PROJECT_OWNED_NAMES = frozenset(
         "base",
         "core",
         "deps",
+        "errors",
         "health",
         "jobs",
         "main",
@@ -187,17 +189,16 @@ class ComponentPlan:
         when the file does not parse and `edits.AnchorMissing` when the place to edit
         is gone; then nothing is written and the user gets `manual`, the lines to add
         by hand."""
-        path = self.root / rel
-        if not path.is_file():
+        source = read_text_file(self.root, rel)
+        if source is None:
             raise EditError(
                 f"{rel} is missing, so fastasync cannot register the new code in it.",
                 f"Nothing was written. Restore {rel} (e.g. from git), or add these lines "
                 "to where it moved, then run the command again:",
                 details=_indent(manual),
             )
-        source = path.read_text(encoding="utf-8")
         try:
-            new = update(source)
+            new = update(source.text)
         except edits.SourceError as exc:
             raise EditError(
                 f"{exc}.",
@@ -212,7 +213,7 @@ class ComponentPlan:
                 "command again:",
                 details=_indent(manual),
             ) from exc
-        self.plan.add(plan_update(self.root, rel, new))
+        self.plan.add(plan_update(self.root, rel, new, source=source))
 
     def add_dependency(self, module: str, type_name: str, code: str) -> None:
         """Append a dependency function and its `Annotated` alias to app/api/deps.py."""
@@ -250,17 +251,23 @@ class ComponentPlan:
         return line_length(self.root)
 
     def edit_text(self, rel: str, update: Callable[[str], str]) -> None:
-        path = self.root / rel
-        old = path.read_text(encoding="utf-8") if path.is_file() else ""
-        new = update(old)
-        if path.is_file():
-            self.plan.add(plan_update(self.root, rel, new))
+        source = read_text_file(self.root, rel)
+        new = update(source.text if source is not None else "")
+        if source is not None:
+            self.plan.add(plan_update(self.root, rel, new, source=source))
         else:
             self.plan.add(plan_file(self.root, rel, new))
 
     def record(self, entry: dict[str, Any]) -> None:
         """Record the component and its options in the manifest."""
-        self.plan.add(plan_update(self.root, MANIFEST_NAME, with_component(self.manifest, entry)))
+        self.plan.add(
+            plan_update(
+                self.root,
+                MANIFEST_NAME,
+                with_component(self.manifest, entry),
+                source=self.manifest.file,
+            )
+        )
 
 
 def _squeeze(text: str) -> str:
