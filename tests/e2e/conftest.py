@@ -132,7 +132,8 @@ def check_project(
     root: Path, python: Path = Path(sys.executable), env: Mapping[str, str] | None = None
 ) -> str:
     """The generated project's own lint, format check, type check (when it has mypy
-    configured), migrations check (when it has Alembic) and tests, all green."""
+    configured), migrations check (when it has Alembic), tests and `fastasync check`,
+    all green."""
     ruff = python.parent / "ruff"
     run([ruff, "check", "."], cwd=root)
     run([ruff, "format", "--check", "."], cwd=root)
@@ -141,6 +142,8 @@ def check_project(
     if (root / "alembic.ini").exists() or "[tool.alembic]" in (root / "pyproject.toml").read_text():
         run([python, "-m", "alembic", "upgrade", "head"], cwd=root, env=env)
         run([python, "-m", "alembic", "check"], cwd=root, env=env)
+    # fastasync's own async rules: no findings in any generated project.
+    run([sys.executable, "-m", "fastasync_cli", "check", "."], cwd=root)
     return run(
         [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist"],
         cwd=root,

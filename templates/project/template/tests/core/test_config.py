@@ -51,3 +51,16 @@ def test_env_example_documents_every_setting() -> None:
     documented = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]*)=", text, re.MULTILINE))
 
     assert documented == {name.upper() for name in Settings.model_fields}
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("JOB_TIMEOUT_S", "0"), ("JOB_TIMEOUT_S", "inf"), ("JOB_TTL_S", "-1")],
+)
+def test_job_limits_are_checked_and_named(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+
+    with pytest.raises(ValidationError, match=name.lower()):
+        Settings(_env_file=None)
