@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.conftest import check_project, clean_env, fastasync, follow_job, serve
+from tests.e2e.conftest import check_project, clean_env, fastasync, follow_job, run, serve
 
 RELAY_ROUTE = '''\
 """Calls the upstream through its shared client, as an endpoint of the app would."""
@@ -138,6 +138,8 @@ def project(tmp_path: Path) -> Path:
         "from app.api.routes import ", "from app.api.routes import relay, ", 1
     )
     api_main.write_text(text + "api_router.include_router(relay.router)\n")
+    # As a user would after editing by hand: let ruff sort the imports.
+    run([Path(sys.executable).parent / "ruff", "check", "--fix", "-q", "app"], cwd=root)
     return root
 
 
