@@ -15,7 +15,8 @@ from app.jobs import JobRunner
 
 async def get_app_settings(request: Request) -> Settings:
     """The settings the app was created with."""
-    return request.state.settings
+    settings: Settings = request.state.settings
+    return settings
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
@@ -23,7 +24,8 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 async def get_job_runner(request: Request) -> JobRunner:
     """The app's job runner."""
-    return request.state.jobs
+    jobs: JobRunner = request.state.jobs
+    return jobs
 
 
 JobRunnerDep = Annotated[JobRunner, Depends(get_job_runner)]

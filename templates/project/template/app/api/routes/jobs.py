@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Request, Response, status
 from pydantic import BaseModel
 
 from app.api.deps import JobRunnerDep
+from app.api.responses import location
 from app.jobs import Job, JobStatus, JobStoreFullError, TaskSpec
 from app.tasks import TASKS
 
@@ -76,7 +77,7 @@ def _add_submit_route(routes: APIRouter, spec: TaskSpec) -> None:
                 str(exc),
                 headers={"Retry-After": str(RETRY_AFTER_FULL_SECONDS)},
             ) from exc
-        response.headers["Location"] = str(request.url_for("get_job", job_id=job.id))
+        response.headers["Location"] = location(request, "get_job", job_id=job.id)
         return JobAccepted(id=job.id, status=job.status)
 
 
