@@ -16,6 +16,7 @@ One instance serves every caller of the app, so it keeps nothing between calls:
 no cookies (give them per call with `cookies=`), no state from an earlier answer.
 """
 
+import ssl
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from json import loads as json_loads
@@ -39,6 +40,10 @@ from app.clients.errors import (
     retry_after,
     retry_backoff,
 )
+
+# httpx's own types for the transport hooks' signatures.
+CertTypes = str | tuple[str, str] | tuple[str, str, str]
+DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 
 # Methods that may be sent twice without changing the outcome (RFC 9110, 9.2.2).
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
@@ -84,20 +89,35 @@ class _HttpClient(HttpxAiohttpClient):
         self._new_session = new_session
         super().__init__(**kwargs)
 
-    def _init_transport(self, **kwargs: Any) -> httpx.AsyncBaseTransport:
-        transport = kwargs.get("transport")
+    # Same signatures as httpx.AsyncClient's hooks; only `verify` and the
+    # proxy matter to the aiohttp transport, the pool is sized by the session.
+    def _init_transport(
+        self,
+        verify: ssl.SSLContext | str | bool = True,
+        cert: CertTypes | None = None,
+        trust_env: bool = True,
+        http1: bool = True,
+        http2: bool = False,
+        limits: httpx.Limits = DEFAULT_LIMITS,
+        transport: httpx.AsyncBaseTransport | None = None,
+        **kwargs: Any,
+    ) -> httpx.AsyncBaseTransport:
         if transport is not None:
             return transport
-        return AiohttpTransport(
-            verify=kwargs.get("verify", True), client=self._new_session
-        )
+        return AiohttpTransport(verify=verify, client=self._new_session)
 
     def _init_proxy_transport(
-        self, proxy: httpx.Proxy, **kwargs: Any
+        self,
+        proxy: httpx.Proxy,
+        verify: ssl.SSLContext | str | bool = True,
+        cert: CertTypes | None = None,
+        trust_env: bool = True,
+        http1: bool = True,
+        http2: bool = False,
+        limits: httpx.Limits = DEFAULT_LIMITS,
+        **kwargs: Any,
     ) -> httpx.AsyncBaseTransport:
-        return AiohttpTransport(
-            verify=kwargs.get("verify", True), proxy=proxy, client=self._new_session
-        )
+        return AiohttpTransport(verify=verify, proxy=proxy, client=self._new_session)
 
     @property
     def cookies(self) -> httpx.Cookies:
@@ -350,7 +370,7 @@ class BaseClient:
             self._absolute_url(url),
             params=params,
             headers=merged if headers else http.headers,
-            cookies=cookies,
+            cookies=dict(cookies) if cookies is not None else None,
             json=json,
             extensions={"timeout": self._timeout},
         )
