@@ -6,7 +6,8 @@ indexes can be built in worker processes and sent back cheaply:
 
     ("n", name)                    a name
     ("a", base, attr)              base.attr
-    ("c", func, args, kwargs)      func(*args, **kwargs); kwargs as ((name, ref), ...)
+    ("c", func, args, kwargs)      a call; its first two arguments, and the keyword
+                                   arguments rules read, as ((name, ref), ...)
     ("s", base, index)             base[index]
     ("t", (ref, ...))              a tuple or list
     ("k", "text")                  a string constant (string annotations, event names)
@@ -97,6 +98,9 @@ class ModuleIndex(Scope):
     """A syntax error: line, column, message."""
 
 
+_KEYWORDS = frozenset({"lifespan", "on_startup", "on_shutdown", "dependency"})
+
+
 def to_ref(node: ast.expr | None) -> Ref:
     """The small tuple standing for an expression, or None when it is not followed."""
     kind = type(node)
@@ -109,8 +113,10 @@ def to_ref(node: ast.expr | None) -> Ref:
         func = to_ref(node.func)
         if func is None:
             return None
-        args = tuple(to_ref(arg) for arg in node.args)
-        kwargs = tuple((kw.arg, to_ref(kw.value)) for kw in node.keywords if kw.arg)
+        # Only the arguments a rule reads: `Depends(f)`, `add_task(f, ...)`,
+        # `add_event_handler("startup", f)`, `FastAPI(lifespan=...)`.
+        args = tuple(to_ref(arg) for arg in node.args[:2])
+        kwargs = tuple((kw.arg, to_ref(kw.value)) for kw in node.keywords if kw.arg in _KEYWORDS)
         return ("c", func, args, kwargs)
     if kind is ast.Await:
         return to_ref(node.value)

@@ -17,6 +17,7 @@ Values are tuples:
 from __future__ import annotations
 
 import ast
+import functools
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -78,6 +79,7 @@ class Program:
         self._active: set[object] = set()
         self._calls: dict[FunctionId | str, list[tuple[CallSite, list[Call]]]] = {}
         self._children: dict[tuple[str, str], list[tuple[str, str]]] | None = None
+        self._mros: dict[tuple[str, str], list[tuple[str, ClassIndex]]] = {}
 
     # Functions
 
@@ -384,7 +386,14 @@ class Program:
                 return ("meth", base, attr)
         return None
 
-    def _mro(self, cid: tuple[str, str]) -> Iterator[tuple[str, ClassIndex]]:
+    def _mro(self, cid: tuple[str, str]) -> list[tuple[str, ClassIndex]]:
+        """The class and its bases in the analysed code, nearest first."""
+        cached = self._mros.get(cid)
+        if cached is None:
+            cached = self._mros[cid] = list(self._bases(cid))
+        return cached
+
+    def _bases(self, cid: tuple[str, str]) -> Iterator[tuple[str, ClassIndex]]:
         seen = set()
         todo = [cid]
         while todo:
@@ -423,13 +432,7 @@ class Program:
             return None
         kind = annotation[0]
         if kind == "k":
-            try:
-                parsed = ast.parse(annotation[1], mode="eval").body
-            except SyntaxError:
-                return None
-            from fastasync_cli.check.index import to_ref
-
-            return self.instance(to_ref(parsed), scope)
+            return self.instance(_parse_annotation(annotation[1]), scope)
         if kind == "o" and annotation[1] == "|":
             return self.instance(annotation[2], scope) or self.instance(annotation[3], scope)
         if kind == "s":
@@ -518,3 +521,14 @@ class Program:
 
     def is_celery_task(self, fid: FunctionId) -> bool:
         return any(name in calls.CELERY_TASK_DECORATORS for name in self.decorator_names(fid))
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_annotation(text: str) -> Ref:
+    """A string annotation (`"Session | None"`) as a ref."""
+    from fastasync_cli.check.index import to_ref
+
+    try:
+        return to_ref(ast.parse(text, mode="eval").body)
+    except SyntaxError:
+        return None
