@@ -116,3 +116,14 @@ def test_a_file_that_does_not_parse_is_reported_and_the_rest_checked(
         ("FA101", "ok.py", 5),
     ]
     assert found[0].message.startswith("SyntaxError: ")
+
+
+def test_a_very_long_chain_is_followed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    lines = ["import time", "", "", "def f0():", "    time.sleep(1)"]
+    for i in range(1, 1500):
+        lines += ["", "", f"def f{i}():", f"    f{i - 1}()"]
+    lines += ["", "", "async def handler():", "    f1499()"]
+    (tmp_path / "deep.py").write_text("\n".join(lines) + "\n")
+    [finding] = findings(tmp_path, monkeypatch)
+    assert (finding.code, finding.line) == ("FA101", len(lines))
+    assert len(finding.chain) == 1502

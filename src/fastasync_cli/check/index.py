@@ -97,13 +97,19 @@ def index_module(source: bytes, path: str, name: str, *, is_package: bool) -> Mo
         message = f"SyntaxError: {exc.msg} (parsed as {version})"
         module.error = (exc.lineno or 1, exc.offset or 1, message)
         return module
+    except RecursionError:
+        module.error = (1, 1, "SyntaxError: too deeply nested to parse")
+        return module
     except ValueError as exc:  # null bytes, undecodable source
         module.error = (1, 1, f"SyntaxError: {exc}")
         return module
     text = source.decode("utf-8", "replace")
     module.noqa = read_noqa(text)
     module.lines = text.count("\n") + 1
-    _Indexer(module).visit(tree)
+    try:
+        _Indexer(module).visit(tree)
+    except RecursionError:
+        module.error = (1, 1, "SyntaxError: too deeply nested to index")
     return module
 
 

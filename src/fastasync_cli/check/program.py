@@ -55,9 +55,16 @@ class Program(Resolver):
             sites, where = self.modules[scope].calls, (scope, None)
         else:
             sites, where = self.function(scope).calls, scope
-        result = [(site, self.classify(site.ref, where)) for site in sites]
+        result = [(site, self._classify_safely(site.ref, where)) for site in sites]
         self._calls[scope] = result
         return result
+
+    def _classify_safely(self, ref: tuple, scope: tuple[str, str | None]) -> list[Call]:
+        try:
+            return self.classify(ref, scope)
+        except RecursionError:
+            # Pathologically long chains of names or calls: treated as unknown.
+            return []
 
     def classify(self, ref: tuple, scope: tuple[str, str | None]) -> list[Call]:
         func_ref = ref[1]
