@@ -676,7 +676,7 @@ def test_a_keyword_only_get_job_parameter_added_by_hand_ends_the_loop(project: P
     )
     second = add(project, "celery")
     assert second.exit_code == 0, second.output
-    assert "job = jobs.get(job_id) or await celery_jobs.get(job_id)" in jobs.read_text()
+    assert "job = await jobs.get(job_id) or await celery_jobs.get(job_id)" in jobs.read_text()
     assert add(project, "celery").exit_code == 0
 
 
