@@ -38,7 +38,7 @@ def _run_ruff(
         [_ruff(), *args, "--stdin-filename", str(project_root / rel)],
         input=source,
         capture_output=True,
-        text=True,
+        encoding="utf-8",  # not the locale's: code is UTF-8 whatever LANG says
         cwd=project_root,
         check=False,
     )
