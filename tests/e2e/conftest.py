@@ -172,6 +172,8 @@ def serve(
             [
                 *(python, "-m", "uvicorn", "app.main:app"),
                 *("--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)),
+                # a busy test machine starts a worker more slowly than uvicorn's 5 s
+                *("--timeout-worker-healthcheck", "60"),
             ],
             cwd=root,
             stdout=output,
@@ -180,7 +182,7 @@ def serve(
         )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while True:
             if process.poll() is not None:
                 pytest.fail(f"uvicorn exited {process.returncode}:\n{log.read_text()}")
@@ -190,7 +192,7 @@ def serve(
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail(f"uvicorn did not answer within 60 s:\n{log.read_text()}")
+                pytest.fail(f"uvicorn did not answer within 120 s:\n{log.read_text()}")
             time.sleep(0.1)
         yield base_url
     finally:
