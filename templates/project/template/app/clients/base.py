@@ -16,6 +16,7 @@ One instance serves every caller of the app, so it keeps nothing between calls:
 no cookies (give them per call with `cookies=`), no state from an earlier answer.
 """
 
+import ssl
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from json import loads as json_loads
@@ -56,6 +57,8 @@ __all__ = [
 ]
 
 _ClientT = TypeVar("_ClientT", bound="BaseClient")
+# What httpx passes when no limits are given; unused here (see `_HttpClient`).
+_DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 
 
 class _NoCookies(httpx.Cookies):
@@ -84,20 +87,35 @@ class _HttpClient(HttpxAiohttpClient):
         self._new_session = new_session
         super().__init__(**kwargs)
 
-    def _init_transport(self, **kwargs: Any) -> httpx.AsyncBaseTransport:
-        transport = kwargs.get("transport")
+    # httpx calls these two to build its transports; pool limits are the
+    # session's own (see `BaseClient._build_http_client`).
+    def _init_transport(
+        self,
+        verify: ssl.SSLContext | str | bool = True,
+        cert: Any = None,
+        trust_env: bool = True,
+        http1: bool = True,
+        http2: bool = False,
+        limits: httpx.Limits = _DEFAULT_LIMITS,
+        transport: httpx.AsyncBaseTransport | None = None,
+        **kwargs: Any,
+    ) -> httpx.AsyncBaseTransport:
         if transport is not None:
             return transport
-        return AiohttpTransport(
-            verify=kwargs.get("verify", True), client=self._new_session
-        )
+        return AiohttpTransport(verify=verify, client=self._new_session)
 
     def _init_proxy_transport(
-        self, proxy: httpx.Proxy, **kwargs: Any
+        self,
+        proxy: httpx.Proxy,
+        verify: ssl.SSLContext | str | bool = True,
+        cert: Any = None,
+        trust_env: bool = True,
+        http1: bool = True,
+        http2: bool = False,
+        limits: httpx.Limits = _DEFAULT_LIMITS,
+        **kwargs: Any,
     ) -> httpx.AsyncBaseTransport:
-        return AiohttpTransport(
-            verify=kwargs.get("verify", True), proxy=proxy, client=self._new_session
-        )
+        return AiohttpTransport(verify=verify, proxy=proxy, client=self._new_session)
 
     @property
     def cookies(self) -> httpx.Cookies:
@@ -214,7 +232,7 @@ class BaseClient:
         *,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
-        cookies: Mapping[str, str] | None = None,
+        cookies: dict[str, str] | None = None,
     ) -> Any:
         """GET `url` (relative to the base URL) and return its JSON; retried."""
         return await self.request(
@@ -228,7 +246,7 @@ class BaseClient:
         json: Any = None,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
-        cookies: Mapping[str, str] | None = None,
+        cookies: dict[str, str] | None = None,
     ) -> Any:
         """POST `json` to `url` and return the JSON answer; never retried."""
         return await self.request(
@@ -242,7 +260,7 @@ class BaseClient:
         json: Any = None,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
-        cookies: Mapping[str, str] | None = None,
+        cookies: dict[str, str] | None = None,
     ) -> Any:
         """PUT `json` to `url` and return the JSON answer; retried."""
         return await self.request(
@@ -256,7 +274,7 @@ class BaseClient:
         json: Any = None,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
-        cookies: Mapping[str, str] | None = None,
+        cookies: dict[str, str] | None = None,
     ) -> Any:
         """PATCH `url` with `json` and return the JSON answer; never retried."""
         return await self.request(
@@ -269,7 +287,7 @@ class BaseClient:
         *,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
-        cookies: Mapping[str, str] | None = None,
+        cookies: dict[str, str] | None = None,
     ) -> Any:
         """DELETE `url` and return the JSON answer, or None; retried."""
         return await self.request(
@@ -284,7 +302,7 @@ class BaseClient:
         json: Any = None,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
-        cookies: Mapping[str, str] | None = None,
+        cookies: dict[str, str] | None = None,
     ) -> Any:
         """Send a request and return its JSON body (None if empty), or raise.
 
@@ -307,7 +325,7 @@ class BaseClient:
         json: Any,
         params: Mapping[str, Any] | None,
         headers: Mapping[str, str] | None,
-        cookies: Mapping[str, str] | None,
+        cookies: dict[str, str] | None,
     ) -> Any:
         # The first attempt goes without stamina: setting up its retry loop costs
         # more CPU than the rest of the call (~100 us). Only a retryable failure of
@@ -338,7 +356,7 @@ class BaseClient:
         json: Any,
         params: Mapping[str, Any] | None,
         headers: Mapping[str, str] | None,
-        cookies: Mapping[str, str] | None,
+        cookies: dict[str, str] | None,
     ) -> Any:
         """Send one attempt and turn every failure into an `UpstreamError`."""
         http = self.http
