@@ -198,8 +198,9 @@ class BaseClient:
             )
 
         headers = dict(self._headers)
-        if config.api_key is not None:
-            secret = config.api_key.get_secret_value()
+        # An empty key (`NAME_API_KEY=` in .env) counts as none.
+        secret = config.api_key.get_secret_value() if config.api_key else ""
+        if secret:
             headers[self.api_key_header] = self.api_key_prefix + secret
         return _HttpClient(
             new_session=new_session,

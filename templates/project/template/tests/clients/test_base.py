@@ -187,6 +187,16 @@ async def test_an_api_key_is_sent_as_a_header_and_never_shown(
     assert "s3cret" not in repr(config) and "s3cret" not in repr(client)
 
 
+async def test_an_empty_api_key_sends_no_header(upstream: respx.MockRouter) -> None:
+    route = upstream.get(f"{BASE_URL}/me").respond(json={})
+    config = ClientConfig(base_url=BASE_URL, api_key=SecretStr(""))
+
+    async with BaseClient(config) as client:
+        await client.get("/me")
+
+    assert "authorization" not in route.calls.last.request.headers
+
+
 async def test_the_api_key_header_can_be_changed(upstream: respx.MockRouter) -> None:
     class KeyClient(BaseClient):
         api_key_header = "X-API-Key"
