@@ -16,7 +16,8 @@ from app.jobs import JobRunner, JobStoreUnavailableError
 
 async def get_app_settings(request: Request) -> Settings:
     """The settings the app was created with."""
-    return request.state.settings
+    settings: Settings = request.state.settings
+    return settings
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]

@@ -41,6 +41,10 @@ from app.clients.errors import (
     retry_backoff,
 )
 
+# httpx's own types for the transport hooks' signatures.
+CertTypes = str | tuple[str, str] | tuple[str, str, str]
+DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+
 # Methods that may be sent twice without changing the outcome (RFC 9110, 9.2.2).
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 # Seconds an idle pooled connection is kept for reuse (httpx's default). Servers
@@ -87,6 +91,7 @@ class _HttpClient(HttpxAiohttpClient):
         self._new_session = new_session
         super().__init__(**kwargs)
 
+<<<<<<< HEAD
     # httpx calls these two to build its transports; pool limits are the
     # session's own (see `BaseClient._build_http_client`).
     def _init_transport(
@@ -97,6 +102,18 @@ class _HttpClient(HttpxAiohttpClient):
         http1: bool = True,
         http2: bool = False,
         limits: httpx.Limits = _DEFAULT_LIMITS,
+=======
+    # Same signatures as httpx.AsyncClient's hooks; only `verify` and the
+    # proxy matter to the aiohttp transport, the pool is sized by the session.
+    def _init_transport(
+        self,
+        verify: ssl.SSLContext | str | bool = True,
+        cert: CertTypes | None = None,
+        trust_env: bool = True,
+        http1: bool = True,
+        http2: bool = False,
+        limits: httpx.Limits = DEFAULT_LIMITS,
+>>>>>>> main
         transport: httpx.AsyncBaseTransport | None = None,
         **kwargs: Any,
     ) -> httpx.AsyncBaseTransport:
@@ -108,11 +125,19 @@ class _HttpClient(HttpxAiohttpClient):
         self,
         proxy: httpx.Proxy,
         verify: ssl.SSLContext | str | bool = True,
+<<<<<<< HEAD
         cert: Any = None,
         trust_env: bool = True,
         http1: bool = True,
         http2: bool = False,
         limits: httpx.Limits = _DEFAULT_LIMITS,
+=======
+        cert: CertTypes | None = None,
+        trust_env: bool = True,
+        http1: bool = True,
+        http2: bool = False,
+        limits: httpx.Limits = DEFAULT_LIMITS,
+>>>>>>> main
         **kwargs: Any,
     ) -> httpx.AsyncBaseTransport:
         return AiohttpTransport(verify=verify, proxy=proxy, client=self._new_session)
@@ -369,7 +394,7 @@ class BaseClient:
             self._absolute_url(url),
             params=params,
             headers=merged if headers else http.headers,
-            cookies=cookies,
+            cookies=dict(cookies) if cookies is not None else None,
             json=json,
             extensions={"timeout": self._timeout},
         )

@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Request, Response, status
 from pydantic import BaseModel
 
 from app.api.deps import JobRunnerDep
+from app.api.responses import location
 from app.jobs import Job, JobStatus, TaskSpec
 from app.tasks import TASKS
 
@@ -77,7 +78,7 @@ def _add_submit_route(routes: APIRouter, spec: TaskSpec) -> None:
     ) -> JobAccepted:
         """Queue the job and answer at once; follow it at the `Location` URL."""
         job = await jobs.submit(spec, payload)
-        response.headers["Location"] = str(request.url_for("get_job", job_id=job.id))
+        response.headers["Location"] = location(request, "get_job", job_id=job.id)
         return JobAccepted(id=job.id, status=job.status)
 
 
