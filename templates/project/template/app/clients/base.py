@@ -61,8 +61,6 @@ __all__ = [
 ]
 
 _ClientT = TypeVar("_ClientT", bound="BaseClient")
-# What httpx passes when no limits are given; unused here (see `_HttpClient`).
-_DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 
 
 class _NoCookies(httpx.Cookies):
@@ -91,18 +89,6 @@ class _HttpClient(HttpxAiohttpClient):
         self._new_session = new_session
         super().__init__(**kwargs)
 
-<<<<<<< HEAD
-    # httpx calls these two to build its transports; pool limits are the
-    # session's own (see `BaseClient._build_http_client`).
-    def _init_transport(
-        self,
-        verify: ssl.SSLContext | str | bool = True,
-        cert: Any = None,
-        trust_env: bool = True,
-        http1: bool = True,
-        http2: bool = False,
-        limits: httpx.Limits = _DEFAULT_LIMITS,
-=======
     # Same signatures as httpx.AsyncClient's hooks; only `verify` and the
     # proxy matter to the aiohttp transport, the pool is sized by the session.
     def _init_transport(
@@ -113,7 +99,6 @@ class _HttpClient(HttpxAiohttpClient):
         http1: bool = True,
         http2: bool = False,
         limits: httpx.Limits = DEFAULT_LIMITS,
->>>>>>> main
         transport: httpx.AsyncBaseTransport | None = None,
         **kwargs: Any,
     ) -> httpx.AsyncBaseTransport:
@@ -125,19 +110,11 @@ class _HttpClient(HttpxAiohttpClient):
         self,
         proxy: httpx.Proxy,
         verify: ssl.SSLContext | str | bool = True,
-<<<<<<< HEAD
-        cert: Any = None,
-        trust_env: bool = True,
-        http1: bool = True,
-        http2: bool = False,
-        limits: httpx.Limits = _DEFAULT_LIMITS,
-=======
         cert: CertTypes | None = None,
         trust_env: bool = True,
         http1: bool = True,
         http2: bool = False,
         limits: httpx.Limits = DEFAULT_LIMITS,
->>>>>>> main
         **kwargs: Any,
     ) -> httpx.AsyncBaseTransport:
         return AiohttpTransport(verify=verify, proxy=proxy, client=self._new_session)
