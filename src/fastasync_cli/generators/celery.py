@@ -110,8 +110,8 @@ TEST_SETTINGS = [
     ("celery_result_expires", "600"),
 ]
 
-GET_JOB_LINE = "job = jobs.get(job_id)"
-GET_JOB_CELERY_LINE = "job = jobs.get(job_id) or await celery_jobs.get(job_id)"
+GET_JOB_LINE = "job = await jobs.get(job_id)"
+GET_JOB_CELERY_LINE = "job = await jobs.get(job_id) or await celery_jobs.get(job_id)"
 LIFESPAN_LINE = 'state["celery_jobs"] = await stack.enter_async_context(CeleryJobs(settings))'
 
 COMPOSE = """\
@@ -288,7 +288,12 @@ def plan_celery(options: CeleryOptions, manifest: Manifest) -> ComponentPlan:
         builder.plan.add(FileChange(PurePosixPath("compose.yaml"), Action.SKIP))
     builder.edit_text("README.md", _readme_section)
     builder.plan.add(
-        plan_update(root, MANIFEST_NAME, with_project_option(manifest, "celery", True))
+        plan_update(
+            root,
+            MANIFEST_NAME,
+            with_project_option(manifest, "celery", True),
+            source=manifest.file,
+        )
     )
     return builder
 
@@ -307,6 +312,7 @@ def _edit_settings(builder: ComponentPlan) -> None:
             "Settings",
             SETTINGS_FIELDS,
             SETTINGS_COMMENT,
+            line_length=builder.line_length,
         )
         return updated
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from fastasync_cli import __version__
+from fastasync_cli.engine.fileio import scratch_folder
 from fastasync_cli.engine.names import Name
 from fastasync_cli.engine.plan import Plan, plan_file
 from fastasync_cli.engine.project import MANIFEST_NAME, new_manifest
@@ -47,7 +47,7 @@ class ProjectOptions:
         }
 
 
-def _nearest_existing(path: Path) -> Path:
+def nearest_existing(path: Path) -> Path:
     for candidate in [path, *path.parents]:
         if candidate.exists():
             return candidate
@@ -67,7 +67,7 @@ def check_target(path: Path, *, force: bool) -> None:
             "Choose a new folder, or pass --force to generate into it (nothing there "
             "is deleted; files the project would replace are listed as overwrite).",
         )
-    existing = _nearest_existing(path)
+    existing = nearest_existing(path)
     if os.statvfs(existing).f_flag & os.ST_RDONLY:
         raise TargetError(
             f"Cannot write to {existing}: the file system is read-only.",
@@ -111,19 +111,18 @@ def _with_celery(files: list[RenderedFile], manifest: str) -> tuple[list[Rendere
     The celery generator edits a project on disk, so the project is written to a
     temporary folder, the generator's plan applied there, and the result read back.
     """
-    from fastasync_cli.engine.plan import apply
+    from fastasync_cli.engine.apply import apply
     from fastasync_cli.engine.project import find_project
     from fastasync_cli.generators.celery import CeleryOptions, plan_celery
 
-    with tempfile.TemporaryDirectory(prefix="fastasync-celery-") as tmp:
-        scratch = Path(tmp)
+    with scratch_folder("fastasync-celery-") as scratch:
         for rendered in files:
             target = scratch / rendered.path
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(rendered.content, encoding="utf-8")
             target.chmod(rendered.mode)
         (scratch / MANIFEST_NAME).write_text(manifest, encoding="utf-8")
-        apply(plan_celery(CeleryOptions(), find_project(scratch)).plan)
+        apply(plan_celery(CeleryOptions(), find_project(scratch)).plan, users_tree=False)
         tree = read_tree(scratch)
     rendered_files = [f for f in tree if str(f.path) != MANIFEST_NAME]
     manifest = next(f.content for f in tree if str(f.path) == MANIFEST_NAME)
