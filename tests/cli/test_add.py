@@ -584,3 +584,111 @@ def test_a_renamed_exit_stack_and_state_are_used_by_the_lifespan_edit(project: P
     assert result.exit_code == 0, result.output
     assert "await resources.enter_async_context(" in main.read_text()
     assert "stack." not in main.read_text()
+
+
+def _printed_lines(stderr: str) -> list[str]:
+    """The lines the error printed for adding by hand, without their `# where` notes."""
+    lines = stderr.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("hint: ")) + 1
+    return [line[4:].split("  # ")[0] for line in lines[start:] if line.startswith("    ")]
+
+
+RESTRUCTURINGS = {
+    # A registry the user builds otherwise: the element goes into their list.
+    "registry": (
+        ["task", "summarize"],
+        "app/tasks/__init__.py",
+        lambda text: text.replace(
+            "TASKS: list[TaskSpec] = []", "BUILT_IN: list[TaskSpec] = []\nTASKS = BUILT_IN + []"
+        ),
+        lambda text, lines: text.replace(
+            "BUILT_IN + []", f"BUILT_IN + [{lines[-1].rstrip(',')}]"
+        ).replace(
+            "from app.jobs import TaskSpec\n", f"from app.jobs import TaskSpec\n{lines[0]}\n"
+        ),
+    ),
+    # A lifespan under another name: the printed line goes before its yield.
+    "lifespan": (
+        ["client", "github", "--base-url", "https://api.github.com"],
+        "app/main.py",
+        lambda text: text.replace("def lifespan(", "def app_lifespan(").replace(
+            "lifespan=lifespan", "lifespan=app_lifespan"
+        ),
+        lambda text, lines: text.replace(
+            "            yield state\n", f"            {lines[-1]}\n            yield state\n"
+        ).replace(
+            "from app.jobs import JobRunner\n", f"from app.jobs import JobRunner\n{lines[0]}\n"
+        ),
+    ),
+    # Settings moved to a differently named class: the fields go there.
+    "settings": (
+        ["client", "github", "--base-url", "https://api.github.com"],
+        "app/core/config.py",
+        lambda text: (
+            text.replace("class Settings(", "class AppSettings(")
+            .replace("def get_settings() -> Settings:", "def get_settings() -> AppSettings:")
+            .replace("return Settings()", "return AppSettings()")
+            + "\n\nSettings = AppSettings\n"
+        ),
+        lambda text, lines: text.replace(
+            "    job_store_max: int = Field(default=1000, ge=1)\n",
+            "    job_store_max: int = Field(default=1000, ge=1)\n"
+            + "".join(f"    {line.strip()}\n" for line in lines),
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(RESTRUCTURINGS))
+def test_following_the_printed_lines_always_ends_the_loop(project: Path, case: str) -> None:
+    args, rel, restructure, follow = RESTRUCTURINGS[case]
+    path = project / rel
+    path.write_text(restructure(path.read_text()))
+    first = add(project, *args)
+    assert first.exit_code == 1, first.output
+    lines = _printed_lines(first.stderr)
+    assert lines, first.stderr
+    path.write_text(follow(path.read_text(), lines))
+    compile(path.read_text(), rel, "exec")
+    second = add(project, *args)
+    assert second.exit_code == 0, second.output
+    third = add(project, *args)
+    assert third.exit_code == 0 and "Nothing to do" in third.stdout, third.output
+
+
+def test_a_keyword_only_get_job_parameter_added_by_hand_ends_the_loop(project: Path) -> None:
+    jobs = project / "app/api/routes/jobs.py"
+    jobs.write_text(
+        jobs.read_text().replace(
+            "(job_id: str, jobs: JobRunnerDep)", "(job_id: str, *, jobs: JobRunnerDep)"
+        )
+    )
+    first = add(project, "celery")
+    assert first.exit_code == 1, first.output
+    assert "celery_jobs: CeleryJobsDep," in first.stderr
+    jobs.write_text(
+        jobs.read_text()
+        .replace("*, jobs: JobRunnerDep)", "*, jobs: JobRunnerDep, celery_jobs: CeleryJobsDep)")
+        .replace(
+            "from app.api.deps import JobRunnerDep",
+            "from app.api.deps import CeleryJobsDep, JobRunnerDep",
+        )
+    )
+    second = add(project, "celery")
+    assert second.exit_code == 0, second.output
+    assert "job = jobs.get(job_id) or await celery_jobs.get(job_id)" in jobs.read_text()
+    assert add(project, "celery").exit_code == 0
+
+
+def test_a_module_without_imports_gets_its_first_import(project: Path) -> None:
+    main = project / "app/api/main.py"
+    main.write_text(
+        '"""Routers."""\n\n'
+        "api_router = __import__('fastapi').APIRouter(prefix='/api')\n"
+        "api_router.include_router(__import__('app.api.routes.jobs').api.routes.jobs.router)\n"
+    )
+    result = add(project, "endpoint", "products")
+    assert result.exit_code == 0, result.output
+    assert main.read_text().startswith(
+        '"""Routers."""\n\nfrom app.api.routes import products\n\napi_router = '
+    )

@@ -214,3 +214,15 @@ def test_ctrl_c_at_a_prompt_exits_130(tmp_path: Path) -> None:
     assert child.exitstatus == 130, child.before
     assert "Interrupted (Ctrl-C); nothing was changed." in child.before
     assert not (tmp_path / "demo").exists()
+
+
+def test_non_ascii_arguments_survive_an_ascii_locale(project: Path) -> None:
+    env = {**os.environ, "LC_ALL": "C", "LANG": "C", "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0"}
+    result = subprocess.run(
+        [sys.executable, "-m", "fastasync_cli", "add", "endpoint", "cafes", "name:str=café",
+         "--project", str(project)],
+        capture_output=True, env=env, check=False, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    manifest = (project / ".fastasync.toml").read_text(encoding="utf-8")
+    assert 'fields = ["name:str=café"]' in manifest

@@ -41,11 +41,12 @@ def test_concurrent_adds_each_land_or_fail_loudly(pristine_project: Path, tmp_pa
             landed.append(name)
         else:
             # Otherwise: a message, and nothing of it written.
+            # The lock makes them wait for each other; on a machine so loaded that one
+            # waits longer than the lock's limit, it says so and writes nothing.
             assert proc.returncode == 1, (name, stderr)
-            assert stderr.startswith("error: "), (name, stderr)
+            assert "error: Another fastasync command is still changing" in stderr, stderr
             assert name not in recorded, name
             assert not (root / f"app/api/routes/{name}.py").exists(), name
-    # The lock makes them wait for each other rather than fail.
-    assert landed == NAMES, {name: r[2] for name, r in results.items()}
+    assert landed, {name: r[2] for name, r in results.items()}
     strays = [p for p in root.rglob("*") if ".fastasync-" in p.name]
     assert strays == []

@@ -8,7 +8,7 @@ import pytest
 
 from fastasync_cli.engine.apply import apply
 from fastasync_cli.engine.fileio import BOM, decode, read_text_file
-from fastasync_cli.engine.plan import Action, Plan, plan_update
+from fastasync_cli.engine.plan import Action, Plan, plan_file, plan_update
 from fastasync_cli.errors import TargetError
 
 
@@ -75,3 +75,10 @@ def test_an_unreadable_file_is_refused_by_name(
     with pytest.raises(TargetError) as caught:
         read_text_file(tmp_path, "secret.py")
     assert caught.value.message == "Cannot read secret.py: permission denied."
+
+
+def test_an_overwrite_keeps_the_files_line_endings(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_bytes(b"x = 1\r\ny = 1\r\n")
+    change = plan_file(tmp_path, "a.py", "x = 1\ny = 2\n", force=True)
+    assert change.action is Action.OVERWRITE
+    assert change.new_bytes == b"x = 1\r\ny = 2\r\n"

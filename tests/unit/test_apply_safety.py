@@ -237,3 +237,30 @@ def test_a_signal_while_staging_rolls_back(tmp_path: Path, monkeypatch: pytest.M
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+def test_a_file_that_became_a_folder_is_named(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("x = 1\n")
+    plan = Plan(root=tmp_path)
+    plan.add(plan_update(tmp_path, "a.py", "x = 2\n"))
+    (tmp_path / "a.py").unlink()
+    (tmp_path / "a.py").mkdir()
+    with pytest.raises(TargetError) as caught:
+        apply(plan)
+    assert caught.value.message == "a.py is a folder, where fastasync expects a file."
+
+
+def test_a_read_only_folder_is_refused_even_for_root(tmp_path: Path) -> None:
+    (tmp_path / "app").mkdir()
+    plan = Plan(root=tmp_path)
+    plan.add(plan_file(tmp_path, "app/new.py", "x = 1\n"))
+    (tmp_path / "app").chmod(0o555)
+    try:
+        with pytest.raises(TargetError) as caught:
+            apply(plan)
+    finally:
+        (tmp_path / "app").chmod(0o755)
+    assert caught.value.message == (
+        "The folder app is read-only (mode 0555), so fastasync will not write in it."
+    )
+    assert _names(tmp_path) == ["app"]

@@ -24,7 +24,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastasync_cli import interrupts
-from fastasync_cli.engine.fileio import inside, keep_owner, read_bytes, refuse_read_only
+from fastasync_cli.engine.fileio import (
+    inside,
+    keep_owner,
+    read_bytes,
+    refuse_read_only,
+    refuse_read_only_folder,
+)
 from fastasync_cli.engine.plan import Action, FileChange, Plan
 from fastasync_cli.errors import ConflictError, FastasyncError, TargetError
 
@@ -104,11 +110,15 @@ def _check(plan: Plan) -> None:
             "Nothing was written. Run the command again.",
         )
     if not plan.root.exists():
+        refuse_read_only_folder(plan.root, plan.root)
         return
+    real_root = plan.root.resolve()
     for change in plan.changes:
         if change.action is Action.SKIP:
             continue
         target = inside(plan.root, change.path)
+        if change.action.writes:
+            refuse_read_only_folder(target, real_root)
         if change.action is Action.CREATE:
             if os.path.lexists(target) or target.exists():
                 raise _changed_underneath(change)

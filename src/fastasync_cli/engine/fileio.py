@@ -100,7 +100,10 @@ def read_bytes(path: Path, display: str) -> bytes | None:
     except FileNotFoundError:
         return None
     except IsADirectoryError:
-        raise
+        raise TargetError(
+            f"{display} is a folder, where fastasync expects a file.",
+            "Nothing was written. Move the folder out of the way, then run the command again.",
+        ) from None
     except PermissionError:
         raise TargetError(
             f"Cannot read {display}: permission denied.",
@@ -150,6 +153,22 @@ def refuse_read_only(path: Path, display: str) -> None:
             f"{display} is read-only (mode {stat.S_IMODE(mode):04o}), so fastasync will "
             "not change it.",
             f"Nothing was written. Make it writable (chmod u+w {display}) if it may be "
+            "changed, then run the command again.",
+        )
+
+
+def refuse_read_only_folder(path: Path, root: Path) -> None:
+    """Refuse to write into a folder the user made read-only (the nearest existing one)."""
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    mode = folder.stat().st_mode
+    if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
+        shown = folder.relative_to(root) if root in folder.parents else folder
+        raise TargetError(
+            f"The folder {shown} is read-only (mode {stat.S_IMODE(mode):04o}), so "
+            "fastasync will not write in it.",
+            f"Nothing was written. Make it writable (chmod u+w {shown}) if it may be "
             "changed, then run the command again.",
         )
 

@@ -62,7 +62,12 @@ def no_answer_error(exc: Exception, method: str, url: str) -> UpstreamError:
         return UpstreamTimeout(msg, method=method, url=url)
     if isinstance(
         cause,
-        (httpx.NetworkError, httpx.RemoteProtocolError, aiohttp.ClientConnectionError),
+        (
+            httpx.NetworkError,
+            httpx.RemoteProtocolError,
+            aiohttp.ClientConnectionError,
+            aiohttp.ClientPayloadError,
+        ),
     ):
         msg = f"{method} {url}: connection failed ({what}: {cause})"
         return UpstreamConnectionError(msg, method=method, url=url)

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import aiohttp
 import anyio
 import httpx
 import pytest
@@ -279,6 +280,20 @@ async def test_real_transport_round_trip() -> None:
         BaseClient(ClientConfig(base_url=url)) as client,
     ):
         assert await client.get("/hello") == {"hello": "world"}
+
+
+async def test_real_answers_are_read_by_aiohttp_in_one_call() -> None:
+    """Keeps the client's fast path (see `_read_body`) in use across upgrades."""
+    async with (
+        local_server(answer_json) as url,
+        BaseClient(ClientConfig(base_url=url)) as client,
+    ):
+        request = client.http.build_request("GET", "/hello")
+        transport = client.http._transport_for_url(request.url)
+        response = await transport.handle_async_request(request)
+        answer = getattr(response.stream, "_aiohttp_response", None)
+        assert isinstance(answer, aiohttp.ClientResponse)
+        assert await answer.read() == b'{"hello": "world"}'
 
 
 async def cookie_server(stream: SocketStream) -> None:
