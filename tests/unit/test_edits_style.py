@@ -87,3 +87,15 @@ def test_adds_follow_the_project_s_ruff_settings_with_the_longest_names(
     for args in adds(long):
         again = runner.invoke(app, ["add", *args, "--project", str(project)])
         assert again.exit_code == 0 and "Nothing to do" in again.stdout, (args, again.output)
+
+
+def test_ruff_layout_never_drops_a_line_the_user_kept(tmp_path: Path) -> None:
+    """ruff formats the whole call around added keywords; the user's blank line in it
+    (which ruff would remove) stays, and the added lines are still there."""
+    from fastasync_cli.engine.python_style import format_edited
+
+    (tmp_path / "pyproject.toml").write_text("[tool.ruff]\nline-length = 88\n")
+    old = "settings = Settings(\n    a=1,\n\n    b=2,\n)\n"
+    new = "settings = Settings(\n    a=1,\n\n    b=2,\n    c=3,\n)\n"
+
+    assert format_edited(tmp_path, "conf.py", old, new) == new

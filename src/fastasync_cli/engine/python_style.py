@@ -127,12 +127,21 @@ def format_edited(project_root: Path, rel: str, old: str, new: str) -> str:
         result = _run_ruff(
             project_root, rel, new, "format", "--quiet", f"--range={start}:1-{end}:{width}"
         )
-        if result.returncode == 0:
+        # ruff formats the whole node around the range: a user's line in it that
+        # ruff would drop (a blank line inside a call, say) must stay, so a layout
+        # that loses one of the old lines is not taken.
+        if result.returncode == 0 and _kept(old, result.stdout) >= _kept(old, new):
             new = result.stdout
     added = {
         row - 1 for start, end in _added_line_ranges(old, new) for row in range(start, end + 1)
     }
     return wrap_prose(new, line_length(project_root), only=added, tab=tab_width(project_root))
+
+
+def _kept(old: str, new: str) -> int:
+    """How many lines of `old` stand unchanged in `new`."""
+    matcher = difflib.SequenceMatcher(None, old.splitlines(), new.splitlines(), autojunk=False)
+    return sum(block.size for block in matcher.get_matching_blocks())
 
 
 def _added_line_ranges(old: str, new: str) -> list[tuple[int, int]]:
