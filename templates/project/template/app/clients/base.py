@@ -366,15 +366,20 @@ class BaseClient:
         if headers:
             merged = httpx.Headers(http.headers)
             merged.update(headers)
-        request = httpx.Request(
-            method,
-            self._absolute_url(url),
-            params=params,
-            headers=merged if headers else http.headers,
-            cookies=dict(cookies) if cookies is not None else None,
-            json=json,
-            extensions={"timeout": self._timeout},
-        )
+        try:
+            request = httpx.Request(
+                method,
+                self._absolute_url(url),
+                params=params,
+                headers=merged if headers else http.headers,
+                cookies=dict(cookies) if cookies is not None else None,
+                json=json,
+                extensions={"timeout": self._timeout},
+            )
+        except httpx.InvalidURL as exc:
+            # A path made from user input may hold characters no URL can.
+            msg = f"{method} {url!r} is not a valid URL: {exc}"
+            raise UpstreamError(msg, method=method, url=repr(url)) from exc
         # The transport for this URL (a proxy's, when one is configured), called
         # directly: httpx's `send` adds auth flows, redirects and hooks this client
         # does not use, at a cost of ~100 us of CPU per call. Mocks of respx's

@@ -235,6 +235,16 @@ def test_a_config_that_cannot_work_is_refused_naming_the_field(
         ClientConfig(**values)
 
 
+async def test_an_invalid_url_is_an_upstream_error_not_retried(
+    upstream: respx.MockRouter, api: BaseClient
+) -> None:
+    with pytest.raises(UpstreamError, match="not a valid URL") as caught:
+        await api.get("/items/\x1a")
+
+    assert caught.value.status_code is None
+    assert not upstream.calls
+
+
 async def test_a_client_must_be_opened_first() -> None:
     with pytest.raises(RuntimeError, match="async with"):
         await BaseClient(ClientConfig(base_url=BASE_URL)).get("/")
