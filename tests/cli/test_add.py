@@ -319,6 +319,7 @@ CELERY_LINES = [
     "   update  app/main.py",
     "   update  tests/conftest.py",
     "   update  compose.yaml",
+    "   update  .github/workflows/ci.yml",
     "   update  README.md",
     "   update  .fastasync.toml",
 ]
