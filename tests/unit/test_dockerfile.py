@@ -1,0 +1,29 @@
+"""The generated image trusts proxy headers only from FORWARDED_ALLOW_IPS."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+
+def test_uvicorn_runs_with_proxy_headers_from_configured_addresses(project: Path) -> None:
+    dockerfile = (project / "Dockerfile").read_text()
+    command = json.loads(re.search(r"^CMD (\[.*\])$", dockerfile, re.MULTILINE)[1])
+    assert command[:2] == ["uvicorn", "app.main:app"]
+    assert "--proxy-headers" in command
+    # uvicorn reads FORWARDED_ALLOW_IPS itself; only the container trusts itself by default.
+    assert "--forwarded-allow-ips" not in command
+    assert re.search(r"^ENV FORWARDED_ALLOW_IPS=127\.0\.0\.1$", dockerfile, re.MULTILINE)
+    assert "# FORWARDED_ALLOW_IPS=127.0.0.1" in (project / ".env.example").read_text()
+
+
+def test_without_docker_the_server_setting_is_not_documented(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from fastasync_cli.cli import app
+
+    root = tmp_path / "plain"
+    result = CliRunner().invoke(app, ["new", str(root), "--yes", "--no-docker"])
+    assert result.exit_code == 0, result.output
+    assert "FORWARDED_ALLOW_IPS" not in (root / ".env.example").read_text()
