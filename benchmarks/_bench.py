@@ -351,8 +351,13 @@ def run_wrk(
     threads: int = 2,
     timeout: float = 10.0,
     pin: list[str] | None = None,
+    script: Path | None = None,
+    env: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Run wrk (closed loop, keep-alive) and return its figures from wrk_report.lua."""
+    """Run wrk (closed loop, keep-alive) and return its figures from wrk_report.lua.
+
+    `script` replaces wrk_report.lua by a script that loads it (it must print the same
+    WRK_JSON line); `env` is added to wrk's environment, for such a script to read."""
     cmd = [
         *(pin or []),
         require_tool("wrk"),
@@ -360,11 +365,16 @@ def run_wrk(
         f"--connections={connections}",
         f"--duration={max(1, round(duration))}s",
         f"--timeout={max(1, round(timeout))}s",
-        f"--script={HERE / 'wrk_report.lua'}",
+        f"--script={script or HERE / 'wrk_report.lua'}",
         url,
     ]
     proc = subprocess.run(
-        cmd, capture_output=True, text=True, timeout=duration + timeout + 30, check=False
+        cmd,
+        capture_output=True,
+        text=True,
+        timeout=duration + timeout + 30,
+        check=False,
+        env={**os.environ, "WRK_REPORT_LUA": str(HERE / "wrk_report.lua"), **(env or {})},
     )
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("WRK_JSON ")), None)
     if proc.returncode != 0 or line is None:

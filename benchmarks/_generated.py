@@ -234,3 +234,42 @@ def patched_copy(project: Path, replacements: list[str]) -> Path:
             raise b.BenchError(f"--replace {item!r}: the project has no {rel}")
         shutil.copyfile(source, target)
     return patched
+
+
+def generate_with_endpoint(
+    dest: Path, *, db: str, endpoint: list[str], fastasync: str | None = None
+) -> Path:
+    """`fastasync new DEST --db DB` then `fastasync add endpoint ENDPOINT...` in it."""
+    exe = b.find_fastasync(fastasync)
+    steps = [
+        [exe, "new", str(dest), "--yes", "--no-docker", "--ci", "none", "--db", db],
+        [exe, "add", "endpoint", *endpoint, "--project", str(dest)],
+    ]
+    for cmd in steps:
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            raise b.BenchError(
+                f"`{' '.join(cmd[1:])}` failed ({proc.returncode}):\n"
+                f"{(proc.stderr or proc.stdout).strip()}"
+            )
+    return _check_project(dest)
+
+
+def migrate(project: Path, env: dict[str, str]) -> None:
+    """`alembic upgrade head` in the project, against the database in `env`."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "alembic", "upgrade", "head"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env={**_clean_environ(), **env},
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise b.BenchError(f"alembic upgrade head failed:\n{proc.stderr or proc.stdout}")
+
+
+def _clean_environ() -> dict[str, str]:
+    import os
+
+    return {k: v for k, v in os.environ.items() if not k.startswith("DATABASE_")}

@@ -55,6 +55,7 @@ def test_add_endpoint_status_lines(project: Path) -> None:
     result = add(project, "endpoint", "products", "name:str", "price:float")
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
+        f"project: {project}",
         "   create  app/schemas/products.py",
         "   create  app/repositories/products.py",
         "   create  app/api/routes/products.py",
@@ -78,7 +79,8 @@ def test_the_same_command_twice_changes_nothing(project: Path) -> None:
     before = snapshot(project)
     again = add(project, "endpoint", "products", "price:float")
     assert again.exit_code == 0
-    assert all(line.startswith("identical") for line in again.stdout.splitlines()[:-1])
+    assert again.stdout.splitlines()[0] == f"project: {project}"
+    assert all(line.startswith("identical") for line in again.stdout.splitlines()[1:-1])
     assert again.stdout.splitlines()[-1] == "Nothing to do: the project already has all of this."
     assert snapshot(project) == before
 
@@ -319,6 +321,7 @@ def test_add_celery_status_lines_then_twice_is_identical(project: Path) -> None:
     result = add(project, "celery")
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
+        f"project: {project}",
         *CELERY_LINES,
         "Added Celery: start a worker with `celery -A app.worker worker`",
         "Next: fastasync add task NAME --backend celery",
@@ -328,6 +331,7 @@ def test_add_celery_status_lines_then_twice_is_identical(project: Path) -> None:
     again = add(project, "celery")
     assert again.exit_code == 0
     assert again.stdout.splitlines() == [
+        f"project: {project}",
         *(f"identical  {line.split()[-1]}" for line in CELERY_LINES),
         "Nothing to do: the project already has all of this.",
     ]
@@ -410,6 +414,7 @@ def test_celery_task_after_add_celery(project: Path) -> None:
     result = add(project, "task", "report", "--backend", "celery", "--idempotent")
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
+        f"project: {project}",
         "   create  app/tasks/report.py",
         "   create  tests/tasks/test_report.py",
         "   update  app/tasks/__init__.py",
@@ -435,3 +440,142 @@ def test_idempotent_is_for_celery_tasks_only(project: Path) -> None:
         "hint: Add --backend celery, or leave out --idempotent.",
     ]
     assert snapshot(project) == before
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("http://[::1", "is not a valid URL (Invalid IPv6 URL)"),
+        ("https://api.example.com:99999", "is not a valid URL (Port out of range 0-65535)"),
+        ("https://api.example.com:http", "is not a valid URL"),
+        ("https://api.example.com:0", "has port 0, which no server listens on"),
+        ("https://api.example.com/v1#top", "has a #fragment, which is never sent to a server"),
+        ("https://:80", "has no host"),
+        ("https://api.example.com/\n", "contains a space, a quote or another character"),
+    ],
+)
+def test_bad_base_urls_exit_2_with_the_problem(project: Path, url: str, problem: str) -> None:
+    before = snapshot(project)
+    result = add(project, "client", "github", "--base-url", url)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines()[0].startswith(f"error: --base-url {url!r} {problem}")
+    assert "Unexpected error" not in result.output
+    assert snapshot(project) == before
+
+
+def test_an_ipv6_base_url_works(project: Path) -> None:
+    result = add(project, "client", "local", "--base-url", "http://[::1]:8080/v1")
+    assert result.exit_code == 0, result.output
+    config = (project / "app/core/config.py").read_text()
+    assert 'local_base_url: str = "http://[::1]:8080/v1"' in config
+
+
+def test_a_name_with_a_newline_exits_2(project: Path) -> None:
+    result = add(project, "endpoint", "products\n")
+    assert result.exit_code == 2
+    assert "may only contain letters" in result.stderr
+    assert "Unexpected error" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "error"),
+    [
+        (
+            ["endpoint", "products"],
+            ["client", "products-repository", "--base-url", "https://a.example"],
+            "error: The client name 'products-repository' would clash with the lifespan state "
+            "of the endpoint 'products'.",
+        ),
+        (
+            ["client", "products-repository", "--base-url", "https://a.example"],
+            ["endpoint", "products"],
+            "error: The endpoint name 'products' would clash with the lifespan state of the "
+            "client 'products_repository'.",
+        ),
+        (
+            ["endpoint", "item"],
+            ["endpoint", "items"],
+            "error: The endpoint name 'items' names its items 'Item', as the endpoint 'item' does.",
+        ),
+        (
+            ["client", "shop", "--base-url", "https://a.example"],
+            ["client", "shop-connect", "--base-url", "https://b.example"],
+            "error: The client name 'shop-connect' would clash with the settings of the client "
+            "'shop'.",
+        ),
+        (
+            ["task", "summarize"],
+            ["client", "celery-broker", "--base-url", "https://a.example"],
+            "error: The client name 'celery-broker' would clash with the project's Celery or "
+            "core settings.",
+        ),
+        (
+            ["task", "summarize"],
+            ["task", "task"],
+            "error: The task name 'task' clashes with the 'task' its module defines.",
+        ),
+    ],
+)
+def test_names_that_would_clash_at_run_time_are_refused(
+    project: Path, first: list[str], second: list[str], error: str
+) -> None:
+    assert add(project, *first).exit_code == 0
+    before = snapshot(project)
+    result = add(project, *second)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines()[0] == error
+    assert result.stderr.splitlines()[1].startswith("hint: ")
+    assert snapshot(project) == before
+
+
+@pytest.mark.parametrize("name", ["client", "upstream", "settings-service", "app-store"])
+def test_client_tests_never_repeat_a_fixture_name(project: Path, name: str) -> None:
+    result = add(project, "client", name, "--base-url", "https://a.example")
+    assert result.exit_code == 0, result.output
+    snake = name.replace("-", "_")
+    source = (project / f"tests/clients/test_{snake}.py").read_text()
+    compile(source, "test", "exec")  # a duplicated parameter is a SyntaxError
+    assert "tested_client: " in source
+
+
+def test_a_task_moved_to_the_other_backend_leaves_the_first_registry(project: Path) -> None:
+    assert add(project, "celery").exit_code == 0
+    assert add(project, "task", "report", "--backend", "celery").exit_code == 0
+    result = add(project, "task", "report", "--backend", "local", "--force")
+    assert result.exit_code == 0, result.output
+    registry = (project / "app/tasks/__init__.py").read_text()
+    assert "TASKS: list[TaskSpec] = [report.task]" in registry
+    assert "CELERY_TASKS: list[CeleryTaskSpec] = []" in registry
+    back = add(project, "task", "report", "--backend", "celery", "--force")
+    assert back.exit_code == 0, back.output
+    registry = (project / "app/tasks/__init__.py").read_text()
+    assert "TASKS: list[TaskSpec] = []" in registry
+    assert "CELERY_TASKS: list[CeleryTaskSpec] = [report.task]" in registry
+
+
+def test_deps_without_the_annotated_import_gets_it(project: Path) -> None:
+    deps = project / "app/api/deps.py"
+    deps.write_text(deps.read_text().replace("from typing import Annotated\n\n", ""))
+    deps.write_text(
+        deps.read_text()
+        .replace("Annotated[", "typing.Annotated[")
+        .replace('"""\n\n', '"""\n\nimport typing\n', 1)
+    )
+    result = add(project, "endpoint", "products")
+    assert result.exit_code == 0, result.output
+    text = deps.read_text()
+    assert "from typing import Annotated\n" in text
+    compile(text, "deps", "exec")
+
+
+def test_a_renamed_exit_stack_and_state_are_used_by_the_lifespan_edit(project: Path) -> None:
+    main = project / "app/main.py"
+    main.write_text(
+        main.read_text()
+        .replace("as stack:", "as resources:")
+        .replace("stack.enter_async_context", "resources.enter_async_context")
+    )
+    result = add(project, "client", "github", "--base-url", "https://api.github.com")
+    assert result.exit_code == 0, result.output
+    assert "await resources.enter_async_context(" in main.read_text()
+    assert "stack." not in main.read_text()

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from fastasync_cli import __version__
 from fastasync_cli.cli import app
-from fastasync_cli.engine import plan as plan_module
+from fastasync_cli.engine import apply as plan_module
 
 runner = CliRunner()
 
@@ -187,23 +187,20 @@ def test_dry_run_lists_every_file_and_writes_nothing(tmp_path: Path) -> None:
 def test_ctrl_c_part_way_leaves_no_half_made_project(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_replace = os.replace
+    real_link = os.link
     calls = []
 
     def interrupt_on_the_fifth_file(src: str, dst: str) -> None:
         calls.append(dst)
         if len(calls) == 5:
             raise KeyboardInterrupt
-        real_replace(src, dst)
+        real_link(src, dst)
 
-    monkeypatch.setattr(plan_module.os, "replace", interrupt_on_the_fifth_file)
+    monkeypatch.setattr(plan_module.os, "link", interrupt_on_the_fifth_file)
     target = tmp_path / "half"
     result = runner.invoke(app, ["new", str(target), "--yes"])
     assert result.exit_code == 130
-    assert result.stderr.splitlines() == [
-        "error: Interrupted.",
-        "hint: Nothing was changed; run the command again.",
-    ]
+    assert result.stderr.splitlines() == ["error: Interrupted (Ctrl-C); nothing was changed."]
     assert list(tmp_path.iterdir()) == []
 
 

@@ -10,11 +10,27 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
+from tests.e2e import postgres
+
 BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Any]:
+    """One throwaway PostgreSQL per test session (per xdist worker); see postgres.py."""
+    with postgres.running_server() as server:
+        yield server
+
+
+@pytest.fixture
+def postgres_url(postgres_server: Any) -> str:
+    """A fresh, empty database of the test's own: its postgresql+asyncpg:// URL."""
+    return postgres.create_database(postgres_server)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -61,10 +77,16 @@ def fastasync(*args: str | Path, cwd: Path) -> str:
 def check_project(
     root: Path, python: Path = Path(sys.executable), env: Mapping[str, str] | None = None
 ) -> str:
-    """The generated project's own lint, format check and test suite, all green."""
+    """The generated project's own lint, format check, type check (when it has mypy
+    configured), migrations check (when it has Alembic) and tests, all green."""
     ruff = python.parent / "ruff"
     run([ruff, "check", "."], cwd=root)
     run([ruff, "format", "--check", "."], cwd=root)
+    if "[tool.mypy]" in (root / "pyproject.toml").read_text():
+        run([python, "-m", "mypy", "."], cwd=root, env=env)
+    if (root / "alembic.ini").exists() or "[tool.alembic]" in (root / "pyproject.toml").read_text():
+        run([python, "-m", "alembic", "upgrade", "head"], cwd=root, env=env)
+        run([python, "-m", "alembic", "check"], cwd=root, env=env)
     return run(
         [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist"],
         cwd=root,

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import textwrap
+from pathlib import Path
 
 import pytest
 
 from fastasync_cli.engine import config_edits, edits
+from fastasync_cli.engine.python_style import format_edited
 
 ROUTERS = textwrap.dedent(
     '''\
@@ -26,11 +28,11 @@ ROUTERS = textwrap.dedent(
 )
 
 
-def ruff_formatted(source: str) -> bool:
+def ruff_formatted(source: str, line_length: int = 88) -> bool:
     from ruff.__main__ import find_ruff_bin
 
     result = subprocess.run(
-        [find_ruff_bin(), "format", "--check", "--line-length", "88", "-"],
+        [find_ruff_bin(), "format", "--check", "--line-length", str(line_length), "-"],
         input=source,
         capture_output=True,
         text=True,
@@ -39,7 +41,18 @@ def ruff_formatted(source: str) -> bool:
     return result.returncode == 0
 
 
-def register(source: str, name: str) -> str:
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A project root with the generated ruff settings and an `app` package."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.ruff]\nline-length = 88\n\n[tool.ruff.lint]\nselect = ["E", "F", "I"]\n'
+    )
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app/__init__.py").write_text("")
+    return tmp_path
+
+
+def register(source: str, name: str, project: Path | None = None) -> str:
     module = edits.parse(source, "app/api/main.py")
     module = edits.ensure_from_import(module, "app.api.routes", name)
     module = edits.ensure_statement_after_last(
@@ -48,26 +61,48 @@ def register(source: str, name: str) -> str:
         edits.is_call_to("api_router.include_router"),
         "an include_router line",
     )
-    return module.code
+    if project is None:
+        return module.code
+    return format_edited(project, "app/api/main.py", source, module.code)
 
 
-def test_import_merged_sorted_and_comment_kept() -> None:
-    result = register(ROUTERS, "products")
+def test_import_merged_sorted_and_comment_kept(project: Path) -> None:
+    result = register(ROUTERS, "products", project)
     assert "from app.api.routes import health, jobs, products  # the built-in ones\n" in result
     assert (
         "api_router.include_router(jobs.router)\napi_router.include_router(products.router)\n"
         in result
     )
-    assert register(result, "products") == result
+    assert register(result, "products", project) == result
     assert ruff_formatted(result)
 
 
-def test_long_import_is_wrapped_like_ruff() -> None:
+def test_without_the_pipeline_an_import_is_a_line_of_its_own() -> None:
+    result = register(ROUTERS, "products")
+    assert (
+        "from app.api.routes import health, jobs  # the built-in ones\n"
+        "from app.api.routes import products\n"
+    ) in result
+
+
+def test_long_import_is_wrapped_like_ruff(project: Path) -> None:
     result = ROUTERS
     for name in ["inventory_adjustments", "purchase_orders", "warehouse_locations"]:
-        result = register(result, name)
-    assert "from app.api.routes import (\n    health,\n    inventory_adjustments," in result
+        result = register(result, name, project)
+    assert (
+        "from app.api.routes import (  # the built-in ones\n    health,\n    inventory_adjustments,"
+        in result
+    )
     assert ruff_formatted(result)
+
+
+def test_unsorted_imports_are_not_sorted(project: Path) -> None:
+    source = ROUTERS.replace(
+        "from fastapi import APIRouter\n", "from fastapi import APIRouter\nimport os\n"
+    )
+    result = register(source, "products", project)
+    assert "from fastapi import APIRouter\nimport os\n" in result
+    assert "from app.api.routes import products\n" in result
 
 
 def test_missing_anchor_raises_and_names_it() -> None:
@@ -102,15 +137,47 @@ def test_new_first_party_import_goes_in_sorted_place() -> None:
     ]
 
 
-def test_list_registry_grows_and_wraps() -> None:
+def test_list_registry_grows_and_wraps(project: Path) -> None:
     source = '"""Tasks."""\n\nfrom app.jobs import TaskSpec\n\nTASKS: list[TaskSpec] = []\n'
-    module = edits.parse(source, "t")
+    code = source
     for name in ["summarize", "resize_images", "generate_report", "send_newsletters"]:
-        module = edits.ensure_list_element(module, "TASKS", f"{name}.task")
-    code = module.code
+        module = edits.ensure_list_element(edits.parse(code, "t"), "TASKS", f"{name}.task")
+        code = format_edited(project, "app/tasks/__init__.py", code, module.code)
     assert "TASKS: list[TaskSpec] = [\n    summarize.task,\n    resize_images.task," in code
-    assert edits.ensure_list_element(module, "TASKS", "summarize.task").code == code
+    assert (
+        edits.ensure_list_element(edits.parse(code, "t"), "TASKS", "x.task").code.count(
+            "summarize.task"
+        )
+        == 1
+    )
+    assert edits.ensure_list_element(edits.parse(code, "t"), "TASKS", "summarize.task").code == code
     assert ruff_formatted(code)
+
+
+def test_list_registry_keeps_comments_inside_the_list() -> None:
+    source = textwrap.dedent(
+        """\
+        TASKS: list[TaskSpec] = [
+            summarize.task,  # the first one
+            # crunch.task,  (off for now)
+            resize.task
+        ]
+        """
+    )
+    module = edits.ensure_list_element(edits.parse(source, "t"), "TASKS", "report.task")
+    assert module.code == textwrap.dedent(
+        """\
+        TASKS: list[TaskSpec] = [
+            summarize.task,  # the first one
+            # crunch.task,  (off for now)
+            resize.task,
+            report.task,
+        ]
+        """
+    )
+    gone = edits.ensure_list_element_absent(module, "TASKS", "report.task")
+    assert gone.code == source.replace("resize.task\n", "resize.task,\n")
+    assert edits.ensure_list_element_absent(gone, "TASKS", "nothing.task").code == gone.code
 
 
 def test_class_fields_are_appended_once_and_differences_reported() -> None:
@@ -144,15 +211,13 @@ LIFESPAN = textwrap.dedent(
 )
 
 
-def test_lifespan_line_goes_before_yield_and_long_lines_wrap() -> None:
+def test_lifespan_line_goes_before_yield_and_long_lines_wrap(project: Path) -> None:
     line = (
         'state["weather_service"] = await stack.enter_async_context('
         "WeatherServiceClient.from_settings(settings))"
     )
-    module = edits.ensure_statement_before_yield(
-        edits.parse(LIFESPAN, "m"), "lifespan", "state", line
-    )
-    code = module.code
+    module = edits.ensure_statement_before_yield(edits.parse(LIFESPAN, "m"), "lifespan", line)
+    code = format_edited(project, "app/main.py", LIFESPAN, module.code)
     # A comment above `yield state` stays attached to it.
     assert (
         '            state["weather_service"] = await stack.enter_async_context(\n'
@@ -161,14 +226,31 @@ def test_lifespan_line_goes_before_yield_and_long_lines_wrap() -> None:
         "            # resources\n"
         "            yield state\n"
     ) in code
-    assert edits.ensure_statement_before_yield(module, "lifespan", "state", line).code == code
+    again = edits.ensure_statement_before_yield(edits.parse(code, "m"), "lifespan", line)
+    assert again.code == code
     assert ruff_formatted(code)
+
+
+def test_lifespan_edit_uses_the_names_the_user_bound() -> None:
+    source = LIFESPAN.replace("as stack", "as resources").replace("state", "shared")
+    line = 'state["x"] = await stack.enter_async_context(X())'
+    module = edits.ensure_statement_before_yield(edits.parse(source, "m"), "lifespan", line)
+    assert 'shared["x"] = await resources.enter_async_context(X())\n' in module.code
+    again = edits.ensure_statement_before_yield(module, "lifespan", line)
+    assert again.code == module.code
+    without_stack = "async def lifespan(app):\n    state = {}\n    yield state\n"
+    with pytest.raises(edits.AnchorMissing, match="AsyncExitStack"):
+        edits.ensure_statement_before_yield(edits.parse(without_stack, "m"), "lifespan", line)
+    plain = edits.ensure_statement_before_yield(
+        edits.parse(without_stack, "m"), "lifespan", 'state["y"] = Y()'
+    )
+    assert 'state["y"] = Y()\n    yield state' in plain.code
 
 
 def test_lifespan_without_yield_state_is_an_anchor_error() -> None:
     source = "async def lifespan(app):\n    yield {}\n"
     with pytest.raises(edits.AnchorMissing, match="`yield state` inside `lifespan`"):
-        edits.ensure_statement_before_yield(edits.parse(source, "m"), "lifespan", "state", "x = 1")
+        edits.ensure_statement_before_yield(edits.parse(source, "m"), "lifespan", "x = 1")
 
 
 def test_definitions_are_appended_with_two_blank_lines_once() -> None:
@@ -193,18 +275,42 @@ GET_JOB = textwrap.dedent(
 )
 
 
-def test_parameter_is_appended_once_and_the_signature_wraps_like_ruff() -> None:
+def test_parameter_is_appended_once_and_the_signature_wraps_like_ruff(project: Path) -> None:
     module = edits.ensure_parameter(edits.parse(GET_JOB, "j"), "get_job", "celery: CeleryDep")
+    code = format_edited(project, "app/api/routes/jobs.py", GET_JOB, module.code)
     assert "async def get_job(job_id: str, jobs: JobRunnerDep, celery: CeleryDep) -> Job:\n" in (
-        module.code
+        code
     )
-    assert edits.ensure_parameter(module, "get_job", "celery: CeleryDep").code == module.code
-    longer = edits.ensure_parameter(module, "get_job", "another_parameter: AnotherDependency")
+    assert edits.ensure_parameter(edits.parse(code, "j"), "get_job", "celery: CeleryDep").code == (
+        code
+    )
+    longer = edits.ensure_parameter(
+        edits.parse(code, "j"), "get_job", "another_parameter: AnotherDependency"
+    )
+    longer_code = format_edited(project, "app/api/routes/jobs.py", code, longer.code)
     assert (
         "async def get_job(\n    job_id: str,\n    jobs: JobRunnerDep,\n    celery: CeleryDep,\n"
         "    another_parameter: AnotherDependency,\n) -> Job:\n"
-    ) in longer.code
-    assert ruff_formatted(module.code) and ruff_formatted(longer.code)
+    ) in longer_code
+    assert ruff_formatted(code) and ruff_formatted(longer_code)
+
+
+def test_parameter_keeps_the_users_layout_and_comments() -> None:
+    source = GET_JOB.replace(
+        "async def get_job(job_id: str, jobs: JobRunnerDep) -> Job:",
+        "async def get_job(\n    job_id: str,  # from the path\n    jobs: JobRunnerDep\n) -> Job:",
+    )
+    module = edits.ensure_parameter(edits.parse(source, "j"), "get_job", "celery: CeleryDep")
+    assert (
+        "async def get_job(\n    job_id: str,  # from the path\n    jobs: JobRunnerDep,\n"
+        "    celery: CeleryDep,\n) -> Job:"
+    ) in module.code
+
+
+def test_a_parameter_added_by_hand_as_keyword_only_counts() -> None:
+    source = GET_JOB.replace("jobs: JobRunnerDep)", "*, jobs: JobRunnerDep, celery: CeleryDep)")
+    module = edits.parse(source, "j")
+    assert edits.ensure_parameter(module, "get_job", "celery: CeleryDep").code == source
 
 
 def test_parameter_edit_needs_the_function_and_a_plain_parameter_list() -> None:
@@ -429,3 +535,42 @@ def test_yaml_edit_stops_where_the_user_wrote_something_else() -> None:
         config_edits.ensure_yaml_entries("services:\n  app: [\n", "compose.yaml", COMPOSE_SNIPPET)
     with pytest.raises(edits.AnchorMissing, match="a mapping at the top level"):
         config_edits.ensure_yaml_entries("- a\n", "compose.yaml", COMPOSE_SNIPPET)
+
+
+COMPOSE_WITH_ANCHORS = textwrap.dedent(
+    """\
+    # My services
+    x-common: &common
+      restart: unless-stopped  # always
+      env_file: .env
+
+    services:
+      app:
+        <<: *common
+        build: .
+        # the port
+        ports:
+          - "8000:8000"
+        environment:
+          A: "1"   # keep
+
+    # trailing comment
+    """
+)
+
+
+def test_yaml_edit_keeps_anchors_and_leaves_comments_where_they_were() -> None:
+    snippet = "services:\n  app:\n    environment:\n      B: b\n  redis:\n    image: r\n"
+    result = config_edits.ensure_yaml_entries(COMPOSE_WITH_ANCHORS, "compose.yaml", snippet)
+    assert result == COMPOSE_WITH_ANCHORS.replace(
+        '      A: "1"   # keep\n\n# trailing comment\n',
+        '      A: "1"   # keep\n      B: b\n  redis:\n    image: r\n\n# trailing comment\n',
+    )
+    assert config_edits.ensure_yaml_entries(result, "compose.yaml", snippet) == result
+
+
+def test_yaml_list_environment_gets_the_missing_settings() -> None:
+    source = "services:\n  app:\n    environment:\n      - A=1  # mine\n"
+    snippet = "services:\n  app:\n    environment:\n      A: x\n      B: b\n"
+    result = config_edits.ensure_yaml_entries(source, "compose.yaml", snippet)
+    assert result == source + "      - B=b\n"

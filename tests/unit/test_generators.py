@@ -9,9 +9,10 @@ import pytest
 import tomlkit
 from packaging.requirements import Requirement
 
+from fastasync_cli.engine.apply import apply
 from fastasync_cli.engine.fields import parse_fields
 from fastasync_cli.engine.names import component_name, project_name
-from fastasync_cli.engine.plan import Action, apply
+from fastasync_cli.engine.plan import Action
 from fastasync_cli.engine.project import find_project
 from fastasync_cli.errors import EditError
 from fastasync_cli.generators.client import ClientOptions, plan_client
@@ -180,6 +181,16 @@ def test_celery_plan_on_compose_with_a_list_environment(project: Path) -> None:
     compose = project / "compose.yaml"
     compose.write_text(
         compose.read_text().replace("    restart:", "    environment:\n      - A=1\n    restart:")
+    )
+    changes = {str(c.path): c for c in celery_plan(project).changes}
+    content = changes["compose.yaml"].content or ""
+    assert "      - A=1\n      - REDIS_URL=redis://redis:6379/0\n" in content
+
+
+def test_celery_plan_on_compose_with_a_scalar_environment_stops(project: Path) -> None:
+    compose = project / "compose.yaml"
+    compose.write_text(
+        compose.read_text().replace("    restart:", "    environment: A\n    restart:")
     )
     with pytest.raises(EditError) as caught:
         celery_plan(project)

@@ -1,7 +1,16 @@
 import pytest
 
-from fastasync_cli.engine.names import MAX_PROJECT_NAME, component_name, project_name
+from fastasync_cli.engine.dependency_names import DISTRIBUTION_NAMES, IMPORT_NAMES
+from fastasync_cli.engine.names import (
+    MAX_COMPONENT_NAME,
+    MAX_IDENTIFIER_BYTES,
+    MAX_PROJECT_NAME,
+    component_name,
+    database_identifier,
+    project_name,
+)
 from fastasync_cli.errors import BadNameError
+from tests.unit.dependency_tree import dependency_names
 
 
 @pytest.mark.parametrize(
@@ -134,3 +143,49 @@ def test_component_name_forms() -> None:
 )
 def test_singular_class_names(raw: str, singular: str) -> None:
     assert component_name(raw, "endpoint").singular_pascal == singular
+
+
+@pytest.mark.parametrize("raw", ["products\n", "products\r\n", "pro\nducts", "products\x00"])
+def test_names_with_line_breaks_or_control_characters_are_refused(raw: str) -> None:
+    with pytest.raises(BadNameError, match="may only contain letters"):
+        component_name(raw, "endpoint")
+    with pytest.raises(BadNameError, match="may only contain letters"):
+        project_name(raw)
+
+
+def test_component_names_up_to_50_characters_are_accepted() -> None:
+    longest = "customer_support_ticket_attachments_and_their_xyz1"
+    assert len(longest) == MAX_COMPONENT_NAME == 50
+    assert (
+        component_name(longest, "endpoint").pascal == "CustomerSupportTicketAttachmentsAndTheirXyz1"
+    )
+    with pytest.raises(BadNameError, match="is 51 characters long; the limit is 50"):
+        component_name(longest + "x", "endpoint")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["click", "rich", "h11", "idna", "certifi", "sniffio", "email-validator", "Email_Validator"],
+)
+def test_project_names_from_the_dependency_tree_are_refused(raw: str) -> None:
+    with pytest.raises(BadNameError, match="is the name of a package the project depends on"):
+        project_name(raw)
+
+
+def test_the_dependency_names_list_covers_the_installed_dependency_tree() -> None:
+    distributions, imports = dependency_names()
+    assert {"click", "h11", "email-validator", "celery", "kombu"} <= distributions
+    missing = sorted((distributions - DISTRIBUTION_NAMES) | (imports - IMPORT_NAMES))
+    assert not missing, f"add to engine/dependency_names.py: {missing}"
+
+
+def test_database_identifiers_fit_63_bytes_deterministically() -> None:
+    name = component_name("customer_support_ticket_attachments_and_their_xyz1", "endpoint")
+    index = name.identifier("ix_", "_created_at_and_status")
+    assert len(index.encode()) <= MAX_IDENTIFIER_BYTES
+    assert index == name.identifier("ix_", "_created_at_and_status")
+    assert index.startswith("ix_customer_support_ticket")
+    other = name.identifier("ix_", "_created_at_and_statue")
+    assert other != index and len(other.encode()) <= MAX_IDENTIFIER_BYTES
+    assert name.identifier() == name.snake  # short enough: unchanged
+    assert len(database_identifier("é" * 40).encode()) <= MAX_IDENTIFIER_BYTES

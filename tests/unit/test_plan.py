@@ -1,11 +1,13 @@
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 import pytest
 
-from fastasync_cli.engine import plan as plan_module
-from fastasync_cli.engine.plan import Action, Plan, apply, plan_file, plan_update
+from fastasync_cli.engine import apply as apply_module
+from fastasync_cli.engine.apply import apply
+from fastasync_cli.engine.plan import Action, Plan, plan_file, plan_update
 from fastasync_cli.errors import ConflictError
 
 
@@ -70,28 +72,42 @@ def test_apply_refuses_conflicts_and_writes_nothing(tmp_path: Path) -> None:
     assert _tree(tmp_path) == {"mine.txt": "mine\n"}
 
 
-@pytest.mark.parametrize("failure", [KeyboardInterrupt, OSError])
+def _fail_on_commit(
+    monkeypatch: pytest.MonkeyPatch, when: Callable[[int, str], bool], failure: BaseException
+) -> None:
+    """Make the n-th rename or link of a staged file into place raise `failure`."""
+    real = {"link": os.link, "replace": os.replace}
+    calls: list[str] = []
+
+    def wrap(name: str) -> Callable[[str, str], None]:
+        def step(src: str, dst: str) -> None:
+            if not str(dst).endswith(apply_module.BACKUP_SUFFIX):
+                calls.append(str(dst))
+                if when(len(calls), str(dst)):
+                    raise failure
+            real[name](src, dst)
+
+        return step
+
+    monkeypatch.setattr(apply_module.os, "link", wrap("link"))
+    monkeypatch.setattr(apply_module.os, "replace", wrap("replace"))
+
+
+@pytest.mark.parametrize("failure", [KeyboardInterrupt(), OSError(28, "No space left on device")])
 def test_failure_part_way_rolls_everything_back(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: type[BaseException]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: BaseException
 ) -> None:
     (tmp_path / "existing.txt").write_text("original\n")
     plan = Plan(root=tmp_path)
     plan.add(plan_file(tmp_path, "existing.txt", "replaced\n", force=True))
     plan.add(plan_file(tmp_path, "sub/one.txt", "1\n"))
     plan.add(plan_file(tmp_path, "sub/two.txt", "2\n"))
-    real_replace = os.replace
-    calls = []
-
-    def flaky_replace(src: str, dst: str) -> None:
-        calls.append(dst)
-        if len(calls) == 3:
-            raise failure(28, "No space left on device")
-        real_replace(src, dst)
-
-    monkeypatch.setattr(plan_module.os, "replace", flaky_replace)
-    with pytest.raises((KeyboardInterrupt, ConflictError, plan_module.TargetError)):
+    _fail_on_commit(monkeypatch, lambda n, _: n == 3, failure)
+    with pytest.raises((KeyboardInterrupt, apply_module.TargetError)) as caught:
         apply(plan)
     monkeypatch.undo()
+    if isinstance(failure, OSError):
+        assert caught.value.hint.startswith("Nothing was changed.")
     assert _tree(tmp_path) == {"existing.txt": "original\n"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["existing.txt"]
 
@@ -101,14 +117,7 @@ def test_failure_removes_a_root_it_created(tmp_path: Path, monkeypatch: pytest.M
     plan = Plan(root=root, creates_root=True)
     plan.add(plan_file(root, "one.txt", "1\n"))
     plan.add(plan_file(root, "x/two.txt", "2\n"))
-    real_replace = os.replace
-
-    def interrupted(src: str, dst: str) -> None:
-        if str(dst).endswith("two.txt"):
-            raise KeyboardInterrupt
-        real_replace(src, dst)
-
-    monkeypatch.setattr(plan_module.os, "replace", interrupted)
+    _fail_on_commit(monkeypatch, lambda _, dst: dst.endswith("two.txt"), KeyboardInterrupt())
     with pytest.raises(KeyboardInterrupt):
         apply(plan)
     assert list(tmp_path.iterdir()) == []

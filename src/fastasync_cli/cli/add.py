@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from fastasync_cli.cli.help import Command, Group
 from fastasync_cli.cli.output import handle_errors
 
 if TYPE_CHECKING:
@@ -15,6 +18,7 @@ if TYPE_CHECKING:
     from fastasync_cli.engine.project import Manifest
 
 app = typer.Typer(
+    cls=Group,
     help="Add a component to the project around the current folder.",
     no_args_is_help=True,
     rich_markup_mode="rich",
@@ -48,8 +52,17 @@ class Backend(str, enum.Enum):
     celery = "celery"
 
 
-def _manifest(project: Path | None) -> Manifest:
-    from fastasync_cli.engine.project import find_project
+@contextmanager
+def _locked_project(project: Path | None) -> Iterator[Manifest]:
+    """The project's manifest, read under the project lock held until the `with` ends.
+
+    Prints which project was found first: in a nested folder it may be an outer one.
+    """
+    from rich.markup import escape
+
+    from fastasync_cli.cli import output
+    from fastasync_cli.engine.lock import project_lock
+    from fastasync_cli.engine.project import find_root, read_manifest
     from fastasync_cli.errors import NotAProjectError
 
     if project is not None and not project.is_dir():
@@ -57,13 +70,22 @@ def _manifest(project: Path | None) -> Manifest:
             f"--project {project} is not a folder.",
             "Pass the folder of a project made by `fastasync new`.",
         )
-    return find_project(project if project is not None else Path.cwd())
+    root = find_root(project if project is not None else Path.cwd())
+    output.stdout().print(f"[dim]project:[/] {escape(str(root))}")
+
+    def waiting() -> None:
+        output.stderr().print("Waiting for another fastasync command on this project to finish.")
+
+    with project_lock(root, on_wait=waiting):
+        yield read_manifest(root)
 
 
 def _finish(plan: Plan, *, dry_run: bool, summary: str, next_step: str) -> None:
     """Print the plan; apply it unless this is a dry run. Exit 1 on conflicts."""
+    from rich.markup import escape
+
     from fastasync_cli.cli import output
-    from fastasync_cli.engine.plan import apply
+    from fastasync_cli.engine.apply import apply
     from fastasync_cli.errors import ConflictError
 
     output.print_plan(plan, diffs=dry_run)
@@ -82,11 +104,11 @@ def _finish(plan: Plan, *, dry_run: bool, summary: str, next_step: str) -> None:
         console.print("Nothing to do: the project already has all of this.")
         return
     apply(plan)
-    console.print(f"[bold green]{summary}[/]")
+    console.print(f"[bold green]{escape(summary)}[/]")
     console.print(f"Next: {next_step}", markup=False)
 
 
-@app.command("endpoint", no_args_is_help=True)
+@app.command("endpoint", no_args_is_help=True, cls=Command)
 def endpoint(
     name: Annotated[str, typer.Argument(help="Resource name, e.g. products; served at /api/NAME.")],
     fields: Annotated[
@@ -115,16 +137,16 @@ def endpoint(
             fields=tuple(parse_fields(fields or [])),
             force=force,
         )
-        plan = plan_endpoint(options, _manifest(project)).plan
-        _finish(
-            plan,
-            dry_run=dry_run,
-            summary=f"Added endpoint {options.name.snake}: /api/{options.name.kebab}",
-            next_step=f"pytest tests/api/routes/test_{options.name.snake}.py",
-        )
+        with _locked_project(project) as manifest:
+            _finish(
+                plan_endpoint(options, manifest).plan,
+                dry_run=dry_run,
+                summary=f"Added endpoint {options.name.snake}: /api/{options.name.kebab}",
+                next_step=f"pytest tests/api/routes/test_{options.name.snake}.py",
+            )
 
 
-@app.command("client", no_args_is_help=True)
+@app.command("client", no_args_is_help=True, cls=Command)
 def client(
     name: Annotated[str, typer.Argument(help="Upstream name, e.g. github.")],
     *,
@@ -149,16 +171,16 @@ def client(
         options = ClientOptions(
             name=component_name(name, "client"), base_url=check_base_url(base_url), force=force
         )
-        plan = plan_client(options, _manifest(project)).plan
-        _finish(
-            plan,
-            dry_run=dry_run,
-            summary=f"Added client {options.name.snake}: {options.name.pascal}ClientDep",
-            next_step=f"pytest tests/clients/test_{options.name.snake}.py",
-        )
+        with _locked_project(project) as manifest:
+            _finish(
+                plan_client(options, manifest).plan,
+                dry_run=dry_run,
+                summary=f"Added client {options.name.snake}: {options.name.pascal}ClientDep",
+                next_step=f"pytest tests/clients/test_{options.name.snake}.py",
+            )
 
 
-@app.command("task", no_args_is_help=True)
+@app.command("task", no_args_is_help=True, cls=Command)
 def task(
     name: Annotated[str, typer.Argument(help="Task name; started with POST /api/jobs/NAME.")],
     *,
@@ -203,18 +225,18 @@ def task(
             idempotent=idempotent,
             force=force,
         )
-        plan = plan_task(options, _manifest(project)).plan
         where = " (run by a Celery worker)" if options.backend == "celery" else ""
-        _finish(
-            plan,
-            dry_run=dry_run,
-            summary=f"Added {options.kind} task {options.name.snake}: "
-            f"POST /api/jobs/{options.name.kebab}{where}",
-            next_step=f"pytest tests/tasks/test_{options.name.snake}.py",
-        )
+        with _locked_project(project) as manifest:
+            _finish(
+                plan_task(options, manifest).plan,
+                dry_run=dry_run,
+                summary=f"Added {options.kind} task {options.name.snake}: "
+                f"POST /api/jobs/{options.name.kebab}{where}",
+                next_step=f"pytest tests/tasks/test_{options.name.snake}.py",
+            )
 
 
-@app.command("celery")
+@app.command("celery", cls=Command)
 def celery(
     *,
     project: ProjectOption = None,
@@ -226,13 +248,13 @@ def celery(
     with handle_errors(verbose=verbose):
         from fastasync_cli.generators.celery import CeleryOptions, plan_celery
 
-        plan = plan_celery(CeleryOptions(force=force), _manifest(project)).plan
-        _finish(
-            plan,
-            dry_run=dry_run,
-            summary="Added Celery: start a worker with `celery -A app.worker worker`",
-            next_step="fastasync add task NAME --backend celery",
-        )
+        with _locked_project(project) as manifest:
+            _finish(
+                plan_celery(CeleryOptions(force=force), manifest).plan,
+                dry_run=dry_run,
+                summary="Added Celery: start a worker with `celery -A app.worker worker`",
+                next_step="fastasync add task NAME --backend celery",
+            )
 
 
 @app.command("db")
@@ -256,11 +278,11 @@ def db(
         from fastasync_cli.generators.db import DbOptions, check_kind, plan_db
 
         options = DbOptions(kind=check_kind(kind, allow_none=False), force=force)
-        plan = plan_db(options, _manifest(project)).plan
-        _finish(
-            plan,
-            dry_run=dry_run,
-            summary=f"Added the database ({options.kind}): models in app/models, "
-            "migrations in migrations/",
-            next_step="alembic upgrade head && pytest",
-        )
+        with _locked_project(project) as manifest:
+            _finish(
+                plan_db(options, manifest).plan,
+                dry_run=dry_run,
+                summary=f"Added the database ({options.kind}): models in app/models, "
+                "migrations in migrations/",
+                next_step="alembic upgrade head && pytest",
+            )

@@ -94,8 +94,13 @@ def new(
 ) -> None:
     """Create a new async FastAPI project in PATH."""
     with handle_errors(verbose=verbose):
+        from fastasync_cli.engine.lock import project_lock
         from fastasync_cli.generators.db import check_kind
-        from fastasync_cli.generators.project import ProjectOptions, plan_project
+        from fastasync_cli.generators.project import (
+            ProjectOptions,
+            nearest_existing,
+            plan_project,
+        )
 
         if db is not None:
             db = check_kind(db, allow_none=True)
@@ -127,8 +132,10 @@ def new(
             db=db,
             force=force,
         )
-        plan = plan_project(options)
-        _report(plan, dry_run=dry_run, verbose=verbose, celery=celery, db=db)
+        # The folder itself when it exists (--force), else the nearest one above it.
+        with project_lock(target if target.is_dir() else nearest_existing(target.parent)):
+            plan = plan_project(options)
+            _report(plan, dry_run=dry_run, verbose=verbose, celery=celery, db=db)
 
 
 def _project_name(name: str | None, target: Path) -> Name:
@@ -170,8 +177,11 @@ def _ask_db() -> str:
 def _report(
     plan: object, *, dry_run: bool, verbose: bool, celery: bool = False, db: str = "none"
 ) -> None:
+    from rich.markup import escape
+
     from fastasync_cli.cli import output
-    from fastasync_cli.engine.plan import Plan, apply
+    from fastasync_cli.engine.apply import apply
+    from fastasync_cli.engine.plan import Plan
 
     assert isinstance(plan, Plan)
     console = output.stdout()
@@ -180,13 +190,13 @@ def _report(
     if dry_run:
         console.print(
             f"Dry run: {len(plan.writes)} files would be written to "
-            f"{output.display_path(plan.root)}; nothing was written."
+            f"{escape(output.display_path(plan.root))}; nothing was written."
         )
         return
     apply(plan)
     output.print_tree(plan)
     where = output.display_path(plan.root)
-    console.print(f"\n[bold green]Created[/] {len(plan.writes)} files in {where}.")
+    console.print(f"\n[bold green]Created[/] {len(plan.writes)} files in {escape(where)}.")
     console.print("\nNext steps:")
     steps = [
         *([f"cd {where}"] if where != "." else []),

@@ -56,28 +56,46 @@ def print_error(exc: FastasyncError) -> None:
 @contextmanager
 def handle_errors(*, verbose: bool) -> Iterator[None]:
     """Turn every failure into its message and exit code; tracebacks only if verbose."""
+    from fastasync_cli import interrupts
+
+    interrupts.mark_written(False)
     try:
         yield
     except FastasyncError as exc:
         print_error(exc)
         raise typer.Exit(exc.exit_code) from None
-    except KeyboardInterrupt:
-        stderr().print("[bold red]error:[/] Interrupted.")
-        stderr().print("[bold]hint:[/] Nothing was changed; run the command again.")
-        raise typer.Exit(130) from None
-    except (typer.Exit, typer.Abort):
+    except KeyboardInterrupt as exc:
+        _interrupted(exc)
+    except typer.Abort as exc:
+        # Ctrl-C at a prompt: click turns it into Abort; the convention is still 130.
+        if isinstance(exc.__context__, KeyboardInterrupt):
+            _interrupted(exc.__context__)
+        raise
+    except typer.Exit:
         raise
     except Exception as exc:
         if verbose:
             raise
         from rich.markup import escape
 
+        written = interrupts.written()
         stderr().print(f"[bold red]error:[/] Unexpected {type(exc).__name__}: {escape(str(exc))}")
         stderr().print(
-            "[bold]hint:[/] Nothing was changed. Run again with --verbose to see the "
-            "traceback, and report it."
+            "[bold]hint:[/] "
+            + ("The changes were written. " if written else "Nothing was changed. ")
+            + "Run again with --verbose to see the traceback, and report it."
         )
         raise typer.Exit(1) from None
+
+
+def _interrupted(exc: KeyboardInterrupt) -> None:
+    """One line for Ctrl-C, SIGTERM or SIGHUP; exit 128 + the signal's number."""
+    from rich.markup import escape
+
+    from fastasync_cli import interrupts
+
+    stderr().print(f"[bold red]error:[/] {escape(interrupts.message(exc))}")
+    raise typer.Exit(interrupts.exit_code(exc)) from None
 
 
 def status_line(action: str, path: PurePosixPath | str) -> str:

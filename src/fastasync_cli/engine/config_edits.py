@@ -154,13 +154,90 @@ def ensure_yaml_entries(text: str, path: str, snippet: str) -> str:
 
 
 def _merge_missing(target: dict[str, Any], source: dict[str, Any], where: list[str]) -> bool:
+    # What follows the mapping's last entry (blank lines, comments about the next
+    # section) is stored with that entry; it moves to the new last entry, so it stays
+    # where the user wrote it, below everything added here.
+    trailing = _detach_trailing(target)
     changed = False
     for key, value in source.items():
         if key not in target or (target[key] is None and value is not None):
             target[key] = value
             changed = True
         elif isinstance(value, dict):
+            if isinstance(target[key], list) and _is_settings_list(target[key], value):
+                # compose's `environment: [KEY=value, ...]`: add the missing settings.
+                names = {str(item).split("=", 1)[0] for item in target[key]}
+                for name, setting in value.items():
+                    if name not in names:
+                        target[key].append(f"{name}={setting}")
+                        changed = True
+                continue
             if not isinstance(target[key], dict):
                 raise AnchorMissing(f"`{'.'.join([*where, key])}` as a mapping")
             changed |= _merge_missing(target[key], value, [*where, key])
+    _attach_trailing(target, trailing)
     return changed
+
+
+def _is_settings_list(items: list[Any], wanted: dict[str, Any]) -> bool:
+    """A list of `KEY=value` strings (compose's other way to write a mapping of
+    scalars) where the snippet has a mapping of scalars."""
+    return all(isinstance(item, str) and "=" in item for item in items) and all(
+        isinstance(value, str | int | float) for value in wanted.values()
+    )
+
+
+def _last_comment_slot(node: Any) -> tuple[Any, Any, int] | None:
+    """The comment slot after the deepest last entry below `node`: (holder, key, index)."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    slot = None
+    while isinstance(node, CommentedMap | CommentedSeq) and len(node):
+        if isinstance(node, CommentedMap):
+            # Its own keys: not those merged in from an anchor (`<<: *common`).
+            own = getattr(node, "_ok", None)
+            keys = [k for k in node if own is None or k in own]
+            if not keys:
+                break
+            key = keys[-1]
+            slot = (node, key, 2)
+            node = node[key]
+        else:
+            slot = (node, len(node) - 1, 0)
+            node = node[-1]
+    return slot
+
+
+def _detach_trailing(node: Any) -> Any:
+    from ruamel.yaml.tokens import CommentToken
+
+    slot = _last_comment_slot(node)
+    if slot is None:
+        return None
+    holder, key, index = slot
+    entry = holder.ca.items.get(key)
+    token = entry[index] if entry and len(entry) > index else None
+    if not isinstance(token, CommentToken) or "\n" not in token.value.rstrip("\n"):
+        return None
+    first, rest = token.value.split("\n", 1)
+    entry[index] = CommentToken(first + "\n", token.start_mark, None)
+    return CommentToken(rest, token.start_mark, None)
+
+
+def _attach_trailing(node: Any, token: Any) -> None:
+    if token is None:
+        return
+    slot = _last_comment_slot(node)
+    if slot is None:
+        return
+    holder, key, index = slot
+    entry = holder.ca.items.setdefault(key, [None, None, None, None])
+    while len(entry) <= index:
+        entry.append(None)
+    existing = entry[index]
+    if existing is not None:
+        text = existing.value if existing.value.endswith("\n") else existing.value + "\n"
+        token.value = text + token.value
+    else:
+        token.value = "\n" + token.value
+    entry[index] = token

@@ -8,6 +8,7 @@ again.
 
 from __future__ import annotations
 
+import ast
 import keyword
 import math
 import re
@@ -177,7 +178,8 @@ class Field:
     def _raw_default(self) -> str:
         assert self.default is not None
         if self.type_name == "str":
-            return self.default[1:-1].encode().decode("unicode_escape")
+            # The default is kept as Python source; its value is what the user typed.
+            return str(ast.literal_eval(self.default))
         return self.default.lower() if self.type_name == "bool" else self.default
 
 

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import builtins
+import hashlib
 import keyword
 import re
 import sys
 from dataclasses import dataclass
 
+from fastasync_cli.engine.dependency_names import DISTRIBUTION_NAMES, IMPORT_NAMES
 from fastasync_cli.errors import BadNameError
 
 MAX_PROJECT_NAME = 64
-MAX_COMPONENT_NAME = 30
+MAX_COMPONENT_NAME = 50
 
-# A letter first, then letters and digits, single dashes or underscores between them.
-_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:[-_][A-Za-z0-9]+)*$")
+# PostgreSQL truncates identifiers (table, index, constraint names) to 63 bytes.
+MAX_IDENTIFIER_BYTES = 63
+
+# A letter first, then letters and digits, single dashes or underscores between them
+# (always matched whole: `fullmatch`, so a trailing newline is refused too).
+_NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-_][A-Za-z0-9]+)*")
 
 # Import names a generated project depends on, or uses as its own top-level packages.
 # A project or component with one of these names would shadow it on import.
@@ -68,6 +74,25 @@ class Name:
     @property
     def singular_words(self) -> str:
         return singular(self.words)
+
+    def identifier(self, prefix: str = "", suffix: str = "") -> str:
+        """`prefix + snake + suffix` as a database identifier of at most 63 bytes."""
+        return database_identifier(f"{prefix}{self.snake}{suffix}")
+
+
+def database_identifier(text: str) -> str:
+    """`text` if it fits PostgreSQL's 63-byte identifiers, else a shortened form.
+
+    Long identifiers keep their start and end a short hash of the whole, so two
+    long names that share a prefix still differ, and the same name always gives
+    the same identifier.
+    """
+    encoded = text.encode()
+    if len(encoded) <= MAX_IDENTIFIER_BYTES:
+        return text
+    digest = hashlib.sha256(encoded).hexdigest()[:8]
+    head = encoded[: MAX_IDENTIFIER_BYTES - len(digest) - 1].decode(errors="ignore")
+    return f"{head.rstrip('_')}_{digest}"
 
 
 _KEEP_AS_IS = ("ss", "us", "is", "news", "series", "data", "media")
@@ -127,7 +152,7 @@ def _check_shape(value: str, what: str, max_length: int, suffix: str) -> None:
         )
     if len(value) > max_length:
         raise BadNameError(
-            f"The {what} {shown[:20]}... is {len(value)} characters long; "
+            f"The {what} {shown[:24]}... is {len(value)} characters long; "
             f"the limit is {max_length}.",
             "Use a shorter name.",
         )
@@ -136,7 +161,7 @@ def _check_shape(value: str, what: str, max_length: int, suffix: str) -> None:
             f"The {what} {shown} starts with a digit, so it cannot be a Python identifier.",
             f"Start it with a letter, e.g. {_suggest(value, suffix)!r}.",
         )
-    if not _NAME_RE.match(value):
+    if not _NAME_RE.fullmatch(value):
         raise BadNameError(
             f"The {what} {shown} may only contain letters, digits, and single "
             "'-' or '_' between them.",
@@ -169,6 +194,12 @@ def project_name(value: str) -> Name:
     _check_shape(value, "project name", MAX_PROJECT_NAME, "app")
     name = _forms(value)
     _check_identifier(name, "project name", "app")
+    if name.kebab in DISTRIBUTION_NAMES or name.snake in IMPORT_NAMES:
+        raise BadNameError(
+            f"The project name {value!r} is the name of a package the project depends on, "
+            "so it could not be installed.",
+            f"Pick another name, e.g. '{name.kebab}-app'.",
+        )
     return name
 
 

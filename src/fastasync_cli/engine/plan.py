@@ -1,17 +1,14 @@
-"""A plan is every file change a command will make; only `apply` touches the disk."""
+"""A plan is every file change a command will make; only `engine.apply` touches the disk."""
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import enum
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from fastasync_cli.errors import ConflictError, TargetError
+from fastasync_cli.engine.fileio import TextFile, decode, inside, read_bytes, refuse_read_only
+from fastasync_cli.errors import TargetError
 
 
 class Action(str, enum.Enum):
@@ -35,22 +32,41 @@ class FileChange:
 
     path: PurePosixPath
     action: Action
-    content: str | None = None  # the new content, for actions that write
-    old: str | None = None  # the current content, when the file exists
+    content: str | None = None  # the new content, for actions that write ("\n" endings)
+    old: str | None = None  # the current content as text, when it exists and is UTF-8
     mode: int | None = None  # permission bits for a new file; None keeps the default
+    # The file's bytes when planned (None: it did not exist); apply checks they still are.
+    read: bytes | None = None
+    source: TextFile | None = None  # how the current file is encoded, to write alike
+
+    @property
+    def new_bytes(self) -> bytes:
+        """The bytes apply writes: the file's own BOM and line endings kept."""
+        assert self.content is not None
+        if self.source is not None and self.action is Action.UPDATE:
+            return self.source.encode(self.content)
+        return self.content.encode("utf-8")
 
     def diff(self) -> str:
-        """A unified diff from the current content to the new one."""
+        """A unified diff from the current bytes to the new ones (line endings shown)."""
         if self.old is None or self.content is None:
             return ""
-        return "".join(
-            difflib.unified_diff(
-                self.old.splitlines(keepends=True),
-                self.content.splitlines(keepends=True),
-                fromfile=f"a/{self.path}",
-                tofile=f"b/{self.path}",
-            )
+        old = self.source.decoded if self.source is not None else self.old
+        new = self.new_bytes.decode("utf-8").removeprefix("\ufeff")
+        lines = difflib.unified_diff(
+            _lines(old), _lines(new), fromfile=f"a/{self.path}", tofile=f"b/{self.path}"
         )
+        return "".join(_visible_cr(line) for line in lines)
+
+
+def _lines(text: str) -> list[str]:
+    parts = text.split("\n")
+    return [p + "\n" for p in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+
+
+def _visible_cr(line: str) -> str:
+    # A carriage return is shown, so a diff cannot hide a change of line ending.
+    return line.replace("\r\n", "\\r\n")
 
 
 @dataclass
@@ -80,13 +96,6 @@ class Plan:
         return not self.writes and not self.conflicts
 
 
-def _read_text(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        return None
-
-
 def plan_file(
     root: Path,
     rel: str | PurePosixPath,
@@ -97,125 +106,40 @@ def plan_file(
 ) -> FileChange:
     """Decide what writing `content` to `root/rel` means: create, identical, conflict..."""
     path = PurePosixPath(rel)
-    target = root / path
+    target = inside(root, path) if root.exists() else root / path
     if target.is_dir():
         return FileChange(path, Action.CONFLICT, content)
-    if not target.exists():
+    raw = read_bytes(target, str(path))
+    if raw is None:
         return FileChange(path, Action.CREATE, content, mode=mode)
-    old = _read_text(target)
+    try:
+        source: TextFile | None = decode(raw, str(path))
+    except TargetError:  # not UTF-8: certainly not what we would write
+        source = None
+    old = source.text if source is not None else None
     if old == content:
-        return FileChange(path, Action.IDENTICAL, content, old)
+        return FileChange(path, Action.IDENTICAL, content, old, read=raw, source=source)
     action = Action.OVERWRITE if force else Action.CONFLICT
-    return FileChange(path, action, content, old)
+    if action is Action.OVERWRITE:
+        refuse_read_only(target, str(path))
+    return FileChange(path, action, content, old, read=raw, source=source)
 
 
-def plan_update(root: Path, rel: str | PurePosixPath, content: str) -> FileChange:
-    """An edit of a file fastasync expects to exist (update, or identical if unchanged)."""
-    path = PurePosixPath(rel)
-    old = (root / path).read_text(encoding="utf-8")
-    action = Action.IDENTICAL if old == content else Action.UPDATE
-    return FileChange(path, action, content, old)
+def plan_update(
+    root: Path, rel: str | PurePosixPath, content: str, *, source: TextFile | None = None
+) -> FileChange:
+    """An edit of a file fastasync expects to exist (update, or identical if unchanged).
 
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-@dataclass
-class _Undo:
-    """What apply has done so far, so it can be reversed."""
-
-    created_files: list[Path] = field(default_factory=list)
-    replaced_files: list[tuple[Path, Path]] = field(default_factory=list)  # target, backup
-    created_dirs: list[Path] = field(default_factory=list)
-
-    def rollback(self) -> None:
-        for path in reversed(self.created_files):
-            path.unlink(missing_ok=True)
-        for target, backup in reversed(self.replaced_files):
-            os.replace(backup, target)
-        for directory in reversed(self.created_dirs):
-            # A folder something else has put files in meanwhile stays.
-            with contextlib.suppress(OSError):
-                directory.rmdir()
-
-    def discard_backups(self) -> None:
-        for _, backup in self.replaced_files:
-            backup.unlink(missing_ok=True)
-
-
-def _make_dirs(directory: Path, undo: _Undo) -> None:
-    missing = []
-    for parent in [directory, *directory.parents]:
-        if parent.exists():
-            break
-        missing.append(parent)
-    for parent in reversed(missing):
-        parent.mkdir()
-        undo.created_dirs.append(parent)
-
-
-def _write_atomically(target: Path, content: str, mode: int) -> None:
-    fd, tmp_name = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{target.name}.", suffix=".fastasync-tmp"
-    )
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(content)
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def apply(plan: Plan) -> None:
-    """Write every change of the plan, each file atomically, all or nothing.
-
-    A failure or Ctrl-C part-way reverses what this call wrote: new files and folders
-    are removed, replaced files get their old content back.
+    `source` is the file as the edit read it; without it the file is read now.
     """
-    if plan.conflicts:
-        names = ", ".join(str(c.path) for c in plan.conflicts)
-        raise ConflictError(
-            f"These files exist with other content: {names}.",
-            "Nothing was written. Run again with --force to replace them.",
-        )
-    umask = _umask()
-    undo = _Undo()
-    try:
-        if plan.creates_root:
-            _make_dirs(plan.root, undo)
-        for change in plan.writes:
-            assert change.content is not None
-            target = plan.root / change.path
-            _make_dirs(target.parent, undo)
-            if target.exists() and change.action is Action.CREATE:
-                # Appeared between planning and writing: never clobber it.
-                raise ConflictError(
-                    f"{change.path} was created by something else while planning.",
-                    "Nothing was changed. Run the command again.",
-                )
-            if target.exists():
-                mode = target.stat().st_mode & 0o7777
-                backup = target.with_name(f".{target.name}.fastasync-backup")
-                shutil.copy2(target, backup)
-                undo.replaced_files.append((target, backup))
-                _write_atomically(target, change.content, mode)
-            else:
-                mode = (change.mode if change.mode is not None else 0o666) & ~umask
-                undo.created_files.append(target)
-                _write_atomically(target, change.content, mode)
-    except BaseException as exc:
-        undo.rollback()
-        if isinstance(exc, OSError):
-            raise TargetError(
-                f"Could not write {exc.filename or plan.root}: {exc.strerror}.",
-                "Nothing was changed. Check the folder's permissions and free space, "
-                "then run again.",
-            ) from exc
-        raise
-    undo.discard_backups()
+    from fastasync_cli.engine.fileio import read_text_file
+
+    path = PurePosixPath(rel)
+    if source is None:
+        source = read_text_file(root, path)
+        if source is None:
+            raise FileNotFoundError(root / path)
+    if source.text == content:
+        return FileChange(path, Action.IDENTICAL, content, source.text, read=source.raw)
+    refuse_read_only(inside(root, path), str(path))
+    return FileChange(path, Action.UPDATE, content, source.text, read=source.raw, source=source)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fastasync_cli.errors import NotAProjectError
+from fastasync_cli.errors import NotAProjectError, TargetError
+
+if TYPE_CHECKING:
+    from fastasync_cli.engine.fileio import TextFile
 
 MANIFEST_NAME = ".fastasync.toml"
 
@@ -23,6 +26,7 @@ class Manifest:
     root: Path
     text: str
     data: dict[str, Any]
+    file: TextFile | None = None  # the bytes as read, for apply to check and write alike
 
     @property
     def project(self) -> dict[str, Any]:
@@ -81,32 +85,109 @@ def with_project_option(manifest: Manifest, key: str, value: Any) -> str:
     return tomlkit.dumps(doc)
 
 
-def find_project(start: Path) -> Manifest:
-    """Walk up from `start` to the folder holding the manifest, and read it."""
-    import tomlkit
-    from tomlkit.exceptions import TOMLKitError
-
+def find_root(start: Path) -> Path:
+    """Walk up from `start` to the folder holding the manifest."""
     start = start.resolve()
     for folder in [start, *start.parents]:
-        candidate = folder / MANIFEST_NAME
-        if candidate.is_file():
-            text = candidate.read_text(encoding="utf-8")
-            try:
-                data = tomlkit.parse(text).unwrap()
-            except TOMLKitError as exc:
-                raise NotAProjectError(
-                    f"{candidate} is not valid TOML: {exc}.",
-                    f"Fix the file by hand, or restore it from git: "
-                    f"git checkout -- {MANIFEST_NAME}",
-                ) from exc
-            if not isinstance(data.get("project"), dict):
-                raise NotAProjectError(
-                    f"{candidate} has no [project] table.",
-                    "Restore the manifest from git, or regenerate the project.",
-                )
-            return Manifest(root=folder, text=text, data=data)
+        if (folder / MANIFEST_NAME).is_file():
+            return folder
     raise NotAProjectError(
         f"No fastasync project found: looked for {MANIFEST_NAME} in {start} and every "
         "folder above it.",
         "Run the command inside a project made by `fastasync new`, or pass --project DIR.",
     )
+
+
+def find_project(start: Path) -> Manifest:
+    """Walk up from `start` to the folder holding the manifest, and read it."""
+    return read_manifest(find_root(start))
+
+
+def read_manifest(root: Path) -> Manifest:
+    """Read and check the manifest of the project at `root`."""
+    import tomlkit
+    from tomlkit.exceptions import TOMLKitError
+
+    from fastasync_cli.engine.fileio import read_text_file
+
+    candidate = root / MANIFEST_NAME
+    try:
+        file = read_text_file(root, MANIFEST_NAME)
+    except TargetError as exc:
+        raise NotAProjectError(f"{candidate}: {exc.message}", exc.hint) from None
+    if file is None:
+        raise NotAProjectError(
+            f"{candidate} is gone.", "Restore it from git: git checkout -- .fastasync.toml"
+        )
+    try:
+        data = tomlkit.parse(file.text).unwrap()
+    except TOMLKitError as exc:
+        raise NotAProjectError(
+            f"{candidate} is not valid TOML: {exc}.",
+            f"Fix the file by hand, or restore it from git: git checkout -- {MANIFEST_NAME}",
+        ) from exc
+    _check_shape(candidate, data)
+    _check_version(candidate, data)
+    return Manifest(root=root, text=file.text, data=data, file=file)
+
+
+def _malformed(candidate: Path, problem: str) -> NotAProjectError:
+    return NotAProjectError(
+        f"{candidate} {problem}.",
+        f"Fix the file by hand, or restore it from git: git checkout -- {MANIFEST_NAME}",
+    )
+
+
+def _check_shape(candidate: Path, data: dict[str, Any]) -> None:
+    if not isinstance(data.get("project"), dict):
+        raise NotAProjectError(
+            f"{candidate} has no [project] table.",
+            "Restore the manifest from git, or regenerate the project.",
+        )
+    version = data.get("fastasync_version")
+    if version is not None and not isinstance(version, str):
+        raise _malformed(candidate, "has a fastasync_version that is not a string")
+    components = data.get("components", [])
+    if not isinstance(components, list):
+        raise _malformed(candidate, "has a `components` that is not a list of [[components]]")
+    for index, entry in enumerate(components, start=1):
+        if not isinstance(entry, dict):
+            raise _malformed(candidate, f"has a component (number {index}) that is not a table")
+        for key in ("kind", "name"):
+            if key in entry and not isinstance(entry[key], str):
+                raise _malformed(
+                    candidate, f"has a component (number {index}) whose {key} is not a string"
+                )
+        if "kind" not in entry:
+            raise _malformed(candidate, f"has a component (number {index}) without a kind")
+
+
+def _check_version(candidate: Path, data: dict[str, Any]) -> None:
+    """Refuse a manifest written by a newer fastasync: its project may need newer code."""
+    from fastasync_cli import __version__
+
+    recorded = data.get("fastasync_version")
+    if recorded is None:
+        return
+    needed, ours = _version_key(recorded), _version_key(__version__)
+    if needed is None:
+        raise _malformed(candidate, f"has a fastasync_version {recorded!r} that is not a version")
+    if ours is not None and needed > ours:
+        raise NotAProjectError(
+            f"This project was made by fastasync {recorded}, newer than this one ({__version__}).",
+            f"Upgrade fastasync to {recorded} or later (pipx upgrade fastasync), then run "
+            "the command again.",
+        )
+
+
+def _version_key(text: str) -> tuple[int, ...] | None:
+    """The release numbers of a version such as 1.2.3 or 1.2.3.dev4 (pre-release parts dropped)."""
+    import re
+
+    match = re.fullmatch(r"v?(\d+(?:\.\d+)*)(?:[.+-]?[A-Za-z].*)?", text.strip())
+    if match is None:
+        return None
+    numbers = [int(part) for part in match.group(1).split(".")]
+    while len(numbers) > 1 and numbers[-1] == 0:
+        numbers.pop()
+    return tuple(numbers)

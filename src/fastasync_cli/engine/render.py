@@ -92,33 +92,6 @@ def format_python(project_root: Path, rel: str, source: str) -> str:
     Only for files fastasync writes whole; files the user owns are edited, never
     reformatted.
     """
-    import subprocess
+    from fastasync_cli.engine.python_style import format_new_file
 
-    from ruff.__main__ import find_ruff_bin
-
-    ruff = os.fsdecode(find_ruff_bin())
-    filename = str(project_root / rel)
-    for command in (
-        # The module being written does not exist yet, so ruff cannot tell that
-        # `app.*` is first-party from the files alone.
-        [
-            *(ruff, "check", "--select", "I", "--fix-only", "--exit-zero", "--quiet"),
-            *("--config", "lint.isort.known-first-party = ['app']"),
-        ],
-        [ruff, "format", "--quiet"],
-    ):
-        result = subprocess.run(
-            [*command, "--stdin-filename", filename, "-"],
-            input=source,
-            capture_output=True,
-            text=True,
-            cwd=project_root,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise FastasyncError(
-                f"ruff could not format the generated {rel}: {result.stderr.strip()}",
-                "This is a bug in fastasync; run again with --verbose and report it.",
-            )
-        source = result.stdout
-    return source
+    return format_new_file(project_root, rel, source)

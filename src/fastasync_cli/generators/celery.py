@@ -288,7 +288,12 @@ def plan_celery(options: CeleryOptions, manifest: Manifest) -> ComponentPlan:
         builder.plan.add(FileChange(PurePosixPath("compose.yaml"), Action.SKIP))
     builder.edit_text("README.md", _readme_section)
     builder.plan.add(
-        plan_update(root, MANIFEST_NAME, with_project_option(manifest, "celery", True))
+        plan_update(
+            root,
+            MANIFEST_NAME,
+            with_project_option(manifest, "celery", True),
+            source=manifest.file,
+        )
     )
     return builder
 
@@ -307,6 +312,7 @@ def _edit_settings(builder: ComponentPlan) -> None:
             "Settings",
             SETTINGS_FIELDS,
             SETTINGS_COMMENT,
+            line_length=builder.line_length,
         )
         return updated
 

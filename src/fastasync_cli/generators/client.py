@@ -13,16 +13,48 @@ from fastasync_cli.engine.render import render_piece
 from fastasync_cli.errors import BadOptionError, EditError
 from fastasync_cli.generators.component import ComponentPlan, PythonEdit, env_lines_appended
 
-_URL_UNSAFE = re.compile(r"[\s\"'\\<>`{}|^]")
+_URL_UNSAFE = re.compile(r"[\s\"'\\<>`{}|^\x00-\x1f\x7f]")
+_EXAMPLE = "e.g. --base-url https://api.example.com or --base-url http://[::1]:8080/v1"
+
+# The settings fields a client adds, after its name: `github_base_url`, ...
+SETTINGS_SUFFIXES = (
+    "base_url",
+    "timeout",
+    "connect_timeout",
+    "max_connections",
+    "keepalive_connections",
+    "retries",
+)
+
+
+def _bad_url(url: str, problem: str) -> BadOptionError:
+    return BadOptionError(
+        f"--base-url {url!r} {problem}.", f"Give the upstream's base URL, {_EXAMPLE}"
+    )
 
 
 def check_base_url(url: str) -> str:
     """An absolute http(s) URL that is safe to write into Python and .env files."""
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.netloc or _URL_UNSAFE.search(url):
+    if _URL_UNSAFE.search(url):
+        raise _bad_url(url, "contains a space, a quote or another character URLs cannot hold")
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # a port that is not a number from 0 to 65535 raises
+        hostname = parts.hostname
+    except ValueError as exc:
+        raise _bad_url(url, f"is not a valid URL ({exc})") from None
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise _bad_url(url, "is not an absolute http(s) URL")
+    if not hostname:
+        raise _bad_url(url, "has no host")
+    if port == 0:
+        raise _bad_url(url, "has port 0, which no server listens on")
+    if parts.fragment or url.endswith("#"):
+        raise _bad_url(url, "has a #fragment, which is never sent to a server")
+    if parts.username is not None or parts.password is not None:
         raise BadOptionError(
-            f"--base-url {url!r} is not an absolute http(s) URL.",
-            "Give the upstream's base URL, e.g. --base-url https://api.example.com",
+            f"--base-url {url!r} holds a user name or password.",
+            "Give the URL without them and put credentials in .env, not in the code.",
         )
     return url
 
@@ -38,14 +70,18 @@ def settings_fields(options: ClientOptions) -> list[edits.Field]:
     prefix = options.name.snake
     return [
         edits.Field(f"{prefix}_{key}", f"{prefix}_{key}: {annotation} = {default}")
-        for key, annotation, default in [
-            ("base_url", "str", f'"{options.base_url}"'),
-            ("timeout", "float", "30.0"),
-            ("connect_timeout", "float", "5.0"),
-            ("max_connections", "int", "100"),
-            ("max_keepalive_connections", "int", "20"),
-            ("retries", "int", "2"),
-        ]
+        for key, (annotation, default) in zip(
+            SETTINGS_SUFFIXES,
+            [
+                ("str", f'"{options.base_url}"'),
+                ("float", "30.0"),
+                ("float", "5.0"),
+                ("int", "100"),
+                ("int", "20"),
+                ("int", "2"),
+            ],
+            strict=True,
+        )
     ]
 
 
@@ -73,6 +109,7 @@ def plan_client(options: ClientOptions, manifest: Manifest) -> ComponentPlan:
             fields,
             f"The {name.words} API (fastasync add client {name.raw}).",
             replace=options.force,
+            line_length=builder.line_length,
         )
         differing.extend(changed)
         return updated
@@ -95,7 +132,7 @@ def plan_client(options: ClientOptions, manifest: Manifest) -> ComponentPlan:
                 f"# {name.snake.upper()}_TIMEOUT=30.0",
                 f"# {name.snake.upper()}_CONNECT_TIMEOUT=5.0",
                 f"# {name.snake.upper()}_MAX_CONNECTIONS=100",
-                f"# {name.snake.upper()}_MAX_KEEPALIVE_CONNECTIONS=20",
+                f"# {name.snake.upper()}_KEEPALIVE_CONNECTIONS=20",
                 f"# {name.snake.upper()}_RETRIES=2",
             ],
         ),

@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from fastasync_cli.engine import edits
+from fastasync_cli.engine.fileio import read_text_file
 from fastasync_cli.engine.names import Name
 from fastasync_cli.engine.plan import Plan, plan_file, plan_update
 from fastasync_cli.engine.project import MANIFEST_NAME, Manifest, with_component
+from fastasync_cli.engine.python_style import format_edited, line_length
 from fastasync_cli.engine.render import format_python
 from fastasync_cli.errors import BadNameError, EditError
 
@@ -41,6 +43,34 @@ PROJECT_OWNED_NAMES = frozenset(
         "models",
     }
 )
+
+
+# What the lifespan's state holds before any component: `request.state.<key>`.
+PROJECT_STATE_KEYS = frozenset({"settings", "jobs", "celery_jobs"})
+
+# Settings fields the project and `add celery` define; every Celery one starts with
+# `celery_`, so client names starting with it are refused.
+PROJECT_SETTINGS = frozenset(
+    {"app_name", "log_level", "threadpool_size", "cpu_workers", "job_store_max", "redis_url"}
+)
+
+# What a task module defines beside the task's function.
+TASK_MODULE_NAMES = frozenset({"task"})
+
+
+def state_keys(kind: str, snake: str) -> set[str]:
+    """The lifespan state keys a component of this kind and name adds."""
+    if kind == "endpoint":
+        return {f"{snake}_repository"}
+    if kind == "client":
+        return {snake}
+    return set()
+
+
+def client_settings(snake: str) -> set[str]:
+    from fastasync_cli.generators.client import SETTINGS_SUFFIXES
+
+    return {f"{snake}_{suffix}" for suffix in SETTINGS_SUFFIXES}
 
 
 @dataclass(frozen=True)
@@ -81,6 +111,50 @@ class ComponentPlan:
                 f"The name {name.raw!r} is already used by {article} {other} of this project.",
                 f"Pick another name for the {kind}, e.g. '{name.kebab}-{kind}'.",
             )
+        others = {n: k for n, k in taken.items() if n != name.snake}
+        self._check_state_keys(name, kind, others)
+        if kind == "client":
+            self._check_settings(name, others)
+        if kind == "task" and name.snake in TASK_MODULE_NAMES:
+            raise BadNameError(
+                f"The task name {name.raw!r} clashes with the {name.snake!r} its module defines.",
+                f"Pick another name, e.g. '{name.kebab}-job'.",
+            )
+        if kind == "endpoint":
+            self._check_item_class(name, others)
+
+    def _clash(self, name: Name, kind: str, what: str) -> BadNameError:
+        return BadNameError(
+            f"The {kind} name {name.raw!r} would clash with {what}.",
+            f"Pick another name, e.g. '{name.kebab}-{kind}'.",
+        )
+
+    def _check_state_keys(self, name: Name, kind: str, others: dict[str, str]) -> None:
+        mine = state_keys(kind, name.snake)
+        if mine & PROJECT_STATE_KEYS:
+            raise self._clash(name, kind, "the app's own lifespan state")
+        for other, other_kind in others.items():
+            if mine & state_keys(other_kind, other):
+                raise self._clash(name, kind, f"the lifespan state of the {other_kind} {other!r}")
+
+    def _check_settings(self, name: Name, others: dict[str, str]) -> None:
+        mine = client_settings(name.snake)
+        if name.snake.startswith("celery_") or mine & PROJECT_SETTINGS:
+            raise self._clash(name, "client", "the project's Celery or core settings")
+        for other, other_kind in others.items():
+            if other_kind == "client" and mine & client_settings(other):
+                raise self._clash(name, "client", f"the settings of the client {other!r}")
+
+    def _check_item_class(self, name: Name, others: dict[str, str]) -> None:
+        from fastasync_cli.engine.names import singular
+
+        for other, other_kind in others.items():
+            if other_kind == "endpoint" and singular(_pascal(other)) == name.singular_pascal:
+                raise BadNameError(
+                    f"The endpoint name {name.raw!r} names its items "
+                    f"{name.singular_pascal!r}, as the endpoint {other!r} does.",
+                    f"Pick a name whose singular differs, e.g. '{name.kebab}-records'.",
+                )
 
     def create(self, rel: str, content: str) -> None:
         """A file this command owns: create, identical, or conflict unless --force."""
@@ -99,7 +173,7 @@ class ComponentPlan:
             module = edits.parse(source, rel)
             for change in changes:
                 module = change.apply(module)
-            return module.code
+            return format_edited(self.root, rel, source, module.code)
 
         self.edit_file(rel, update, "\n".join(change.manual for change in changes))
 
@@ -108,17 +182,16 @@ class ComponentPlan:
         when the file does not parse and `edits.AnchorMissing` when the place to edit
         is gone; then nothing is written and the user gets `manual`, the lines to add
         by hand."""
-        path = self.root / rel
-        if not path.is_file():
+        source = read_text_file(self.root, rel)
+        if source is None:
             raise EditError(
                 f"{rel} is missing, so fastasync cannot register the new code in it.",
                 f"Nothing was written. Restore {rel} (e.g. from git), or add these lines "
                 "to where it moved, then run the command again:",
                 details=_indent(manual),
             )
-        source = path.read_text(encoding="utf-8")
         try:
-            new = update(source)
+            new = update(source.text)
         except edits.SourceError as exc:
             raise EditError(
                 f"{exc}.",
@@ -133,7 +206,7 @@ class ComponentPlan:
                 "command again:",
                 details=_indent(manual),
             ) from exc
-        self.plan.add(plan_update(self.root, rel, new))
+        self.plan.add(plan_update(self.root, rel, new, source=source))
 
     def add_dependency(
         self,
@@ -147,6 +220,7 @@ class ComponentPlan:
         self.edit_python(
             "app/api/deps.py",
             [
+                import_edit("typing", "Annotated"),
                 import_edit("fastapi", "Depends"),
                 import_edit("fastapi", "Request"),
                 import_edit(module, type_name),
@@ -156,30 +230,48 @@ class ComponentPlan:
         )
 
     def add_to_lifespan(self, module: str, name: str, line: str) -> None:
-        """Import `name` in app/main.py and open it in the lifespan, before `yield state`."""
+        """Import `name` in app/main.py and open it in the lifespan, before `yield state`.
+
+        `line` says `state` and `stack`; the edit uses the names the lifespan binds.
+        """
         self.edit_python(
             "app/main.py",
             [
                 import_edit(module, name),
                 PythonEdit(
-                    lambda m: edits.ensure_statement_before_yield(m, "lifespan", "state", line),
+                    lambda m: edits.ensure_statement_before_yield(m, "lifespan", line),
                     f"{line}  # in the lifespan, before `yield state`",
                 ),
             ],
         )
 
+    @property
+    def line_length(self) -> int:
+        """The project's ruff line length."""
+        return line_length(self.root)
+
     def edit_text(self, rel: str, update: Callable[[str], str]) -> None:
-        path = self.root / rel
-        old = path.read_text(encoding="utf-8") if path.is_file() else ""
-        new = update(old)
-        if path.is_file():
-            self.plan.add(plan_update(self.root, rel, new))
+        source = read_text_file(self.root, rel)
+        new = update(source.text if source is not None else "")
+        if source is not None:
+            self.plan.add(plan_update(self.root, rel, new, source=source))
         else:
             self.plan.add(plan_file(self.root, rel, new))
 
     def record(self, entry: dict[str, Any]) -> None:
         """Record the component and its options in the manifest."""
-        self.plan.add(plan_update(self.root, MANIFEST_NAME, with_component(self.manifest, entry)))
+        self.plan.add(
+            plan_update(
+                self.root,
+                MANIFEST_NAME,
+                with_component(self.manifest, entry),
+                source=self.manifest.file,
+            )
+        )
+
+
+def _pascal(snake: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in snake.split("_"))
 
 
 def import_edit(module: str, name: str) -> PythonEdit:

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fastasync_cli.engine import config_edits, edits, swap_edits
+from fastasync_cli.engine import config_edits, edits
 from fastasync_cli.engine.fields import Field, parse_field
 from fastasync_cli.engine.names import Name, component_name
 from fastasync_cli.engine.plan import plan_update
 from fastasync_cli.engine.project import MANIFEST_NAME, Manifest, with_project_option
+from fastasync_cli.engine.python_edits import swaps as swap_edits
 from fastasync_cli.engine.render import render_piece
 from fastasync_cli.errors import FastasyncError
 from fastasync_cli.generators import db_deploy, db_schema
@@ -31,7 +32,7 @@ from fastasync_cli.generators.endpoint import endpoint_context
 
 KINDS = ("sqlite", "postgres", "none")
 # What the generated project installs; kept in step with this repository's dev extra.
-REQUIREMENTS = ["sqlalchemy[asyncio]>=2.0.58,<2.1", "alembic>=1.20.1,<2"]
+REQUIREMENTS = ["sqlalchemy[asyncio]>=2.1.9,<3", "alembic>=1.20.1,<2"]
 DRIVERS = {"sqlite": "aiosqlite>=0.22.1,<1", "postgres": "asyncpg>=0.32.0,<1"}
 DEFAULT_URLS = {
     "sqlite": "sqlite+aiosqlite:///./data/app.sqlite3",
@@ -378,7 +379,6 @@ def _edit_test_fixtures(builder: ComponentPlan, kind: str) -> None:
     imports = [import_edit("tests", "database")]
     if kind == "postgres":
         imports += [
-            import_edit("collections.abc", "AsyncIterator"),
             import_edit("collections.abc", "Iterator"),
             import_edit("tests.postgres_server", "postgres_url"),
         ]

@@ -50,7 +50,7 @@ class ProjectOptions:
         }
 
 
-def _nearest_existing(path: Path) -> Path:
+def nearest_existing(path: Path) -> Path:
     for candidate in [path, *path.parents]:
         if candidate.exists():
             return candidate
@@ -70,7 +70,7 @@ def check_target(path: Path, *, force: bool) -> None:
             "Choose a new folder, or pass --force to generate into it (nothing there "
             "is deleted; files the project would replace are listed as overwrite).",
         )
-    existing = _nearest_existing(path)
+    existing = nearest_existing(path)
     if os.statvfs(existing).f_flag & os.ST_RDONLY:
         raise TargetError(
             f"Cannot write to {existing}: the file system is read-only.",
@@ -134,7 +134,7 @@ def _with_component(
     Generators edit a project on disk, so the project is written to a temporary
     folder, the generator's plan applied there, and the result read back.
     """
-    from fastasync_cli.engine.plan import apply
+    from fastasync_cli.engine.apply import apply
     from fastasync_cli.engine.project import find_project
 
     with tempfile.TemporaryDirectory(prefix="fastasync-new-") as tmp:

@@ -52,9 +52,15 @@ def plan_task(options: TaskOptions, manifest: Manifest) -> ComponentPlan:
         f"tests/tasks/test_{name.snake}.py", render_piece(folder, "test_task.py.jinja", context)
     )
     registry = "TASKS" if options.backend == "local" else "CELERY_TASKS"
+    # A task moved to the other backend (with --force) leaves the other registry.
+    other = "CELERY_TASKS" if options.backend == "local" else "TASKS"
     builder.edit_python(
         "app/tasks/__init__.py",
         [
+            PythonEdit(
+                lambda m: edits.ensure_list_element_absent(m, other, f"{name.snake}.task"),
+                f"# take {name.snake}.task out of the {other} list",
+            ),
             import_edit("app.tasks", name.snake),
             PythonEdit(
                 lambda m: edits.ensure_list_element(m, registry, f"{name.snake}.task"),

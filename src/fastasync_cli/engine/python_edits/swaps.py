@@ -13,7 +13,8 @@ from collections.abc import Callable
 
 import libcst as cst
 
-from fastasync_cli.engine.edits import AnchorMissing, _code, _defined_name, _normalise
+from fastasync_cli.engine.python_edits.syntax import AnchorMissing, defined_name, normalise
+from fastasync_cli.engine.python_edits.syntax import code as _code
 
 
 def _statement_key(statement: cst.CSTNode) -> str:
@@ -22,7 +23,7 @@ def _statement_key(statement: cst.CSTNode) -> str:
         node = node.with_changes(leading_lines=[], trailing_whitespace=cst.TrailingWhitespace())
     elif isinstance(node, cst.FunctionDef | cst.ClassDef):
         node = node.with_changes(leading_lines=[])
-    return _normalise(_code(node).strip())
+    return normalise(_code(node).strip())
 
 
 class _RemoveStatement(cst.CSTTransformer):
@@ -30,7 +31,7 @@ class _RemoveStatement(cst.CSTTransformer):
 
     def __init__(self, function: str, code: str) -> None:
         self.function = function
-        self.wanted = _normalise(code)
+        self.wanted = normalise(code)
         self.depth = 0
         self.removed = False
         self.found_function = False
@@ -119,10 +120,10 @@ def ensure_definition_replaced(module: cst.Module, name: str, old: str, new: str
     Definitions that are already `new` stay; a definition the user changed raises
     AnchorMissing (as does a missing one).
     """
-    old_key, new_key = _normalise(old.strip()), _normalise(new.strip())
+    old_key, new_key = normalise(old.strip()), normalise(new.strip())
     body = list(module.body)
     for index, statement in enumerate(body):
-        if _defined_name(statement) != name:
+        if defined_name(statement) != name:
             continue
         key = _statement_key(statement)
         if key == new_key:
@@ -143,7 +144,7 @@ def ensure_statement_after(
     code: str,
 ) -> cst.Module:
     """Put `code` right after the statement matching `anchor` in `function`'s body."""
-    wanted = _normalise(code)
+    wanted = normalise(code)
     found = False
 
     class Insert(cst.CSTTransformer):
@@ -176,12 +177,12 @@ def ensure_definitions_after_imports(module: cst.Module, code: str) -> cst.Modul
     import time, such as `Annotated` aliases in a signature.
     """
     body = list(module.body)
-    defined = {_defined_name(s) for s in body} - {None}
+    defined = {defined_name(s) for s in body} - {None}
     existing = {_statement_key(s) for s in body}
     new = [
         s
         for s in cst.parse_module(code).body
-        if _defined_name(s) not in defined and _statement_key(s) not in existing
+        if defined_name(s) not in defined and _statement_key(s) not in existing
     ]
     if not new:
         return module
@@ -248,7 +249,7 @@ def ensure_statement_before(
     code: str,
 ) -> cst.Module:
     """Put `code` before the first statement matching `anchor`, at any depth in `function`."""
-    if _normalise(code) in {_normalise(line.strip()) for line in module.code.splitlines()}:
+    if normalise(code) in {normalise(line.strip()) for line in module.code.splitlines()}:
         return module
     transformer = _InsertBefore(function, anchor, code)
     updated = module.visit(transformer)
@@ -265,6 +266,6 @@ def starts_with(prefix: str) -> Callable[[cst.BaseStatement], bool]:
     def matches(statement: cst.BaseStatement) -> bool:
         return isinstance(statement, cst.SimpleStatementLine) and _statement_key(
             statement
-        ).startswith(_normalise(prefix))
+        ).startswith(normalise(prefix))
 
     return matches

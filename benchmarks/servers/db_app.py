@@ -1,0 +1,206 @@
+"""FastAPI apps for `db_load`: `GET /api/items/{id}` and `POST /api/items`, one table.
+
+BENCH_VARIANT picks how the app reaches the database at BENCH_DATABASE_URL (a
+SQLAlchemy URL: postgresql+asyncpg://, postgresql+psycopg://, sqlite+aiosqlite://,
+sqlite://); BENCH_POOL is the pool size (no overflow), equal in every variant:
+
+- floor:      the driver itself, no ORM: an asyncpg pool (PostgreSQL) or one aiosqlite
+              connection per request (SQLite), hand-written SQL
+- sqlalchemy: SQLAlchemy 2 async: one engine and `async_sessionmaker(expire_on_commit=
+              False)` from the lifespan, a session per request from a dependency that
+              commits only when the handler succeeded (what generated projects do)
+- blocking:   the seeds' mistake: a synchronous SQLAlchemy `Session` (psycopg or
+              sqlite3) used inside `async def`, so every query stops the event loop
+
+Every variant answers with the same Pydantic model. The table is made beforehand by
+db_load.py (db_models.create_schema). SQLite connections use WAL and a busy timeout
+in every variant. Served by uvicorn (uvloop, httptools, one worker).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime, timezone
+from typing import Annotated, Any
+
+from db_models import SQLITE_PRAGMAS, Item, sqlite_pragmas
+from fastapi import Depends, FastAPI, HTTPException, Request
+from pydantic import BaseModel, Field
+from sqlalchemy import create_engine, event
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session, sessionmaker
+
+VARIANT = os.environ.get("BENCH_VARIANT", "sqlalchemy")
+URL = os.environ["BENCH_DATABASE_URL"]
+POOL = int(os.environ.get("BENCH_POOL", "10"))
+SQLITE = URL.startswith("sqlite")
+
+
+class ItemCreate(BaseModel):
+    name: str = Field(max_length=200)
+    price: float
+
+
+class ItemRead(ItemCreate):
+    id: int
+    created_at: datetime
+    updated_at: datetime
+
+
+def _engine_options() -> dict[str, Any]:
+    return {"pool_size": POOL, "max_overflow": 0, "pool_timeout": 30}
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    if VARIANT == "sqlalchemy":
+        engine = create_async_engine(URL, **_engine_options())
+        if SQLITE:
+            event.listen(engine.sync_engine, "connect", sqlite_pragmas)
+        app.state.sessions = async_sessionmaker(engine, expire_on_commit=False)
+        yield
+        await engine.dispose()
+    elif VARIANT == "blocking":
+        engine = create_engine(URL, **_engine_options())
+        if SQLITE:
+            event.listen(engine, "connect", sqlite_pragmas)
+        app.state.sessions = sessionmaker(engine, expire_on_commit=False)
+        yield
+        engine.dispose()
+    elif VARIANT == "floor" and not SQLITE:
+        import asyncpg
+
+        dsn = URL.replace("postgresql+asyncpg://", "postgresql://", 1)
+        async with asyncpg.create_pool(dsn, min_size=POOL, max_size=POOL) as pool:
+            app.state.pool = pool
+            yield
+    elif VARIANT == "floor":
+        import aiosqlite
+
+        # One shared connection in autocommit mode: aiosqlite runs its statements in
+        # order on the connection's own thread, the least a SQLite app can do.
+        path = URL.split("///", 1)[1]
+        async with aiosqlite.connect(path, isolation_level=None) as db:
+            db.row_factory = aiosqlite.Row
+            for pragma in SQLITE_PRAGMAS:
+                await db.execute(pragma)
+            app.state.db = db
+            yield
+    else:
+        raise RuntimeError(f"unknown BENCH_VARIANT {VARIANT!r}")
+
+
+app = FastAPI(lifespan=lifespan)
+
+
+@app.get("/health")
+async def health() -> dict[str, str]:
+    return {"status": "ok", "variant": VARIANT}
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+if VARIANT == "sqlalchemy":
+
+    async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+        async with request.app.state.sessions() as session:
+            try:
+                yield session
+            except Exception:
+                await session.rollback()
+                raise
+            else:
+                await session.commit()
+
+    SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+    @app.get("/api/items/{item_id}", response_model=ItemRead)
+    async def read_item(item_id: int, session: SessionDep) -> Item:
+        item = await session.get(Item, item_id)
+        if item is None:
+            raise HTTPException(404, "item not found")
+        return item
+
+    @app.post("/api/items", response_model=ItemRead, status_code=201)
+    async def create_item(body: ItemCreate, session: SessionDep) -> Item:
+        item = Item(**body.model_dump())
+        session.add(item)
+        await session.flush()  # INSERT ... RETURNING id
+        return item
+
+elif VARIANT == "blocking":
+
+    @app.get("/api/items/{item_id}", response_model=ItemRead)
+    async def read_item_blocking(item_id: int, request: Request) -> Item:
+        # The mistake: a synchronous session in `async def` blocks the event loop.
+        with request.app.state.sessions() as session:
+            item = session.get(Item, item_id)
+        if item is None:
+            raise HTTPException(404, "item not found")
+        return item
+
+    @app.post("/api/items", response_model=ItemRead, status_code=201)
+    async def create_item_blocking(body: ItemCreate, request: Request) -> Item:
+        session: Session
+        with request.app.state.sessions() as session, session.begin():
+            item = Item(**body.model_dump())
+            session.add(item)
+            session.flush()
+        return item
+
+elif VARIANT == "floor" and not SQLITE:
+    COLUMNS = "id, name, price, created_at, updated_at"
+
+    @app.get("/api/items/{item_id}", response_model=ItemRead)
+    async def read_item_asyncpg(item_id: int, request: Request) -> Any:
+        row = await request.app.state.pool.fetchrow(
+            f"SELECT {COLUMNS} FROM items WHERE id = $1", item_id
+        )
+        if row is None:
+            raise HTTPException(404, "item not found")
+        return dict(row)
+
+    @app.post("/api/items", response_model=ItemRead, status_code=201)
+    async def create_item_asyncpg(body: ItemCreate, request: Request) -> Any:
+        now = _now()
+        row = await request.app.state.pool.fetchrow(
+            "INSERT INTO items (name, price, created_at, updated_at) "
+            f"VALUES ($1, $2, $3, $3) RETURNING {COLUMNS}",
+            body.name,
+            body.price,
+            now,
+        )
+        return dict(row)
+
+else:
+    import aiosqlite
+
+    COLUMNS = "id, name, price, created_at, updated_at"
+
+    def _row(row: aiosqlite.Row) -> dict[str, Any]:
+        return {k: row[k] for k in row.keys()}  # noqa: SIM118 (Row is not a Mapping)
+
+    @app.get("/api/items/{item_id}", response_model=ItemRead)
+    async def read_item_aiosqlite(item_id: int, request: Request) -> Any:
+        db = request.app.state.db
+        async with db.execute(f"SELECT {COLUMNS} FROM items WHERE id = ?", (item_id,)) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            raise HTTPException(404, "item not found")
+        return _row(row)
+
+    @app.post("/api/items", response_model=ItemRead, status_code=201)
+    async def create_item_aiosqlite(body: ItemCreate, request: Request) -> Any:
+        now = _now().isoformat()
+        async with request.app.state.db.execute(
+            "INSERT INTO items (name, price, created_at, updated_at) "
+            f"VALUES (?, ?, ?, ?) RETURNING {COLUMNS}",
+            (body.name, body.price, now, now),
+        ) as cur:
+            row = await cur.fetchone()
+        assert row is not None
+        return _row(row)

@@ -1,0 +1,123 @@
+"""Which files are checked, and the dotted names each can be imported by."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from fnmatch import fnmatch
+from pathlib import Path
+
+from fastasync_cli.errors import BadOptionError
+
+DEFAULT_EXCLUDE = (
+    ".git",
+    ".hg",
+    ".svn",
+    ".venv",
+    "venv",
+    ".env",
+    "env",
+    ".tox",
+    ".nox",
+    "__pycache__",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+    "node_modules",
+    "site-packages",
+    "build",
+    "dist",
+    "__pypackages__",
+)
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: Path
+    display: str
+    """The path as reported: relative to the working folder when inside it."""
+    name: str
+    """The dotted name its own imports are relative to."""
+    names: tuple[str, ...]
+    """Every dotted name other modules may import it by."""
+    is_package: bool
+
+
+def _excluded(relative: str, name: str, patterns: tuple[str, ...]) -> bool:
+    return any(fnmatch(name, pattern) or fnmatch(relative, pattern) for pattern in patterns)
+
+
+def discover(paths: list[Path], exclude: tuple[str, ...], base: Path) -> list[SourceFile]:
+    """The Python files under `paths`, sorted; a file named explicitly is always checked.
+
+    `exclude` patterns match a file or folder name, or a path relative to `base`.
+    """
+    patterns = (*DEFAULT_EXCLUDE, *exclude)
+    found: dict[Path, Path] = {}
+    for given in paths:
+        if not given.exists():
+            raise BadOptionError(
+                f"{given}: no such file or folder.",
+                "Pass files or folders that exist, or nothing to check the current folder.",
+            )
+        root = given.resolve()
+        if root.is_file():
+            found.setdefault(root, root.parent)
+            continue
+        for folder, dirs, files in os.walk(root):
+            current = Path(folder)
+            relative = _relative(current, base)
+            dirs[:] = sorted(d for d in dirs if not _excluded(f"{relative}{d}", d, patterns))
+            for file in files:
+                if file.endswith(".py") and not _excluded(f"{relative}{file}", file, patterns):
+                    found.setdefault(current / file, root)
+    namer = _Namer()
+    cwd = Path.cwd().resolve()
+    return [namer.source(path, root, cwd) for path, root in sorted(found.items())]
+
+
+def _relative(path: Path, base: Path) -> str:
+    try:
+        relative = path.relative_to(base).as_posix()
+    except ValueError:
+        return f"{path.as_posix()}/"
+    return "" if relative == "." else f"{relative}/"
+
+
+class _Namer:
+    def __init__(self) -> None:
+        self._packages: dict[Path, bool] = {}
+
+    def _is_package(self, folder: Path) -> bool:
+        known = self._packages.get(folder)
+        if known is None:
+            known = self._packages[folder] = (folder / "__init__.py").is_file()
+        return known
+
+    def source(self, path: Path, root: Path, cwd: Path) -> SourceFile:
+        is_package = path.name == "__init__.py"
+        parts = [] if is_package else [path.stem]
+        folder = path.parent
+        names = []
+        # Folders between the file and the root given on the command line, innermost
+        # first: each one may be on sys.path, and the package ones make a dotted name.
+        package_name = None
+        while True:
+            dotted = ".".join(reversed(parts))
+            if dotted:
+                names.append(dotted)
+            if package_name is None and not self._is_package(folder):
+                package_name = dotted
+            if folder == root or folder.parent == folder or root not in folder.parents:
+                break
+            parts.append(folder.name)
+            folder = folder.parent
+        in_package = self._is_package(path.parent)
+        name = package_name if in_package and package_name else (names[-1] if names else "")
+        # Longest first: the names most likely to be the ones the code imports.
+        names.reverse()
+        try:
+            display = path.relative_to(cwd).as_posix()
+        except ValueError:
+            display = path.as_posix()
+        return SourceFile(path, display, name, tuple(names), is_package)

@@ -1,0 +1,410 @@
+"""One module's index: its imports, functions, classes and assignments, and every call
+each function makes, read from `ast` in one pass.
+
+The index holds no `ast` nodes, only small tuples ("refs") describing expressions, so
+indexes can be built in worker processes and sent back cheaply:
+
+    ("n", name)                    a name
+    ("a", base, attr)              base.attr
+    ("c", func, args, kwargs)      func(*args, **kwargs); kwargs as ((name, ref), ...)
+    ("s", base, index)             base[index]
+    ("t", (ref, ...))              a tuple or list
+    ("k", "text")                  a string constant (string annotations, event names)
+    ("o", "|" or "/", left, right) a `|` union or a `/` path join
+    ("ann", ref)                   an instance of the type `ref` (from an annotation)
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+
+Ref = tuple | None
+
+# Where a call's result goes: a local name (built per call), `self.attr`, or somewhere
+# that outlives the call (a global, a class attribute, a cache).
+LOCAL, SELF, KEPT = 0, 1, 2
+
+
+@dataclass(slots=True)
+class CallSite:
+    line: int
+    col: int
+    ref: tuple
+    stored: int = LOCAL
+
+
+@dataclass(slots=True)
+class Scope:
+    """What a function body or a module's top level binds and calls."""
+
+    calls: list[CallSite] = field(default_factory=list)
+    assigns: dict[str, list[Ref]] = field(default_factory=dict)
+    imports: dict[str, str] = field(default_factory=dict)
+    nested: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Functions and classes defined here: name -> ("f" or "C", qualname)."""
+
+
+@dataclass(slots=True)
+class FunctionIndex(Scope):
+    qualname: str = ""
+    name: str = ""
+    line: int = 0
+    col: int = 0
+    is_async: bool = False
+    owner: str | None = None
+    """The class's qualname, for a method."""
+    parent: str | None = None
+    """The enclosing function's qualname, for a nested function."""
+    self_name: str | None = None
+    """The first parameter of a method (`self` or `cls`)."""
+    is_classmethod: bool = False
+    params: list[tuple[str, Ref, Ref]] = field(default_factory=list)
+    decorators: list[Ref] = field(default_factory=list)
+    returns: list[Ref] = field(default_factory=list)
+    return_annotation: Ref = None
+    global_names: set[str] = field(default_factory=set)
+
+
+@dataclass(slots=True)
+class ClassIndex:
+    qualname: str
+    name: str
+    line: int
+    bases: list[Ref]
+    methods: dict[str, str] = field(default_factory=dict)
+    attrs: dict[str, list[Ref]] = field(default_factory=dict)
+    self_attrs: dict[str, list[tuple[str, Ref]]] = field(default_factory=dict)
+    """`self.name = value` in a method: name -> [(method qualname, value)]."""
+
+
+@dataclass(slots=True)
+class ModuleIndex(Scope):
+    path: str = ""
+    name: str = ""
+    is_package: bool = False
+    functions: dict[str, FunctionIndex] = field(default_factory=dict)
+    classes: dict[str, ClassIndex] = field(default_factory=dict)
+    star_imports: list[str] = field(default_factory=list)
+    noqa: dict[int, frozenset[str] | None] = field(default_factory=dict)
+    """Line -> the codes its `# noqa` comment names (None: a bare `# noqa`)."""
+    lines: int = 0
+    error: tuple[int, int, str] | None = None
+    """A syntax error: line, column, message."""
+
+
+def to_ref(node: ast.expr | None) -> Ref:
+    """The small tuple standing for an expression, or None when it is not followed."""
+    kind = type(node)
+    if kind is ast.Name:
+        return ("n", node.id)
+    if kind is ast.Attribute:
+        base = to_ref(node.value)
+        return ("a", base, node.attr) if base is not None else None
+    if kind is ast.Call:
+        func = to_ref(node.func)
+        if func is None:
+            return None
+        args = tuple(to_ref(arg) for arg in node.args)
+        kwargs = tuple((kw.arg, to_ref(kw.value)) for kw in node.keywords if kw.arg)
+        return ("c", func, args, kwargs)
+    if kind is ast.Await:
+        return to_ref(node.value)
+    if kind is ast.Subscript:
+        base = to_ref(node.value)
+        return ("s", base, to_ref(node.slice)) if base is not None else None
+    if kind is ast.Constant:
+        return ("k", node.value) if isinstance(node.value, str) else None
+    if kind is ast.Tuple or kind is ast.List:
+        return ("t", tuple(to_ref(elt) for elt in node.elts))
+    if kind is ast.BinOp:
+        op = type(node.op)
+        if op is ast.BitOr or op is ast.Div:
+            return ("o", "|" if op is ast.BitOr else "/", to_ref(node.left), to_ref(node.right))
+        return None
+    if kind is ast.BoolOp:
+        # `client or httpx.AsyncClient()`: the last operand is what is built.
+        return to_ref(node.values[-1])
+    if kind is ast.IfExp:
+        return to_ref(node.body)
+    return None
+
+
+_NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.I)
+
+
+def read_noqa(text: str) -> dict[int, frozenset[str] | None]:
+    """`# noqa` and `# noqa: FA101, FA102` comments, by line."""
+    found: dict[int, frozenset[str] | None] = {}
+    if "noqa" not in text.lower():
+        return found
+    for number, line in enumerate(text.splitlines(), start=1):
+        if "noqa" not in line.lower():
+            continue
+        match = _NOQA.search(line)
+        if match:
+            codes = match.group("codes")
+            found[number] = (
+                frozenset(code.upper() for code in re.split(r"[,\s]+", codes)) if codes else None
+            )
+    return found
+
+
+def index_module(source: bytes, path: str, name: str, *, is_package: bool) -> ModuleIndex:
+    """The index of one module's source; a syntax error is recorded, not raised."""
+    module = ModuleIndex(path=path, name=name, is_package=is_package)
+    try:
+        tree = ast.parse(source, filename=path)
+    except SyntaxError as exc:
+        module.error = (exc.lineno or 1, exc.offset or 1, f"SyntaxError: {exc.msg}")
+        return module
+    except ValueError as exc:  # null bytes, undecodable source
+        module.error = (1, 1, f"SyntaxError: {exc}")
+        return module
+    text = source.decode("utf-8", "replace")
+    module.noqa = read_noqa(text)
+    module.lines = text.count("\n") + 1
+    _Indexer(module).visit(tree)
+    return module
+
+
+class _Indexer(ast.NodeVisitor):
+    def __init__(self, module: ModuleIndex) -> None:
+        self.module = module
+        self.scope: Scope = module
+        self.function: FunctionIndex | None = None
+        self.cls: ClassIndex | None = None
+        self.prefix = ""
+        # Call nodes whose result is stored beyond the call: id(node) -> SELF or KEPT.
+        self.stored: dict[int, int] = {}
+
+    # Definitions
+
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        args = node.args
+        # Decorators, defaults and annotations run where the function is defined; they
+        # are where `Depends(...)` is written.
+        evaluated: list[ast.expr | None] = [*node.decorator_list, *args.defaults]
+        evaluated += [*args.kw_defaults, node.returns]
+        evaluated += [
+            arg.annotation
+            for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg)
+            if arg is not None
+        ]
+        for expr in evaluated:
+            if expr is not None:
+                self.visit(expr)
+        qualname = f"{self.prefix}{node.name}"
+        cls = self.cls
+        decorators = [to_ref(d) for d in node.decorator_list]
+        decorator_names = {ref[1] for ref in decorators if ref is not None and ref[0] == "n"}
+        positional = [*args.posonlyargs, *args.args]
+        function = FunctionIndex(
+            qualname=qualname,
+            name=node.name,
+            line=node.lineno,
+            col=node.col_offset,
+            is_async=isinstance(node, ast.AsyncFunctionDef),
+            owner=cls.qualname if cls is not None else None,
+            parent=self.function.qualname if self.function is not None else None,
+            self_name=(
+                positional[0].arg
+                if cls is not None and positional and "staticmethod" not in decorator_names
+                else None
+            ),
+            is_classmethod="classmethod" in decorator_names,
+            decorators=decorators,
+            return_annotation=to_ref(node.returns),
+        )
+        defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults))
+        defaults += args.defaults
+        all_args = [*zip(positional, defaults, strict=True)]
+        all_args += zip(args.kwonlyargs, args.kw_defaults, strict=True)
+        for arg, default in all_args:
+            function.params.append((arg.arg, to_ref(arg.annotation), to_ref(default)))
+        for extra in (args.vararg, args.kwarg):
+            if extra is not None:
+                function.params.append((extra.arg, None, None))
+        self.module.functions[qualname] = function
+        if cls is not None:
+            cls.methods[node.name] = qualname
+        else:
+            self.scope.nested[node.name] = ("f", qualname)
+
+        saved = (self.scope, self.function, self.cls, self.prefix)
+        self.scope = self.function = function
+        self.cls = None
+        self.prefix = f"{qualname}.<locals>."
+        for statement in node.body:
+            self.visit(statement)
+        self.scope, self.function, self.cls, self.prefix = saved
+
+    visit_FunctionDef = _function
+    visit_AsyncFunctionDef = _function
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        for expr in [*node.decorator_list, *node.bases, *(k.value for k in node.keywords)]:
+            self.visit(expr)
+        qualname = f"{self.prefix}{node.name}"
+        cls = ClassIndex(
+            qualname=qualname,
+            name=node.name,
+            line=node.lineno,
+            bases=[to_ref(base) for base in node.bases],
+        )
+        self.module.classes[qualname] = cls
+        if self.cls is None:
+            self.scope.nested[node.name] = ("C", qualname)
+        saved = (self.cls, self.prefix)
+        self.cls = cls
+        self.prefix = f"{qualname}."
+        for statement in node.body:
+            self.visit(statement)
+        self.cls, self.prefix = saved
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        # A lambda's body runs where the lambda is called, usually off the loop
+        # (`to_thread.run_sync(lambda: ...)`): not followed.
+        return
+
+    # Bindings
+
+    def _bind(self, target: ast.expr, value: Ref, value_node: ast.expr | None) -> None:
+        kind = type(target)
+        stored = LOCAL
+        if kind is ast.Name:
+            if self.cls is not None and self.function is None:
+                self.cls.attrs.setdefault(target.id, []).append(value)
+                stored = KEPT
+            else:
+                self.scope.assigns.setdefault(target.id, []).append(value)
+                function = self.function
+                if function is None or target.id in function.global_names:
+                    stored = KEPT
+        elif kind is ast.Attribute:
+            function = self.function
+            base = target.value
+            if (
+                function is not None
+                and type(base) is ast.Name
+                and base.id == function.self_name
+                and function.owner is not None
+                and not function.is_classmethod
+            ):
+                cls = self.module.classes.get(function.owner)
+                if cls is not None:
+                    cls.self_attrs.setdefault(target.attr, []).append((function.qualname, value))
+                stored = SELF
+            else:
+                stored = KEPT
+        elif kind is ast.Subscript:
+            stored = KEPT
+        if stored != LOCAL and value_node is not None:
+            for call in _built_by(value_node):
+                self.stored[id(call)] = max(stored, self.stored.get(id(call), LOCAL))
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        value = to_ref(node.value)
+        for target in node.targets:
+            self._bind(target, value, node.value)
+        self.visit(node.value)
+        for target in node.targets:
+            if type(target) is not ast.Name:
+                self.visit(target)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        annotation = ("ann", to_ref(node.annotation))
+        if node.value is not None:
+            self._bind(node.target, to_ref(node.value), node.value)
+            self.visit(node.value)
+        target = node.target
+        if type(target) is ast.Name:
+            if self.cls is not None and self.function is None:
+                self.cls.attrs.setdefault(target.id, []).append(annotation)
+            else:
+                self.scope.assigns.setdefault(target.id, []).append(annotation)
+        elif type(target) is ast.Attribute:
+            self._bind(target, annotation, None)
+
+    def _with(self, node: ast.With | ast.AsyncWith) -> None:
+        for item in node.items:
+            if item.optional_vars is not None and type(item.optional_vars) is ast.Name:
+                self.scope.assigns.setdefault(item.optional_vars.id, []).append(
+                    to_ref(item.context_expr)
+                )
+            self.visit(item.context_expr)
+        for statement in node.body:
+            self.visit(statement)
+
+    visit_With = _with
+    visit_AsyncWith = _with
+
+    def visit_Global(self, node: ast.Global) -> None:
+        if self.function is not None:
+            self.function.global_names.update(node.names)
+
+    visit_Nonlocal = visit_Global
+
+    def visit_Return(self, node: ast.Return) -> None:
+        if node.value is not None:
+            if self.function is not None:
+                self.function.returns.append(to_ref(node.value))
+            self.visit(node.value)
+
+    def visit_Yield(self, node: ast.Yield) -> None:
+        if node.value is not None:
+            if self.function is not None:
+                self.function.returns.append(to_ref(node.value))
+            self.visit(node.value)
+
+    # Imports
+
+    def visit_Import(self, node: ast.Import) -> None:
+        imports = self.scope.imports
+        for alias in node.names:
+            if alias.asname:
+                imports[alias.asname] = alias.name
+            else:
+                top = alias.name.split(".", 1)[0]
+                imports[top] = top
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        base = node.module or ""
+        if node.level:
+            package = self.module.name.split(".")
+            if not self.module.is_package:
+                package = package[:-1]
+            if node.level > 1:
+                package = package[: len(package) - (node.level - 1)]
+            base = ".".join([*package, *([base] if base else [])])
+        for alias in node.names:
+            if alias.name == "*":
+                self.module.star_imports.append(base)
+                continue
+            target = f"{base}.{alias.name}" if base else alias.name
+            self.scope.imports[alias.asname or alias.name] = target
+
+    # Calls
+
+    def visit_Call(self, node: ast.Call) -> None:
+        ref = to_ref(node)
+        if ref is not None:
+            self.scope.calls.append(
+                CallSite(node.lineno, node.col_offset, ref, self.stored.get(id(node), LOCAL))
+            )
+        self.generic_visit(node)
+
+
+def _built_by(value: ast.expr) -> list[ast.Call]:
+    """The calls whose result an assignment stores: `X()`, `await X()`, `a or X()`."""
+    kind = type(value)
+    if kind is ast.Call:
+        return [value]
+    if kind is ast.Await:
+        return _built_by(value.value)
+    if kind is ast.BoolOp:
+        return [call for operand in value.values for call in _built_by(operand)]
+    if kind is ast.IfExp:
+        return [*_built_by(value.body), *_built_by(value.orelse)]
+    return []

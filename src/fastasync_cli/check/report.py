@@ -1,0 +1,141 @@
+"""Findings as text (ruff's `path:line:col: CODE message`), JSON, SARIF or GitHub
+Actions annotations, and the `--statistics` table."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+from fastasync_cli import __version__
+from fastasync_cli.check.analysis import Finding
+from fastasync_cli.check.rules import RULES
+
+FORMATS = ("text", "json", "sarif", "github")
+
+
+def line(finding: Finding) -> str:
+    """The finding in one line: where, the code, what, and what to do instead."""
+    return (
+        f"{finding.path}:{finding.line}:{finding.column}: {finding.code} "
+        f"{finding.message}; {finding.fix}"
+    )
+
+
+def text(findings: list[Finding]) -> str:
+    lines = [line(finding) for finding in findings]
+    count = len(findings)
+    if count:
+        lines.append(f"Found {count} error{'s' if count != 1 else ''}.")
+    else:
+        lines.append("All checks passed!")
+    return "\n".join(lines) + "\n"
+
+
+def as_json(findings: list[Finding]) -> str:
+    return (
+        json.dumps(
+            [
+                {
+                    "code": f.code,
+                    "name": RULES[f.code].name,
+                    "message": f.message,
+                    "fix": f.fix,
+                    "path": f.path,
+                    "line": f.line,
+                    "column": f.column,
+                    "chain": list(f.chain),
+                }
+                for f in findings
+            ],
+            indent=2,
+        )
+        + "\n"
+    )
+
+
+def sarif(findings: list[Finding]) -> str:
+    """SARIF 2.1.0, as GitHub code scanning reads it."""
+    codes = sorted(RULES)
+    index = {code: i for i, code in enumerate(codes)}
+    rules = [
+        {
+            "id": code,
+            "name": RULES[code].name,
+            "shortDescription": {"text": RULES[code].summary},
+            "fullDescription": {"text": RULES[code].doc.split("\n\n", 1)[-1].strip()},
+            "help": {"text": RULES[code].fix},
+            "defaultConfiguration": {"level": "error"},
+        }
+        for code in codes
+    ]
+    results = [
+        {
+            "ruleId": f.code,
+            "ruleIndex": index[f.code],
+            "level": "error",
+            "message": {"text": f"{f.message}; {f.fix}"},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": f.path},
+                        "region": {"startLine": max(f.line, 1), "startColumn": max(f.column, 1)},
+                    }
+                }
+            ],
+        }
+        for f in findings
+    ]
+    document = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "fastasync check",
+                        "version": __version__,
+                        "rules": rules,
+                    }
+                },
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(document, indent=2) + "\n"
+
+
+def _escape(value: str, *, property: bool = False) -> str:
+    value = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if property:
+        value = value.replace(":", "%3A").replace(",", "%2C")
+    return value
+
+
+def github(findings: list[Finding]) -> str:
+    """GitHub Actions workflow commands: one annotation per finding."""
+    return "".join(
+        f"::error title={_escape(f'fastasync ({f.code})', property=True)},"
+        f"file={_escape(f.path, property=True)},line={f.line},col={f.column}::"
+        f"{_escape(line(f))}\n"
+        for f in findings
+    )
+
+
+def render(findings: list[Finding], format: str) -> str:
+    if format == "json":
+        return as_json(findings)
+    if format == "sarif":
+        return sarif(findings)
+    if format == "github":
+        return github(findings)
+    return text(findings)
+
+
+def statistics(findings: list[Finding]) -> str:
+    """How many findings of each rule, most frequent first, as ruff prints them."""
+    counts = Counter(f.code for f in findings)
+    if not counts:
+        return ""
+    width = len(str(max(counts.values())))
+    rows = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return "".join(f"{count:>{width}}\t{code}\t{RULES[code].name}\n" for code, count in rows)

@@ -1,0 +1,122 @@
+"""`fastasync check [PATH ...]`: find async mistakes in any FastAPI code base."""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from fastasync_cli.cli.output import handle_errors
+
+
+class Format(str, enum.Enum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+    github = "github"
+
+
+def check(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Files or folders to check \\[default: the current folder].",
+            show_default=False,
+        ),
+    ] = None,
+    *,
+    output_format: Annotated[
+        Format,
+        typer.Option(
+            "--format",
+            help="How findings are printed: `path:line:col: CODE message` (text), JSON, "
+            "SARIF for code scanning, or GitHub Actions annotations.",
+            case_sensitive=False,
+        ),
+    ] = Format.text,
+    select: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated rule codes or prefixes to report (replaces the "
+            "configured `select`). \\[default: FA, every rule]",
+            show_default=False,
+        ),
+    ] = None,
+    ignore: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated rule codes or prefixes not to report (added to the "
+            "configured `ignore`).",
+            show_default=False,
+        ),
+    ] = None,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A file or folder name, or a glob, to leave out (repeatable; added to "
+            "the configured `exclude`).",
+            show_default=False,
+        ),
+    ] = None,
+    statistics: Annotated[
+        bool,
+        typer.Option("--statistics", help="Print how many findings each rule has, only."),
+    ] = False,
+    explain: Annotated[
+        str | None,
+        typer.Option(
+            help="Describe a rule (what it finds, why it is bad, what to do instead) and exit.",
+            show_default=False,
+        ),
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks.")] = False,
+) -> None:
+    """Find async mistakes in any FastAPI code base, across modules.
+
+    Rules: FA101 blocking call reached from `async def` (through helpers too), FA102
+    HTTP client created per request, FA103 synchronous database access, FA104
+    blocking Celery call, FA105 event loop inside a running one, FA106 CPU-heavy
+    call, FA107 heavy background task. Silence one line with `# noqa: FA101`;
+    configure in `[tool.fastasync.check]` of pyproject.toml (select, ignore,
+    exclude, extra-blocking-calls). Exit 0: no findings; 1: findings; 2: bad usage
+    or unreadable input.
+    """
+    with handle_errors(verbose=verbose):
+        import sys
+        from dataclasses import replace
+
+        from fastasync_cli.check import config, report
+        from fastasync_cli.check.rules import RULES
+        from fastasync_cli.errors import BadOptionError
+
+        if explain is not None:
+            rule = RULES.get(explain.strip().upper())
+            if rule is None:
+                raise BadOptionError(
+                    f"Unknown rule code `{explain}`.",
+                    f"Rule codes are {', '.join(sorted(RULES))}.",
+                )
+            sys.stdout.write(rule.doc)
+            return
+        targets = list(paths or [Path(".")])
+        start = targets[0].resolve()
+        settings = config.load(config.find_pyproject(start if start.is_dir() else start.parent))
+        if select is not None:
+            settings = replace(settings, select=config.parse_codes(select, "--select"))
+        if ignore is not None:
+            codes = config.parse_codes(ignore, "--ignore")
+            settings = replace(settings, ignore=(*settings.ignore, *codes))
+        if exclude:
+            settings = replace(settings, exclude=(*settings.exclude, *exclude))
+
+        from fastasync_cli.check.runner import run_check
+
+        result = run_check(targets, settings)
+        if statistics:
+            sys.stdout.write(report.statistics(result.findings))
+        else:
+            sys.stdout.write(report.render(result.findings, output_format.value))
+        if result.findings:
+            raise typer.Exit(1)

@@ -1,0 +1,43 @@
+"""How `--help` names things: `PATH` and `[FIELDS]...` in usage lines, no `<bool>` on flags.
+
+Typer renders a required argument as `{path}` in the usage line and a flag's type as
+`<bool>`; both read like placeholders the user must fill in. These command classes give
+the usual Unix spelling instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
+
+
+def _tidy(params: list[Any]) -> list[Any]:
+    for param in params:
+        if isinstance(param, TyperOption) and param.is_flag and param.metavar is None:
+            param.metavar = ""  # a flag takes no value: show no type
+        elif isinstance(param, TyperArgument) and param.metavar is None and param.name:
+            param.metavar = param.name.upper() + ("..." if param.nargs != 1 else "")
+    return params
+
+
+def _usage(command: Any, ctx: Any) -> list[str]:
+    pieces = [command.options_metavar] if command.options_metavar else []
+    for param in command.get_params(ctx):
+        if isinstance(param, TyperArgument):
+            name = param.metavar or (param.name or "").upper()
+            pieces.append(name if param.required else f"[{name}]")
+    return pieces
+
+
+class Command(TyperCommand):
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _tidy(super().get_params(ctx))
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        return _usage(self, ctx)
+
+
+class Group(TyperGroup):
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _tidy(super().get_params(ctx))

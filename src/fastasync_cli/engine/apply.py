@@ -1,0 +1,257 @@
+"""Apply a plan: the old tree or the new one, never a mix, and nothing left behind.
+
+1. Check: every file the plan read still has the bytes it read, every file it creates
+   is still absent, no path leads outside the project, nothing to change is read-only.
+   Otherwise stop, nothing written.
+2. Stage: each new content goes to a temporary file beside its target, with the
+   target's mode and owner. A signal here stops the staging and removes what it made.
+3. Commit: each replaced file gets a hard-linked backup, then the temporary file is
+   renamed over it (new files are linked in, which never clobbers one that appeared).
+   Signals are held (see `interrupts`): once this starts, it finishes or is rolled back.
+4. Backups are removed. A failure in 2 or 3 rolls everything back; a rollback step that
+   fails itself is reported by name, with where the old content was kept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fastasync_cli import interrupts
+from fastasync_cli.engine.fileio import inside, keep_owner, read_bytes, refuse_read_only
+from fastasync_cli.engine.plan import Action, FileChange, Plan
+from fastasync_cli.errors import ConflictError, FastasyncError, TargetError
+
+TMP_SUFFIX = ".fastasync-tmp"
+BACKUP_SUFFIX = ".fastasync-backup"
+# Test hook: seconds to wait after staging and after committing each file, to widen the
+# window a signal test aims at. Never set it outside tests.
+_DELAY_VARIABLE = "FASTASYNC_TEST_APPLY_DELAY"
+
+
+class RollbackError(FastasyncError):
+    """Applying failed and putting everything back failed too, part-way."""
+
+
+@dataclass
+class _Staged:
+    change: FileChange
+    target: Path  # symlinks resolved
+    tmp: Path | None = None
+    backup: Path | None = None
+    committed: bool = False
+
+
+@dataclass
+class _Run:
+    plan: Plan
+    staged: list[_Staged] = field(default_factory=list)
+    created_dirs: list[Path] = field(default_factory=list)
+    delay: float = 0.0
+
+
+def apply(plan: Plan) -> None:
+    """Write every change of the plan, all or nothing (see the module's docstring)."""
+    if plan.conflicts:
+        names = ", ".join(str(c.path) for c in plan.conflicts)
+        raise ConflictError(
+            f"These files exist with other content: {names}.",
+            "Nothing was written. Run again with --force to replace them.",
+        )
+    run = _Run(plan, delay=float(os.environ.get(_DELAY_VARIABLE, "0") or 0))
+    with interrupts.held():
+        _check(plan)
+        try:
+            _stage(run)
+            _commit(run)
+        except BaseException as exc:
+            _roll_back(run, exc)
+            if isinstance(exc, OSError):
+                raise TargetError(
+                    f"Could not write {exc.filename or plan.root}: {exc.strerror}.",
+                    "Nothing was changed. Check the folder's permissions and free space, "
+                    "then run again.",
+                ) from exc
+            raise
+        _discard_backups(run)
+        interrupts.mark_written()
+
+
+def _changed_underneath(change: FileChange) -> ConflictError:
+    return ConflictError(
+        f"{change.path} changed while fastasync was planning (another program or "
+        "command wrote it).",
+        "Nothing was written. Run the command again.",
+    )
+
+
+def _check(plan: Plan) -> None:
+    """Step 1: the tree is still the one the plan was made from."""
+    if plan.creates_root and plan.root.exists():
+        raise ConflictError(
+            f"{plan.root} was created by something else while planning.",
+            "Nothing was written. Run the command again.",
+        )
+    if not plan.root.exists():
+        return
+    for change in plan.changes:
+        if change.action is Action.SKIP:
+            continue
+        target = inside(plan.root, change.path)
+        if change.action is Action.CREATE:
+            if os.path.lexists(target) or target.exists():
+                raise _changed_underneath(change)
+            continue
+        if change.read is not None and read_bytes(target, str(change.path)) != change.read:
+            raise _changed_underneath(change)
+        if change.action.writes:
+            refuse_read_only(target, str(change.path))
+
+
+def _pause(run: _Run) -> None:
+    if run.delay:
+        time.sleep(run.delay)
+
+
+def _stage(run: _Run) -> None:
+    """Step 2: every new content in a temporary file beside its target."""
+    umask = os.umask(0)
+    os.umask(umask)
+    if run.plan.creates_root:
+        _make_dirs(run.plan.root, run)
+    for change in run.plan.writes:
+        interrupts.checkpoint()
+        target = inside(run.plan.root, change.path)
+        _make_dirs(target.parent, run)
+        staged = _Staged(change, target)
+        run.staged.append(staged)
+        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=TMP_SUFFIX)
+        staged.tmp = Path(name)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(change.new_bytes)
+            handle.flush()
+            if change.action is Action.CREATE:
+                mode = (change.mode if change.mode is not None else 0o666) & ~umask
+                os.fchmod(fd, mode)
+            else:
+                existing = target.stat()
+                keep_owner(fd, existing)  # before chmod: chown clears setuid bits
+                os.fchmod(fd, existing.st_mode & 0o7777)
+        _pause(run)
+    interrupts.checkpoint()
+
+
+def _make_dirs(directory: Path, run: _Run) -> None:
+    missing = []
+    for parent in [directory, *directory.parents]:
+        if parent.exists():
+            break
+        missing.append(parent)
+    for parent in reversed(missing):
+        parent.mkdir()
+        run.created_dirs.append(parent)
+
+
+def _commit(run: _Run) -> None:
+    """Step 3: rename every staged file into place (signals are held meanwhile)."""
+    for staged in run.staged:
+        assert staged.tmp is not None
+        if staged.change.action is Action.CREATE:
+            # link() fails if the name appeared meanwhile: never clobber a file.
+            os.link(staged.tmp, staged.target)
+            staged.committed = True
+            staged.tmp.unlink()
+            staged.tmp = None
+        else:
+            staged.backup = _backup(staged.target)
+            os.replace(staged.tmp, staged.target)
+            staged.tmp = None
+            staged.committed = True
+        _pause(run)
+
+
+def _backup(target: Path) -> Path:
+    for attempt in range(100):
+        backup = target.with_name(f".{target.name}.{attempt}{BACKUP_SUFFIX}")
+        try:
+            os.link(target, backup)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            if exc.errno not in {errno.EPERM, errno.EXDEV, errno.EMLINK, errno.ENOTSUP}:
+                raise
+            # A file system without hard links: a copy does too.
+            shutil.copy2(target, backup)
+        return backup
+    raise FileExistsError(errno.EEXIST, "too many leftover backups", str(target))
+
+
+@dataclass
+class _RollbackReport:
+    restored: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+def _roll_back(run: _Run, cause: BaseException) -> None:
+    """Undo steps 2 and 3; raise `RollbackError` naming what could not be undone."""
+    report = _RollbackReport()
+    for staged in reversed(run.staged):
+        path = staged.change.path
+        try:
+            if staged.committed and staged.backup is not None:
+                os.replace(staged.backup, staged.target)
+                staged.backup = None
+                report.restored.append(str(path))
+            elif staged.committed:
+                staged.target.unlink()
+                report.restored.append(str(path))
+            elif staged.backup is not None:
+                staged.backup.unlink()
+                staged.backup = None
+        except OSError as exc:
+            kept = f" (its old content is in {staged.backup})" if staged.backup else ""
+            report.failed.append(f"{path}: {exc.strerror}{kept}")
+        if staged.tmp is not None:
+            try:
+                staged.tmp.unlink()
+            except OSError as exc:
+                report.failed.append(f"temporary file {staged.tmp}: {exc.strerror}")
+    for directory in reversed(run.created_dirs):
+        try:
+            directory.rmdir()
+        except OSError as exc:
+            # A folder something else has put files in meanwhile stays.
+            if exc.errno not in {errno.ENOTEMPTY, errno.EEXIST, errno.ENOENT}:
+                report.failed.append(f"folder {directory}: {exc.strerror}")
+    if report.failed:
+        restored = ", ".join(report.restored) or "nothing needed restoring"
+        raise RollbackError(
+            f"Writing failed ({_describe(cause)}), and undoing it failed too: "
+            f"{'; '.join(report.failed)}.",
+            f"Restored: {restored}. Check the files named above by hand (git status "
+            "shows what differs).",
+        ) from cause
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, interrupts.Interrupted):
+        return f"interrupted by {exc.name}"
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted"
+    if isinstance(exc, OSError):
+        return f"{exc.filename or ''}: {exc.strerror}".lstrip(": ")
+    return type(exc).__name__
+
+
+def _discard_backups(run: _Run) -> None:
+    for staged in run.staged:
+        if staged.backup is not None:
+            with contextlib.suppress(OSError):
+                staged.backup.unlink()
+            staged.backup = None

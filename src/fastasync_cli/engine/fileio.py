@@ -1,0 +1,159 @@
+"""The bytes of the user's files: read once, edited as plain text, written back alike.
+
+Every file a plan reads goes through `read_text_file`: the bytes are kept (so apply can
+check nothing changed them since), the edit code gets UTF-8 text with `\\n` line
+endings, and `encode` turns the new text back into bytes that keep the file's BOM and
+every unchanged line byte for byte, its line ending included. Added lines take the
+file's usual line ending.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from fastasync_cli.errors import TargetError
+
+BOM = b"\xef\xbb\xbf"
+
+
+@dataclass(frozen=True)
+class TextFile:
+    """One file as read: its exact bytes and the plain text the edit code sees."""
+
+    raw: bytes
+    text: str  # decoded, BOM dropped, every line ending made "\n"
+    bom: bool
+    newline: str  # "\r\n" when most lines end so, else "\n"
+
+    def encode(self, text: str) -> bytes:
+        """`text` (with "\\n" endings) as bytes in this file's encoding and style."""
+        if text == self.text:
+            return self.raw
+        old_lines = _split_lines(self.decoded)
+        plain_old = [_plain(line) for line in old_lines]
+        new_lines = _split_lines(text)
+        out: list[str] = []
+        matcher = difflib.SequenceMatcher(None, plain_old, new_lines, autojunk=False)
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            if tag == "equal":
+                out.extend(old_lines[i1:i2])
+            else:
+                out.extend(_with_newline(line, self.newline) for line in new_lines[j1:j2])
+        return (BOM if self.bom else b"") + "".join(out).encode("utf-8")
+
+    @property
+    def decoded(self) -> str:
+        return self.raw[len(BOM) :].decode("utf-8") if self.bom else self.raw.decode("utf-8")
+
+
+def _split_lines(text: str) -> list[str]:
+    """Lines with their endings; only "\\n" ends a line (not form feeds and the like)."""
+    lines = text.split("\n")
+    out = [line + "\n" for line in lines[:-1]]
+    if lines[-1]:
+        out.append(lines[-1])
+    return out
+
+
+def _plain(line: str) -> str:
+    return line[:-2] + "\n" if line.endswith("\r\n") else line
+
+
+def _with_newline(line: str, newline: str) -> str:
+    if newline == "\r\n" and line.endswith("\n") and not line.endswith("\r\n"):
+        return line[:-1] + "\r\n"
+    return line
+
+
+def decode(raw: bytes, display: str) -> TextFile:
+    """`raw` as a `TextFile`; a file that is not UTF-8 is refused, naming it."""
+    bom = raw.startswith(BOM)
+    body = raw[len(BOM) :] if bom else raw
+    try:
+        decoded = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise TargetError(
+            f"{display} is not UTF-8 text (byte 0x{body[exc.start]:02x} at offset "
+            f"{exc.start + (3 if bom else 0)}), so fastasync cannot edit it safely.",
+            f"Nothing was written. Convert it to UTF-8 (e.g. iconv -f latin1 -t utf-8 "
+            f"{display}), then run the command again.",
+        ) from None
+    crlf = decoded.count("\r\n")
+    lf = decoded.count("\n") - crlf
+    newline = "\r\n" if crlf > lf else "\n"
+    return TextFile(raw=raw, text=decoded.replace("\r\n", "\n"), bom=bom, newline=newline)
+
+
+def read_bytes(path: Path, display: str) -> bytes | None:
+    """The file's bytes, or None when it does not exist; unreadable files are refused."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        raise
+    except PermissionError:
+        raise TargetError(
+            f"Cannot read {display}: permission denied.",
+            f"Nothing was written. Make it readable (chmod u+r {display}), then run the "
+            "command again.",
+        ) from None
+    except OSError as exc:
+        raise TargetError(
+            f"Cannot read {display}: {exc.strerror}.",
+            "Nothing was written. Fix the file, then run the command again.",
+        ) from None
+
+
+def read_text_file(root: Path, rel: str | PurePosixPath) -> TextFile | None:
+    """The file `root/rel` as a `TextFile`, or None when it does not exist."""
+    path = inside(root, rel)
+    raw = read_bytes(path, str(rel))
+    return None if raw is None else decode(raw, str(rel))
+
+
+def inside(root: Path, rel: str | PurePosixPath) -> Path:
+    """`root/rel` with symlinks resolved; refused when that leaves the project.
+
+    A symlink inside the project to another place inside it is fine: the edit goes to
+    its target and the link stays a link.
+    """
+    real_root = root.resolve()
+    real = (root / rel).resolve()
+    if real != real_root and real_root not in real.parents:
+        raise TargetError(
+            f"{rel} leads outside the project (to {real}) through a symbolic link, so "
+            "fastasync will not write it.",
+            "Nothing was written. Replace the link with a real file or folder inside the "
+            "project, then run the command again.",
+        )
+    return real
+
+
+def refuse_read_only(path: Path, display: str) -> None:
+    """Refuse to replace a file the user made read-only (even when running as root)."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return
+    if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
+        raise TargetError(
+            f"{display} is read-only (mode {stat.S_IMODE(mode):04o}), so fastasync will "
+            "not change it.",
+            f"Nothing was written. Make it writable (chmod u+w {display}) if it may be "
+            "changed, then run the command again.",
+        )
+
+
+def keep_owner(path: Path | int, like: os.stat_result) -> None:
+    """Give `path` the owner and group of `like` where this process may."""
+    if os.geteuid() == 0:
+        os.chown(path, like.st_uid, like.st_gid)
+    elif like.st_gid != os.getegid():
+        with contextlib.suppress(PermissionError):
+            os.chown(path, -1, like.st_gid)

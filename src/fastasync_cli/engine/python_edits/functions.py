@@ -1,0 +1,298 @@
+"""Edits inside functions: a statement before the lifespan's `yield`, a parameter, a
+replaced statement, keywords of a call. Each adds or replaces its own nodes only."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import libcst as cst
+
+from fastasync_cli.engine.python_edits.sequences import append_item
+from fastasync_cli.engine.python_edits.syntax import (
+    AnchorMissing,
+    code,
+    dotted,
+    module_contains,
+    normalise,
+    statement_code,
+)
+
+
+class _Rename(cst.CSTTransformer):
+    def __init__(self, names: dict[str, str]) -> None:
+        self.names = names
+
+    def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.Name:
+        return updated.with_changes(value=self.names.get(updated.value, updated.value))
+
+
+def _renamed(statement: str, names: dict[str, str]) -> cst.BaseStatement:
+    parsed = cst.parse_statement(statement + "\n")
+    if any(old != new for old, new in names.items()):
+        parsed = parsed.visit(_Rename(names))  # type: ignore[assignment]
+    return parsed
+
+
+class _YieldFinder(cst.CSTVisitor):
+    """Inside `function`: the `yield NAME` statement, and the name bound by the
+    `async with AsyncExitStack() as NAME` around it."""
+
+    def __init__(self, function: str) -> None:
+        self.function = function
+        self.depth = 0
+        self.stacks: list[str | None] = []
+        self.state: str | None = None
+        self.stack: str | None = None
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if node.name.value == self.function:
+            self.depth += 1
+
+    def leave_FunctionDef(self, original: cst.FunctionDef) -> None:
+        if original.name.value == self.function:
+            self.depth -= 1
+
+    def visit_With(self, node: cst.With) -> None:
+        bound = None
+        for item in node.items:
+            call = item.item
+            if (
+                isinstance(call, cst.Call)
+                and dotted(call.func).split(".")[-1] == "AsyncExitStack"
+                and item.asname is not None
+                and isinstance(item.asname.name, cst.Name)
+            ):
+                bound = item.asname.name.value
+        self.stacks.append(bound)
+
+    def leave_With(self, original: cst.With) -> None:
+        self.stacks.pop()
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        if not self.depth or self.state is not None or len(node.body) != 1:
+            return
+        expression = node.body[0]
+        if (
+            isinstance(expression, cst.Expr)
+            and isinstance(expression.value, cst.Yield)
+            and isinstance(expression.value.value, cst.Name)
+        ):
+            self.state = expression.value.value.value
+            self.stack = next((name for name in reversed(self.stacks) if name), None)
+
+
+class _InsertBeforeYield(cst.CSTTransformer):
+    def __init__(self, function: str, state: str, statement: cst.BaseStatement) -> None:
+        self.function = function
+        self.state = state
+        self.statement = statement
+        self.depth = 0
+        self.done = False
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if node.name.value == self.function:
+            self.depth += 1
+
+    def leave_FunctionDef(
+        self, original: cst.FunctionDef, updated: cst.FunctionDef
+    ) -> cst.FunctionDef:
+        if original.name.value == self.function:
+            self.depth -= 1
+        return updated
+
+    def _is_yield(self, statement: cst.BaseStatement) -> bool:
+        return statement_code(statement) == f"yield {self.state}"
+
+    def leave_IndentedBlock(
+        self, original: cst.IndentedBlock, updated: cst.IndentedBlock
+    ) -> cst.IndentedBlock:
+        if not self.depth or self.done:
+            return updated
+        body = list(updated.body)
+        for index, statement in enumerate(body):
+            if self._is_yield(statement):
+                self.done = True
+                body.insert(index, self.statement)
+                return updated.with_changes(body=body)
+        return updated
+
+
+def ensure_statement_before_yield(
+    module: cst.Module, function: str, statement: str, *, state: str = "state", stack: str = "stack"
+) -> cst.Module:
+    """Insert `statement` just before the `yield` of the generator `function`.
+
+    `statement` is written with the names `state` (what is yielded) and `stack` (the
+    `AsyncExitStack` around the yield); they are renamed to the names the user's
+    function binds, so a user who calls them otherwise gets working code.
+    """
+    finder = _YieldFinder(function)
+    module.visit(finder)
+    if finder.state is None:
+        raise AnchorMissing(f"`yield {state}` inside `{function}`")
+    names = {state: finder.state}
+    if stack in {n.value for n in _names(statement)}:
+        if finder.stack is None:
+            raise AnchorMissing(
+                f"an `async with AsyncExitStack() as {stack}:` around the yield in `{function}`"
+            )
+        names[stack] = finder.stack
+    new = _renamed(statement, names)
+    if module_contains(module, code(new)):
+        return module
+    transformer = _InsertBeforeYield(function, finder.state, new)
+    return module.visit(transformer)
+
+
+def _names(statement: str) -> list[cst.Name]:
+    found: list[cst.Name] = []
+
+    class Collect(cst.CSTVisitor):
+        def visit_Name(self, node: cst.Name) -> None:
+            found.append(node)
+
+    cst.parse_statement(statement + "\n").visit(Collect())
+    return found
+
+
+# --- function signatures and bodies ------------------------------------------------
+
+
+class _FunctionTransformer(cst.CSTTransformer):
+    """Applies `edit(node)` to every function named `function`, at any depth."""
+
+    def __init__(self, function: str, edit: Callable[[cst.FunctionDef], cst.FunctionDef]) -> None:
+        self.function = function
+        self.edit = edit
+        self.found = False
+
+    def leave_FunctionDef(
+        self, original: cst.FunctionDef, updated: cst.FunctionDef
+    ) -> cst.FunctionDef:
+        if original.name.value != self.function:
+            return updated
+        self.found = True
+        return self.edit(updated)
+
+
+def _edit_function(
+    module: cst.Module, function: str, edit: Callable[[cst.FunctionDef], cst.FunctionDef]
+) -> cst.Module:
+    transformer = _FunctionTransformer(function, edit)
+    updated = module.visit(transformer)
+    if not transformer.found:
+        raise AnchorMissing(f"a function `{function}`")
+    return updated
+
+
+def ensure_parameter(module: cst.Module, function: str, parameter: str) -> cst.Module:
+    """Append the parameter `parameter` (e.g. `jobs: JobsDep`) to `function`.
+
+    The other parameters, their comments and line breaks stay as they are. A
+    parameter of that name anywhere in the signature (keyword-only too) counts as
+    done; a signature with `*`, `*args`, `**kwargs` or defaults is left to the user.
+    """
+    name = parameter.split(":", 1)[0].split("=", 1)[0].strip()
+
+    def edit(node: cst.FunctionDef) -> cst.FunctionDef:
+        params = node.params
+        every = [*params.posonly_params, *params.params, *params.kwonly_params]
+        if any(param.name.value == name for param in every):
+            return node
+        if (
+            params.posonly_params
+            or params.kwonly_params
+            or not isinstance(params.star_arg, cst.MaybeSentinel)
+            or params.star_kwarg is not None
+            or any(param.default is not None for param in params.params)
+        ):
+            raise AnchorMissing(f"a plain parameter list in `{node.name.value}`")
+        parsed = cst.parse_statement(f"def f({parameter}): pass\n")
+        assert isinstance(parsed, cst.FunctionDef)
+        new, _ = append_item(
+            list(params.params), parsed.params.params[0], node.whitespace_before_params
+        )
+        return node.with_changes(params=params.with_changes(params=new))
+
+    return _edit_function(module, function, edit)
+
+
+def ensure_statement_replaced(module: cst.Module, function: str, old: str, new: str) -> cst.Module:
+    """Replace the statement `old` in the body of `function` with `new` (once)."""
+    anchor = normalise(old)
+
+    def edit(node: cst.FunctionDef) -> cst.FunctionDef:
+        if module_contains(node, new):
+            return node
+        body = list(node.body.body)  # type: ignore[attr-defined]
+        for index, statement in enumerate(body):
+            if statement_code(statement) == anchor:
+                replacement = cst.parse_statement(new + "\n")
+                body[index] = replacement.with_changes(
+                    leading_lines=statement.leading_lines,
+                    trailing_whitespace=statement.trailing_whitespace,  # type: ignore[attr-defined]
+                )
+                return node.with_changes(body=node.body.with_changes(body=body))
+        raise AnchorMissing(f"`{old}` inside `{node.name.value}`")
+
+    return _edit_function(module, function, edit)
+
+
+class _CallKeywords(cst.CSTTransformer):
+    def __init__(self, callee: str, keywords: Sequence[tuple[str, str]]) -> None:
+        self.callee = callee
+        self.keywords = keywords
+        self.found = False
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+        if self.found or dotted(updated.func) != self.callee:
+            return updated
+        self.found = True
+        present = {arg.keyword.value for arg in updated.args if arg.keyword is not None}
+        missing = [(key, value) for key, value in self.keywords if key not in present]
+        if not missing:
+            return updated
+        args = list(updated.args)
+        opening = updated.whitespace_before_args
+        if not isinstance(opening, cst.ParenthesizedWhitespace):
+            # One a line, as ruff lays out a call this long (magic trailing comma).
+            texts = [
+                code(arg.with_changes(comma=cst.MaybeSentinel.DEFAULT)).strip() for arg in args
+            ]
+            texts += [f"{key}={value}" for key, value in missing]
+            members = "".join(f"    {text},\n" for text in texts)
+            parsed = cst.parse_expression(f"{code(updated.func)}(\n{members})")
+            assert isinstance(parsed, cst.Call)
+            return updated.with_changes(
+                args=parsed.args, whitespace_before_args=parsed.whitespace_before_args
+            )
+        for key, value in missing:
+            new = cst.Arg(
+                keyword=cst.Name(key),
+                value=cst.parse_expression(value),
+                equal=cst.AssignEqual(
+                    whitespace_before=cst.SimpleWhitespace(""),
+                    whitespace_after=cst.SimpleWhitespace(""),
+                ),
+            )
+            args, _ = append_item(args, new, opening)
+        return updated.with_changes(args=args)
+
+
+def ensure_call_keywords(
+    module: cst.Module, function: str, callee: str, keywords: Sequence[tuple[str, str]]
+) -> cst.Module:
+    """Add `key=value` arguments to the first call of `callee` inside `function`.
+
+    Keywords the call already passes are left as they are.
+    """
+
+    def edit(node: cst.FunctionDef) -> cst.FunctionDef:
+        transformer = _CallKeywords(callee, keywords)
+        updated = node.visit(transformer)
+        if not transformer.found:
+            raise AnchorMissing(f"a `{callee}(...)` call inside `{node.name.value}`")
+        assert isinstance(updated, cst.FunctionDef)
+        return updated
+
+    return _edit_function(module, function, edit)

@@ -1,0 +1,126 @@
+"""Add a `from module import name` to a file the user owns.
+
+The import goes in as a line of its own, after the last import of the same module or
+in its isort section; `format_edited` then merges and sorts it the way ruff's isort
+does when the file's imports were sorted before. Nothing else in the block changes.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import libcst as cst
+
+from fastasync_cli.engine.python_edits.syntax import AnchorMissing, dotted
+
+FIRST_PARTY = frozenset({"app", "tests"})
+
+
+def _top_level_import(statement: cst.BaseStatement) -> cst.Import | cst.ImportFrom | None:
+    if isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1:
+        node = statement.body[0]
+        if isinstance(node, cst.Import):
+            return node
+        if isinstance(node, cst.ImportFrom) and not node.relative:
+            return node
+    return None
+
+
+def _is_import(statement: cst.BaseStatement) -> bool:
+    return isinstance(statement, cst.SimpleStatementLine) and any(
+        isinstance(node, cst.Import | cst.ImportFrom) for node in statement.body
+    )
+
+
+def _import_module(statement: cst.BaseStatement) -> str:
+    node = statement.body[0]  # type: ignore[attr-defined]
+    if isinstance(node, cst.ImportFrom):
+        return dotted(node.module)
+    return dotted(node.names[0].name)
+
+
+def bound_names(module: cst.Module, from_module: str) -> set[str] | None:
+    """Names bound by top-level `from from_module import ...`; None for `import *`."""
+    names: set[str] = set()
+    for statement in module.body:
+        node = _top_level_import(statement)
+        if not isinstance(node, cst.ImportFrom) or dotted(node.module) != from_module:
+            continue
+        if isinstance(node.names, cst.ImportStar):
+            return None
+        for alias in node.names:
+            bound = alias.asname.name if alias.asname is not None else alias.name
+            if isinstance(bound, cst.Name) and dotted(alias.name) == bound.value:
+                names.add(bound.value)
+            elif isinstance(bound, cst.Name):
+                # `import x as y` binds y, which is not the name an edit asks for.
+                names.add(f"{dotted(alias.name)} as {bound.value}")
+    return names
+
+
+def ensure_from_import(module: cst.Module, from_module: str, name: str) -> cst.Module:
+    """Make `from from_module import name` true at the top level of the module."""
+    bound = bound_names(module, from_module)
+    if bound is None or name in bound:
+        return module
+    new = cst.parse_statement(f"from {from_module} import {name}\n")
+    body = list(module.body)
+    same = [
+        i
+        for i, statement in enumerate(body)
+        if isinstance(_top_level_import(statement), cst.ImportFrom)
+        and _import_module(statement) == from_module
+    ]
+    if same:
+        body.insert(same[-1] + 1, new)
+        return module.with_changes(body=body)
+    return _insert_import(module, new, from_module)
+
+
+def _section(module_name: str) -> int:
+    """ruff's isort sections: 0 standard library, 1 third party, 2 first party."""
+    package = module_name.split(".")[0]
+    if package in FIRST_PARTY:
+        return 2
+    if package in sys.stdlib_module_names or package == "__future__":
+        return 0
+    return 1
+
+
+def _sort_key(statement: cst.BaseStatement) -> tuple[int, str]:
+    # Within a section, `import x` lines come before `from x import` lines.
+    node = _top_level_import(statement)
+    return (1 if isinstance(node, cst.ImportFrom) else 0, _import_module(statement).lower())
+
+
+def _insert_import(module: cst.Module, new: cst.BaseStatement, from_module: str) -> cst.Module:
+    body = list(module.body)
+    imports = [i for i, s in enumerate(body) if _is_import(s) and _top_level_import(s)]
+    if not imports:
+        raise AnchorMissing("an import block")
+    wanted = _section(from_module)
+    section = [i for i in imports if _section(_import_module(body[i])) == wanted]
+    if not section:
+        # A new section, one blank line from its neighbours.
+        before = [i for i in imports if _section(_import_module(body[i])) < wanted]
+        if before:
+            position = before[-1] + 1
+            new = new.with_changes(leading_lines=[cst.EmptyLine()])
+        else:
+            position = imports[0]
+            first = body[position]
+            new = new.with_changes(leading_lines=first.leading_lines)
+            body[position] = first.with_changes(leading_lines=[cst.EmptyLine()])
+    else:
+        key = _sort_key(new)
+        position = section[-1] + 1
+        for i in section:
+            if _sort_key(body[i]) > key:
+                position = i
+                break
+        if position == section[0]:
+            first = body[position]
+            new = new.with_changes(leading_lines=first.leading_lines)
+            body[position] = first.with_changes(leading_lines=())
+    body.insert(position, new)
+    return module.with_changes(body=body)

@@ -1,0 +1,97 @@
+"""What every Python edit shares: parsing, the two errors, and comparing statements."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import libcst as cst
+
+
+class AnchorMissing(Exception):
+    """The file no longer has the place this edit needs (the user restructured it)."""
+
+
+class SourceError(Exception):
+    """The file does not parse."""
+
+
+def parse(source: str, path: str) -> cst.Module:
+    try:
+        return cst.parse_module(source)
+    except cst.ParserSyntaxError as exc:
+        raise SourceError(f"{path} does not parse (line {exc.raw_line}: {exc.message})") from exc
+
+
+def code(node: cst.CSTNode) -> str:
+    return cst.Module(body=[]).code_for_node(node)
+
+
+def normalise(text: str) -> str:
+    return " ".join(text.split()).replace("( ", "(").replace(" )", ")").replace(",)", ")")
+
+
+def statement_code(statement: cst.BaseStatement) -> str:
+    """The statement's code, normalised, without the comments above or after it."""
+    statement = statement.with_changes(leading_lines=())
+    if isinstance(statement, cst.SimpleStatementLine):
+        statement = statement.with_changes(trailing_whitespace=cst.TrailingWhitespace())
+    return normalise(code(statement).replace("'", '"'))
+
+
+class _SimpleStatements(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.found: list[cst.SimpleStatementLine] = []
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> bool:
+        self.found.append(node)
+        return False
+
+
+def module_contains(module: cst.CSTNode, text: str) -> bool:
+    """Whether a simple statement like `text` is anywhere in the node, at any depth."""
+    wanted = normalise(text.replace("'", '"'))
+    finder = _SimpleStatements()
+    module.visit(finder)
+    return any(statement_code(node) == wanted for node in finder.found)
+
+
+def contains(body: Sequence[cst.BaseStatement], text: str) -> bool:
+    wanted = normalise(text.replace("'", '"'))
+    return any(statement_code(statement) == wanted for statement in body)
+
+
+def dotted(node: cst.BaseExpression | None) -> str:
+    if node is None:
+        return ""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return f"{dotted(node.value)}.{node.attr.value}"
+    return ""
+
+
+def defined_name(statement: cst.BaseStatement) -> str | None:
+    if isinstance(statement, cst.FunctionDef | cst.ClassDef):
+        return statement.name.value
+    if isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1:
+        node = statement.body[0]
+        if isinstance(node, cst.Assign) and len(node.targets) == 1:
+            return dotted(node.targets[0].target) or None
+        if isinstance(node, cst.AnnAssign):
+            return dotted(node.target) or None
+    return None
+
+
+def block_indent(block: cst.IndentedBlock, module: cst.Module) -> str:
+    return block.indent if block.indent is not None else module.default_indent
+
+
+def new_line_after(
+    comma: cst.Comma | cst.MaybeSentinel, last_line: cst.SimpleWhitespace
+) -> cst.Comma:
+    """A comma ending its line, the next line starting with `last_line`."""
+    return cst.Comma(
+        whitespace_after=cst.ParenthesizedWhitespace(
+            first_line=cst.TrailingWhitespace(), indent=True, last_line=last_line
+        )
+    )

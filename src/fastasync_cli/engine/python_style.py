@@ -1,0 +1,213 @@
+"""Lay out code the way the project's own ruff settings want it.
+
+New files are formatted whole (`format_new_file`). In files the user owns only the
+lines an edit added are formatted (`format_edited`): ruff's range formatting wraps
+them to the project's line length, quote style and indentation, and the import block
+is sorted the way ruff's isort does, but only when it was sorted before, so a file
+whose owner does not sort imports keeps its order. Comments and docstrings that
+mention long names are wrapped at the project's line length (`wrap_prose`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import io
+import os
+import subprocess
+import textwrap
+import tokenize
+from pathlib import Path
+
+from fastasync_cli.errors import FastasyncError
+
+DEFAULT_LINE_LENGTH = 88
+
+
+@functools.cache
+def _ruff() -> str:
+    from ruff.__main__ import find_ruff_bin
+
+    return os.fsdecode(find_ruff_bin())
+
+
+def _run_ruff(
+    project_root: Path, rel: str, source: str, *args: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [_ruff(), *args, "--stdin-filename", str(project_root / rel)],
+        input=source,
+        capture_output=True,
+        text=True,
+        cwd=project_root,
+        check=False,
+    )
+
+
+def line_length(project_root: Path) -> int:
+    """The project's ruff `line-length` (ruff.toml, .ruff.toml, then pyproject.toml)."""
+    import tomlkit
+    from tomlkit.exceptions import TOMLKitError
+
+    for name, table in (
+        ("ruff.toml", ()),
+        (".ruff.toml", ()),
+        ("pyproject.toml", ("tool", "ruff")),
+    ):
+        path = project_root / name
+        if not path.is_file():
+            continue
+        try:
+            config: object = tomlkit.parse(path.read_text(encoding="utf-8")).unwrap()
+        except (TOMLKitError, UnicodeDecodeError, OSError):
+            continue
+        for key in table:
+            config = config.get(key) if isinstance(config, dict) else None
+        if isinstance(config, dict):
+            value = config.get("line-length")
+            if isinstance(value, int) and value > 0:
+                return value
+            if name != "pyproject.toml":
+                return DEFAULT_LINE_LENGTH
+    return DEFAULT_LINE_LENGTH
+
+
+def format_new_file(project_root: Path, rel: str, source: str) -> str:
+    """Sort imports and format a file fastasync writes whole, then wrap its prose."""
+    for command in (
+        # The module being written does not exist yet, so ruff cannot tell that
+        # `app.*` is first-party from the files alone.
+        (
+            *("check", "--select", "I", "--fix-only", "--exit-zero", "--quiet"),
+            *("--config", "lint.isort.known-first-party = ['app']"),
+        ),
+        ("format", "--quiet"),
+    ):
+        result = _run_ruff(project_root, rel, source, *command)
+        if result.returncode != 0:
+            raise FastasyncError(
+                f"ruff could not format the generated {rel}: {result.stderr.strip()}",
+                "This is a bug in fastasync; run again with --verbose and report it.",
+            )
+        source = result.stdout
+    return wrap_prose(source, line_length(project_root))
+
+
+# ruff tells first-party modules by the files it finds, and the modules an edit
+# imports may be written in the same run; `app` is the project's package.
+_ISORT = ("check", "--select", "I", "--quiet", "--config", "lint.isort.known-first-party = ['app']")
+
+
+def _imports_sorted(project_root: Path, rel: str, source: str) -> bool:
+    return _run_ruff(project_root, rel, source, *_ISORT).returncode == 0
+
+
+def format_edited(project_root: Path, rel: str, old: str, new: str) -> str:
+    """`new` (an edit of `old`) with only the lines the edit added laid out by ruff."""
+    if new == old:
+        return new
+    if _imports_sorted(project_root, rel, old):
+        result = _run_ruff(project_root, rel, new, *_ISORT, "--fix-only", "--exit-zero")
+        if result.returncode == 0:
+            new = result.stdout
+    # From the bottom up, so the line numbers of the ranges above stay true.
+    for start, end in reversed(_added_line_ranges(old, new)):
+        lines = new.splitlines(keepends=True)
+        width = len(lines[end - 1].rstrip("\r\n")) + 1
+        result = _run_ruff(
+            project_root, rel, new, "format", "--quiet", f"--range={start}:1-{end}:{width}"
+        )
+        if result.returncode == 0:
+            new = result.stdout
+    added = {
+        row - 1 for start, end in _added_line_ranges(old, new) for row in range(start, end + 1)
+    }
+    return wrap_prose(new, line_length(project_root), only=added)
+
+
+def _added_line_ranges(old: str, new: str) -> list[tuple[int, int]]:
+    """1-based inclusive line ranges of `new` that are not in `old`, blank lines trimmed."""
+    old_lines, new_lines = old.splitlines(), new.splitlines()
+    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+    ranges = []
+    for tag, _, _, j1, j2 in matcher.get_opcodes():
+        if tag not in {"insert", "replace"}:
+            continue
+        while j1 < j2 and not new_lines[j1].strip():
+            j1 += 1
+        while j2 > j1 and not new_lines[j2 - 1].strip():
+            j2 -= 1
+        if j1 < j2:
+            ranges.append((j1 + 1, j2))
+    return ranges
+
+
+def wrap_prose(source: str, limit: int, only: set[int] | None = None) -> str:
+    """Wrap comment lines and docstring lines longer than `limit` at word boundaries.
+
+    Only the 0-based line numbers in `only`, when given. Code is left alone (the
+    formatter's job); words longer than a line stay whole.
+    """
+    lines = source.splitlines(keepends=True)
+    if all(len(line.rstrip("\r\n")) <= limit for line in lines):
+        return source
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return source
+    replacements: dict[int, list[str]] = {}  # 0-based line -> its new lines
+    previous_significant = tokenize.NEWLINE
+    for token in tokens:
+        row, col = token.start
+        if token.type == tokenize.COMMENT and not lines[row - 1][:col].strip():
+            if len(lines[row - 1].rstrip("\r\n")) > limit:
+                indent = lines[row - 1][:col]
+                text = token.string.lstrip("#").strip()
+                width = max(limit - len(indent) - 2, 20)
+                wrapped = textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False)
+                replacements[row - 1] = [f"{indent}# {part}\n" for part in wrapped]
+        elif (
+            token.type == tokenize.STRING
+            and previous_significant in {tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT}
+            and token.string.lstrip("rRuU").startswith(('"""', "'''"))
+        ):
+            _wrap_docstring(lines, token, limit, replacements)
+        if token.type not in {tokenize.COMMENT, tokenize.NL}:
+            previous_significant = token.type
+    if only is not None:
+        replacements = {row: new for row, new in replacements.items() if row in only}
+    if not replacements:
+        return source
+    out: list[str] = []
+    for index, line in enumerate(lines):
+        out.extend(replacements.get(index, [line]))
+    return "".join(out)
+
+
+def _wrap_docstring(
+    lines: list[str], token: tokenize.TokenInfo, limit: int, replacements: dict[int, list[str]]
+) -> None:
+    (first_row, col), (last_row, _) = token.start, token.end
+    indent = " " * col if not lines[first_row - 1][:col].strip() else ""
+    for row in range(first_row, last_row + 1):
+        line = lines[row - 1]
+        body = line.rstrip("\r\n")
+        if len(body) <= limit:
+            continue
+        own_indent = body[: len(body) - len(body.lstrip())]
+        prefix = own_indent if row == first_row else own_indent or indent
+        continuation = indent if row == first_row else prefix
+        text = body.strip()
+        width = max(limit - len(continuation), 20)
+        parts = textwrap.wrap(
+            text,
+            width,
+            initial_indent="",
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+        if len(parts) < 2:
+            continue
+        replacements[row - 1] = [f"{prefix}{parts[0]}\n"] + [
+            f"{continuation}{part}\n" for part in parts[1:]
+        ]

@@ -1,0 +1,3 @@
+"""The corpus is code to check, not tests to run."""
+
+collect_ignore = ["corpus"]

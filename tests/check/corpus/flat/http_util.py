@@ -1,0 +1,5 @@
+import requests
+
+
+def get(url: str) -> bytes:
+    return requests.get(url, timeout=10).content

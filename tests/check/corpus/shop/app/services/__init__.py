@@ -1,0 +1,3 @@
+from .profiles import fetch_profile
+
+__all__ = ["fetch_profile"]

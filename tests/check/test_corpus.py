@@ -1,0 +1,97 @@
+"""Every rule on realistic code: the exact findings the corpus's `# expect:` comments
+name, no more (the look-alike negatives) and no fewer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fastasync_cli.check import Settings, run_check
+from fastasync_cli.check.rules import RULES
+from tests.check.expected import CORPUS, expected
+
+
+def findings(root: Path, monkeypatch: pytest.MonkeyPatch, **settings: object):
+    monkeypatch.chdir(root)
+    return run_check([Path(".")], Settings(base=root, **settings)).findings
+
+
+@pytest.mark.parametrize("name", ["shop", "flat"])
+def test_corpus_gives_exactly_the_expected_findings(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = CORPUS / name
+    found = {(f.code, f.path, f.line) for f in findings(root, monkeypatch)}
+    assert found == expected(root)
+
+
+def test_the_corpus_has_positives_for_every_rule() -> None:
+    codes = {code for code, _, _ in expected(CORPUS)}
+    assert codes == set(RULES) - {"FA001"}
+
+
+def test_a_chain_is_reported_where_the_async_function_starts_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    [finding] = [f for f in findings(CORPUS / "flat", monkeypatch) if f.line == 16]
+    assert finding.chain == ("handler", "services.fetch", "http_util.get", "requests.get")
+    assert finding.message == (
+        "HTTP request `requests.get` blocks the event loop: "
+        "handler -> services.fetch -> http_util.get -> requests.get"
+    )
+
+
+def test_a_client_built_in_init_is_reported_at_its_construction(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    found = [f for f in findings(CORPUS / "shop", monkeypatch) if f.code == "FA102"]
+    by_path = {(f.path, f.line): f.chain for f in found}
+    assert by_path[("app/services/weather.py", 8)] == (
+        "forecast",
+        "app.services.weather.WeatherService.__init__",
+        "httpx.Client",
+    )
+
+
+def test_the_specific_code_wins_over_fa101(monkeypatch: pytest.MonkeyPatch) -> None:
+    found = findings(CORPUS / "shop", monkeypatch)
+    at = {(f.path, f.line): f.code for f in found}
+    assert at[("app/api/routes/users.py", 24)] == "FA103"  # a sync session, via a class
+    assert at[("app/api/routes/orders.py", 14)] == "FA104"  # .delay(), via a helper
+    assert at[("app/api/routes/orders.py", 38)] == "FA105"  # asyncio.run, via a helper
+
+
+def test_select_and_ignore(monkeypatch: pytest.MonkeyPatch) -> None:
+    root = CORPUS / "shop"
+    only = findings(root, monkeypatch, select=("FA102",))
+    assert {f.code for f in only} == {"FA102"}
+    rest = findings(root, monkeypatch, ignore=("FA10",))
+    assert rest == []
+
+
+def test_extra_blocking_calls_from_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "vendor_sdk_use.py").write_text(
+        "import vendor_sdk\n\n\n"
+        "def pull():\n    return vendor_sdk.Client().pull()\n\n\n"
+        "async def handler():\n    return pull()\n"
+    )
+    assert findings(tmp_path, monkeypatch) == []
+    [finding] = findings(tmp_path, monkeypatch, extra_blocking=(("vendor_sdk.Client.*", "FA101"),))
+    assert (finding.code, finding.line) == ("FA101", 9)
+    assert finding.chain == ("handler", "vendor_sdk_use.pull", "vendor_sdk.Client.pull")
+
+
+def test_a_file_that_does_not_parse_is_reported_and_the_rest_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "broken.py").write_text("async def handler(:\n    pass\n")
+    (tmp_path / "ok.py").write_text("import time\n\n\nasync def h():\n    time.sleep(1)\n")
+    found = findings(tmp_path, monkeypatch)
+    assert [(f.code, f.path, f.line) for f in found] == [
+        ("FA001", "broken.py", 1),
+        ("FA101", "ok.py", 5),
+    ]
+    assert found[0].message.startswith("SyntaxError: ")

@@ -1,0 +1,187 @@
+"""`fastasync check`: formats, rule selection, noqa, configuration, exit codes, and the
+exact messages users see."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from fastasync_cli.cli import app
+from tests.cli.test_startup import HEAVY, loaded_modules
+
+runner = CliRunner()
+
+HANDLER = (
+    "import time\n\n\ndef pause():\n    time.sleep(1)\n\n\nasync def handler():\n    pause()\n"
+)
+FA101_LINE = (
+    "app.py:9:5: FA101 Sleep `time.sleep` blocks the event loop: handler -> app.pause -> "
+    "time.sleep; await an async library instead, make the endpoint a plain `def`, or "
+    "offload it with `anyio.to_thread.run_sync` (practice: no blocking calls in `async def`)"
+)
+
+
+@pytest.fixture
+def code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "app.py").write_text(HANDLER)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def check(*args: str):
+    return runner.invoke(app, ["check", *args])
+
+
+def test_text_format_is_ruffs(code: Path) -> None:
+    result = check()
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [FA101_LINE, "Found 1 error."]
+
+
+def test_clean_code_exits_0(code: Path) -> None:
+    (code / "app.py").write_text("import anyio\n\n\nasync def h():\n    await anyio.sleep(1)\n")
+    result = check(".")
+    assert (result.exit_code, result.stdout) == (0, "All checks passed!\n")
+
+
+def test_json_format(code: Path) -> None:
+    result = check("--format", "json")
+    assert result.exit_code == 1
+    [finding] = json.loads(result.stdout)
+    assert finding["code"] == "FA101"
+    assert (finding["path"], finding["line"], finding["column"]) == ("app.py", 9, 5)
+    assert finding["chain"] == ["handler", "app.pause", "time.sleep"]
+    assert finding["fix"].startswith("await an async library instead")
+
+
+def test_sarif_format(code: Path) -> None:
+    result = check("--format", "sarif")
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)
+    assert document["version"] == "2.1.0"
+    run = document["runs"][0]
+    assert [rule["id"] for rule in run["tool"]["driver"]["rules"]][:2] == ["FA001", "FA101"]
+    [entry] = run["results"]
+    assert entry["ruleId"] == "FA101"
+    location = entry["locations"][0]["physicalLocation"]
+    assert location == {
+        "artifactLocation": {"uri": "app.py"},
+        "region": {"startLine": 9, "startColumn": 5},
+    }
+
+
+def test_github_format(code: Path) -> None:
+    result = check("--format", "github")
+    assert result.exit_code == 1
+    assert result.stdout == (
+        f"::error title=fastasync (FA101),file=app.py,line=9,col=5::{FA101_LINE}\n"
+    )
+
+
+def test_statistics(code: Path) -> None:
+    (code / "more.py").write_text(HANDLER.replace("pause", "wait"))
+    result = check("--statistics")
+    assert (result.exit_code, result.stdout) == (1, "2\tFA101\tblocking-call\n")
+
+
+def test_select_ignore_and_noqa(code: Path) -> None:
+    assert check("--select", "FA102").exit_code == 0
+    assert check("--select", "fa1").exit_code == 1
+    assert check("--ignore", "FA101").exit_code == 0
+    (code / "app.py").write_text(HANDLER.replace("    pause()", "    pause()  # noqa: FA101"))
+    assert check().exit_code == 0
+    (code / "app.py").write_text(HANDLER.replace("    pause()", "    pause()  # noqa: FA102"))
+    assert check().exit_code == 1
+    (code / "app.py").write_text(HANDLER.replace("    pause()", "    pause()  # noqa"))
+    assert check().exit_code == 0
+
+
+def test_unknown_rule_code_exits_2(code: Path) -> None:
+    result = check("--select", "FA101,FA999")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "error: Unknown rule code `FA999` in --select.",
+        "hint: Use codes from FA001 to FA107 or prefixes such as FA1; `fastasync check "
+        "--explain CODE` describes a rule.",
+    ]
+
+
+def test_missing_path_exits_2(code: Path) -> None:
+    result = check("nowhere")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "error: nowhere: no such file or folder.",
+        "hint: Pass files or folders that exist, or nothing to check the current folder.",
+    ]
+
+
+def test_unreadable_file_exits_2(code: Path) -> None:
+    # A dangling symlink cannot be read, even by root.
+    (code / "gone.py").symlink_to(code / "missing-target.py")
+    result = check()
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("error: Cannot read gone.py: [Errno 2] No such file")
+    assert lines[1] == "hint: Make the file readable, or leave it out with --exclude."
+
+
+def test_syntax_error_is_a_finding(code: Path) -> None:
+    (code / "app.py").write_text("")
+    (code / "broken.py").write_text("def f(:\n")
+    result = check()
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[0] == (
+        "broken.py:1:7: FA001 SyntaxError: invalid syntax; fix the syntax error; nothing "
+        "in this file was checked"
+    )
+
+
+def test_pyproject_settings(code: Path) -> None:
+    (code / "vendor.py").write_text(
+        "import vendor_sdk\n\n\nasync def pull():\n    vendor_sdk.fetch_all()\n"
+    )
+    (code / "generated").mkdir()
+    (code / "generated" / "old.py").write_text(HANDLER)
+    (code / "pyproject.toml").write_text(
+        "[tool.fastasync.check]\n"
+        'ignore = ["FA106"]\n'
+        'exclude = ["generated"]\n'
+        'extra-blocking-calls = ["vendor_sdk.fetch_all"]\n'
+    )
+    result = check("--format", "json")
+    assert result.exit_code == 1
+    assert [(f["path"], f["line"]) for f in json.loads(result.stdout)] == [
+        ("app.py", 9),
+        ("vendor.py", 5),
+    ]
+    (code / "pyproject.toml").write_text('[tool.fastasync.check]\nselect = ["FA102"]\n')
+    assert check().exit_code == 0
+    assert check("--select", "FA101").exit_code == 1
+
+
+def test_bad_pyproject_settings_exit_2(code: Path) -> None:
+    (code / "pyproject.toml").write_text("[tool.fastasync.check]\nselct = []\n")
+    result = check()
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"error: {code / 'pyproject.toml'}: unknown key `selct` in [tool.fastasync.check].",
+        "hint: Fix [tool.fastasync.check]: its keys are select, ignore, exclude and "
+        "extra-blocking-calls.",
+    ]
+
+
+def test_explain(code: Path) -> None:
+    result = check("--explain", "fa102")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("FA102 client-per-request\n\n## What it does\n")
+    assert "## Use instead" in result.stdout
+
+
+def test_check_loads_no_template_machinery(code: Path) -> None:
+    modules = loaded_modules("check", str(code))
+    heavy = {m for m in modules for h in HEAVY if m == h or m.startswith(f"{h}.")}
+    assert not heavy
+    assert "fastasync_cli.check.analysis" in modules
