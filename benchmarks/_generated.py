@@ -43,7 +43,6 @@ class BenchUpstreamClient(BaseClient):
             ClientConfig(
                 base_url=os.environ["BENCH_UPSTREAM_URL"],
                 max_connections=int(os.environ.get("BENCH_POOL", "100")),
-                max_keepalive_connections=int(os.environ.get("BENCH_POOL", "100")),
             )
         )
 

@@ -13,11 +13,11 @@ at a time, ONE uvicorn process per variant (uvloop + httptools, 1 worker) whose
   generated      a project made by `fastasync new`, its BaseClient subclass via the
                  lifespan and deps the template provides
 
-Every pool is capped at 100 connections with 100 kept alive. With 2+ CPUs the app
-runs pinned to one CPU and the upstream and wrk to the other (taskset), so the app
-under test has a core to itself; --no-pin turns that off. 100 connections to a
-50 ms upstream allow at most 2,000 req/s. Targets: generated >= 3x httpx and
->= 0.8x aiohttp (req/s).
+Every pool is capped at 100 connections. Nothing is pinned unless --pin is given
+(then the app runs on one CPU, the upstream and wrk on the other, with taskset).
+100 connections to a 50 ms upstream allow at most 2,000 req/s. Targets: generated
+>= 3x httpx and >= 0.8x aiohttp in req/s, and <= 1.25x aiohttp's app CPU time per
+request (user + system CPU of the app process over the measured run).
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ LABELS = {
 }
 VS_HTTPX_TARGET = 3.0
 VS_AIOHTTP_TARGET = 0.8
+CPU_VS_AIOHTTP_TARGET = 1.25
 
 
 def measure_variant(
@@ -148,10 +149,10 @@ def run(args: argparse.Namespace) -> int:
     unknown = set(variants) - {*VARIANTS, "patched"}
     if unknown:
         raise b.BenchError(f"unknown variants {sorted(unknown)}; choose from {VARIANTS}")
-    pin_ok = not args.no_pin and b.cpu_count() >= 2
+    pin_ok = args.pin and b.cpu_count() >= 2
     app_pin = b.pin_prefix(args.app_cpus if pin_ok else None)
     load_pin = b.pin_prefix(args.load_cpus if pin_ok else None)
-    if not pin_ok and not args.no_pin:
+    if args.pin and not pin_ok:
         print("note: fewer than 2 CPUs, running unpinned", file=sys.stderr)
 
     with b.work_dir(keep=args.keep) as tmp, b.Processes(tmp) as procs:
@@ -213,13 +214,15 @@ def run(args: argparse.Namespace) -> int:
     summary = {v: _median_run(rs) for v, rs in runs.items()}
     httpx_rps = summary.get("httpx", {}).get("rps")
     aiohttp_rps = summary.get("aiohttp", {}).get("rps")
-    rows = [_row("upstream", ideal, httpx_rps, aiohttp_rps)]
-    rows += [_row(v, summary[v], httpx_rps, aiohttp_rps) for v in variants]
+    aiohttp_cpu = summary.get("aiohttp", {}).get("cpu_ms_per_req_median")
+    rows = [_row("upstream", ideal, httpx_rps, aiohttp_rps, aiohttp_cpu)]
+    rows += [_row(v, summary[v], httpx_rps, aiohttp_rps, aiohttp_cpu) for v in variants]
     print()
     print(
         f"wrk: {args.connections} connections, {args.duration:.0f} s measured after "
         f"{args.warmup:.0f} s warm-up, upstream delay {args.delay_ms:.0f} ms, pool "
-        f"{args.pool}/{args.pool} in every variant, median of {args.rounds} round(s)"
+        f"{args.pool} in every variant, median of {args.rounds} round(s) (req/s: the "
+        "median round; CPU ms/req: the median over rounds)"
     )
     print(
         "pinning: "
@@ -248,6 +251,7 @@ def run(args: argparse.Namespace) -> int:
                 "vs aiohttp",
                 "app CPU%",
                 "CPU ms/req",
+                "CPU vs aiohttp",
                 "other CPU%",
             ],
             rows,
@@ -260,16 +264,22 @@ def run(args: argparse.Namespace) -> int:
     if gen is not None:
         vs_httpx = gen["rps"] / httpx_rps if httpx_rps else None
         vs_aiohttp = gen["rps"] / aiohttp_rps if aiohttp_rps else None
+        gen_cpu = gen.get("cpu_ms_per_req_median")
+        cpu_vs_aiohttp = gen_cpu / aiohttp_cpu if gen_cpu and aiohttp_cpu else None
         ok_httpx = None if vs_httpx is None else vs_httpx >= VS_HTTPX_TARGET
         ok_aiohttp = None if vs_aiohttp is None else vs_aiohttp >= VS_AIOHTTP_TARGET
+        ok_cpu = None if cpu_vs_aiohttp is None else cpu_vs_aiohttp <= CPU_VS_AIOHTTP_TARGET
         clean = gen["non_2xx"] == 0 and gen["socket_errors"] == 0
         targets = {
             "generated_vs_httpx": vs_httpx,
             "generated_vs_aiohttp": vs_aiohttp,
+            "generated_cpu_per_req_vs_aiohttp": cpu_vs_aiohttp,
             "vs_httpx_min": VS_HTTPX_TARGET,
             "vs_aiohttp_min": VS_AIOHTTP_TARGET,
+            "cpu_vs_aiohttp_max": CPU_VS_AIOHTTP_TARGET,
             "vs_httpx_pass": ok_httpx,
             "vs_aiohttp_pass": ok_aiohttp,
+            "cpu_vs_aiohttp_pass": ok_cpu,
             "generated_no_errors": clean,
         }
         print()
@@ -282,6 +292,12 @@ def run(args: argparse.Namespace) -> int:
             print(
                 f"generated / shared aiohttp = {vs_aiohttp:.2f}x "
                 f"(target >= {VS_AIOHTTP_TARGET}x): {b.verdict(ok_aiohttp)}"
+            )
+        if cpu_vs_aiohttp is not None:
+            print(
+                f"generated / shared aiohttp, app CPU per request (median of rounds) = "
+                f"{cpu_vs_aiohttp:.2f}x (target <= {CPU_VS_AIOHTTP_TARGET}x): "
+                f"{b.verdict(ok_cpu)}"
             )
         if not clean:
             print("generated: FAIL, it answered with errors (see table)")
@@ -328,7 +344,9 @@ def run(args: argparse.Namespace) -> int:
             args.json or None,
         )
         print(f"wrote {path}")
-    failed = any(targets.get(k) is False for k in ("vs_httpx_pass", "vs_aiohttp_pass"))
+    failed = any(
+        targets.get(k) is False for k in ("vs_httpx_pass", "vs_aiohttp_pass", "cpu_vs_aiohttp_pass")
+    )
     return 1 if args.strict and (failed or targets.get("generated_no_errors") is False) else 0
 
 
@@ -337,14 +355,23 @@ def _median_run(results: list[dict[str, Any]]) -> dict[str, Any]:
     ordered = sorted(results, key=lambda r: r["rps"])
     best = dict(ordered[(len(ordered) - 1) // 2])
     best["rps_all_rounds"] = [r["rps"] for r in results]
+    # CPU per request varies less than req/s on a busy machine; its own median.
+    cpu = [r["app_cpu_ms_per_req"] for r in results if r.get("app_cpu_ms_per_req")]
+    best["cpu_ms_per_req_all_rounds"] = cpu
+    best["cpu_ms_per_req_median"] = statistics.median(cpu) if cpu else None
     if len(results) > 1:
         best["rps_stdev"] = statistics.stdev(r["rps"] for r in results)
     return best
 
 
 def _row(
-    key: str, r: dict[str, Any], httpx_rps: float | None, aiohttp_rps: float | None
+    key: str,
+    r: dict[str, Any],
+    httpx_rps: float | None,
+    aiohttp_rps: float | None,
+    aiohttp_cpu: float | None,
 ) -> list[object]:
+    cpu = r.get("cpu_ms_per_req_median")
     return [
         LABELS[key] + (" *" if r.get("disturbed") else ""),
         r["rps"],
@@ -356,7 +383,8 @@ def _row(
         f"{r['rps'] / httpx_rps:.2f}x" if httpx_rps else None,
         f"{r['rps'] / aiohttp_rps:.2f}x" if aiohttp_rps else None,
         r.get("cpu", {}).get("app_cpu_pct"),
-        r.get("app_cpu_ms_per_req"),
+        cpu,
+        f"{cpu / aiohttp_cpu:.2f}x" if cpu and aiohttp_cpu else None,
         r.get("cpu", {}).get("other_cpu_pct"),
     ]
 
@@ -373,7 +401,13 @@ def main() -> int:
     parser.add_argument("--delay-ms", type=float, default=50.0)
     parser.add_argument("--rounds", type=int, default=1, help="report the median")
     parser.add_argument("--variants", default=",".join(VARIANTS))
-    parser.add_argument("--no-pin", action="store_true", help="don't use taskset")
+    parser.add_argument(
+        "--pin",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="run the app on --app-cpus and the upstream and wrk on --load-cpus "
+        "(taskset); the figure that counts is unpinned (default)",
+    )
     parser.add_argument("--app-cpus", default="0", help="taskset CPUs for the app")
     parser.add_argument("--load-cpus", default="1", help="taskset CPUs for the upstream and wrk")
     parser.add_argument(

@@ -14,6 +14,7 @@ process per variant (uvloop + httptools, 1 worker) serving the same table `items
   sqlalchemy  SQLAlchemy 2 async done the way the generated projects do it (engine and
               sessionmaker from the lifespan, a session per request committing on
               success): the stand-in when `generated` cannot be made
+  sqlalchemy_ping  (c') with `pool_pre_ping=True`: what a ping per checkout costs
   blocking    the seeds' mistake: a synchronous SQLAlchemy session (psycopg, sqlite3)
               inside `async def`
 
@@ -44,12 +45,13 @@ import _generated as g
 sys.path.insert(0, str(b.REPO / "templates" / "db" / "tests"))
 sys.path.insert(0, str(b.HERE / "servers"))
 
-VARIANTS = ("floor", "generated", "sqlalchemy", "blocking")
+VARIANTS = ("floor", "generated", "sqlalchemy", "sqlalchemy_ping", "blocking")
 DATABASES = ("postgres", "sqlite")
 LABELS = {
     "floor": "(a) floor: {driver}, plain SQL",
     "generated": "(c) generated project",
     "sqlalchemy": "(c') SQLAlchemy async, generated style",
+    "sqlalchemy_ping": "(c'') (c') with pool_pre_ping",
     "blocking": "(b) blocking: sync Session in async def",
 }
 DRIVERS = {"postgres": "asyncpg", "sqlite": "aiosqlite"}

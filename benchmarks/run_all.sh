@@ -47,9 +47,11 @@ if [ "$quick" = 1 ]; then
   run benchmarks/cli_startup.py --runs 20 --new-runs 3 --json "${common[@]}"
   run benchmarks/client_load.py --duration 5 --warmup 1 --json "${common[@]}"
   run benchmarks/loop_under_cpu.py --rounds 1 --json "${common[@]}"
+  run benchmarks/db_load.py --duration 5 --warmup 1 --json "${common[@]}"
 else
   run benchmarks/cli_startup.py --json "${common[@]}"
   run benchmarks/client_load.py --rounds 3 --json "${common[@]}"
   run benchmarks/loop_under_cpu.py --rounds 3 --json "${common[@]}"
+  run benchmarks/db_load.py --rounds 3 --json "${common[@]}"
 fi
 exit "$status"

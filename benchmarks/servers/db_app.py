@@ -9,6 +9,7 @@ sqlite://); BENCH_POOL is the pool size (no overflow), equal in every variant:
 - sqlalchemy: SQLAlchemy 2 async: one engine and `async_sessionmaker(expire_on_commit=
               False)` from the lifespan, a session per request from a dependency that
               commits only when the handler succeeded (what generated projects do)
+- sqlalchemy_ping: the same with `pool_pre_ping=True`, to show what the ping costs
 - blocking:   the seeds' mistake: a synchronous SQLAlchemy `Session` (psycopg or
               sqlite3) used inside `async def`, so every query stops the event loop
 
@@ -33,6 +34,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_asyn
 from sqlalchemy.orm import Session, sessionmaker
 
 VARIANT = os.environ.get("BENCH_VARIANT", "sqlalchemy")
+# sqlalchemy_ping: the same with `pool_pre_ping=True` (a round trip per checkout)
+PRE_PING = VARIANT == "sqlalchemy_ping"
+VARIANT = "sqlalchemy" if PRE_PING else VARIANT
 URL = os.environ["BENCH_DATABASE_URL"]
 POOL = int(os.environ.get("BENCH_POOL", "10"))
 SQLITE = URL.startswith("sqlite")
@@ -50,7 +54,7 @@ class ItemRead(ItemCreate):
 
 
 def _engine_options() -> dict[str, Any]:
-    return {"pool_size": POOL, "max_overflow": 0, "pool_timeout": 30}
+    return {"pool_size": POOL, "max_overflow": 0, "pool_timeout": 30, "pool_pre_ping": PRE_PING}
 
 
 @asynccontextmanager

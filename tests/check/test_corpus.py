@@ -54,12 +54,31 @@ def test_a_client_built_in_init_is_reported_at_its_construction(
     )
 
 
+def line_of(root: Path, path: str, text: str) -> int:
+    lines = (root / path).read_text().splitlines()
+    return next(number for number, line in enumerate(lines, start=1) if text in line)
+
+
 def test_the_specific_code_wins_over_fa101(monkeypatch: pytest.MonkeyPatch) -> None:
-    found = findings(CORPUS / "shop", monkeypatch)
-    at = {(f.path, f.line): f.code for f in found}
-    assert at[("app/api/routes/users.py", 24)] == "FA103"  # a sync session, via a class
-    assert at[("app/api/routes/orders.py", 14)] == "FA104"  # .delay(), via a helper
-    assert at[("app/api/routes/orders.py", 38)] == "FA105"  # asyncio.run, via a helper
+    root = CORPUS / "shop"
+    at = {(f.path, f.line): f.code for f in findings(root, monkeypatch)}
+    for path, text, code in [
+        ("app/api/routes/users.py", "repository.get(user_id)  #", "FA103"),  # via a class
+        ("app/api/routes/orders.py", "queue_receipt(order_id)  #", "FA104"),  # via a helper
+        ("app/api/routes/orders.py", "fetch_all_sync()  #", "FA105"),  # asyncio.run, too
+    ]:
+        assert at[(path, line_of(root, path, text))] == code
+
+
+def test_an_interface_call_reaches_its_implementations(monkeypatch: pytest.MonkeyPatch) -> None:
+    root = CORPUS / "shop"
+    line = line_of(root, "app/api/routes/users.py", "store.list_users()]")
+    [finding] = [f for f in findings(root, monkeypatch) if f.line == line]
+    assert finding.chain == (
+        "list_users",
+        "app.repositories.SqlUserStore.list_users",
+        "sqlalchemy.orm.Session.scalars",
+    )
 
 
 def test_select_and_ignore(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -247,8 +247,14 @@ def test_add_client_edits_settings_env_lifespan_and_deps(project: Path) -> None:
     assert result.exit_code == 0, result.output
     config = (project / "app/core/config.py").read_text()
     assert 'github_base_url: str = "https://api.github.com"' in config
-    assert "github_retries: int = 2" in config
-    assert "GITHUB_BASE_URL=https://api.github.com" in (project / ".env.example").read_text()
+    assert "github_retries: int = Field(default=2, ge=0)" in config
+    assert "github_deadline: float = Field(default=120.0, gt=0, allow_inf_nan=False)" in config
+    assert "github_api_key: SecretStr | None = None" in config
+    assert "from pydantic import BeforeValidator, Field, SecretStr\n" in config
+    assert "max_keepalive" not in config
+    env_example = (project / ".env.example").read_text()
+    assert "GITHUB_BASE_URL=https://api.github.com" in env_example
+    assert "# GITHUB_DEADLINE=120.0" in env_example
     main = (project / "app/main.py").read_text()
     assert "from app.clients.github import GithubClient" in main
     assert 'state["github"] = await stack.enter_async_context(' in main
@@ -342,7 +348,7 @@ def test_add_celery_edits_the_user_files_through_their_syntax_trees(project: Pat
     assert add(project, "celery").exit_code == 0
     jobs = (project / "app/api/routes/jobs.py").read_text()
     assert "async def get_job(job_id: str, jobs: JobRunnerDep, celery_jobs: CeleryJobsDep)" in jobs
-    assert "    job = jobs.get(job_id) or await celery_jobs.get(job_id)\n" in jobs
+    assert "    job = await jobs.get(job_id) or await celery_jobs.get(job_id)\n" in jobs
     assert "from app.api.deps import CeleryJobsDep, JobRunnerDep\n" in jobs
     main = (project / "app/main.py").read_text()
     assert 'state["celery_jobs"] = await stack.enter_async_context(CeleryJobs(settings))' in main
@@ -366,21 +372,20 @@ def test_add_celery_edits_the_user_files_through_their_syntax_trees(project: Pat
 
 def test_add_celery_on_a_restructured_get_job_stops_and_prints_the_lines(project: Path) -> None:
     jobs = project / "app/api/routes/jobs.py"
-    jobs.write_text(
-        jobs.read_text().replace("job = jobs.get(job_id)", "job = jobs.store.get(job_id)")
-    )
+    restructured = jobs.read_text().replace("jobs.get(job_id)", "jobs.store.get(job_id)")
+    jobs.write_text(restructured)
     before = snapshot(project)
     result = add(project, "celery")
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
-        "error: app/api/routes/jobs.py no longer has `job = jobs.get(job_id)` inside `get_job`, "
-        "so fastasync cannot edit it safely.",
+        "error: app/api/routes/jobs.py no longer has `job = await jobs.get(job_id)` inside "
+        "`get_job`, so fastasync cannot edit it safely.",
         "hint: Nothing was written. Add these lines to app/api/routes/jobs.py by hand, then run "
         "the command again:",
         "    from app.api.deps import CeleryJobsDep",
         "    celery_jobs: CeleryJobsDep,  # a parameter of get_job",
-        "    job = jobs.get(job_id) or await celery_jobs.get(job_id)  # in get_job, instead of "
-        "`job = jobs.get(job_id)`",
+        "    job = await jobs.get(job_id) or await celery_jobs.get(job_id)  # in get_job, "
+        "instead of `job = await jobs.get(job_id)`",
     ]
     assert snapshot(project) == before
 
@@ -579,3 +584,111 @@ def test_a_renamed_exit_stack_and_state_are_used_by_the_lifespan_edit(project: P
     assert result.exit_code == 0, result.output
     assert "await resources.enter_async_context(" in main.read_text()
     assert "stack." not in main.read_text()
+
+
+def _printed_lines(stderr: str) -> list[str]:
+    """The lines the error printed for adding by hand, without their `# where` notes."""
+    lines = stderr.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("hint: ")) + 1
+    return [line[4:].split("  # ")[0] for line in lines[start:] if line.startswith("    ")]
+
+
+RESTRUCTURINGS = {
+    # A registry the user builds otherwise: the element goes into their list.
+    "registry": (
+        ["task", "summarize"],
+        "app/tasks/__init__.py",
+        lambda text: text.replace(
+            "TASKS: list[TaskSpec] = []", "BUILT_IN: list[TaskSpec] = []\nTASKS = BUILT_IN + []"
+        ),
+        lambda text, lines: text.replace(
+            "BUILT_IN + []", f"BUILT_IN + [{lines[-1].rstrip(',')}]"
+        ).replace(
+            "from app.jobs import TaskSpec\n", f"from app.jobs import TaskSpec\n{lines[0]}\n"
+        ),
+    ),
+    # A lifespan under another name: the printed line goes before its yield.
+    "lifespan": (
+        ["client", "github", "--base-url", "https://api.github.com"],
+        "app/main.py",
+        lambda text: text.replace("def lifespan(", "def app_lifespan(").replace(
+            "lifespan=lifespan", "lifespan=app_lifespan"
+        ),
+        lambda text, lines: text.replace(
+            "            yield state\n", f"            {lines[-1]}\n            yield state\n"
+        ).replace(
+            "from app.jobs import JobRunner\n", f"from app.jobs import JobRunner\n{lines[0]}\n"
+        ),
+    ),
+    # Settings moved to a differently named class: the fields go there.
+    "settings": (
+        ["client", "github", "--base-url", "https://api.github.com"],
+        "app/core/config.py",
+        lambda text: (
+            text.replace("class Settings(", "class AppSettings(")
+            .replace("def get_settings() -> Settings:", "def get_settings() -> AppSettings:")
+            .replace("return Settings()", "return AppSettings()")
+            + "\n\nSettings = AppSettings\n"
+        ),
+        lambda text, lines: text.replace(
+            "    job_store_max: int = Field(default=1000, ge=1)\n",
+            "    job_store_max: int = Field(default=1000, ge=1)\n"
+            + "".join(f"    {line.strip()}\n" for line in lines),
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(RESTRUCTURINGS))
+def test_following_the_printed_lines_always_ends_the_loop(project: Path, case: str) -> None:
+    args, rel, restructure, follow = RESTRUCTURINGS[case]
+    path = project / rel
+    path.write_text(restructure(path.read_text()))
+    first = add(project, *args)
+    assert first.exit_code == 1, first.output
+    lines = _printed_lines(first.stderr)
+    assert lines, first.stderr
+    path.write_text(follow(path.read_text(), lines))
+    compile(path.read_text(), rel, "exec")
+    second = add(project, *args)
+    assert second.exit_code == 0, second.output
+    third = add(project, *args)
+    assert third.exit_code == 0 and "Nothing to do" in third.stdout, third.output
+
+
+def test_a_keyword_only_get_job_parameter_added_by_hand_ends_the_loop(project: Path) -> None:
+    jobs = project / "app/api/routes/jobs.py"
+    jobs.write_text(
+        jobs.read_text().replace(
+            "(job_id: str, jobs: JobRunnerDep)", "(job_id: str, *, jobs: JobRunnerDep)"
+        )
+    )
+    first = add(project, "celery")
+    assert first.exit_code == 1, first.output
+    assert "celery_jobs: CeleryJobsDep," in first.stderr
+    jobs.write_text(
+        jobs.read_text()
+        .replace("*, jobs: JobRunnerDep)", "*, jobs: JobRunnerDep, celery_jobs: CeleryJobsDep)")
+        .replace(
+            "from app.api.deps import JobRunnerDep",
+            "from app.api.deps import CeleryJobsDep, JobRunnerDep",
+        )
+    )
+    second = add(project, "celery")
+    assert second.exit_code == 0, second.output
+    assert "job = jobs.get(job_id) or await celery_jobs.get(job_id)" in jobs.read_text()
+    assert add(project, "celery").exit_code == 0
+
+
+def test_a_module_without_imports_gets_its_first_import(project: Path) -> None:
+    main = project / "app/api/main.py"
+    main.write_text(
+        '"""Routers."""\n\n'
+        "api_router = __import__('fastapi').APIRouter(prefix='/api')\n"
+        "api_router.include_router(__import__('app.api.routes.jobs').api.routes.jobs.router)\n"
+    )
+    result = add(project, "endpoint", "products")
+    assert result.exit_code == 0, result.output
+    assert main.read_text().startswith(
+        '"""Routers."""\n\nfrom app.api.routes import products\n\napi_router = '
+    )

@@ -113,8 +113,8 @@ def test_add_db_on_an_edited_repository_dependency_prints_the_lines(project: Pat
     deps = project / "app/api/deps.py"
     deps.write_text(
         deps.read_text().replace(
-            "return request.state.products_repository",
-            "return request.app.state.products_repository",
+            "= request.state.products_repository",
+            "= request.app.state.products_repository",
         )
     )
     before = snapshot(project)
@@ -142,4 +142,4 @@ def test_add_endpoint_on_a_database_project_writes_model_and_migration(
     again = add(sqlite_project, "endpoint", "users", "email:str{120}:unique", "name:str:index")
     assert again.exit_code == 0
     assert again.stdout.splitlines()[-1] == "Nothing to do: the project already has all of this."
-    assert len(list((sqlite_project / "migrations/versions").glob("*.py"))) == 1
+    assert len(list((sqlite_project / "migrations/versions").glob("*_create_users.py"))) == 1

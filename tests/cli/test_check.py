@@ -4,6 +4,7 @@ exact messages users see."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -133,9 +134,10 @@ def test_syntax_error_is_a_finding(code: Path) -> None:
     (code / "broken.py").write_text("def f(:\n")
     result = check()
     assert result.exit_code == 1
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
     assert result.stdout.splitlines()[0] == (
-        "broken.py:1:7: FA001 SyntaxError: invalid syntax; fix the syntax error; nothing "
-        "in this file was checked"
+        f"broken.py:1:7: FA001 SyntaxError: invalid syntax (parsed as Python {version}); "
+        "fix the syntax error; nothing in this file was checked"
     )
 
 

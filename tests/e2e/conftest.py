@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,58 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/e2e/" in item.nodeid.replace("\\", "/"):
             item.add_marker(pytest.mark.e2e)
+
+
+@dataclass
+class Redis:
+    url: str
+    process: subprocess.Popen[bytes]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=15)
+
+
+def _answers_ping(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def redis(tmp_path: Path) -> Iterator[Redis]:
+    """A redis-server of the test's own on a free loopback port, without persistence."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        reason = "redis-server is missing: apt-get install redis-server (scripts/test does)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    port = free_port()
+    log = tmp_path / "redis.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [
+                *(binary, "--port", str(port), "--bind", "127.0.0.1"),
+                *("--save", "", "--appendonly", "no", "--dir", str(tmp_path)),
+            ],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    server = Redis(f"redis://127.0.0.1:{port}/0", process)
+    try:
+        deadline = time.monotonic() + 30
+        while not _answers_ping(port):
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"redis-server did not start:\n{log.read_text()}")
+            time.sleep(0.05)
+        yield server
+    finally:
+        server.stop()
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -78,7 +132,8 @@ def check_project(
     root: Path, python: Path = Path(sys.executable), env: Mapping[str, str] | None = None
 ) -> str:
     """The generated project's own lint, format check, type check (when it has mypy
-    configured), migrations check (when it has Alembic) and tests, all green."""
+    configured), migrations check (when it has Alembic), tests and `fastasync check`,
+    all green."""
     ruff = python.parent / "ruff"
     run([ruff, "check", "."], cwd=root)
     run([ruff, "format", "--check", "."], cwd=root)
@@ -87,6 +142,8 @@ def check_project(
     if (root / "alembic.ini").exists() or "[tool.alembic]" in (root / "pyproject.toml").read_text():
         run([python, "-m", "alembic", "upgrade", "head"], cwd=root, env=env)
         run([python, "-m", "alembic", "check"], cwd=root, env=env)
+    # fastasync's own async rules: no findings in any generated project.
+    run([sys.executable, "-m", "fastasync_cli", "check", "."], cwd=root)
     return run(
         [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist"],
         cwd=root,
@@ -102,14 +159,20 @@ def free_port() -> int:
 
 @contextmanager
 def serve(
-    root: Path, python: Path = Path(sys.executable), env: Mapping[str, str] | None = None
+    root: Path,
+    python: Path = Path(sys.executable),
+    env: Mapping[str, str] | None = None,
+    workers: int = 1,
 ) -> Iterator[str]:
     """Serve the project's app with uvicorn on a free loopback port; stop it after."""
     port = free_port()
     log = root / "uvicorn.log"
     with log.open("w") as output:
         process = subprocess.Popen(
-            [python, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port)],
+            [
+                *(python, "-m", "uvicorn", "app.main:app"),
+                *("--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)),
+            ],
             cwd=root,
             stdout=output,
             stderr=subprocess.STDOUT,

@@ -8,9 +8,7 @@ and under CI=true they fail: CI must run them.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +22,7 @@ import pytest
 import yaml
 
 from tests.e2e.conftest import (
+    Redis,
     check_project,
     clean_env,
     fastasync,
@@ -41,58 +40,6 @@ LIMITS = {
     "CELERY_VISIBILITY_TIMEOUT": "6",
     "CELERY_BROKER_TIMEOUT": "2",
 }
-
-
-@dataclass
-class Redis:
-    url: str
-    process: subprocess.Popen[bytes]
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=15)
-
-
-def _answers_ping(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
-
-
-@pytest.fixture
-def redis(tmp_path: Path) -> Iterator[Redis]:
-    """A redis-server of the test's own on a free loopback port, without persistence."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        reason = "redis-server is missing: apt-get install redis-server (scripts/test does)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    port = free_port()
-    log = tmp_path / "redis.log"
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [
-                *(binary, "--port", str(port), "--bind", "127.0.0.1"),
-                *("--save", "", "--appendonly", "no", "--dir", str(tmp_path)),
-            ],
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    server = Redis(f"redis://127.0.0.1:{port}/0", process)
-    try:
-        deadline = time.monotonic() + 30
-        while not _answers_ping(port):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"redis-server did not start:\n{log.read_text()}")
-            time.sleep(0.05)
-        yield server
-    finally:
-        server.stop()
 
 
 @dataclass

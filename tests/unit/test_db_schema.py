@@ -57,9 +57,10 @@ def test_migrations_form_one_chain_with_one_head(project: Path) -> None:
     apply(plan_db(DbOptions("postgres"), find_project(project)).plan)
     endpoint(project, "tags", "label:str:unique")
     revisions = db_schema.read_revisions(project)
-    assert len(revisions) == 3
+    assert len(revisions) == 4
     by_table = {r.path.name.split("_create_")[1][:-3]: r for r in revisions}
-    assert by_table["products"].down_revision == ()
+    assert by_table["jobs"].down_revision == ()
+    assert by_table["products"].down_revision == (by_table["jobs"].revision,)
     assert by_table["orders"].down_revision == (by_table["products"].revision,)
     assert by_table["tags"].down_revision == (by_table["orders"].revision,)
     assert db_schema.current_head(project) == by_table["tags"].revision
@@ -84,7 +85,7 @@ def test_two_heads_stop_a_new_migration(sqlite_project: Path) -> None:
 def test_long_names_stay_within_63_bytes(sqlite_project: Path) -> None:
     field = "f" * 50
     endpoint(sqlite_project, "n" * 30, f"{field}:str:unique:index")
-    [migration] = migrations(sqlite_project).values()
+    [migration] = [text for name, text in migrations(sqlite_project).items() if "_jobs" not in name]
     names = [part.split('"')[1] for part in migration.split("op.f(")[1:]]
     assert len(names) >= 4
     assert all(len(name.encode()) <= 63 for name in names)

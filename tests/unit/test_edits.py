@@ -574,3 +574,31 @@ def test_yaml_list_environment_gets_the_missing_settings() -> None:
     snippet = "services:\n  app:\n    environment:\n      A: x\n      B: b\n"
     result = config_edits.ensure_yaml_entries(source, "compose.yaml", snippet)
     assert result == source + "      - B=b\n"
+
+
+def test_toml_arrays_grow_in_their_own_layout_and_stay_valid() -> None:
+    source = textwrap.dedent(
+        """\
+        [project]
+        dependencies = [
+            "a>=1",
+            "b>=2"  # retries
+            # more to come
+        ]
+
+        [tool.pytest.ini_options]
+        addopts = [
+          "-ra",  # report
+          "--strict-markers",
+        ]
+        """
+    )
+    result = config_edits.ensure_toml_dependency(source, "pyproject.toml", "c>=3")
+    result = config_edits.ensure_pytest_plugin(result, "pyproject.toml", "celery.contrib.pytest")
+    assert result == source.replace(
+        '    "b>=2"  # retries\n    # more to come\n',
+        '    "b>=2",  # retries\n    # more to come\n    "c>=3",\n',
+    ).replace(
+        '  "--strict-markers",\n', '  "--strict-markers",\n  "-p",\n  "celery.contrib.pytest",\n'
+    )
+    assert config_edits.ensure_toml_dependency(result, "pyproject.toml", "c>=3") == result

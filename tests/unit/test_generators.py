@@ -47,7 +47,9 @@ def test_endpoint_plan_on_a_generated_project(project: Path) -> None:
     assert actions["app/api/main.py"] is Action.UPDATE
     assert actions[".fastasync.toml"] is Action.UPDATE
     schema = next(c for c in plan.changes if str(c.path) == "app/schemas/products.py").content
-    assert "    price: float\n    note: str | None = None\n" in schema
+    assert (
+        "    price: FiniteFloat\n    note: Annotated[str, Field(max_length=255)] | None = None\n"
+    ) in schema
 
 
 def test_endpoint_plan_on_a_restructured_file(project: Path) -> None:

@@ -57,6 +57,7 @@ class Analysis:
         self._cached: dict[FunctionId, bool] = {}
 
     def run(self) -> list[Finding]:
+        self._once = self.once_only()
         findings = [*self.chains(), *self.clients(), *self.background_tasks()]
         return sorted(set(findings))
 
@@ -102,7 +103,9 @@ class Analysis:
     def chains(self) -> list[Finding]:
         findings = []
         for fid, function in self.program.functions():
-            if not function.is_async:
+            # The lifespan, startup handlers, scripts' `main` and tests run before or
+            # beside serving: blocking there delays nothing a user waits for.
+            if not function.is_async or fid in self._once:
                 continue
             root = fid[1].replace(".<locals>", "")
             for site, actions in self.program.calls_of(fid):
@@ -130,7 +133,7 @@ class Analysis:
     # FA102
 
     def clients(self) -> list[Finding]:
-        once = self.once_only()
+        once = self._once
         parents = self.per_request(once)
         findings = []
         for fid in parents:

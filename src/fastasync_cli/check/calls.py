@@ -52,11 +52,11 @@ BLOCKING: dict[str, Blocking] = {
     **_table(
         "FA101",
         "socket I/O",
+        # Not the methods of socket.socket: async code uses them on non-blocking
+        # sockets.
         "socket.create_connection socket.getaddrinfo socket.gethostbyname"
-        " socket.gethostbyaddr socket.socket.connect socket.socket.recv"
-        " socket.socket.recv_into socket.socket.recvfrom socket.socket.send"
-        " socket.socket.sendall socket.socket.sendto socket.socket.accept"
-        " ftplib.FTP ftplib.FTP.* paramiko.SSHClient.connect paramiko.SSHClient.exec_command"
+        " socket.gethostbyaddr ftplib.FTP ftplib.FTP.* paramiko.SSHClient.connect"
+        " paramiko.SSHClient.exec_command"
         " pika.BlockingConnection pika.BlockingConnection.*",
     ),
     **_table(

@@ -34,7 +34,7 @@ class Settings:
 
     def blocking_table(self) -> dict[str, Blocking]:
         return {
-            name: Blocking(code, "blocking call (configured)") for name, code in self.extra_blocking
+            name: Blocking(code, "configured blocking call") for name, code in self.extra_blocking
         }
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 from dataclasses import dataclass, field
 
 Ref = tuple | None
@@ -65,6 +66,8 @@ class FunctionIndex(Scope):
     returns: list[Ref] = field(default_factory=list)
     return_annotation: Ref = None
     global_names: set[str] = field(default_factory=set)
+    is_stub: bool = False
+    """The body does nothing (`...`, `pass`, `raise NotImplementedError`): an interface."""
 
 
 @dataclass(slots=True)
@@ -157,7 +160,10 @@ def index_module(source: bytes, path: str, name: str, *, is_package: bool) -> Mo
     try:
         tree = ast.parse(source, filename=path)
     except SyntaxError as exc:
-        module.error = (exc.lineno or 1, exc.offset or 1, f"SyntaxError: {exc.msg}")
+        # Newer syntax than the running Python knows is an error here too: say which.
+        version = f"Python {sys.version_info.major}.{sys.version_info.minor}"
+        message = f"SyntaxError: {exc.msg} (parsed as {version})"
+        module.error = (exc.lineno or 1, exc.offset or 1, message)
         return module
     except ValueError as exc:  # null bytes, undecodable source
         module.error = (1, 1, f"SyntaxError: {exc}")
@@ -216,6 +222,7 @@ class _Indexer(ast.NodeVisitor):
             is_classmethod="classmethod" in decorator_names,
             decorators=decorators,
             return_annotation=to_ref(node.returns),
+            is_stub=_is_stub(node.body),
         )
         defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults))
         defaults += args.defaults
@@ -263,10 +270,54 @@ class _Indexer(ast.NodeVisitor):
             self.visit(statement)
         self.cls, self.prefix = saved
 
-    def visit_Lambda(self, node: ast.Lambda) -> None:
-        # A lambda's body runs where the lambda is called, usually off the loop
-        # (`to_thread.run_sync(lambda: ...)`): not followed.
-        return
+    # Walking: statements by type, expressions with one loop (most nodes are
+    # expressions, and NodeVisitor's dispatch per node is what costs).
+
+    def visit(self, node: ast.AST) -> None:
+        if isinstance(node, ast.expr):
+            self._expression(node)
+            return
+        method = getattr(self, f"visit_{type(node).__name__}", None)
+        if method is None:
+            self.generic_visit(node)
+        else:
+            method(node)
+
+    def generic_visit(self, node: ast.AST) -> None:
+        for child in ast.iter_child_nodes(node):
+            self.visit(child)
+
+    def _expression(self, node: ast.expr) -> None:
+        stack: list[ast.AST] = [node]
+        calls = self.scope.calls
+        while stack:
+            current = stack.pop()
+            kind = type(current)
+            if kind is ast.Name or kind is ast.Constant:
+                continue
+            if kind is ast.Attribute:
+                stack.append(current.value)
+            elif kind is ast.Call:
+                ref = to_ref(current)
+                if ref is not None:
+                    stored = self.stored.get(id(current), LOCAL)
+                    calls.append(CallSite(current.lineno, current.col_offset, ref, stored))
+                stack.extend(kw.value for kw in current.keywords)
+                stack.extend(current.args)
+                stack.append(current.func)
+            elif kind is ast.Lambda:
+                # A lambda's body runs where the lambda is called, usually off the
+                # loop (`to_thread.run_sync(lambda: ...)`): not followed.
+                continue
+            elif kind is ast.Yield or kind is ast.YieldFrom:
+                if current.value is not None:
+                    if self.function is not None:
+                        self.function.returns.append(to_ref(current.value))
+                    stack.append(current.value)
+            elif isinstance(current, ast.stmt):
+                self.visit(current)
+            else:
+                stack.extend(ast.iter_child_nodes(current))
 
     # Bindings
 
@@ -352,12 +403,6 @@ class _Indexer(ast.NodeVisitor):
                 self.function.returns.append(to_ref(node.value))
             self.visit(node.value)
 
-    def visit_Yield(self, node: ast.Yield) -> None:
-        if node.value is not None:
-            if self.function is not None:
-                self.function.returns.append(to_ref(node.value))
-            self.visit(node.value)
-
     # Imports
 
     def visit_Import(self, node: ast.Import) -> None:
@@ -385,16 +430,6 @@ class _Indexer(ast.NodeVisitor):
             target = f"{base}.{alias.name}" if base else alias.name
             self.scope.imports[alias.asname or alias.name] = target
 
-    # Calls
-
-    def visit_Call(self, node: ast.Call) -> None:
-        ref = to_ref(node)
-        if ref is not None:
-            self.scope.calls.append(
-                CallSite(node.lineno, node.col_offset, ref, self.stored.get(id(node), LOCAL))
-            )
-        self.generic_visit(node)
-
 
 def _built_by(value: ast.expr) -> list[ast.Call]:
     """The calls whose result an assignment stores: `X()`, `await X()`, `a or X()`."""
@@ -408,3 +443,15 @@ def _built_by(value: ast.expr) -> list[ast.Call]:
     if kind is ast.IfExp:
         return [*_built_by(value.body), *_built_by(value.orelse)]
     return []
+
+
+def _is_stub(body: list[ast.stmt]) -> bool:
+    """An abstract method or a protocol's: a docstring, `...`, `pass` or a raise only."""
+    for statement in body:
+        kind = type(statement)
+        if kind is ast.Pass or kind is ast.Raise:
+            continue
+        if kind is ast.Expr and type(statement.value) is ast.Constant:
+            continue
+        return False
+    return True

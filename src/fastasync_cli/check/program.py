@@ -77,6 +77,7 @@ class Program:
         self._returns: dict[FunctionId, Value] = {}
         self._active: set[object] = set()
         self._calls: dict[FunctionId | str, list[tuple[CallSite, list[Call]]]] = {}
+        self._children: dict[tuple[str, str], list[tuple[str, str]]] | None = None
 
     # Functions
 
@@ -135,7 +136,10 @@ class Program:
             return found
         kind = value[0]
         if kind == "func":
-            found.append(Call("func", target=(value[1], value[2])))
+            target = (value[1], value[2])
+            found.append(Call("func", target=target))
+            # A call of an interface's method runs one of its implementations.
+            found.extend(Call("func", target=other) for other in self.overrides(target))
             return found
         if kind == "class":
             init = self._method((value[1], value[2]), "__init__")
@@ -171,6 +175,37 @@ class Program:
         if name in calls.BACKGROUND_TASKS and ref[2]:
             found.append(Call("background", name=name, argument=ref[2][0]))
         return found
+
+    def overrides(self, fid: FunctionId) -> list[FunctionId]:
+        """The methods overriding `fid` in subclasses, when `fid` is a stub."""
+        function = self.function(fid)
+        if function.owner is None or not function.is_stub:
+            return []
+        found = []
+        todo = [(fid[0], function.owner)]
+        seen = set(todo)
+        while todo:
+            for child in self._subclasses().get(todo.pop(), ()):
+                if child in seen:
+                    continue
+                seen.add(child)
+                todo.append(child)
+                method = self.modules[child[0]].classes[child[1]].methods.get(function.name)
+                if method is not None:
+                    found.append((child[0], method))
+        return found
+
+    def _subclasses(self) -> dict[tuple[str, str], list[tuple[str, str]]]:
+        if self._children is None:
+            self._children = {}
+            for path, module in self.modules.items():
+                for qualname, cls in module.classes.items():
+                    for base in cls.bases:
+                        value = self.value(base, (path, None))
+                        if value is not None and value[0] == "class":
+                            key = (value[1], value[2])
+                            self._children.setdefault(key, []).append((path, qualname))
+        return self._children
 
     def blocking_call(self, name: str) -> calls.Blocking | None:
         found = self.blocking.get(name)
@@ -265,7 +300,15 @@ class Program:
             return ("func" if nested[0] == "f" else "class", where[0], nested[1])
         imported = scope.imports.get(name)
         if imported is not None:
-            return self.dotted(imported)
+            # Modules may import each other's names in a cycle.
+            key = ("import", imported)
+            if key in self._active:
+                return None
+            self._active.add(key)
+            try:
+                return self.dotted(imported)
+            finally:
+                self._active.discard(key)
         for assigned in scope.assigns.get(name, ()):
             value = self.value(assigned, where)
             if value is not None:

@@ -1,10 +1,8 @@
-"""One run of `fastasync check`: find the files, index them (in parallel when there are
-many), run the rules, drop what is not selected or is `# noqa`ed."""
+"""One run of `fastasync check`: find the files, index them, run the rules, drop what
+is not selected or is `# noqa`ed."""
 
 from __future__ import annotations
 
-import contextlib
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,9 +12,6 @@ from fastasync_cli.check.files import SourceFile, discover
 from fastasync_cli.check.index import ModuleIndex, index_module
 from fastasync_cli.check.program import Program
 from fastasync_cli.errors import BadOptionError
-
-# Below this much source, starting worker processes costs more than it saves.
-_PARALLEL_BYTES = 1_500_000
 
 
 @dataclass(frozen=True)
@@ -34,39 +29,20 @@ def _index(source: SourceFile) -> ModuleIndex:
     return index_module(data, source.display, source.name, is_package=source.is_package)
 
 
-def _index_many(sources: list[SourceFile]) -> list[ModuleIndex]:
+def index_all(sources: list[SourceFile]) -> list[ModuleIndex]:
+    """Every file's index, in the order given.
+
+    In one process: on two cores, worker processes were slower (sending 50,000 lines'
+    indexes back costs more than half the parsing they save; see
+    benchmarks/check_speed.py).
+    """
     return [_index(source) for source in sources]
 
 
-def index_all(sources: list[SourceFile], jobs: int | None = None) -> list[ModuleIndex]:
-    """Every file's index, in the order given; in worker processes when it pays."""
-    if jobs is None:
-        size = 0
-        for source in sources:
-            with contextlib.suppress(OSError):
-                size += source.path.stat().st_size
-        jobs = min(os.cpu_count() or 1, 4) if size > _PARALLEL_BYTES else 1
-    if jobs <= 1 or len(sources) < 2:
-        return _index_many(sources)
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    # Interleaved chunks so each worker gets a share of the big files.
-    chunks = [sources[i::jobs] for i in range(jobs)]
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
-    context = multiprocessing.get_context(method)
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        results = list(pool.map(_index_many, chunks))
-    order = {source.display: i for i, source in enumerate(sources)}
-    modules = [module for chunk in results for module in chunk]
-    modules.sort(key=lambda module: order[module.path])
-    return modules
-
-
-def run_check(paths: list[Path], settings: Settings, jobs: int | None = None) -> Result:
+def run_check(paths: list[Path], settings: Settings) -> Result:
     """Check `paths` (files or folders); the findings sorted by file and line."""
     sources = discover(paths, settings.exclude, settings.base)
-    modules = index_all(sources, jobs)
+    modules = index_all(sources)
     unreadable = next((m for m in modules if m.error and m.error[0] == 0), None)
     if unreadable is not None:
         raise BadOptionError(
@@ -74,9 +50,10 @@ def run_check(paths: list[Path], settings: Settings, jobs: int | None = None) ->
             "Make the file readable, or leave it out with --exclude.",
         )
     names: dict[str, str] = {}
-    for source in sources:
-        for name in source.names:
-            names.setdefault(name, source.display)
+    for source, module in zip(sources, modules, strict=True):
+        if module.error is None:
+            for name in source.names:
+                names.setdefault(name, source.display)
     program = Program([m for m in modules if m.error is None], names, settings.blocking_table())
     findings = [
         Finding(m.path, m.error[0], m.error[1], "FA001", m.error[2])

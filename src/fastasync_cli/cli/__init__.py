@@ -14,9 +14,14 @@ def main() -> None:
     for signum in (_signal.SIGINT, _signal.SIGTERM, _signal.SIGHUP):
         if _signal.getsignal(signum) is not _signal.SIG_IGN:
             _signal.signal(signum, lambda signum, frame: early.append(signum))
+    import sys
+
     from fastasync_cli import interrupts
 
     interrupts.install()
+    # Under an ASCII locale Python decodes arguments as bytes in disguise (surrogates);
+    # names and defaults are UTF-8 text whatever LANG says.
+    sys.argv = [_utf8(arg) for arg in sys.argv]
     try:
         if early:
             raise interrupts.Interrupted(early[0])
@@ -27,6 +32,15 @@ def main() -> None:
         interrupts.early_exit(exc)
     finally:
         interrupts.hold_from_now()
+
+
+def _utf8(arg: str) -> str:
+    import os
+
+    try:
+        return os.fsencode(arg).decode("utf-8")
+    except UnicodeDecodeError:
+        return arg
 
 
 def __getattr__(name: str) -> object:

@@ -24,7 +24,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastasync_cli import interrupts
-from fastasync_cli.engine.fileio import inside, keep_owner, read_bytes, refuse_read_only
+from fastasync_cli.engine.fileio import (
+    inside,
+    keep_owner,
+    read_bytes,
+    refuse_read_only,
+    refuse_read_only_folder,
+)
 from fastasync_cli.engine.plan import Action, FileChange, Plan
 from fastasync_cli.errors import ConflictError, FastasyncError, TargetError
 
@@ -56,8 +62,12 @@ class _Run:
     delay: float = 0.0
 
 
-def apply(plan: Plan) -> None:
-    """Write every change of the plan, all or nothing (see the module's docstring)."""
+def apply(plan: Plan, *, users_tree: bool = True) -> None:
+    """Write every change of the plan, all or nothing (see the module's docstring).
+
+    `users_tree` is False for scratch trees no one sees; otherwise a signal that lands
+    after the commit is reported as arriving after the changes were written.
+    """
     if plan.conflicts:
         names = ", ".join(str(c.path) for c in plan.conflicts)
         raise ConflictError(
@@ -80,7 +90,8 @@ def apply(plan: Plan) -> None:
                 ) from exc
             raise
         _discard_backups(run)
-        interrupts.mark_written()
+        if users_tree:
+            interrupts.mark_written()
 
 
 def _changed_underneath(change: FileChange) -> ConflictError:
@@ -99,11 +110,15 @@ def _check(plan: Plan) -> None:
             "Nothing was written. Run the command again.",
         )
     if not plan.root.exists():
+        refuse_read_only_folder(plan.root, plan.root)
         return
+    real_root = plan.root.resolve()
     for change in plan.changes:
         if change.action is Action.SKIP:
             continue
         target = inside(plan.root, change.path)
+        if change.action.writes:
+            refuse_read_only_folder(target, real_root)
         if change.action is Action.CREATE:
             if os.path.lexists(target) or target.exists():
                 raise _changed_underneath(change)

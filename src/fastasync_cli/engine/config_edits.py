@@ -54,8 +54,22 @@ def ensure_toml_dependency(
     name = _distribution(requirement)
     if any(_distribution(str(existing)) == name for existing in dependencies):
         return text
-    dependencies.append(requirement)
+    _append(dependencies, requirement)
     return tomlkit.dumps(doc)
+
+
+def _append(array: Any, *values: str) -> None:
+    """Append to a TOML array in its own layout: one a line, at its indentation, when
+    it is split over lines (tomlkit's `append` would forget the comma after a last
+    element that has a comment)."""
+    layout = array.as_string()
+    if "\n" not in layout:
+        array.extend(values)
+        return
+    indents = re.findall(r"\n([ \t]*)[^\s\]#]", layout)
+    indent = indents[0] if indents else "    "
+    for value in values:
+        array.add_line(value, indent=indent)
 
 
 def ensure_pytest_plugin(text: str, path: str, plugin: str) -> str:
@@ -75,7 +89,7 @@ def ensure_pytest_plugin(text: str, path: str, plugin: str) -> str:
         words = [str(word) for word in addopts]
         if plugin in words or f"-p{plugin}" in words:
             return text
-        addopts.extend(["-p", plugin])
+        _append(addopts, "-p", plugin)
     elif isinstance(addopts, str):
         words = shlex.split(addopts)
         if plugin in words or f"-p{plugin}" in words:

@@ -12,7 +12,11 @@ from __future__ import annotations
 import contextlib
 import difflib
 import os
+import shutil
 import stat
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -96,7 +100,10 @@ def read_bytes(path: Path, display: str) -> bytes | None:
     except FileNotFoundError:
         return None
     except IsADirectoryError:
-        raise
+        raise TargetError(
+            f"{display} is a folder, where fastasync expects a file.",
+            "Nothing was written. Move the folder out of the way, then run the command again.",
+        ) from None
     except PermissionError:
         raise TargetError(
             f"Cannot read {display}: permission denied.",
@@ -150,6 +157,22 @@ def refuse_read_only(path: Path, display: str) -> None:
         )
 
 
+def refuse_read_only_folder(path: Path, root: Path) -> None:
+    """Refuse to write into a folder the user made read-only (the nearest existing one)."""
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    mode = folder.stat().st_mode
+    if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
+        shown = folder.relative_to(root) if root in folder.parents else folder
+        raise TargetError(
+            f"The folder {shown} is read-only (mode {stat.S_IMODE(mode):04o}), so "
+            "fastasync will not write in it.",
+            f"Nothing was written. Make it writable (chmod u+w {shown}) if it may be "
+            "changed, then run the command again.",
+        )
+
+
 def keep_owner(path: Path | int, like: os.stat_result) -> None:
     """Give `path` the owner and group of `like` where this process may."""
     if os.geteuid() == 0:
@@ -157,3 +180,16 @@ def keep_owner(path: Path | int, like: os.stat_result) -> None:
     elif like.st_gid != os.getegid():
         with contextlib.suppress(PermissionError):
             os.chown(path, -1, like.st_gid)
+
+
+@contextmanager
+def scratch_folder(prefix: str) -> Iterator[Path]:
+    """A temporary folder, removed on the way out even when a signal lands meanwhile."""
+    from fastasync_cli import interrupts
+
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield folder
+    finally:
+        with interrupts.held():
+            shutil.rmtree(folder, ignore_errors=True)

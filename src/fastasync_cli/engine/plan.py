@@ -43,7 +43,7 @@ class FileChange:
     def new_bytes(self) -> bytes:
         """The bytes apply writes: the file's own BOM and line endings kept."""
         assert self.content is not None
-        if self.source is not None and self.action is Action.UPDATE:
+        if self.source is not None and self.action in {Action.UPDATE, Action.OVERWRITE}:
             return self.source.encode(self.content)
         return self.content.encode("utf-8")
 

@@ -38,14 +38,14 @@ def _run_ruff(
         [_ruff(), *args, "--stdin-filename", str(project_root / rel)],
         input=source,
         capture_output=True,
-        text=True,
+        encoding="utf-8",  # not the locale's: code is UTF-8 whatever LANG says
         cwd=project_root,
         check=False,
     )
 
 
-def line_length(project_root: Path) -> int:
-    """The project's ruff `line-length` (ruff.toml, .ruff.toml, then pyproject.toml)."""
+def _ruff_setting(project_root: Path, key: str, default: int) -> int:
+    """An integer top-level ruff setting (ruff.toml, .ruff.toml, then pyproject.toml)."""
     import tomlkit
     from tomlkit.exceptions import TOMLKitError
 
@@ -61,15 +61,25 @@ def line_length(project_root: Path) -> int:
             config: object = tomlkit.parse(path.read_text(encoding="utf-8")).unwrap()
         except (TOMLKitError, UnicodeDecodeError, OSError):
             continue
-        for key in table:
-            config = config.get(key) if isinstance(config, dict) else None
+        for part in table:
+            config = config.get(part) if isinstance(config, dict) else None
         if isinstance(config, dict):
-            value = config.get("line-length")
+            value = config.get(key)
             if isinstance(value, int) and value > 0:
                 return value
             if name != "pyproject.toml":
-                return DEFAULT_LINE_LENGTH
-    return DEFAULT_LINE_LENGTH
+                return default
+    return default
+
+
+def line_length(project_root: Path) -> int:
+    """The project's ruff `line-length`."""
+    return _ruff_setting(project_root, "line-length", DEFAULT_LINE_LENGTH)
+
+
+def tab_width(project_root: Path) -> int:
+    """How wide ruff counts a tab (its `indent-width`)."""
+    return _ruff_setting(project_root, "indent-width", 4)
 
 
 def format_new_file(project_root: Path, rel: str, source: str) -> str:
@@ -90,7 +100,7 @@ def format_new_file(project_root: Path, rel: str, source: str) -> str:
                 "This is a bug in fastasync; run again with --verbose and report it.",
             )
         source = result.stdout
-    return wrap_prose(source, line_length(project_root))
+    return wrap_prose(source, line_length(project_root), tab=tab_width(project_root))
 
 
 # ruff tells first-party modules by the files it finds, and the modules an edit
@@ -122,7 +132,7 @@ def format_edited(project_root: Path, rel: str, old: str, new: str) -> str:
     added = {
         row - 1 for start, end in _added_line_ranges(old, new) for row in range(start, end + 1)
     }
-    return wrap_prose(new, line_length(project_root), only=added)
+    return wrap_prose(new, line_length(project_root), only=added, tab=tab_width(project_root))
 
 
 def _added_line_ranges(old: str, new: str) -> list[tuple[int, int]]:
@@ -142,14 +152,18 @@ def _added_line_ranges(old: str, new: str) -> list[tuple[int, int]]:
     return ranges
 
 
-def wrap_prose(source: str, limit: int, only: set[int] | None = None) -> str:
+def _width(text: str, tab: int) -> int:
+    return len(text.rstrip("\r\n").expandtabs(tab))
+
+
+def wrap_prose(source: str, limit: int, only: set[int] | None = None, *, tab: int = 4) -> str:
     """Wrap comment lines and docstring lines longer than `limit` at word boundaries.
 
     Only the 0-based line numbers in `only`, when given. Code is left alone (the
     formatter's job); words longer than a line stay whole.
     """
     lines = source.splitlines(keepends=True)
-    if all(len(line.rstrip("\r\n")) <= limit for line in lines):
+    if all(_width(line, tab) <= limit for line in lines):
         return source
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
@@ -160,10 +174,10 @@ def wrap_prose(source: str, limit: int, only: set[int] | None = None) -> str:
     for token in tokens:
         row, col = token.start
         if token.type == tokenize.COMMENT and not lines[row - 1][:col].strip():
-            if len(lines[row - 1].rstrip("\r\n")) > limit:
+            if _width(lines[row - 1], tab) > limit:
                 indent = lines[row - 1][:col]
                 text = token.string.lstrip("#").strip()
-                width = max(limit - len(indent) - 2, 20)
+                width = max(limit - _width(indent, tab) - 2, 20)
                 wrapped = textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False)
                 replacements[row - 1] = [f"{indent}# {part}\n" for part in wrapped]
         elif (
@@ -171,7 +185,7 @@ def wrap_prose(source: str, limit: int, only: set[int] | None = None) -> str:
             and previous_significant in {tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT}
             and token.string.lstrip("rRuU").startswith(('"""', "'''"))
         ):
-            _wrap_docstring(lines, token, limit, replacements)
+            _wrap_docstring(lines, token, limit, replacements, tab)
         if token.type not in {tokenize.COMMENT, tokenize.NL}:
             previous_significant = token.type
     if only is not None:
@@ -185,20 +199,25 @@ def wrap_prose(source: str, limit: int, only: set[int] | None = None) -> str:
 
 
 def _wrap_docstring(
-    lines: list[str], token: tokenize.TokenInfo, limit: int, replacements: dict[int, list[str]]
+    lines: list[str],
+    token: tokenize.TokenInfo,
+    limit: int,
+    replacements: dict[int, list[str]],
+    tab: int,
 ) -> None:
     (first_row, col), (last_row, _) = token.start, token.end
-    indent = " " * col if not lines[first_row - 1][:col].strip() else ""
+    before = lines[first_row - 1][:col]
+    indent = before if not before.strip() else ""
     for row in range(first_row, last_row + 1):
         line = lines[row - 1]
         body = line.rstrip("\r\n")
-        if len(body) <= limit:
+        if _width(body, tab) <= limit:
             continue
         own_indent = body[: len(body) - len(body.lstrip())]
         prefix = own_indent if row == first_row else own_indent or indent
         continuation = indent if row == first_row else prefix
         text = body.strip()
-        width = max(limit - len(continuation), 20)
+        width = max(limit - _width(continuation, tab), 20)
         parts = textwrap.wrap(
             text,
             width,

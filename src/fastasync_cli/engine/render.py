@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import os
-import tempfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path, PurePosixPath
@@ -40,7 +39,9 @@ def render_project(answers: dict[str, Any]) -> list[RenderedFile]:
     """Render `templates/project` with Copier into memory, in a stable order."""
     import copier
 
-    with tempfile.TemporaryDirectory(prefix="fastasync-") as tmp:
+    from fastasync_cli.engine.fileio import scratch_folder
+
+    with scratch_folder("fastasync-") as tmp:
         copier.run_copy(
             str(templates_root() / "project"),
             tmp,

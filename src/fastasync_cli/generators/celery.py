@@ -110,8 +110,8 @@ TEST_SETTINGS = [
     ("celery_result_expires", "600"),
 ]
 
-GET_JOB_LINE = "job = jobs.get(job_id)"
-GET_JOB_CELERY_LINE = "job = jobs.get(job_id) or await celery_jobs.get(job_id)"
+GET_JOB_LINE = "job = await jobs.get(job_id)"
+GET_JOB_CELERY_LINE = "job = await jobs.get(job_id) or await celery_jobs.get(job_id)"
 LIFESPAN_LINE = 'state["celery_jobs"] = await stack.enter_async_context(CeleryJobs(settings))'
 
 COMPOSE = """\

@@ -11,7 +11,12 @@ from fastasync_cli.engine.names import Name
 from fastasync_cli.engine.project import Manifest
 from fastasync_cli.engine.render import render_piece
 from fastasync_cli.errors import BadOptionError, EditError
-from fastasync_cli.generators.component import ComponentPlan, PythonEdit, env_lines_appended
+from fastasync_cli.generators.component import (
+    ComponentPlan,
+    PythonEdit,
+    env_lines_appended,
+    import_edit,
+)
 
 _URL_UNSAFE = re.compile(r"[\s\"'\\<>`{}|^\x00-\x1f\x7f]")
 _EXAMPLE = "e.g. --base-url https://api.example.com or --base-url http://[::1]:8080/v1"
@@ -19,10 +24,11 @@ _EXAMPLE = "e.g. --base-url https://api.example.com or --base-url http://[::1]:8
 # The settings fields a client adds, after its name: `github_base_url`, ...
 SETTINGS_SUFFIXES = (
     "base_url",
+    "api_key",
     "timeout",
     "connect_timeout",
+    "deadline",
     "max_connections",
-    "keepalive_connections",
     "retries",
 )
 
@@ -66,6 +72,11 @@ class ClientOptions:
     force: bool = False
 
 
+# Seconds must be finite and above 0: pydantic refuses anything else at start-up,
+# naming the setting.
+_SECONDS = "gt=0, allow_inf_nan=False"
+
+
 def settings_fields(options: ClientOptions) -> list[edits.Field]:
     prefix = options.name.snake
     return [
@@ -74,14 +85,32 @@ def settings_fields(options: ClientOptions) -> list[edits.Field]:
             SETTINGS_SUFFIXES,
             [
                 ("str", f'"{options.base_url}"'),
-                ("float", "30.0"),
-                ("float", "5.0"),
-                ("int", "100"),
-                ("int", "20"),
-                ("int", "2"),
+                ("SecretStr | None", "None"),
+                ("float", f"Field(default=30.0, {_SECONDS})"),
+                ("float", f"Field(default=5.0, {_SECONDS})"),
+                ("float", f"Field(default=120.0, {_SECONDS})"),
+                ("int", "Field(default=100, ge=1)"),
+                ("int", "Field(default=2, ge=0)"),
             ],
             strict=True,
         )
+    ]
+
+
+def env_entries(options: ClientOptions) -> list[str]:
+    """The client's lines in .env.example: each setting, with what it means."""
+    env = options.name.snake.upper()
+    return [
+        f"{env}_BASE_URL={options.base_url}",
+        f"# Sent with every request as `Authorization: Bearer <key>` (see\n"
+        f"# app/clients/{options.name.snake}.py); set it in .env, never commit it.\n"
+        f"# {env}_API_KEY=",
+        f"# Seconds to wait for each read, and for a connection.\n# {env}_TIMEOUT=30.0",
+        f"# Seconds to wait for a TCP (and TLS) connection to be made.\n"
+        f"# {env}_CONNECT_TIMEOUT=5.0",
+        f"# Seconds one call may take in all, retries included.\n# {env}_DEADLINE=120.0",
+        f"# Connections open at once to this upstream.\n# {env}_MAX_CONNECTIONS=100",
+        f"# Extra attempts for GET, PUT and DELETE after a transient failure.\n# {env}_RETRIES=2",
     ]
 
 
@@ -116,7 +145,11 @@ def plan_client(options: ClientOptions, manifest: Manifest) -> ComponentPlan:
 
     builder.edit_python(
         "app/core/config.py",
-        [PythonEdit(add_fields, "\n".join(f"    {f.code}  # in class Settings" for f in fields))],
+        [
+            import_edit("pydantic", "Field"),
+            import_edit("pydantic", "SecretStr"),
+            PythonEdit(add_fields, "\n".join(f"    {f.code}  # in class Settings" for f in fields)),
+        ],
     )
     if differing and not options.force:
         raise EditError(
@@ -125,17 +158,7 @@ def plan_client(options: ClientOptions, manifest: Manifest) -> ComponentPlan:
         )
     builder.edit_text(
         ".env.example",
-        env_lines_appended(
-            f"The {name.words} API",
-            [
-                f"{name.snake.upper()}_BASE_URL={options.base_url}",
-                f"# {name.snake.upper()}_TIMEOUT=30.0",
-                f"# {name.snake.upper()}_CONNECT_TIMEOUT=5.0",
-                f"# {name.snake.upper()}_MAX_CONNECTIONS=100",
-                f"# {name.snake.upper()}_KEEPALIVE_CONNECTIONS=20",
-                f"# {name.snake.upper()}_RETRIES=2",
-            ],
-        ),
+        env_lines_appended(f"The {name.words} API", env_entries(options)),
     )
     client_class = f"{name.pascal}Client"
     open_line = (

@@ -24,6 +24,7 @@ PROJECT_OWNED_NAMES = frozenset(
         "base",
         "core",
         "deps",
+        "errors",
         "health",
         "jobs",
         "main",
@@ -172,7 +173,13 @@ class ComponentPlan:
         def update(source: str) -> str:
             module = edits.parse(source, rel)
             for change in changes:
-                module = change.apply(module)
+                try:
+                    module = change.apply(module)
+                except edits.AnchorMissing:
+                    # The user already added the printed lines by hand, where the
+                    # anchor was gone: done, so following the hint ends the loop.
+                    if not manual_lines_present(module.code, change.manual):
+                        raise
             return format_edited(self.root, rel, source, module.code)
 
         self.edit_file(rel, update, "\n".join(change.manual for change in changes))
@@ -268,6 +275,31 @@ class ComponentPlan:
                 source=self.manifest.file,
             )
         )
+
+
+def _squeeze(text: str) -> str:
+    return "".join(text.split()).replace("'", '"')
+
+
+def manual_lines_present(source: str, manual: str) -> bool:
+    """Whether every line of code in `manual` (the lines printed for adding by hand,
+    each with a `# where` note) is in `source`, layout and quotes aside."""
+    import io
+    import tokenize
+
+    code_lines = []
+    for line in manual.splitlines():
+        try:
+            tokens = list(tokenize.generate_tokens(io.StringIO(line).readline))
+        except (tokenize.TokenError, SyntaxError):
+            tokens = []
+        comment = next((t for t in tokens if t.type == tokenize.COMMENT), None)
+        code = line[: comment.start[1]] if comment is not None else line
+        code = code.strip().rstrip(",").strip()
+        if code and code != "...":
+            code_lines.append(_squeeze(code))
+    haystack = _squeeze(source)
+    return bool(code_lines) and all(code in haystack for code in code_lines)
 
 
 def _pascal(snake: str) -> str:

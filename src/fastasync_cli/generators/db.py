@@ -100,8 +100,15 @@ TEST_SETTINGS = [
 ]
 LIFESPAN_LINE = 'state["database"] = await stack.enter_async_context(Database(settings))'
 INSTALL_ERRORS_LINE = "install_database_errors(app)"
-# The database opens first: the job runner may need it, and closes before it.
+# The database opens first and closes last: the job store needs it.
 JOBS_LINE_START = 'state["jobs"] ='
+JOB_STORE_LINE = (
+    "job_store = await stack.enter_async_context(\n"
+    '    SqlJobStore(state["database"], settings.job_store_max, settings.job_ttl_s)\n'
+    ")"
+)
+# The first migration: the jobs table. Its id is fixed, as its content is.
+JOBS_REVISION = db_schema.revision_id("jobs", (), None)
 
 
 @dataclass(frozen=True)
@@ -152,6 +159,9 @@ def plan_db(options: DbOptions, manifest: Manifest) -> ComponentPlan:
         ("app/db/base.py", "app/db/base.py"),
         ("app/db/database.py", "app/db/database.py"),
         ("app/api/database_errors.py", "app/api/database_errors.py"),
+        ("app/models/job.py", "app/models/job.py"),
+        ("app/jobs/sql_store.py", "app/jobs/sql_store.py"),
+        ("tests/jobs/test_sql_store.py", "tests/jobs/test_sql_store.py"),
         ("migrations/env.py", "migrations/env.py"),
         ("tests/database.py", "tests/database.py.jinja"),
         ("tests/db/__init__.py", "tests/db/__init__.py"),
@@ -200,7 +210,11 @@ def plan_db(options: DbOptions, manifest: Manifest) -> ComponentPlan:
         ],
     )
     _edit_test_fixtures(builder, kind)
-    _move_endpoints(builder, manifest)
+    builder.create(
+        f"{db_schema.VERSIONS}/{JOBS_REVISION}_create_jobs.py",
+        render_piece("db", "migrations/create_jobs.py", {"revision": JOBS_REVISION}),
+    )
+    _move_endpoints(builder, manifest, JOBS_REVISION)
     db_deploy.plan_deployment(builder, manifest, kind)
     builder.plan.add(
         plan_update(builder.root, MANIFEST_NAME, with_project_option(manifest, "db", kind))
@@ -244,6 +258,7 @@ def _edit_main(builder: ComponentPlan, manifest: Manifest) -> None:
     changes = [
         import_edit("app.api.database_errors", "install_database_errors"),
         import_edit("app.db.database", "Database"),
+        import_edit("app.jobs.sql_store", "SqlJobStore"),
         PythonEdit(
             lambda m: swap_edits.ensure_statement_before(
                 m,
@@ -253,6 +268,22 @@ def _edit_main(builder: ComponentPlan, manifest: Manifest) -> None:
                 LIFESPAN_LINE,
             ),
             f"{LIFESPAN_LINE}  # in the lifespan, before `{JOBS_LINE_START} ...`",
+        ),
+        PythonEdit(
+            lambda m: swap_edits.ensure_statement_before(
+                m,
+                "lifespan",
+                swap_edits.starts_with(JOBS_LINE_START),
+                f"`{JOBS_LINE_START} ...` inside `lifespan`",
+                JOB_STORE_LINE,
+            ),
+            f"{JOB_STORE_LINE}  # in the lifespan, before `{JOBS_LINE_START} ...`",
+        ),
+        PythonEdit(
+            lambda m: edits.ensure_call_keywords(
+                m, "lifespan", "JobRunner", [("store", "job_store")]
+            ),
+            "JobRunner(settings, store=job_store)  # in the lifespan",
         ),
         PythonEdit(
             lambda m: swap_edits.ensure_statement_after(
@@ -322,9 +353,8 @@ def _endpoint_dependency_swaps(builder: ComponentPlan, manifest: Manifest) -> li
     return changes
 
 
-def _move_endpoints(builder: ComponentPlan, manifest: Manifest) -> None:
-    """Each endpoint's model, migration (one chain) and SQL repository."""
-    head = db_schema.current_head(builder.root)
+def _move_endpoints(builder: ComponentPlan, manifest: Manifest, head: str) -> None:
+    """Each endpoint's model, migration (one chain after `head`) and SQL repository."""
     registry = []
     for name, fields in _endpoints(manifest):
         command = endpoint_command(name, fields)

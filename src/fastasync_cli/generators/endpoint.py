@@ -13,16 +13,53 @@ from fastasync_cli.engine.render import render_piece
 from fastasync_cli.generators import db_schema
 from fastasync_cli.generators.component import ComponentPlan, PythonEdit, import_edit
 
+# Schema types that bound a field's values, so oversized input is a 422 rather than a 500
+# or a database overflow later. `Int64` and `FiniteFloat` are defined in the schema module.
+_BOUNDED_TYPES = {"int": "Int64", "float": "FiniteFloat"}
+
+
+@dataclass(frozen=True)
+class SchemaField:
+    """How one field is declared in the generated schemas."""
+
+    name: str
+    declaration: str  # in the create/read models
+    update_declaration: str  # in the PATCH model: every field optional
+
+
+def schema_field(field: Field) -> SchemaField:
+    """The field's schema lines, with its bounds: str max_length, 64-bit int, finite float."""
+    if field.type_name == "str":
+        bounded = f"Annotated[str, Field(max_length={field.str_max_length})]"
+    else:
+        bounded = _BOUNDED_TYPES.get(field.type_name, field.kind.annotation)
+    annotation = f"{bounded} | None" if field.optional else bounded
+    if field.default is not None:
+        declaration = f"{field.name}: {annotation} = {field.default}"
+    elif field.optional:
+        declaration = f"{field.name}: {annotation} = None"
+    else:
+        declaration = f"{field.name}: {annotation}"
+    return SchemaField(field.name, declaration, f"{field.name}: {bounded} | None = None")
+
 
 def endpoint_context(name: Name, fields: tuple[Field, ...], *, database: bool) -> dict[str, Any]:
     """What the endpoint's templates are rendered with."""
+    types = {f.type_name for f in fields}
     return {
         **db_schema.schema_context(name, fields),
         "name": name,
         "item": name.singular_pascal,
         "item_words": name.singular_words,
         "fields": fields,
+        "schema_fields": [schema_field(f) for f in fields],
         "imports": sorted({f.kind.import_line for f in fields if f.kind.import_line}),
+        "uses_bounds": bool(types & {"str", "int", "float"}),
+        "uses_int": "int" in types,
+        "uses_float": "float" in types,
+        "first_str": next((f for f in fields if f.type_name == "str"), None),
+        "first_int": next((f for f in fields if f.type_name == "int"), None),
+        "first_float": next((f for f in fields if f.type_name == "float"), None),
         "required": [f for f in fields if f.required],
         "database": database,
     }

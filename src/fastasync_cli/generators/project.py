@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from fastasync_cli import __version__
+from fastasync_cli.engine.fileio import scratch_folder
 from fastasync_cli.engine.names import Name
 from fastasync_cli.engine.plan import Plan, plan_file
 from fastasync_cli.engine.project import MANIFEST_NAME, Manifest, new_manifest
@@ -137,15 +137,14 @@ def _with_component(
     from fastasync_cli.engine.apply import apply
     from fastasync_cli.engine.project import find_project
 
-    with tempfile.TemporaryDirectory(prefix="fastasync-new-") as tmp:
-        scratch = Path(tmp)
+    with scratch_folder("fastasync-new-") as scratch:
         for rendered in files:
             target = scratch / rendered.path
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(rendered.content, encoding="utf-8")
             target.chmod(rendered.mode)
         (scratch / MANIFEST_NAME).write_text(manifest, encoding="utf-8")
-        apply(plan(find_project(scratch)))
+        apply(plan(find_project(scratch)), users_tree=False)
         tree = read_tree(scratch)
     rendered_files = [f for f in tree if str(f.path) != MANIFEST_NAME]
     manifest = next(f.content for f in tree if str(f.path) == MANIFEST_NAME)

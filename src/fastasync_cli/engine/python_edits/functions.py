@@ -13,7 +13,7 @@ from fastasync_cli.engine.python_edits.syntax import (
     code,
     dotted,
     module_contains,
-    normalise,
+    same_code_key,
     statement_code,
 )
 
@@ -101,7 +101,7 @@ class _InsertBeforeYield(cst.CSTTransformer):
         return updated
 
     def _is_yield(self, statement: cst.BaseStatement) -> bool:
-        return statement_code(statement) == f"yield {self.state}"
+        return statement_code(statement) == same_code_key(f"yield {self.state}")
 
     def leave_IndentedBlock(
         self, original: cst.IndentedBlock, updated: cst.IndentedBlock
@@ -219,7 +219,7 @@ def ensure_parameter(module: cst.Module, function: str, parameter: str) -> cst.M
 
 def ensure_statement_replaced(module: cst.Module, function: str, old: str, new: str) -> cst.Module:
     """Replace the statement `old` in the body of `function` with `new` (once)."""
-    anchor = normalise(old)
+    anchor = same_code_key(old)
 
     def edit(node: cst.FunctionDef) -> cst.FunctionDef:
         if module_contains(node, new):

@@ -11,7 +11,7 @@ import sys
 
 import libcst as cst
 
-from fastasync_cli.engine.python_edits.syntax import AnchorMissing, dotted
+from fastasync_cli.engine.python_edits.syntax import dotted
 
 FIRST_PARTY = frozenset({"app", "tests"})
 
@@ -77,6 +77,15 @@ def ensure_from_import(module: cst.Module, from_module: str, name: str) -> cst.M
     return _insert_import(module, new, from_module)
 
 
+def _is_docstring(statement: cst.BaseStatement) -> bool:
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and len(statement.body) == 1
+        and isinstance(statement.body[0], cst.Expr)
+        and isinstance(statement.body[0].value, cst.SimpleString | cst.ConcatenatedString)
+    )
+
+
 def _section(module_name: str) -> int:
     """ruff's isort sections: 0 standard library, 1 third party, 2 first party."""
     package = module_name.split(".")[0]
@@ -97,7 +106,15 @@ def _insert_import(module: cst.Module, new: cst.BaseStatement, from_module: str)
     body = list(module.body)
     imports = [i for i, s in enumerate(body) if _is_import(s) and _top_level_import(s)]
     if not imports:
-        raise AnchorMissing("an import block")
+        # The first import: below the module's docstring, if it has one.
+        position = 1 if body and _is_docstring(body[0]) else 0
+        if position:
+            new = new.with_changes(leading_lines=[cst.EmptyLine()])
+        elif body:
+            new = new.with_changes(leading_lines=body[0].leading_lines)
+            body[0] = body[0].with_changes(leading_lines=[cst.EmptyLine()])
+        body.insert(position, new)
+        return module.with_changes(body=body)
     wanted = _section(from_module)
     section = [i for i in imports if _section(_import_module(body[i])) == wanted]
     if not section:

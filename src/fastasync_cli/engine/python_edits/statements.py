@@ -17,7 +17,7 @@ from fastasync_cli.engine.python_edits.syntax import (
     defined_name,
     dotted,
     module_contains,
-    normalise,
+    same_code_key,
     statement_code,
 )
 
@@ -98,7 +98,7 @@ class _Elements(cst.CSTVisitor):
         self.found: set[str] = set()
 
     def visit_Element(self, node: cst.Element) -> None:
-        self.found.add(normalise(code(node.value)))
+        self.found.add(same_code_key(code(node.value)))
 
 
 def ensure_list_element(module: cst.Module, variable: str, element: str) -> cst.Module:
@@ -108,7 +108,7 @@ def ensure_list_element(module: cst.Module, variable: str, element: str) -> cst.
         raise AnchorMissing(f"a top-level `{variable} = [...]`")
     finder = _Elements()
     module.body[index].visit(finder)
-    if normalise(element) in finder.found:
+    if same_code_key(element) in finder.found:
         # Also where the user built the list otherwise (`[...] + OTHER`).
         return module
     if value is None:
@@ -130,9 +130,9 @@ def ensure_list_element_absent(module: cst.Module, variable: str, element: str) 
     index, value = _list_assignment(module, variable)
     if value is None:
         return module
-    wanted = normalise(element)
+    wanted = same_code_key(element)
     for position, item in enumerate(value.elements):
-        if normalise(code(item.value)) == wanted:
+        if same_code_key(code(item.value)) == wanted:
             elements, _ = remove_item(list(value.elements), position)
             return _replace_value(module, index, value.with_changes(elements=elements))
     return module

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import textwrap
 from collections.abc import Sequence
 
 import libcst as cst
@@ -30,12 +32,21 @@ def normalise(text: str) -> str:
     return " ".join(text.split()).replace("( ", "(").replace(" )", ")").replace(",)", ")")
 
 
+def same_code_key(text: str) -> str:
+    """What a piece of code means, whatever its layout, quotes, parentheses or comments:
+    its syntax tree. Two statements with the same key are the same statement."""
+    try:
+        return ast.dump(ast.parse(textwrap.dedent(text).strip() + "\n"))
+    except SyntaxError:
+        return normalise(text.replace("'", '"'))
+
+
 def statement_code(statement: cst.BaseStatement) -> str:
-    """The statement's code, normalised, without the comments above or after it."""
+    """The statement's key (`same_code_key`), without the comments above or after it."""
     statement = statement.with_changes(leading_lines=())
     if isinstance(statement, cst.SimpleStatementLine):
         statement = statement.with_changes(trailing_whitespace=cst.TrailingWhitespace())
-    return normalise(code(statement).replace("'", '"'))
+    return same_code_key(code(statement))
 
 
 class _SimpleStatements(cst.CSTVisitor):
@@ -49,14 +60,14 @@ class _SimpleStatements(cst.CSTVisitor):
 
 def module_contains(module: cst.CSTNode, text: str) -> bool:
     """Whether a simple statement like `text` is anywhere in the node, at any depth."""
-    wanted = normalise(text.replace("'", '"'))
+    wanted = same_code_key(text)
     finder = _SimpleStatements()
     module.visit(finder)
     return any(statement_code(node) == wanted for node in finder.found)
 
 
 def contains(body: Sequence[cst.BaseStatement], text: str) -> bool:
-    wanted = normalise(text.replace("'", '"'))
+    wanted = same_code_key(text)
     return any(statement_code(statement) == wanted for statement in body)
 
 

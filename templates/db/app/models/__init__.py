@@ -4,5 +4,6 @@ Alembic's `migrations/env.py` and the tests import it to see every table.
 """
 
 from app.db.base import Base
+from app.models.job import JobRecord
 
-__all__ = ["Base"]
+__all__ = ["Base", "JobRecord"]

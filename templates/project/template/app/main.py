@@ -7,8 +7,13 @@ from typing import Any
 
 from anyio.to_thread import current_default_thread_limiter
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from app.api.main import router
+from app.api.responses import validation_error_handler
 from app.core.config import Settings, get_settings
 from app.jobs import JobRunner
 
@@ -33,9 +38,33 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             state["jobs"] = await stack.enter_async_context(JobRunner(settings))
             yield state
 
-    app = FastAPI(title=settings.app_name, lifespan=lifespan)
+    # Starlette's trailing-slash redirect builds an absolute URL from the request's
+    # `Host` header, which a client chooses: routes are declared without a trailing
+    # slash, and `/api/items/` is a 404 rather than a redirect to someone else's host.
+    app = FastAPI(title=settings.app_name, lifespan=lifespan, redirect_slashes=False)
     app.include_router(router)
+    app.exception_handler(RequestValidationError)(validation_error_handler)
+    add_middleware(app, settings)
     return app
+
+
+def add_middleware(app: FastAPI, settings: Settings) -> None:
+    """Guard the app's edge; the middleware added last sees a request first."""
+    # Counts body bytes as they arrive, chunked bodies included, and answers 413 as
+    # soon as they pass the limit: nothing larger is ever held in memory.
+    app.add_middleware(
+        RequestBodyLimitMiddleware, max_body_size=settings.max_body_bytes
+    )
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["Location", "Retry-After"],
+        )
+    # A request for a host the app does not serve gets 400 before anything else runs.
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
 
 
 app = create_app()

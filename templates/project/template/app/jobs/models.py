@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import Enum
+from math import inf
 from typing import Any, Literal
 from uuid import uuid4
 
@@ -15,7 +16,8 @@ from pydantic import BaseModel, Field
 _TASK_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
 
-def _now() -> datetime:
+def utc_now() -> datetime:
+    """The current time in UTC, as job records hold it."""
     return datetime.now(timezone.utc)
 
 
@@ -36,7 +38,7 @@ class Job(BaseModel):
     status: JobStatus = JobStatus.QUEUED
     result: Any = None
     error: str | None = None
-    created_at: datetime = Field(default_factory=_now)
+    created_at: datetime = Field(default_factory=utc_now)
     started_at: datetime | None = None
     finished_at: datetime | None = None
 
@@ -48,19 +50,28 @@ class Job(BaseModel):
     def start(self) -> None:
         """Mark the job as running."""
         self.status = JobStatus.RUNNING
-        self.started_at = _now()
+        self.started_at = utc_now()
 
     def succeed(self, result: Any) -> None:
         """Mark the job as succeeded with a JSON-ready `result`."""
         self.status = JobStatus.SUCCEEDED
         self.result = result
-        self.finished_at = _now()
+        self.finished_at = utc_now()
 
     def fail(self, error: str) -> None:
         """Mark the job as failed with an `error` message."""
         self.status = JobStatus.FAILED
         self.error = error
-        self.finished_at = _now()
+        self.finished_at = utc_now()
+
+
+def failure_message(exc: BaseException) -> str:
+    """What a failed job shows its clients: the error's type, never its message.
+
+    Messages may carry an upstream's answer, a secret or personal data; the full
+    error and its traceback go to the server's log, under the job's id.
+    """
+    return f"{type(exc).__name__}: the job failed; its details are logged under its id."
 
 
 @dataclass(frozen=True)
@@ -70,17 +81,25 @@ class TaskSpec:
     `kind="io"`: `func` is an `async def` that awaits I/O; it runs on the event loop.
     `kind="cpu"`: `func` is a plain module-level `def` doing CPU-heavy work; it runs
     in a worker process, so its input and result must be picklable.
+
+    A job that runs longer than `timeout` seconds (default: the JOB_TIMEOUT_S
+    setting) is stopped and fails with a `JobTimeout` error.
     """
 
     name: str
     input_model: type[BaseModel]
     func: Callable[[Any], Any]
     kind: Literal["io", "cpu"]
+    # Seconds a job of this task may run; None means the app's JOB_TIMEOUT_S.
+    timeout: float | None = None
 
     def __post_init__(self) -> None:
         # Fail at import time, not when the first job of a mis-declared task runs.
         if not _TASK_NAME.fullmatch(self.name):
             msg = f"Task name {self.name!r}: use lowercase letters, digits, - and _."
+            raise ValueError(msg)
+        if self.timeout is not None and not 0 < self.timeout < inf:
+            msg = f"Task {self.name!r}: timeout must be seconds above 0: {self.timeout}"
             raise ValueError(msg)
         if self.kind not in ("io", "cpu"):
             msg = f"Task {self.name!r}: kind must be 'io' or 'cpu', not {self.kind!r}."

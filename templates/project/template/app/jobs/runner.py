@@ -1,56 +1,51 @@
 """Runs tasks as background jobs: `io` tasks on the event loop, `cpu` ones in processes.
 
-Jobs are in-process and in-memory (see `app.jobs.store` for what that costs and when
+Jobs run in this process, and their records are kept by a `JobStore` (in memory
+unless the app passes another; see `app.jobs.store` for what that costs and when
 Celery is the better tool). The runner is opened and closed by the app's lifespan;
-closing it cancels unfinished jobs, which are then stored as failed.
+closing it stops unfinished jobs, which are then stored as failed.
+
+Every job has a time limit (`TaskSpec.timeout`, else the JOB_TIMEOUT_S setting),
+counted from when it starts running. An `io` job past it is cancelled. A `cpu` job
+past it has its worker process killed (a running Python function cannot be
+stopped any other way); the next `cpu` job starts a fresh worker process.
 """
 
-import asyncio
 import logging
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
-from functools import partial
 from types import TracebackType
 from typing import Any
 
 import anyio
-from anyio import to_thread
+from anyio import to_process
 from anyio.abc import TaskGroup
 from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel
 
 from app.core.config import Settings
-from app.jobs.models import Job, TaskSpec
-from app.jobs.store import JobStore
+from app.jobs.models import Job, TaskSpec, failure_message
+from app.jobs.store import InMemoryJobStore, JobStore
 
 logger = logging.getLogger(__name__)
 
+SHUTDOWN_MESSAGE = "Cancelled: the server shut down before the job finished."
+
 
 class JobRunner:
-    """Starts jobs in the background and keeps their records."""
+    """Starts jobs in the background and keeps their records in its `store`."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.store = JobStore(settings.job_store_max)
-        self._cpu_workers = settings.cpu_workers
-        self._pool: ProcessPoolExecutor | None = None
-        self._cpu_slots: anyio.CapacityLimiter | None = None
+    def __init__(self, settings: Settings, store: JobStore | None = None) -> None:
+        self.store = store or InMemoryJobStore(
+            settings.job_store_max, settings.job_ttl_s
+        )
+        self._timeout = settings.job_timeout_s
+        # One slot per worker process: `running` means a worker has the job, and
+        # waiting jobs stay `queued`. anyio's process pool gets its own limiter of
+        # the same size (it must not share the one this runner holds).
+        self._cpu_slots = anyio.CapacityLimiter(settings.cpu_workers)
+        self._cpu_processes = anyio.CapacityLimiter(settings.cpu_workers)
         self._task_group: TaskGroup | None = None
 
     async def __aenter__(self) -> "JobRunner":
-        # "spawn" starts each worker from a fresh interpreter: forking a process
-        # that runs an event loop and threads can leave the child deadlocked.
-        # Workers start on first use; making the pool's pipes and locks is still
-        # blocking work, so it happens in a thread.
-        self._pool = await to_thread.run_sync(
-            partial(
-                ProcessPoolExecutor,
-                max_workers=self._cpu_workers,
-                mp_context=multiprocessing.get_context("spawn"),
-            )
-        )
-        # The pool gets one job per worker, so `running` means a worker has it and
-        # waiting jobs stay `queued`.
-        self._cpu_slots = anyio.CapacityLimiter(self._cpu_workers)
         self._task_group = anyio.create_task_group()
         await self._task_group.__aenter__()
         return self
@@ -61,65 +56,89 @@ class JobRunner:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        assert self._task_group is not None and self._pool is not None
+        assert self._task_group is not None
+        # Cancels io jobs and kills the worker processes of running cpu jobs.
         self._task_group.cancel_scope.cancel()
         try:
             await self._task_group.__aexit__(exc_type, exc, traceback)
         finally:
-            # A cpu job already running in a worker cannot be interrupted: shutdown
-            # waits for it (its result is dropped) and discards queued ones.
-            await to_thread.run_sync(
-                partial(self._pool.shutdown, wait=True, cancel_futures=True)
-            )
             self._task_group = None
 
-    def submit(self, spec: TaskSpec, payload: BaseModel) -> Job:
-        """Store a queued job running `spec` on `payload` and start it.
+    async def submit(self, spec: TaskSpec, payload: BaseModel) -> Job:
+        """Store a queued job running `spec` on `payload`, start it, and return it.
 
-        Raises `JobStoreFullError` when every stored job is still unfinished.
+        Raises `JobStoreFullError` when every stored job is still unfinished (or
+        `JobStoreUnavailableError` when the store cannot be reached).
         """
         if self._task_group is None:
             msg = "JobRunner is not open: use it with `async with`"
             raise RuntimeError(msg)
         job = Job(name=spec.name)
-        self.store.add(job)
+        await self.store.add(job)
         self._task_group.start_soon(
             self._run, job, spec, payload, name=f"job {job.id} ({spec.name})"
         )
         return job
 
-    def get(self, job_id: str) -> Job | None:
-        """The job with `job_id`, or None if unknown."""
-        return self.store.get(job_id)
+    async def get(self, job_id: str) -> Job | None:
+        """The job with `job_id`, or None if unknown or expired."""
+        return await self.store.get(job_id)
 
     async def _run(self, job: Job, spec: TaskSpec, payload: BaseModel) -> None:
         """Run one job to a final status; nothing but cancellation escapes."""
+        timeout = spec.timeout or self._timeout
         try:
             if spec.kind == "cpu":
-                result = await self._run_in_process(job, spec, payload)
+                async with self._cpu_slots:
+                    work = self._in_process(spec, payload)
+                    result = await self._run_timed(job, timeout, work)
             else:
-                job.start()
-                result = await spec.func(payload)
-            job.succeed(jsonable_encoder(result))
+                result = await self._run_timed(job, timeout, spec.func(payload))
         except anyio.get_cancelled_exc_class():
-            job.fail("Cancelled: the server shut down before the job finished.")
+            job.fail(SHUTDOWN_MESSAGE)
+            with anyio.CancelScope(shield=True):
+                await self._save(job)
             raise
+        except TimeoutError:
+            logger.warning("Job %s (%s) timed out (%g s)", job.id, job.name, timeout)
+            job.fail(f"JobTimeout: the job did not finish within {timeout:g} s.")
         except Exception as exc:
             # Escaping, it would tear down the task group and every other job with
-            # it; logged with the job id, the traceback matches what `GET` shows.
+            # it. The log gets the error and its traceback, under the job's id;
+            # the job record only the error's type (see `failure_message`).
             logger.exception("Job %s (%s) failed", job.id, job.name)
-            job.fail(f"{type(exc).__name__}: {exc}")
+            job.fail(failure_message(exc))
         else:
+            job.succeed(result)
             logger.info("Job %s (%s) succeeded", job.id, job.name)
+        await self._save(job)
 
-    async def _run_in_process(
-        self, job: Job, spec: TaskSpec, payload: BaseModel
-    ) -> Any:
-        assert self._cpu_slots is not None and self._pool is not None
-        async with self._cpu_slots:
-            job.start()
-            # submit() may start a worker process, which blocks, so it runs in a
-            # thread; the result is then awaited without holding a thread. The
-            # app runs on asyncio, whose wrap_future bridges the pool's future.
-            future = await to_thread.run_sync(self._pool.submit, spec.func, payload)
-            return await asyncio.wrap_future(future)
+    async def _run_timed(self, job: Job, limit: float, work: Any) -> Any:
+        """Mark `job` running, then await `work` for at most `limit` seconds.
+
+        Raises TimeoutError only when the time limit stopped the job, never for a
+        TimeoutError the task itself raised (that one fails the job as any error).
+        """
+        job.start()
+        await self._save(job)
+        with anyio.move_on_after(limit):
+            # The result is made JSON-ready here, so that a result that cannot be
+            # fails the job instead of the store.
+            return jsonable_encoder(await work)
+        # Only reached when the time limit cancelled the work.
+        raise TimeoutError
+
+    async def _in_process(self, spec: TaskSpec, payload: BaseModel) -> Any:
+        # anyio's process pool: fresh interpreters (never a fork of this process,
+        # whose threads and event loop a child could deadlock on), reused between
+        # jobs, and killed when the call is cancelled (time limit or shutdown).
+        return await to_process.run_sync(
+            spec.func, payload, cancellable=True, limiter=self._cpu_processes
+        )
+
+    async def _save(self, job: Job) -> None:
+        """Save `job`; a store failure is logged, never fails the runner."""
+        try:
+            await self.store.save(job)
+        except Exception:
+            logger.exception("Job %s (%s): could not save its record", job.id, job.name)

@@ -1,14 +1,18 @@
 """BaseClient against a mocked upstream (respx), then against real local sockets."""
 
+import json
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
+import aiohttp
 import anyio
 import httpx
 import pytest
 import respx
 from anyio.abc import SocketAttribute, SocketStream
+from pydantic import SecretStr
 
 from app.clients import (
     BaseClient,
@@ -80,6 +84,8 @@ async def test_error_status_raises_without_retry(
     error = caught.value
     assert (error.method, error.url) == ("GET", f"{BASE_URL}/items/1")
     assert (error.status_code, error.body) == (status, "nope")
+    # The body may carry anything: code reads `body`, messages and logs never get it.
+    assert "nope" not in str(error)
     assert route.call_count == 1
 
 
@@ -166,6 +172,59 @@ async def test_retry_after_is_read_and_capped(
     assert caught.value.retry_after == wait
 
 
+async def test_an_api_key_is_sent_as_a_header_and_never_shown(
+    upstream: respx.MockRouter,
+) -> None:
+    route = upstream.get(
+        f"{BASE_URL}/me", headers={"Authorization": "Bearer s3cret"}
+    ).respond(json={})
+    config = ClientConfig(base_url=BASE_URL, api_key=SecretStr("s3cret"))
+
+    async with BaseClient(config) as client:
+        await client.get("/me")
+
+    assert route.call_count == 1
+    assert "s3cret" not in repr(config) and "s3cret" not in repr(client)
+
+
+async def test_the_api_key_header_can_be_changed(upstream: respx.MockRouter) -> None:
+    class KeyClient(BaseClient):
+        api_key_header = "X-API-Key"
+        api_key_prefix = ""
+
+    route = upstream.get(f"{BASE_URL}/me", headers={"X-API-Key": "k3y"}).respond(
+        json={}
+    )
+    async with KeyClient(
+        ClientConfig(base_url=BASE_URL, api_key=SecretStr("k3y"))
+    ) as c:
+        await c.get("/me")
+
+    assert route.call_count == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("base_url", "api.example.com"),
+        ("timeout", 0),
+        ("timeout", -1.0),
+        ("connect_timeout", 0),
+        ("deadline", float("inf")),
+        ("deadline", float("nan")),
+        ("max_connections", 0),
+        ("retries", -1),
+    ],
+)
+def test_a_config_that_cannot_work_is_refused_naming_the_field(
+    field: str, value: object
+) -> None:
+    values: dict[str, Any] = {"base_url": BASE_URL, field: value}
+
+    with pytest.raises(ValueError, match=f"ClientConfig.{field} must be"):
+        ClientConfig(**values)
+
+
 async def test_a_client_must_be_opened_first() -> None:
     with pytest.raises(RuntimeError, match="async with"):
         await BaseClient(ClientConfig(base_url=BASE_URL)).get("/")
@@ -177,26 +236,42 @@ Handler = Callable[[SocketStream], Awaitable[None]]
 
 
 @asynccontextmanager
-async def local_server(handler: Handler) -> AsyncIterator[str]:
-    """Serve `handler` on a free loopback port and yield the base URL."""
+async def local_server(handler: Handler, host: str = "127.0.0.1") -> AsyncIterator[str]:
+    """Serve `handler` on a free loopback port and yield the base URL.
+
+    `host` is the name the URL uses: `localhost` reaches the same socket, but
+    cookie jars treat it as any host name (they ignore cookies from IP addresses).
+    """
     listener = await anyio.create_tcp_listener(local_host="127.0.0.1")
     port = listener.extra(SocketAttribute.local_port)
     async with listener, anyio.create_task_group() as tg:
         tg.start_soon(listener.serve, handler)
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://{host}:{port}"
         tg.cancel_scope.cancel()
+
+
+async def read_head(stream: SocketStream) -> tuple[str, dict[str, str]]:
+    """The request line and headers (lower-case names) of one request."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += await stream.receive()
+    line, *fields = data.split(b"\r\n\r\n")[0].decode("latin-1").split("\r\n")
+    headers = dict(field.split(": ", 1) for field in fields)
+    return line, {name.lower(): value for name, value in headers.items()}
+
+
+async def answer(stream: SocketStream, body: bytes, *extra: bytes) -> None:
+    await stream.send(
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+        + b"".join(header + b"\r\n" for header in extra)
+        + b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body)
+    )
 
 
 async def answer_json(stream: SocketStream) -> None:
     async with stream:
-        request = b""
-        while b"\r\n\r\n" not in request:
-            request += await stream.receive()
-        body = b'{"hello": "world"}'
-        await stream.send(
-            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-            b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body)
-        )
+        await read_head(stream)
+        await answer(stream, b'{"hello": "world"}')
 
 
 async def test_real_transport_round_trip() -> None:
@@ -205,6 +280,115 @@ async def test_real_transport_round_trip() -> None:
         BaseClient(ClientConfig(base_url=url)) as client,
     ):
         assert await client.get("/hello") == {"hello": "world"}
+
+
+async def test_real_answers_are_read_by_aiohttp_in_one_call() -> None:
+    """Keeps the client's fast path (see `_read_body`) in use across upgrades."""
+    async with (
+        local_server(answer_json) as url,
+        BaseClient(ClientConfig(base_url=url)) as client,
+    ):
+        request = client.http.build_request("GET", "/hello")
+        transport = client.http._transport_for_url(request.url)
+        response = await transport.handle_async_request(request)
+        answer = getattr(response.stream, "_aiohttp_response", None)
+        assert isinstance(answer, aiohttp.ClientResponse)
+        assert await answer.read() == b'{"hello": "world"}'
+
+
+async def cookie_server(stream: SocketStream) -> None:
+    """`/login` sets a cookie; every answer says which cookies the request had."""
+    async with stream:
+        line, headers = await read_head(stream)
+        body = json.dumps({"cookie": headers.get("cookie")}).encode()
+        set_cookie = [b"Set-Cookie: session=alice; Path=/"] if "/login" in line else []
+        await answer(stream, body, *set_cookie)
+
+
+async def test_no_cookie_goes_from_one_caller_to_the_next() -> None:
+    async with (
+        local_server(cookie_server, host="localhost") as url,
+        BaseClient(ClientConfig(base_url=url)) as client,
+    ):
+        # One user's call: the upstream answers with a session cookie.
+        assert await client.post("/login") == {"cookie": None}
+        # The next user's call must not carry it.
+        assert await client.get("/me") == {"cookie": None}
+        # Cookies a caller gives go with that call only.
+        assert await client.get("/me", cookies={"session": "bob"}) == {
+            "cookie": "session=bob"
+        }
+        assert await client.get("/me") == {"cookie": None}
+
+
+async def test_no_cookie_is_kept_through_a_proxy_either(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async with local_server(cookie_server, host="localhost") as proxy:
+        # Proxy settings come from the environment, as for any httpx client.
+        monkeypatch.setenv("HTTP_PROXY", proxy)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        config = ClientConfig(base_url="http://upstream.example")
+        async with BaseClient(config) as client:
+            assert await client.post("/login") == {"cookie": None}
+            assert await client.get("/me") == {"cookie": None}
+
+
+def drip(interval: float) -> Handler:
+    """An upstream that sends its answer one byte every `interval` seconds."""
+
+    async def handler(stream: SocketStream) -> None:
+        async with stream:
+            await read_head(stream)
+            await stream.send(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")
+            while True:
+                await anyio.sleep(interval)
+                await stream.send(b" ")
+
+    return handler
+
+
+@pytest.mark.parametrize("retries", [0, 3])
+async def test_the_deadline_ends_a_call_that_drips_retries_included(
+    retries: int,
+) -> None:
+    async with local_server(drip(0.05)) as url:
+        # Each byte comes well within the read timeout; only the deadline helps.
+        config = ClientConfig(base_url=url, timeout=1, deadline=0.5, retries=retries)
+        async with BaseClient(config) as client:
+            started = anyio.current_time()
+            with anyio.fail_after(10), pytest.raises(UpstreamTimeout) as caught:
+                await client.get("/slow")
+            elapsed = anyio.current_time() - started
+
+    assert 0.5 <= elapsed < 1.5
+    assert "within 0.5 s" in str(caught.value)
+
+
+async def test_max_connections_caps_the_connections_open_at_once() -> None:
+    open_now = most = 0
+
+    async def slow_answer(stream: SocketStream) -> None:
+        nonlocal open_now, most
+        open_now += 1
+        most = max(most, open_now)
+        try:
+            async with stream:
+                await read_head(stream)
+                await anyio.sleep(0.1)
+                await answer(stream, b"{}")
+        finally:
+            open_now -= 1
+
+    async with local_server(slow_answer) as url:
+        async with (
+            BaseClient(ClientConfig(base_url=url, max_connections=2)) as client,
+            anyio.create_task_group() as tg,
+        ):
+            for _ in range(6):
+                tg.start_soon(client.get, "/")
+
+    assert most == 2
 
 
 @pytest.mark.parametrize(("method", "attempts"), [("GET", 2), ("POST", 1)])

@@ -1,7 +1,9 @@
 """Tasks the job tests run; cpu ones must live in a module worker processes import."""
 
 import os
+import time
 from datetime import datetime, timezone
+from pathlib import Path
 
 import anyio
 from pydantic import BaseModel, Field
@@ -48,7 +50,38 @@ def fail_cpu(payload: FailInput) -> None:
     raise ValueError(payload.message)
 
 
+async def fail_upstream(payload: FailInput) -> None:
+    """Fails as a client call does when the upstream answers 500 with `message`."""
+    # Imported here: cpu workers import this module, and need no HTTP client.
+    from app.clients.base import UpstreamError
+
+    raise UpstreamError(
+        "GET https://upstream.test/items answered 500",
+        method="GET",
+        url="https://upstream.test/items",
+        status_code=500,
+        body=payload.message,
+    )
+
+
+class HangInput(BaseModel):
+    pid_file: str
+    seconds: float = Field(default=60, gt=0)
+
+
+def hang_cpu(payload: HangInput) -> None:
+    """CPU-bound work that takes too long; says which process runs it."""
+    Path(payload.pid_file).write_text(str(os.getpid()))
+    deadline = time.monotonic() + payload.seconds
+    while time.monotonic() < deadline:
+        pass
+
+
 echo_task = TaskSpec(name="echo", input_model=EchoInput, func=echo, kind="io")
+# The same task with its own time limit, far below the app's JOB_TIMEOUT_S.
+impatient_echo_task = TaskSpec(
+    name="impatient-echo", input_model=EchoInput, func=echo, kind="io", timeout=0.2
+)
 primes_task = TaskSpec(
     name="primes", input_model=PrimesInput, func=count_primes, kind="cpu"
 )
@@ -56,5 +89,19 @@ fail_io_task = TaskSpec(name="fail-io", input_model=FailInput, func=fail_io, kin
 fail_cpu_task = TaskSpec(
     name="fail-cpu", input_model=FailInput, func=fail_cpu, kind="cpu"
 )
+fail_upstream_task = TaskSpec(
+    name="fail-upstream", input_model=FailInput, func=fail_upstream, kind="io"
+)
+hang_cpu_task = TaskSpec(
+    name="hang-cpu", input_model=HangInput, func=hang_cpu, kind="cpu", timeout=1
+)
 
-SAMPLE_TASKS = [echo_task, primes_task, fail_io_task, fail_cpu_task]
+SAMPLE_TASKS = [
+    echo_task,
+    impatient_echo_task,
+    primes_task,
+    fail_io_task,
+    fail_cpu_task,
+    fail_upstream_task,
+    hang_cpu_task,
+]

@@ -58,3 +58,9 @@ def test_kind_must_be_io_or_cpu() -> None:
 
     with pytest.raises(ValueError, match="kind"):
         TaskSpec(name="t", input_model=Input, func=echo, kind=kind)
+
+
+@pytest.mark.parametrize("timeout", [0, -1, float("inf"), float("nan")])
+def test_a_task_s_timeout_must_be_seconds_above_zero(timeout: float) -> None:
+    with pytest.raises(ValueError, match="timeout"):
+        TaskSpec(name="t", input_model=Input, func=echo, kind="io", timeout=timeout)

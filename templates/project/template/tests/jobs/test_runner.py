@@ -1,6 +1,7 @@
 import logging
 import os
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import anyio
 import pytest
@@ -10,10 +11,14 @@ from app.jobs import Job, JobRunner, JobStatus, JobStoreFullError, TaskSpec
 from tests.jobs.sample_tasks import (
     EchoInput,
     FailInput,
+    HangInput,
     PrimesInput,
     echo_task,
     fail_cpu_task,
     fail_io_task,
+    fail_upstream_task,
+    hang_cpu_task,
+    impatient_echo_task,
     primes_task,
 )
 
@@ -24,21 +29,30 @@ async def runner(settings: Settings) -> AsyncIterator[JobRunner]:
         yield runner
 
 
-async def finished(job: Job) -> Job:
-    """Wait until the job is finished, as the routes' clients would: by polling."""
+async def finished(runner: JobRunner, job: Job) -> Job:
+    """Wait until the stored job is finished, as the API's clients would: polling."""
     with anyio.fail_after(30):
         while True:
-            if job.finished:
-                return job
+            stored = await runner.get(job.id)
+            assert stored is not None
+            if stored.finished:
+                return stored
             await anyio.sleep(0.01)
 
 
-async def test_io_job_succeeds_with_a_json_ready_result(runner: JobRunner) -> None:
-    job = runner.submit(echo_task, EchoInput(text="hi"))
-    assert job.status is JobStatus.QUEUED
-    assert runner.get(job.id) is job
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
-    await finished(job)
+
+async def test_io_job_succeeds_with_a_json_ready_result(runner: JobRunner) -> None:
+    job = await runner.submit(echo_task, EchoInput(text="hi"))
+    assert job.status is JobStatus.QUEUED
+
+    job = await finished(runner, job)
 
     assert job.status is JobStatus.SUCCEEDED
     assert job.result["text"] == "hi"
@@ -47,9 +61,9 @@ async def test_io_job_succeeds_with_a_json_ready_result(runner: JobRunner) -> No
 
 
 async def test_cpu_job_succeeds_in_another_process(runner: JobRunner) -> None:
-    job = runner.submit(primes_task, PrimesInput(below=100))
+    job = await runner.submit(primes_task, PrimesInput(below=100))
 
-    await finished(job)
+    job = await finished(runner, job)
 
     assert job.status is JobStatus.SUCCEEDED, job.error
     assert job.result["primes"] == 25
@@ -57,11 +71,11 @@ async def test_cpu_job_succeeds_in_another_process(runner: JobRunner) -> None:
 
 
 async def test_cpu_jobs_wait_for_a_free_worker(runner: JobRunner) -> None:
-    first = runner.submit(primes_task, PrimesInput(below=1000))
-    second = runner.submit(primes_task, PrimesInput(below=1000))
+    first = await runner.submit(primes_task, PrimesInput(below=1000))
+    second = await runner.submit(primes_task, PrimesInput(below=1000))
 
-    await finished(first)
-    await finished(second)
+    first = await finished(runner, first)
+    second = await finished(runner, second)
 
     # One worker (settings.cpu_workers): the second job started after the first.
     assert first.finished_at is not None and second.started_at is not None
@@ -69,43 +83,112 @@ async def test_cpu_jobs_wait_for_a_free_worker(runner: JobRunner) -> None:
 
 
 @pytest.mark.parametrize(
-    ("spec", "error"),
-    [(fail_io_task, "RuntimeError: boom"), (fail_cpu_task, "ValueError: boom")],
+    ("spec", "error_type"),
+    [
+        (fail_io_task, "RuntimeError"),
+        (fail_cpu_task, "ValueError"),
+        (fail_upstream_task, "UpstreamError"),
+    ],
 )
-async def test_failing_job_is_stored_and_logged(
-    runner: JobRunner, caplog: pytest.LogCaptureFixture, spec: TaskSpec, error: str
+async def test_a_failed_job_shows_the_error_type_and_logs_the_details(
+    runner: JobRunner,
+    caplog: pytest.LogCaptureFixture,
+    spec: TaskSpec,
+    error_type: str,
 ) -> None:
-    job = runner.submit(spec, FailInput(message="boom"))
+    secret = "token=s3cret in an upstream's answer"
+    job = await runner.submit(spec, FailInput(message=secret))
 
-    await finished(job)
+    job = await finished(runner, job)
 
     assert job.status is JobStatus.FAILED
-    assert job.error == error
+    assert job.error is not None and job.error.startswith(f"{error_type}: ")
+    assert "s3cret" not in job.error
     [record] = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert job.id in record.getMessage()
     assert record.exc_info is not None
 
 
+class TestTimeouts:
+    @pytest.fixture
+    def settings(self, settings: Settings) -> Settings:
+        return settings.model_copy(update={"job_timeout_s": 0.2})
+
+    async def test_an_io_job_past_its_time_limit_fails_with_a_timeout(
+        self, runner: JobRunner, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        job = await runner.submit(echo_task, EchoInput(text="slow", delay=30))
+
+        with anyio.fail_after(5):
+            job = await finished(runner, job)
+
+        assert job.status is JobStatus.FAILED
+        assert job.error == "JobTimeout: the job did not finish within 0.2 s."
+        assert any(job.id in r.getMessage() for r in caplog.records)
+
+    async def test_a_job_within_its_time_limit_succeeds(
+        self, runner: JobRunner
+    ) -> None:
+        job = await runner.submit(echo_task, EchoInput(text="quick", delay=0.01))
+
+        assert (await finished(runner, job)).status is JobStatus.SUCCEEDED
+
+
+async def test_a_task_s_own_timeout_wins_over_the_setting(runner: JobRunner) -> None:
+    job = await runner.submit(impatient_echo_task, EchoInput(text="slow", delay=30))
+
+    with anyio.fail_after(5):
+        job = await finished(runner, job)
+
+    assert job.error == "JobTimeout: the job did not finish within 0.2 s."
+
+
+async def test_a_cpu_job_past_its_time_limit_has_its_worker_killed(
+    runner: JobRunner, tmp_path: Path
+) -> None:
+    # A first job starts the worker process, so the time limit is all the task's.
+    await finished(runner, await runner.submit(primes_task, PrimesInput(below=10)))
+    pid_file = tmp_path / "pid"
+
+    job = await runner.submit(hang_cpu_task, HangInput(pid_file=str(pid_file)))
+    job = await finished(runner, job)
+
+    assert job.error == "JobTimeout: the job did not finish within 1 s."
+    pid = int(await anyio.Path(pid_file).read_text())
+    for _ in range(100):
+        if not pid_alive(pid):
+            break
+        await anyio.sleep(0.05)
+    assert not pid_alive(pid)
+    # The next cpu job gets a new worker process.
+    next_job = await runner.submit(primes_task, PrimesInput(below=10))
+    after = await finished(runner, next_job)
+    assert after.status is JobStatus.SUCCEEDED
+    assert after.result["pid"] != pid
+
+
 async def test_closing_the_runner_fails_unfinished_jobs(settings: Settings) -> None:
     async with JobRunner(settings) as runner:
-        job = runner.submit(echo_task, EchoInput(text="slow", delay=30))
+        job = await runner.submit(echo_task, EchoInput(text="slow", delay=30))
         await anyio.sleep(0.01)
-        assert job.status is JobStatus.RUNNING
+        running = await runner.get(job.id)
+        assert running is not None and running.status is JobStatus.RUNNING
 
-    assert job.status is JobStatus.FAILED
-    assert job.error is not None and job.error.startswith("Cancelled")
+    stored = await runner.get(job.id)
+    assert stored is not None and stored.status is JobStatus.FAILED
+    assert stored.error is not None and stored.error.startswith("Cancelled")
 
 
 async def test_submit_refuses_when_every_stored_job_is_unfinished(
     settings: Settings,
 ) -> None:
     async with JobRunner(settings.model_copy(update={"job_store_max": 1})) as runner:
-        runner.submit(echo_task, EchoInput(text="slow", delay=30))
+        await runner.submit(echo_task, EchoInput(text="slow", delay=30))
 
         with pytest.raises(JobStoreFullError):
-            runner.submit(echo_task, EchoInput(text="one more"))
+            await runner.submit(echo_task, EchoInput(text="one more"))
 
 
-def test_submit_needs_an_open_runner(settings: Settings) -> None:
+async def test_submit_needs_an_open_runner(settings: Settings) -> None:
     with pytest.raises(RuntimeError, match="async with"):
-        JobRunner(settings).submit(echo_task, EchoInput(text="hi"))
+        await JobRunner(settings).submit(echo_task, EchoInput(text="hi"))

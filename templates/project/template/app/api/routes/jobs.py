@@ -10,13 +10,18 @@ from fastapi import APIRouter, HTTPException, Request, Response, status
 from pydantic import BaseModel
 
 from app.api.deps import JobRunnerDep
-from app.jobs import Job, JobStatus, JobStoreFullError, TaskSpec
+from app.api.responses import location
+from app.jobs import Job, JobStatus, TaskSpec
 from app.tasks import TASKS
 
-# When every stored job is unfinished, clients are asked to come back this much later.
-RETRY_AFTER_FULL_SECONDS = 5
-
 router = APIRouter(prefix="/jobs", tags=["jobs"])
+
+# `JobRunnerDep` answers 503 with `Retry-After` for these (see app/api/deps.py).
+UNAVAILABLE = {
+    "description": "Too many unfinished jobs, or the job store is down; retry after "
+    "the seconds in the `Retry-After` header",
+    "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+}
 
 
 class JobAccepted(BaseModel):
@@ -27,13 +32,21 @@ class JobAccepted(BaseModel):
 
 
 @router.get(
-    "/{job_id}", responses={status.HTTP_404_NOT_FOUND: {"description": "Unknown job"}}
+    "/{job_id}",
+    responses={
+        status.HTTP_404_NOT_FOUND: {"description": "Unknown or expired job"},
+        status.HTTP_503_SERVICE_UNAVAILABLE: UNAVAILABLE,
+    },
 )
 async def get_job(job_id: str, jobs: JobRunnerDep) -> Job:
-    """The job's status, and its result or error once it is finished."""
-    job = jobs.get(job_id)
+    """The job's status, and its result or error once it is finished.
+
+    A failed job's `error` names the error's type only; the details are in the
+    server's log, under the job's id. Finished jobs expire after JOB_TTL_S seconds.
+    """
+    job = await jobs.get(job_id)
     if job is None:
-        # Jobs are in memory: an id from before a restart is gone too.
+        # Jobs in memory: an id from before a restart is gone too.
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No job with id {job_id!r}")
     return job
 
@@ -55,11 +68,7 @@ def _add_submit_route(routes: APIRouter, spec: TaskSpec) -> None:
         status_code=status.HTTP_202_ACCEPTED,
         name=f"start_{spec.name}_job",
         summary=f"Start a {spec.name} job",
-        responses={
-            status.HTTP_503_SERVICE_UNAVAILABLE: {
-                "description": "Too many unfinished jobs; retry later"
-            }
-        },
+        responses={status.HTTP_503_SERVICE_UNAVAILABLE: UNAVAILABLE},
     )
     async def start_job(
         payload: input_model,  # type: ignore[valid-type]
@@ -68,15 +77,8 @@ def _add_submit_route(routes: APIRouter, spec: TaskSpec) -> None:
         jobs: JobRunnerDep,
     ) -> JobAccepted:
         """Queue the job and answer at once; follow it at the `Location` URL."""
-        try:
-            job = jobs.submit(spec, payload)
-        except JobStoreFullError as exc:
-            raise HTTPException(
-                status.HTTP_503_SERVICE_UNAVAILABLE,
-                str(exc),
-                headers={"Retry-After": str(RETRY_AFTER_FULL_SECONDS)},
-            ) from exc
-        response.headers["Location"] = str(request.url_for("get_job", job_id=job.id))
+        job = await jobs.submit(spec, payload)
+        response.headers["Location"] = location(request, "get_job", job_id=job.id)
         return JobAccepted(id=job.id, status=job.status)
 
 

@@ -64,17 +64,29 @@ async def test_cpu_job_runs_to_success(client: httpx.AsyncClient) -> None:
     assert job["result"]["primes"] == 25
 
 
-@pytest.mark.parametrize("task", ["fail-io", "fail-cpu"])
-async def test_failing_job_is_stored_as_failed(
+@pytest.mark.parametrize("task", ["fail-io", "fail-cpu", "fail-upstream"])
+async def test_a_failed_job_shows_its_error_type_never_its_message(
     client: httpx.AsyncClient, task: str
 ) -> None:
-    location = await start(client, task, {"message": "boom"})
+    location = await start(client, task, {"message": "api_key=s3cret"})
 
     job = await follow(client, location)
 
     assert job["status"] == "failed"
     assert job["result"] is None
-    assert job["error"].endswith("Error: boom")
+    assert job["error"].split(":")[0].endswith("Error")
+    assert "s3cret" not in job["error"]
+
+
+async def test_a_job_past_its_time_limit_fails_with_a_timeout(
+    client: httpx.AsyncClient,
+) -> None:
+    location = await start(client, "impatient-echo", {"text": "slow", "delay": 30})
+
+    job = await follow(client, location)
+
+    assert job["status"] == "failed"
+    assert job["error"] == "JobTimeout: the job did not finish within 0.2 s."
 
 
 async def test_unknown_job_is_404(client: httpx.AsyncClient) -> None:
@@ -99,17 +111,67 @@ async def test_openapi_shows_each_task_input(client: httpx.AsyncClient) -> None:
     assert "202" in operation["responses"]
 
 
-class TestFullStore:
+class TestFlood:
+    """Twice as many long jobs as the store holds: 503s, then recovery by timeouts."""
+
     @pytest.fixture
     def settings(self, settings: Settings) -> Settings:
-        return settings.model_copy(update={"job_store_max": 1})
+        # The time limit must not end the first jobs before all requests are in,
+        # whatever the store costs (a database store writes each job).
+        return settings.model_copy(update={"job_store_max": 20, "job_timeout_s": 3.0})
 
-    async def test_answers_503_while_every_job_is_unfinished(
+    async def test_refuses_with_503_and_retry_after_then_recovers(
         self, client: httpx.AsyncClient
     ) -> None:
-        await start(client, "echo", {"text": "slow", "delay": 30})
+        slow = {"text": "slow", "delay": 60}
+        responses = []
 
-        response = await client.post("/api/jobs/echo", json={"text": "one more"})
+        async def post() -> None:
+            responses.append(await client.post("/api/jobs/echo", json=slow))
 
-        assert response.status_code == 503
-        assert response.headers["retry-after"]
+        async with anyio.create_task_group() as tg:
+            for _ in range(40):
+                tg.start_soon(post)
+
+        statuses = sorted(r.status_code for r in responses)
+        assert statuses == [202] * 20 + [503] * 20
+        refused = [r for r in responses if r.status_code == 503]
+        assert all(int(r.headers["retry-after"]) > 0 for r in refused)
+        assert "unfinished" in refused[0].json()["detail"]
+
+        # The time limit ends the accepted jobs, and the store takes jobs again.
+        accepted = [r for r in responses if r.status_code == 202]
+        for response in accepted:
+            job = await follow(client, response.headers["location"])
+            assert job["error"].startswith("JobTimeout")
+        location = await start(client, "echo", {"text": "after the flood"})
+        assert (await follow(client, location))["status"] == "succeeded"
+
+
+class TestExpiry:
+    @pytest.fixture
+    def settings(self, settings: Settings) -> Settings:
+        return settings.model_copy(update={"job_ttl_s": 0.2})
+
+    async def test_a_finished_job_is_gone_after_the_ttl(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        location = await start(client, "echo", {"text": "brief"})
+        await follow(client, location)
+
+        await anyio.sleep(0.3)
+
+        assert (await client.get(location)).status_code == 404
+
+
+async def test_openapi_documents_the_503_with_retry_after(
+    client: httpx.AsyncClient,
+) -> None:
+    paths = (await client.get("/openapi.json")).json()["paths"]
+
+    for operation in (
+        paths["/api/jobs/echo"]["post"],
+        paths["/api/jobs/{job_id}"]["get"],
+    ):
+        unavailable = operation["responses"]["503"]
+        assert "Retry-After" in unavailable["headers"]

@@ -1,12 +1,14 @@
 from time import sleep as pause
+from typing import Annotated
 
 import anyio
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
 from app.api.deps import CurrentUser
 from app.db import SessionDep, count_rows
 from app.models import User
+from app.repositories import UserStore
 from app.services.users import CachedUsers, UserRepository, hash_password, verify_password
 
 router = APIRouter(prefix="/users", tags=["users"])
@@ -62,3 +64,13 @@ async def login(body: SignUp, user: CurrentUser) -> dict:
 @router.get("/count")
 async def user_count() -> int:
     return count_rows()  # expect: FA103
+
+
+def get_user_store(request: Request) -> UserStore:
+    return request.state.user_store
+
+
+@router.get("/")
+async def list_users(store: Annotated[UserStore, Depends(get_user_store)]) -> list[dict]:
+    alive = store.ping()
+    return [{"id": user.id, "alive": alive} for user in store.list_users()]  # expect: FA103

@@ -1,0 +1,67 @@
+"""Error bodies, and the error statuses routes document in OpenAPI.
+
+Every status a route can answer is documented with its body, so clients (and the
+schemathesis test in tests/test_openapi.py) can rely on the schema.
+"""
+
+import math
+from typing import Any
+
+from fastapi import Request, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+# What a route's `responses=` takes: status code -> OpenAPI response.
+Responses = dict[int | str, dict[str, Any]]
+
+
+class ErrorMessage(BaseModel):
+    """The body of an error other than a validation error: `{"detail": "..."}`."""
+
+    detail: str
+
+
+def error(description: str) -> dict[str, Any]:
+    """A documented error response whose body is an `ErrorMessage`."""
+    return {"model": ErrorMessage, "description": description}
+
+
+# Answered by the middleware in app/main.py, so any route may answer them. Starlette
+# answers in plain text where the request never reached a route.
+EDGE_RESPONSES: Responses = {
+    status.HTTP_400_BAD_REQUEST: {
+        "model": ErrorMessage,
+        "description": "The Host header names a host that is not in ALLOWED_HOSTS",
+        "content": {"text/plain": {"schema": {"type": "string"}}},
+    },
+    status.HTTP_413_CONTENT_TOO_LARGE: {
+        "model": ErrorMessage,
+        "description": "The request body is larger than MAX_BODY_BYTES",
+        "content": {"text/plain": {"schema": {"type": "string"}}},
+    },
+}
+
+
+def location(request: Request, route_name: str, **path_params: Any) -> str:
+    """A relative `Location` for a route: its path only, never the `Host` it was
+    asked under, which the client chooses."""
+    path = request.app.url_path_for(route_name, **path_params)
+    return str(request.scope.get("root_path", "")) + str(path)
+
+
+def _json_number(value: float) -> float | str:
+    return value if math.isfinite(value) else str(value)
+
+
+async def validation_error_handler(
+    request: Request, exc: RequestValidationError
+) -> JSONResponse:
+    """FastAPI's 422 answer, except that inputs JSON cannot hold are echoed as text.
+
+    FastAPI reads bodies with Python's json module, which takes `NaN` and `Infinity`;
+    its own 422 answer echoes the input back and fails on them with a 500.
+    """
+    errors = jsonable_encoder(exc.errors(), custom_encoder={float: _json_number})
+    return JSONResponse(status_code=422, content={"detail": errors})

@@ -1,0 +1,92 @@
+"""The errors an upstream client raises, and how a failure is classified and retried."""
+
+import aiohttp
+import httpx
+
+# Answers that say "try again later" rather than "this request is wrong".
+RETRYABLE_STATUS_CODES = frozenset({429, 502, 503, 504})
+# An upstream's Retry-After is honoured up to this many seconds.
+MAX_RETRY_AFTER = 30.0
+
+
+class UpstreamError(Exception):
+    """An upstream call failed; the one error type a client raises.
+
+    Raised as is when the upstream answered with a non-2xx status (`status_code` and
+    `body` set) or with a body that is not JSON. Its subclasses `UpstreamTimeout`
+    and `UpstreamConnectionError` mean no (complete) answer came (`status_code` is
+    None). The message names the method and the URL without its query string,
+    which may carry credentials, and never includes the body, which may carry
+    anything: code that needs the body reads `body`.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str,
+        url: str,
+        status_code: int | None = None,
+        body: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.method = method
+        self.url = url
+        self.status_code = status_code
+        self.body = body
+        self.retry_after = retry_after
+
+
+class UpstreamTimeout(UpstreamError):
+    """No answer within the timeouts, or the call passed its total deadline."""
+
+
+class UpstreamConnectionError(UpstreamError):
+    """The connection could not be made or broke before the answer was complete."""
+
+
+def error_url(url: httpx.URL) -> str:
+    """The URL errors name: without the query string, which may carry credentials."""
+    return str(url.copy_with(query=None))
+
+
+def no_answer_error(exc: Exception, method: str, url: str) -> UpstreamError:
+    """Classify a failure that left no answer: timeout, connection, or other."""
+    # httpx-aiohttp reports every aiohttp connection error, even a refused
+    # connection, as httpx.ConnectTimeout: the aiohttp error it wraps tells better.
+    cause = exc.__cause__ if isinstance(exc.__cause__, aiohttp.ClientError) else exc
+    what = type(cause).__name__
+    if isinstance(cause, (httpx.TimeoutException, aiohttp.ServerTimeoutError)):
+        msg = f"{method} {url} timed out ({what})"
+        return UpstreamTimeout(msg, method=method, url=url)
+    if isinstance(
+        cause,
+        (
+            httpx.NetworkError,
+            httpx.RemoteProtocolError,
+            aiohttp.ClientConnectionError,
+            aiohttp.ClientPayloadError,
+        ),
+    ):
+        msg = f"{method} {url}: connection failed ({what}: {cause})"
+        return UpstreamConnectionError(msg, method=method, url=url)
+    msg = f"{method} {url} failed ({what}: {cause})"
+    return UpstreamError(msg, method=method, url=url)
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    """Seconds the upstream asked us to wait (delta-seconds form only), capped."""
+    value = response.headers.get("Retry-After", "").strip()
+    if not (value.isascii() and value.isdigit()):
+        return None
+    return min(float(value), MAX_RETRY_AFTER)
+
+
+def retry_backoff(exc: Exception) -> bool | float:
+    """Tell stamina whether to retry, and after how long if the upstream said."""
+    if isinstance(exc, (UpstreamTimeout, UpstreamConnectionError)):
+        return True
+    if isinstance(exc, UpstreamError) and exc.status_code in RETRYABLE_STATUS_CODES:
+        return True if exc.retry_after is None else exc.retry_after
+    return False

@@ -1,0 +1,226 @@
+"""What users see around the apply step: the project found, odd paths, bad manifests,
+interrupts at any moment, help text, and the same bytes on every run."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from fastasync_cli.cli import app
+
+runner = CliRunner()
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+
+
+def test_a_nested_folder_says_which_project_it_edits(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    nested = project / "services" / "inner"
+    nested.mkdir(parents=True)
+    monkeypatch.chdir(nested)
+    result = runner.invoke(app, ["add", "task", "report", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == f"project: {project}"
+
+
+def test_paths_with_brackets_are_printed_not_parsed_as_markup(tmp_path: Path) -> None:
+    target = tmp_path / "[bold]x[/]" / "demo"
+    result = runner.invoke(app, ["new", str(target), "--yes", "--name", "demo"])
+    assert result.exit_code == 0, result.output
+    assert "[bold]x[/]" in result.stdout
+    result = runner.invoke(app, ["add", "task", "report", "--project", str(target)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == f"project: {target}"
+
+
+def test_a_non_ascii_default_is_recorded_as_typed(project: Path) -> None:
+    result = runner.invoke(
+        app, ["add", "endpoint", "cafes", "name:str=Café ✓", "--project", str(project)]
+    )
+    assert result.exit_code == 0, result.output
+    manifest = (project / ".fastasync.toml").read_text(encoding="utf-8")
+    assert 'fields = ["name:str=Café ✓"]' in manifest
+    assert 'name: str = "Café ✓"' in (project / "app/schemas/cafes.py").read_text("utf-8")
+
+
+def test_a_manifest_from_a_newer_fastasync_is_refused(project: Path) -> None:
+    manifest = project / ".fastasync.toml"
+    text = manifest.read_text()
+    manifest.write_text(text.replace('fastasync_version = "', 'fastasync_version = "99.0.0"\n#'))
+    result = runner.invoke(app, ["add", "task", "report", "--project", str(project)])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "error: This project was made by fastasync 99.0.0, newer than this one (0.1.0).",
+        "hint: Upgrade fastasync to 99.0.0 or later (pipx upgrade fastasync), then run the "
+        "command again.",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("extra", "problem"),
+    [
+        ("components = 3\n", "has a `components` that is not a list of [[components]]"),
+        ("components = [1]\n", "has a component (number 1) that is not a table"),
+        ('[[components]]\nname = "x"\n', "has a component (number 1) without a kind"),
+        ("[[components]]\nkind = 1\n", "has a component (number 1) whose kind is not a string"),
+    ],
+)
+def test_malformed_manifests_are_named_not_unexpected(
+    project: Path, extra: str, problem: str
+) -> None:
+    manifest = project / ".fastasync.toml"
+    # Top-level keys go before the first table, tables at the end.
+    text = manifest.read_text()
+    manifest.write_text(text + extra if extra.startswith("[") else extra + text)
+    result = runner.invoke(app, ["add", "task", "report", "--project", str(project)])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == f"error: {manifest} {problem}."
+
+
+def test_a_project_file_that_is_not_utf8_is_named(project: Path) -> None:
+    before = tree(project)
+    main = project / "app" / "main.py"
+    main.write_bytes(main.read_bytes() + b"# caf\xe9\n")
+    result = runner.invoke(app, ["add", "client", "github", "--base-url", "https://x.io",
+                                 "--project", str(project)])  # fmt: skip
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0].startswith("error: app/main.py is not UTF-8 text")
+    assert "Unexpected" not in result.stderr
+    assert {k: v for k, v in tree(project).items() if k != "app/main.py"} == {
+        k: v for k, v in before.items() if k != "app/main.py"
+    }
+
+
+def test_crlf_files_stay_crlf_through_an_add(project: Path) -> None:
+    for rel in ("app/api/main.py", "app/main.py", ".fastasync.toml"):
+        path = project / rel
+        path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes().replace(b"\n", b"\r\n"))
+    result = runner.invoke(app, ["add", "endpoint", "products", "--project", str(project)])
+    assert result.exit_code == 0, result.output
+    for rel in ("app/api/main.py", "app/main.py", ".fastasync.toml"):
+        raw = (project / rel).read_bytes()
+        assert raw.startswith(b"\xef\xbb\xbf"), rel
+        assert raw.count(b"\n") == raw.count(b"\r\n"), rel
+    assert b"products.router" in (project / "app/api/main.py").read_bytes()
+
+
+def test_help_names_arguments_plainly(tmp_path: Path) -> None:
+    for args in (["--help"], ["new", "--help"], ["add", "endpoint", "--help"]):
+        result = runner.invoke(app, args, env={"COLUMNS": "100"})
+        assert result.exit_code == 0
+        assert "<bool>" not in result.stdout
+        assert "{" not in result.stdout
+    usage = runner.invoke(app, ["add", "endpoint", "--help"], env={"COLUMNS": "100"})
+    assert "Usage: fastasync add endpoint [OPTIONS] NAME [FIELDS...]" in usage.stdout
+    usage = runner.invoke(app, ["new", "--help"], env={"COLUMNS": "100"})
+    assert "Usage: fastasync new [OPTIONS] PATH" in usage.stdout
+
+
+def test_the_same_command_on_the_same_tree_writes_the_same_bytes(tmp_path: Path) -> None:
+    trees = []
+    for folder in ("one", "two"):
+        root = tmp_path / folder / "demo"
+        assert runner.invoke(app, ["new", str(root), "--yes", "--celery"]).exit_code == 0
+        for args in (["endpoint", "products", "price:float"], ["task", "report"]):
+            result = runner.invoke(app, ["add", *args, "--project", str(root)])
+            assert result.exit_code == 0, result.output
+        trees.append(tree(root))
+    assert trees[0] == trees[1]
+
+
+# Interrupts at any moment, in a real process: a meta-path hook sends the signal when a
+# given module starts importing, so it lands exactly there.
+_SCRIPT = """
+import os, signal, sys
+class SignalOnImport:
+    def find_spec(self, name, path=None, target=None):
+        if name == {module!r}:
+            os.kill(os.getpid(), {signum})
+        return None
+sys.meta_path.insert(0, SignalOnImport())
+sys.argv = ["fastasync", *{args!r}]
+from fastasync_cli.cli import main
+main()
+"""
+
+
+def _run_signalled(module: str, signum: int, args: list[str]) -> subprocess.CompletedProcess:
+    script = _SCRIPT.format(module=module, signum=int(signum), args=args)
+    return subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+@pytest.mark.parametrize(
+    ("module", "signum"),
+    [
+        ("fastasync_cli.interrupts", signal.SIGINT),  # before the handlers are complete
+        ("typer", signal.SIGTERM),
+        ("fastasync_cli.generators.project", signal.SIGHUP),
+        ("copier", signal.SIGINT),
+    ],
+)
+def test_an_interrupt_during_imports_is_one_line(tmp_path: Path, module: str, signum: int) -> None:
+    target = tmp_path / "demo"
+    result = _run_signalled(module, signum, ["new", str(target), "--yes"])
+    name = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+    assert result.returncode == 128 + signum, result.stderr
+    assert result.stderr.splitlines() == [f"error: Interrupted ({name}); nothing was changed."]
+    assert not target.exists()
+
+
+def test_an_interrupt_after_the_work_says_it_was_written(tmp_path: Path) -> None:
+    target = tmp_path / "demo"
+    # rich.tree is first imported to print the tree of files, after they are written.
+    result = _run_signalled("rich.tree", signal.SIGINT, ["new", str(target), "--yes"])
+    assert result.returncode == 130, result.stderr
+    assert result.stderr.splitlines() == [
+        "error: Interrupted (Ctrl-C) after the changes were written; the project has them."
+    ]
+    assert (target / ".fastasync.toml").is_file()
+
+
+def test_ctrl_c_at_a_prompt_exits_130(tmp_path: Path) -> None:
+    pexpect = pytest.importorskip("pexpect")
+    fastasync = shutil.which("fastasync", path=str(Path(sys.executable).parent))
+    command = [fastasync] if fastasync else [sys.executable, "-m", "fastasync_cli"]
+    child = pexpect.spawn(
+        command[0],
+        [*command[1:], "new", str(tmp_path / "demo")],
+        env={**os.environ, "COLUMNS": "100"},
+        encoding="utf-8",
+        timeout=60,
+    )
+    child.expect("Dockerfile")
+    child.sendintr()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130, child.before
+    assert "Interrupted (Ctrl-C); nothing was changed." in child.before
+    assert not (tmp_path / "demo").exists()
+
+
+def test_non_ascii_arguments_survive_an_ascii_locale(project: Path) -> None:
+    env = {**os.environ, "LC_ALL": "C", "LANG": "C", "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0"}
+    result = subprocess.run(
+        [sys.executable, "-m", "fastasync_cli", "add", "endpoint", "cafes", "name:str=café",
+         "--project", str(project)],
+        capture_output=True, env=env, check=False, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    manifest = (project / ".fastasync.toml").read_text(encoding="utf-8")
+    assert 'fields = ["name:str=café"]' in manifest

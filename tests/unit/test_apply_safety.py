@@ -1,0 +1,266 @@
+"""Apply's guarantees: modes, owners, symlinks, the tree read, locks and rollback."""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import stat
+import threading
+from pathlib import Path
+
+import pytest
+
+from fastasync_cli import interrupts
+from fastasync_cli.engine import apply as apply_module
+from fastasync_cli.engine.apply import RollbackError, apply
+from fastasync_cli.engine.lock import project_lock
+from fastasync_cli.engine.plan import Plan, plan_file, plan_update
+from fastasync_cli.errors import ConflictError, TargetError
+
+
+def _names(root: Path) -> list[str]:
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*"))
+
+
+def test_mode_and_owner_of_an_edited_file_are_kept(tmp_path: Path) -> None:
+    target = tmp_path / "a.py"
+    target.write_text("x = 1\n")
+    target.chmod(0o640)
+    owner = (1234, 2345) if os.geteuid() == 0 else (os.getuid(), os.getgid())
+    if os.geteuid() == 0:
+        os.chown(target, *owner)
+    plan = Plan(root=tmp_path)
+    plan.add(plan_update(tmp_path, "a.py", "x = 2\n"))
+    apply(plan)
+    status = target.stat()
+    assert stat.S_IMODE(status.st_mode) == 0o640
+    assert (status.st_uid, status.st_gid) == owner
+    assert target.read_text() == "x = 2\n"
+
+
+def test_a_read_only_file_is_refused_even_for_root(tmp_path: Path) -> None:
+    target = tmp_path / "a.py"
+    target.write_text("x = 1\n")
+    target.chmod(0o444)
+    with pytest.raises(TargetError) as caught:
+        plan_update(tmp_path, "a.py", "x = 2\n")
+    assert caught.value.message == (
+        "a.py is read-only (mode 0444), so fastasync will not change it."
+    )
+    # Made read-only between planning and applying: refused then too.
+    target.chmod(0o644)
+    plan = Plan(root=tmp_path)
+    plan.add(plan_update(tmp_path, "a.py", "x = 2\n"))
+    target.chmod(0o444)
+    with pytest.raises(TargetError):
+        apply(plan)
+    assert target.read_text() == "x = 1\n"
+
+
+def test_a_symlink_inside_the_project_is_edited_at_its_target(tmp_path: Path) -> None:
+    (tmp_path / "real.py").write_text("x = 1\n")
+    (tmp_path / "link.py").symlink_to("real.py")
+    plan = Plan(root=tmp_path)
+    plan.add(plan_update(tmp_path, "link.py", "x = 2\n"))
+    apply(plan)
+    assert (tmp_path / "link.py").is_symlink()
+    assert (tmp_path / "real.py").read_text() == "x = 2\n"
+
+
+def test_a_symlinked_file_leading_outside_is_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "outside.py"
+    outside.write_text("x = 1\n")
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "link.py").symlink_to(outside)
+    with pytest.raises(TargetError) as caught:
+        plan_update(root, "link.py", "x = 2\n")
+    assert caught.value.message.startswith("link.py leads outside the project")
+    assert outside.read_text() == "x = 1\n"
+
+
+def test_a_symlinked_folder_leading_outside_is_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "app").symlink_to(outside)
+    with pytest.raises(TargetError):
+        plan_file(root, "app/new.py", "x = 1\n")
+    # Linked after planning: apply refuses it before writing anything.
+    (root / "app").unlink()
+    plan = Plan(root=root)
+    plan.add(plan_file(root, "app/new.py", "x = 1\n"))
+    plan.add(plan_file(root, "first.py", "y = 1\n"))
+    (root / "app").symlink_to(outside)
+    with pytest.raises(TargetError):
+        apply(plan)
+    assert list(outside.iterdir()) == []
+    assert _names(root) == ["app"]
+
+
+def test_a_file_changed_after_planning_stops_everything(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("x = 1\n")
+    plan = Plan(root=tmp_path)
+    plan.add(plan_file(tmp_path, "new.py", "n = 1\n"))
+    plan.add(plan_update(tmp_path, "a.py", "x = 1\ny = 2\n"))
+    (tmp_path / "a.py").write_text("x = 1\nsaved = 'by an editor'\n")
+    with pytest.raises(ConflictError) as caught:
+        apply(plan)
+    assert caught.value.message.startswith("a.py changed while fastasync was planning")
+    assert caught.value.hint == "Nothing was written. Run the command again."
+    assert _names(tmp_path) == ["a.py"]
+    assert (tmp_path / "a.py").read_text() == "x = 1\nsaved = 'by an editor'\n"
+
+
+def test_a_file_read_but_left_identical_is_checked_too(tmp_path: Path) -> None:
+    (tmp_path / "manifest.toml").write_text("a = 1\n")
+    plan = Plan(root=tmp_path)
+    plan.add(plan_update(tmp_path, "manifest.toml", "a = 1\n"))
+    plan.add(plan_file(tmp_path, "new.py", "n = 1\n"))
+    (tmp_path / "manifest.toml").write_text("a = 2\n")
+    with pytest.raises(ConflictError):
+        apply(plan)
+    assert not (tmp_path / "new.py").exists()
+
+
+def test_a_failed_rollback_says_what_was_and_was_not_restored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("one.py", "two.py", "three.py"):
+        (tmp_path / name).write_text(f"old {name}\n")
+    plan = Plan(root=tmp_path)
+    for name in ("one.py", "two.py", "three.py"):
+        plan.add(plan_update(tmp_path, name, f"new {name}\n"))
+    real_replace = os.replace
+
+    def failing(src: str, dst: str) -> None:
+        if str(dst).endswith("three.py") and not str(src).endswith(apply_module.BACKUP_SUFFIX):
+            raise OSError(errno.ENOSPC, "No space left on device", str(dst))
+        if str(src).endswith(apply_module.BACKUP_SUFFIX) and str(dst).endswith("one.py"):
+            raise NotADirectoryError(errno.ENOTDIR, "Not a directory", str(dst))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(apply_module.os, "replace", failing)
+    with pytest.raises(RollbackError) as caught:
+        apply(plan)
+    monkeypatch.undo()
+    error = caught.value
+    assert "one.py: Not a directory (its old content is in " in error.message
+    assert error.hint.startswith("Restored: two.py.")
+    assert "Nothing was changed" not in error.message + error.hint
+    backup = next(tmp_path.glob(".one.py.*" + apply_module.BACKUP_SUFFIX))
+    assert backup.read_text() == "old one.py\n"
+    assert (tmp_path / "two.py").read_text() == "old two.py\n"
+    assert (tmp_path / "three.py").read_text() == "old three.py\n"
+
+
+def test_a_second_lock_waits_then_fails_clearly(tmp_path: Path) -> None:
+    told: list[bool] = []
+    with project_lock(tmp_path), pytest.raises(TargetError) as caught:  # noqa: SIM117
+        with project_lock(tmp_path, wait=0.2, on_wait=lambda: told.append(True)):
+            pass
+    assert told == [True]
+    assert caught.value.message.startswith("Another fastasync command is still changing")
+    assert list(tmp_path.iterdir()) == []  # no lock file
+
+
+def test_a_lock_is_handed_over_when_released(tmp_path: Path) -> None:
+    order: list[str] = []
+    released = threading.Event()
+
+    def second() -> None:
+        with project_lock(tmp_path, wait=10):
+            order.append("second")
+
+    with project_lock(tmp_path):
+        thread = threading.Thread(target=second)
+        thread.start()
+        released.wait(0.2)
+        order.append("first")
+    thread.join()
+    assert order == ["first", "second"]
+
+
+def test_a_signal_during_apply_is_held_until_the_tree_is_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    previous = {s: signal.getsignal(s) for s in interrupts.SIGNALS}
+    interrupts.install()
+    try:
+        (tmp_path / "a.py").write_text("x = 1\n")
+        plan = Plan(root=tmp_path)
+        plan.add(plan_update(tmp_path, "a.py", "x = 2\n"))
+        plan.add(plan_file(tmp_path, "b.py", "b = 1\n"))
+        real_link = os.link
+
+        def signalled_mid_commit(src: str, dst: str) -> None:
+            os.kill(os.getpid(), signal.SIGTERM)
+            real_link(src, dst)
+
+        # SIGTERM lands while committing: the commit finishes, then it is raised.
+        monkeypatch.setattr(apply_module.os, "link", signalled_mid_commit)
+        with pytest.raises(interrupts.Interrupted) as caught:
+            apply(plan)
+        assert caught.value.exit_code == 143
+        assert interrupts.written()
+        assert (tmp_path / "a.py").read_text() == "x = 2\n"
+        assert _names(tmp_path) == ["a.py", "b.py"]
+    finally:
+        interrupts.mark_written(False)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def test_a_signal_while_staging_rolls_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    previous = {s: signal.getsignal(s) for s in interrupts.SIGNALS}
+    interrupts.install()
+    try:
+        (tmp_path / "a.py").write_text("x = 1\n")
+        plan = Plan(root=tmp_path)
+        plan.add(plan_file(tmp_path, "sub/b.py", "b = 1\n"))
+        plan.add(plan_update(tmp_path, "a.py", "x = 2\n"))
+        real_fchmod = os.fchmod
+
+        def hup_while_staging(fd: int, mode: int) -> None:
+            os.kill(os.getpid(), signal.SIGHUP)
+            real_fchmod(fd, mode)
+
+        monkeypatch.setattr(apply_module.os, "fchmod", hup_while_staging)
+        with pytest.raises(interrupts.Interrupted) as caught:
+            apply(plan)
+        assert caught.value.exit_code == 129
+        assert not interrupts.written()
+        assert _names(tmp_path) == ["a.py"]
+        assert (tmp_path / "a.py").read_text() == "x = 1\n"
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def test_a_file_that_became_a_folder_is_named(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("x = 1\n")
+    plan = Plan(root=tmp_path)
+    plan.add(plan_update(tmp_path, "a.py", "x = 2\n"))
+    (tmp_path / "a.py").unlink()
+    (tmp_path / "a.py").mkdir()
+    with pytest.raises(TargetError) as caught:
+        apply(plan)
+    assert caught.value.message == "a.py is a folder, where fastasync expects a file."
+
+
+def test_a_read_only_folder_is_refused_even_for_root(tmp_path: Path) -> None:
+    (tmp_path / "app").mkdir()
+    plan = Plan(root=tmp_path)
+    plan.add(plan_file(tmp_path, "app/new.py", "x = 1\n"))
+    (tmp_path / "app").chmod(0o555)
+    try:
+        with pytest.raises(TargetError) as caught:
+            apply(plan)
+    finally:
+        (tmp_path / "app").chmod(0o755)
+    assert caught.value.message == (
+        "The folder app is read-only (mode 0555), so fastasync will not write in it."
+    )
+    assert _names(tmp_path) == ["app"]

@@ -1,0 +1,80 @@
+"""The schemas `add endpoint` writes bound every value a client can send."""
+
+from __future__ import annotations
+
+import math
+import sys
+import types
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import BaseModel, ValidationError
+
+from fastasync_cli.engine.fields import parse_field, parse_fields
+from fastasync_cli.engine.names import component_name
+from fastasync_cli.engine.project import find_project
+from fastasync_cli.generators.endpoint import EndpointOptions, plan_endpoint, schema_field
+
+SPECS = ["title:str{80}", "note:str?", "count:int=3", "ratio:float?", "done:bool", "at:datetime?"]
+
+
+@pytest.mark.parametrize(
+    ("spec", "declaration", "update"),
+    [
+        ("name:str", "name: Annotated[str, Field(max_length=255)]", None),
+        ("title:str{80}?", "title: Annotated[str, Field(max_length=80)] | None = None", None),
+        ("count:int=3", "count: Int64 = 3", "count: Int64 | None = None"),
+        ("ratio:float?", "ratio: FiniteFloat | None = None", "ratio: FiniteFloat | None = None"),
+        ("done:bool=true", "done: bool = True", "done: bool | None = None"),
+        ("ref:uuid", "ref: UUID", "ref: UUID | None = None"),
+    ],
+)
+def test_schema_field_declares_the_bounds(spec: str, declaration: str, update: str | None) -> None:
+    field = schema_field(parse_field(spec))
+    assert field.declaration == declaration
+    if update is not None:
+        assert field.update_declaration == update
+
+
+@pytest.fixture
+def models(project: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The generated schema module, imported (pydantic resolves names in its module)."""
+    options = EndpointOptions(component_name("things", "endpoint"), tuple(parse_fields(SPECS)))
+    plan = plan_endpoint(options, find_project(project)).plan
+    source = next(c.content for c in plan.changes if str(c.path) == "app/schemas/things.py")
+    module = types.ModuleType("generated_things")
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    exec(compile(source, "app/schemas/things.py", "exec"), module.__dict__)
+    return module.__dict__
+
+
+VALID = {"title": "t", "done": False}
+
+
+@pytest.mark.parametrize(
+    "oversized",
+    [
+        {"title": "x" * 81},
+        {"note": "x" * 256},
+        {"count": 2**63},
+        {"count": -(2**63) - 1},
+        {"ratio": math.inf},
+        {"ratio": math.nan},
+    ],
+)
+def test_oversized_values_are_refused(models: dict[str, Any], oversized: dict[str, Any]) -> None:
+    create: type[BaseModel] = models["ThingCreate"]
+    update: type[BaseModel] = models["ThingUpdate"]
+    with pytest.raises(ValidationError):
+        create.model_validate(VALID | oversized)
+    with pytest.raises(ValidationError):
+        update.model_validate(oversized)
+
+
+def test_values_at_the_bounds_are_accepted(models: dict[str, Any]) -> None:
+    create: type[BaseModel] = models["ThingCreate"]
+    item = create.model_validate(
+        VALID | {"title": "x" * 80, "note": "x" * 255, "count": 2**63 - 1, "ratio": 1e308}
+    )
+    assert item.model_dump()["count"] == 2**63 - 1
