@@ -32,8 +32,10 @@ import asyncio
 import contextlib
 import json
 import os
+import socket
 import statistics
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,9 +77,12 @@ class Case:
 class Databases:
     """A fresh database per measured app: on the PostgreSQL server, or a SQLite file."""
 
-    def __init__(self, tmp: Path, server: Any | None) -> None:
+    def __init__(self, tmp: Path, server: Any | None, app_port: int | None = None) -> None:
         self.tmp = tmp
         self.server = server
+        # the port the apps reach PostgreSQL on: the latency proxy's, when there is one
+        self.app_port = app_port
+        self.proxy_pid: int | None = None
         self.count = 0
 
     def new(self, db: str) -> tuple[str, str]:
@@ -92,6 +97,8 @@ class Databases:
         name = f"bench_{self.count}"
         asyncio.run(_create_database(self.server.url().replace("+asyncpg", ""), name))
         url = self.server.url(name)
+        if self.app_port is not None:
+            url = url.replace(f":{self.server.port}/", f":{self.app_port}/", 1)
         return url, url.replace("+asyncpg", "+psycopg")
 
 
@@ -184,7 +191,11 @@ def measure_case(
         if args.warmup > 0:
             load("get", args.warmup)
         result: dict[str, Any] = {"app_command": cmd, "pool": case.pool}
-        pids = {"app": proc.pid, **({"db": db_pid} if db_pid and case.db == "postgres" else {})}
+        pids = {"app": proc.pid}
+        if db_pid and case.db == "postgres":
+            pids["db"] = db_pid
+            if databases.proxy_pid:
+                pids["proxy"] = databases.proxy_pid
         for mode in ("get", "post"):
             with b.CpuMeter(pids) as meter:
                 figures = load(mode, args.duration)
@@ -259,9 +270,14 @@ def run(args: argparse.Namespace) -> int:
         ]
         server = None
         with contextlib.ExitStack() as stack:
+            proxy_port = None
             if "postgres" in dbs:
                 server = stack.enter_context(_postgres(postgres_server, args, load_pin))
-            databases = Databases(tmp, server)
+                if args.db_latency_ms > 0:
+                    proxy_port = _start_proxy(procs, server.port, args, load_pin)
+            databases = Databases(tmp, server, proxy_port)
+            if proxy_port is not None:
+                databases.proxy_pid = procs.procs[-1][1].pid
             runs: dict[str, list[dict[str, Any]]] = {c.key: [] for c in cases}
             for round_no in range(1, args.rounds + 1):
                 for case in cases:
@@ -297,6 +313,7 @@ def run(args: argparse.Namespace) -> int:
                     "duration_s": args.duration,
                     "warmup_s": args.warmup,
                     "rows": args.rows,
+                    "db_latency_ms_each_way": args.db_latency_ms,
                     "pools": args.pools,
                     "rounds": args.rounds,
                     "app_pin": app_pin,
@@ -348,6 +365,32 @@ def _postgres(module: Any, args: argparse.Namespace, load_pin: list[str]) -> Ite
         raise b.BenchError(str(exc)) from exc
 
 
+def _start_proxy(
+    procs: b.Processes, target_port: int, args: argparse.Namespace, load_pin: list[str]
+) -> int:
+    """servers/latency_proxy.py in front of PostgreSQL: the apps' network round trip."""
+    port = b.free_port()
+    cmd = [
+        *load_pin,
+        sys.executable,
+        str(b.HERE / "servers" / "latency_proxy.py"),
+        *("--listen-port", str(port), "--target-port", str(target_port)),
+        *("--delay-ms", str(args.db_latency_ms)),
+    ]
+    proc = procs.start("latency-proxy", cmd)
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            with socket.create_connection((b.LOOPBACK, port), timeout=1):
+                return port
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise b.BenchError(
+                    f"latency proxy did not start:\n{procs.log_tail('latency-proxy')}"
+                ) from None
+            time.sleep(0.05)
+
+
 def _choose(given: str, allowed: tuple[str, ...], what: str) -> list[str]:
     chosen = list(dict.fromkeys(v.strip() for v in given.split(",") if v.strip()))
     unknown = set(chosen) - set(allowed)
@@ -383,6 +426,11 @@ def report(
         f"wrk: {args.connections} connections, {args.duration:.0f} s per operation after a "
         f"{args.warmup:.0f} s GET warm-up, {args.rows} rows seeded, pool sizes "
         f"{','.join(map(str, args.pools))} (no overflow), median of {args.rounds} round(s)"
+    )
+    print(
+        f"PostgreSQL reached through a proxy adding {args.db_latency_ms:g} ms each way"
+        if args.db_latency_ms > 0
+        else "PostgreSQL reached directly on loopback"
     )
     print(
         "pinning: "
@@ -510,6 +558,13 @@ def main() -> int:
         help="pool sizes to measure, comma-separated (e.g. 5,10,20,40); the best is reported",
     )
     parser.add_argument("--rows", type=int, default=1000, help="rows seeded before GET")
+    parser.add_argument(
+        "--db-latency-ms",
+        type=float,
+        default=0.5,
+        help="delay added each way between the apps and PostgreSQL by a proxy "
+        "(0.5: a 1 ms round trip, a database in the same data centre; 0: loopback)",
+    )
     parser.add_argument("--db", default=",".join(DATABASES), help="postgres,sqlite")
     parser.add_argument("--rounds", type=int, default=1, help="report the median")
     parser.add_argument("--variants", default=",".join(VARIANTS))
@@ -548,6 +603,8 @@ def main() -> int:
         parser.error("--pools must be between 1 and 200")
     if not 1 <= args.duration <= 120 or not 0 <= args.warmup <= 30:
         parser.error("--duration must be 1..120 s and --warmup 0..30 s")
+    if not 0 <= args.db_latency_ms <= 50:
+        parser.error("--db-latency-ms must be 0..50")
     if not 10 <= args.rows <= 100_000:
         parser.error("--rows must be 10..100000")
     return b.main_guard(lambda: run(args))

@@ -17,6 +17,11 @@ def findings(root: Path, monkeypatch: pytest.MonkeyPatch, **settings: object):
     return run_check([Path(".")], Settings(base=root, **settings)).findings
 
 
+def line_of(root: Path, path: str, text: str) -> int:
+    lines = (root / path).read_text().splitlines()
+    return next(number for number, line in enumerate(lines, start=1) if text in line)
+
+
 @pytest.mark.parametrize("name", ["shop", "flat"])
 def test_corpus_gives_exactly_the_expected_findings(
     name: str, monkeypatch: pytest.MonkeyPatch
@@ -45,18 +50,15 @@ def test_a_chain_is_reported_where_the_async_function_starts_it(
 def test_a_client_built_in_init_is_reported_at_its_construction(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    found = [f for f in findings(CORPUS / "shop", monkeypatch) if f.code == "FA102"]
+    root = CORPUS / "shop"
+    found = [f for f in findings(root, monkeypatch) if f.code == "FA102"]
     by_path = {(f.path, f.line): f.chain for f in found}
-    assert by_path[("app/services/weather.py", 8)] == (
+    line = line_of(root, "app/services/weather.py", "self.client = httpx.Client(")
+    assert by_path[("app/services/weather.py", line)] == (
         "forecast",
         "app.services.weather.WeatherService.__init__",
         "httpx.Client",
     )
-
-
-def line_of(root: Path, path: str, text: str) -> int:
-    lines = (root / path).read_text().splitlines()
-    return next(number for number, line in enumerate(lines, start=1) if text in line)
 
 
 def test_the_specific_code_wins_over_fa101(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -114,3 +116,14 @@ def test_a_file_that_does_not_parse_is_reported_and_the_rest_checked(
         ("FA101", "ok.py", 5),
     ]
     assert found[0].message.startswith("SyntaxError: ")
+
+
+def test_a_very_long_chain_is_followed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    lines = ["import time", "", "", "def f0():", "    time.sleep(1)"]
+    for i in range(1, 1500):
+        lines += ["", "", f"def f{i}():", f"    f{i - 1}()"]
+    lines += ["", "", "async def handler():", "    f1499()"]
+    (tmp_path / "deep.py").write_text("\n".join(lines) + "\n")
+    [finding] = findings(tmp_path, monkeypatch)
+    assert (finding.code, finding.line) == ("FA101", len(lines))
+    assert len(finding.chain) == 1502

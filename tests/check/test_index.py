@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from fastasync_cli.check.index import KEPT, LOCAL, SELF, index_module, read_noqa
+from fastasync_cli.check.index import KEPT, LOCAL, SELF, index_module
+from fastasync_cli.check.noqa import read_noqa
 from fastasync_cli.check.program import Program
 
 

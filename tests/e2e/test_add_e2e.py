@@ -8,6 +8,8 @@ import httpx
 
 from tests.e2e.conftest import check_project, fastasync, follow_job, serve
 
+LONGEST = "customer_support_ticket_attachments_and_their_xyz"
+
 SEQUENCE = [
     ["endpoint", "products", "name:str", "price:float", "in_stock:bool=true", "note:str?"],
     ["endpoint", "order-items", "quantity:int", "ordered_at:datetime", "ref:uuid?"],
@@ -16,6 +18,12 @@ SEQUENCE = [
     ["client", "weather", "--base-url", "http://127.0.0.1:9/v1"],
     ["task", "summarize"],
     ["task", "crunch", "--kind", "cpu"],
+    # The longest names accepted (50 characters), and names that clashed with the
+    # templates' own fixture names.
+    ["endpoint", f"{LONGEST}s", "title:str{200}", "note:str?"],
+    ["client", f"{LONGEST}c", "--base-url", "http://[::1]:9/v1"],
+    ["client", "client", "--base-url", "http://127.0.0.1:9"],
+    ["task", f"{LONGEST}t", "--kind", "cpu"],
 ]
 
 

@@ -130,8 +130,14 @@ def project(tmp_path: Path) -> Path:
     root = tmp_path / "grown"
     fastasync("add", "client", "upstream", "--base-url", "http://localhost:9", cwd=root)
     fastasync("add", "task", "slow", cwd=root)
-    fastasync("add", "task", "fetch-secret", cwd=root)
+    # A task written by hand, registered as app/tasks/__init__.py says to.
     (root / "app/tasks/fetch_secret.py").write_text(FAILING_TASK)
+    registry = root / "app/tasks/__init__.py"
+    registry.write_text(
+        registry.read_text()
+        + "\nfrom app.tasks import fetch_secret  # noqa: E402\n\n"
+        + "TASKS.append(fetch_secret.task)\n"
+    )
     (root / "app/api/routes/relay.py").write_text(RELAY_ROUTE)
     api_main = root / "app/api/main.py"
     text = api_main.read_text().replace(

@@ -7,6 +7,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from ruff.__main__ import find_ruff_bin
 
 from fastasync_cli.engine import config_edits, edits
 from fastasync_cli.engine.python_style import format_edited
@@ -602,3 +603,50 @@ def test_toml_arrays_grow_in_their_own_layout_and_stay_valid() -> None:
         '  "--strict-markers",\n', '  "--strict-markers",\n  "-p",\n  "celery.contrib.pytest",\n'
     )
     assert config_edits.ensure_toml_dependency(result, "pyproject.toml", "c>=3") == result
+
+
+def test_a_comment_inside_a_parenthesised_import_survives(project: Path) -> None:
+    source = ROUTERS.replace(
+        "from app.api.routes import health, jobs  # the built-in ones\n",
+        "from app.api.routes import (\n    health,  # for load balancers\n"
+        "    # jobs come next\n    jobs,\n)\n",
+    )
+    result = register(source, "products", project)
+    assert (
+        "from app.api.routes import (\n    health,  # for load balancers\n"
+        "    # jobs come next\n    jobs,\n    products,\n)\n"
+    ) in result
+    assert ruff_formatted(result)
+
+
+def isort_clean(project: Path, source: str) -> bool:
+    result = subprocess.run(
+        [
+            *(find_ruff_bin(), "check", "--select", "I", "--quiet"),
+            *("--config", "lint.isort.known-first-party = ['app']"),
+            *("--stdin-filename", str(project / "app/api/main.py")),
+        ],
+        input=source,
+        capture_output=True,
+        text=True,
+        cwd=project,
+        check=False,
+    )
+    return result.returncode == 0
+
+
+def test_aliased_imports_merge_in_ruff_s_order(project: Path) -> None:
+    source = ROUTERS.replace(
+        "from app.api.routes import health, jobs  # the built-in ones\n",
+        "from app.api.routes import health as health_routes\nfrom app.api.routes import jobs\n",
+    ).replace("router.include_router(api_router)", "router.include_router(health_routes.router)")
+    assert isort_clean(project, source)
+    result = register(source, "celery_jobs", project)
+    assert isort_clean(project, result), result
+    assert (
+        "from app.api.routes import celery_jobs, jobs\n"
+        "from app.api.routes import health as health_routes\n"
+    ) in result or (
+        "from app.api.routes import health as health_routes\n"
+        "from app.api.routes import celery_jobs, jobs\n"
+    ) in result

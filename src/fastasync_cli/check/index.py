@@ -1,27 +1,16 @@
 """One module's index: its imports, functions, classes and assignments, and every call
-each function makes, read from `ast` in one pass.
-
-The index holds no `ast` nodes, only small tuples ("refs") describing expressions, so
-indexes can be built in worker processes and sent back cheaply:
-
-    ("n", name)                    a name
-    ("a", base, attr)              base.attr
-    ("c", func, args, kwargs)      func(*args, **kwargs); kwargs as ((name, ref), ...)
-    ("s", base, index)             base[index]
-    ("t", (ref, ...))              a tuple or list
-    ("k", "text")                  a string constant (string annotations, event names)
-    ("o", "|" or "/", left, right) a `|` union or a `/` path join
-    ("ann", ref)                   an instance of the type `ref` (from an annotation)
+each function makes, read from `ast` in one pass. It holds no `ast` nodes, only the
+small tuples of `refs`, so an index is cheap to keep and to compare.
 """
 
 from __future__ import annotations
 
 import ast
-import re
 import sys
 from dataclasses import dataclass, field
 
-Ref = tuple | None
+from fastasync_cli.check.noqa import read_noqa
+from fastasync_cli.check.refs import Ref, to_ref
 
 # Where a call's result goes: a local name (built per call), `self.attr`, or somewhere
 # that outlives the call (a global, a class attribute, a cache).
@@ -97,63 +86,6 @@ class ModuleIndex(Scope):
     """A syntax error: line, column, message."""
 
 
-def to_ref(node: ast.expr | None) -> Ref:
-    """The small tuple standing for an expression, or None when it is not followed."""
-    kind = type(node)
-    if kind is ast.Name:
-        return ("n", node.id)
-    if kind is ast.Attribute:
-        base = to_ref(node.value)
-        return ("a", base, node.attr) if base is not None else None
-    if kind is ast.Call:
-        func = to_ref(node.func)
-        if func is None:
-            return None
-        args = tuple(to_ref(arg) for arg in node.args)
-        kwargs = tuple((kw.arg, to_ref(kw.value)) for kw in node.keywords if kw.arg)
-        return ("c", func, args, kwargs)
-    if kind is ast.Await:
-        return to_ref(node.value)
-    if kind is ast.Subscript:
-        base = to_ref(node.value)
-        return ("s", base, to_ref(node.slice)) if base is not None else None
-    if kind is ast.Constant:
-        return ("k", node.value) if isinstance(node.value, str) else None
-    if kind is ast.Tuple or kind is ast.List:
-        return ("t", tuple(to_ref(elt) for elt in node.elts))
-    if kind is ast.BinOp:
-        op = type(node.op)
-        if op is ast.BitOr or op is ast.Div:
-            return ("o", "|" if op is ast.BitOr else "/", to_ref(node.left), to_ref(node.right))
-        return None
-    if kind is ast.BoolOp:
-        # `client or httpx.AsyncClient()`: the last operand is what is built.
-        return to_ref(node.values[-1])
-    if kind is ast.IfExp:
-        return to_ref(node.body)
-    return None
-
-
-_NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.I)
-
-
-def read_noqa(text: str) -> dict[int, frozenset[str] | None]:
-    """`# noqa` and `# noqa: FA101, FA102` comments, by line."""
-    found: dict[int, frozenset[str] | None] = {}
-    if "noqa" not in text.lower():
-        return found
-    for number, line in enumerate(text.splitlines(), start=1):
-        if "noqa" not in line.lower():
-            continue
-        match = _NOQA.search(line)
-        if match:
-            codes = match.group("codes")
-            found[number] = (
-                frozenset(code.upper() for code in re.split(r"[,\s]+", codes)) if codes else None
-            )
-    return found
-
-
 def index_module(source: bytes, path: str, name: str, *, is_package: bool) -> ModuleIndex:
     """The index of one module's source; a syntax error is recorded, not raised."""
     module = ModuleIndex(path=path, name=name, is_package=is_package)
@@ -165,13 +97,19 @@ def index_module(source: bytes, path: str, name: str, *, is_package: bool) -> Mo
         message = f"SyntaxError: {exc.msg} (parsed as {version})"
         module.error = (exc.lineno or 1, exc.offset or 1, message)
         return module
+    except RecursionError:
+        module.error = (1, 1, "SyntaxError: too deeply nested to parse")
+        return module
     except ValueError as exc:  # null bytes, undecodable source
         module.error = (1, 1, f"SyntaxError: {exc}")
         return module
     text = source.decode("utf-8", "replace")
     module.noqa = read_noqa(text)
     module.lines = text.count("\n") + 1
-    _Indexer(module).visit(tree)
+    try:
+        _Indexer(module).visit(tree)
+    except RecursionError:
+        module.error = (1, 1, "SyntaxError: too deeply nested to index")
     return module
 
 

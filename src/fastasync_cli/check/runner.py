@@ -3,6 +3,7 @@ is not selected or is `# noqa`ed."""
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,7 +62,15 @@ def run_check(paths: list[Path], settings: Settings) -> Result:
         if m.error is not None
     ]
     by_path = {module.path: module for module in modules}
-    for finding in Analysis(program).run():
+    # Chains of helpers are followed recursively; real code stays far below this,
+    # generated code (thousands of functions calling each other) may not.
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 20_000))
+    try:
+        results = Analysis(program).run()
+    finally:
+        sys.setrecursionlimit(limit)
+    for finding in results:
         if not settings.enabled(finding.code):
             continue
         noqa = by_path[finding.path].noqa

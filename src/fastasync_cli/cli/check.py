@@ -75,13 +75,15 @@ def check(
 ) -> None:
     """Find async mistakes in any FastAPI code base, across modules.
 
-    Rules: FA101 blocking call reached from `async def` (through helpers too), FA102
-    HTTP client created per request, FA103 synchronous database access, FA104
-    blocking Celery call, FA105 event loop inside a running one, FA106 CPU-heavy
-    call, FA107 heavy background task. Silence one line with `# noqa: FA101`;
-    configure in `[tool.fastasync.check]` of pyproject.toml (select, ignore,
-    exclude, extra-blocking-calls). Exit 0: no findings; 1: findings; 2: bad usage
-    or unreadable input.
+    FA101 blocking call reached from `async def` (through helpers too);
+    FA102 HTTP client created per request; FA103 synchronous database access;
+    FA104 blocking Celery call; FA105 event loop inside a running one;
+    FA106 CPU-heavy call; FA107 heavy background task.
+
+    Silence a line with `# noqa: FA101`. Configure in `\\[tool.fastasync.check]` of
+    pyproject.toml: select, ignore, exclude, extra-blocking-calls.
+
+    Exit 0: no findings; 1: findings; 2: bad usage or unreadable input.
     """
     with handle_errors(verbose=verbose):
         import sys

@@ -179,6 +179,24 @@ volumes:
 """
 
 
+# The CI workflow's test job gets a Redis, so the tests that need one run there.
+CI_WORKFLOW = ".github/workflows/ci.yml"
+CI_REDIS = """\
+jobs:
+  test:
+    services:
+      redis:
+        image: redis:7-alpine
+        ports:
+          - 6379:6379
+        options: >-
+          --health-cmd "redis-cli ping" --health-interval 5s --health-timeout 3s
+          --health-retries 10
+    env:
+      REDIS_URL: redis://localhost:6379/0
+"""
+
+
 @dataclass(frozen=True)
 class CeleryOptions:
     force: bool = False
@@ -286,6 +304,12 @@ def plan_celery(options: CeleryOptions, manifest: Manifest) -> ComponentPlan:
     elif manifest.project.get("docker"):
         # The user removed it; say so rather than bring it back.
         builder.plan.add(FileChange(PurePosixPath("compose.yaml"), Action.SKIP))
+    if (root / CI_WORKFLOW).is_file():
+        builder.edit_file(
+            CI_WORKFLOW,
+            lambda text: config_edits.ensure_yaml_entries(text, CI_WORKFLOW, CI_REDIS),
+            CI_REDIS,
+        )
     builder.edit_text("README.md", _readme_section)
     builder.plan.add(
         plan_update(

@@ -226,8 +226,8 @@ def _start(
         server.stop()
         if "could not bind" not in log.read_text(errors="replace"):
             break
-    output = log.read_text(errors="replace")
-    raise PostgresUnavailable(f"PostgreSQL did not start:\n{output}")
+    printed = log.read_text(errors="replace")
+    raise PostgresUnavailable(f"PostgreSQL did not start:\n{printed}")
 
 
 def _wait_ready(server: PostgresServer, pid_file: Path) -> bool:

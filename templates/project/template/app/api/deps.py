@@ -30,7 +30,8 @@ async def get_job_runner(request: Request) -> AsyncIterator[JobRunner]:
     the store is full of unfinished jobs (or down), try again later.
     """
     try:
-        yield request.state.jobs
+        jobs: JobRunner = request.state.jobs
+        yield jobs
     except JobStoreUnavailableError as exc:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE,

@@ -200,8 +200,9 @@ class BaseClient:
             )
 
         headers = dict(self._headers)
-        if config.api_key is not None:
-            secret = config.api_key.get_secret_value()
+        # An empty key (`NAME_API_KEY=` in .env) counts as none.
+        secret = config.api_key.get_secret_value() if config.api_key else ""
+        if secret:
             headers[self.api_key_header] = self.api_key_prefix + secret
         return _HttpClient(
             new_session=new_session,
@@ -234,7 +235,7 @@ class BaseClient:
         *,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
-        cookies: Mapping[str, str] | None = None,
+        cookies: dict[str, str] | None = None,
     ) -> Any:
         """GET `url` (relative to the base URL) and return its JSON; retried."""
         return await self.request(
@@ -248,7 +249,7 @@ class BaseClient:
         json: Any = None,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
-        cookies: Mapping[str, str] | None = None,
+        cookies: dict[str, str] | None = None,
     ) -> Any:
         """POST `json` to `url` and return the JSON answer; never retried."""
         return await self.request(
@@ -262,7 +263,7 @@ class BaseClient:
         json: Any = None,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
-        cookies: Mapping[str, str] | None = None,
+        cookies: dict[str, str] | None = None,
     ) -> Any:
         """PUT `json` to `url` and return the JSON answer; retried."""
         return await self.request(
@@ -276,7 +277,7 @@ class BaseClient:
         json: Any = None,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
-        cookies: Mapping[str, str] | None = None,
+        cookies: dict[str, str] | None = None,
     ) -> Any:
         """PATCH `url` with `json` and return the JSON answer; never retried."""
         return await self.request(
@@ -289,7 +290,7 @@ class BaseClient:
         *,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
-        cookies: Mapping[str, str] | None = None,
+        cookies: dict[str, str] | None = None,
     ) -> Any:
         """DELETE `url` and return the JSON answer, or None; retried."""
         return await self.request(
@@ -304,7 +305,7 @@ class BaseClient:
         json: Any = None,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
-        cookies: Mapping[str, str] | None = None,
+        cookies: dict[str, str] | None = None,
     ) -> Any:
         """Send a request and return its JSON body (None if empty), or raise.
 
@@ -327,7 +328,7 @@ class BaseClient:
         json: Any,
         params: Mapping[str, Any] | None,
         headers: Mapping[str, str] | None,
-        cookies: Mapping[str, str] | None,
+        cookies: dict[str, str] | None,
     ) -> Any:
         # The first attempt goes without stamina: setting up its retry loop costs
         # more CPU than the rest of the call (~100 us). Only a retryable failure of
@@ -358,7 +359,7 @@ class BaseClient:
         json: Any,
         params: Mapping[str, Any] | None,
         headers: Mapping[str, str] | None,
-        cookies: Mapping[str, str] | None,
+        cookies: dict[str, str] | None,
     ) -> Any:
         """Send one attempt and turn every failure into an `UpstreamError`."""
         http = self.http

@@ -4,8 +4,8 @@ import inspect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from enum import Enum
+from datetime import UTC, datetime
+from enum import StrEnum
 from math import inf
 from typing import Any, Literal
 from uuid import uuid4
@@ -18,10 +18,10 @@ _TASK_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
 def utc_now() -> datetime:
     """The current time in UTC, as job records hold it."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
-class JobStatus(str, Enum):
+class JobStatus(StrEnum):
     """Where a job is in its life; `succeeded` and `failed` are final."""
 
     QUEUED = "queued"

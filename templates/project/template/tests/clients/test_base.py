@@ -61,7 +61,7 @@ async def test_headers_given_by_a_subclass_are_sent(upstream: respx.MockRouter) 
         def __init__(self, config: ClientConfig, token: str) -> None:
             super().__init__(config, headers={"Authorization": f"Bearer {token}"})
 
-        async def me(self) -> dict[str, str]:
+        async def me(self) -> Any:
             return await self.get("/me")
 
     upstream.get(f"{BASE_URL}/me", headers={"Authorization": "Bearer t0k"}).respond(
@@ -185,6 +185,16 @@ async def test_an_api_key_is_sent_as_a_header_and_never_shown(
 
     assert route.call_count == 1
     assert "s3cret" not in repr(config) and "s3cret" not in repr(client)
+
+
+async def test_an_empty_api_key_sends_no_header(upstream: respx.MockRouter) -> None:
+    route = upstream.get(f"{BASE_URL}/me").respond(json={})
+    config = ClientConfig(base_url=BASE_URL, api_key=SecretStr(""))
+
+    async with BaseClient(config) as client:
+        await client.get("/me")
+
+    assert "authorization" not in route.calls.last.request.headers
 
 
 async def test_the_api_key_header_can_be_changed(upstream: respx.MockRouter) -> None:

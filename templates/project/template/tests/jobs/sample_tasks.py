@@ -2,7 +2,7 @@
 
 import os
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import anyio
@@ -23,7 +23,7 @@ class Echo(BaseModel):
 
 async def echo(payload: EchoInput) -> Echo:
     await anyio.sleep(payload.delay)
-    return Echo(text=payload.text, echoed_at=datetime.now(timezone.utc))
+    return Echo(text=payload.text, echoed_at=datetime.now(UTC))
 
 
 class PrimesInput(BaseModel):

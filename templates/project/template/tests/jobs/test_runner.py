@@ -31,7 +31,7 @@ async def runner(settings: Settings) -> AsyncIterator[JobRunner]:
 
 async def finished(runner: JobRunner, job: Job) -> Job:
     """Wait until the stored job is finished, as the API's clients would: polling."""
-    with anyio.fail_after(30):
+    with anyio.fail_after(90):
         while True:
             stored = await runner.get(job.id)
             assert stored is not None

@@ -33,11 +33,11 @@ async def start(client: httpx.AsyncClient, task: str, body: object) -> str:
 
 async def follow(client: httpx.AsyncClient, location: str) -> dict[str, Any]:
     """Poll the job's URL, as an API client would, until the job is finished."""
-    with anyio.fail_after(30):
+    with anyio.fail_after(90):
         while True:
             response = await client.get(location)
             assert response.status_code == 200
-            job = response.json()
+            job: dict[str, Any] = response.json()
             if job["status"] in ("succeeded", "failed"):
                 return job
             await anyio.sleep(0.01)

@@ -1,3 +1,5 @@
+from functools import lru_cache
+
 import httpx
 
 
@@ -39,3 +41,9 @@ def make_client() -> httpx.AsyncClient:
 
 def make_lifespan_clients() -> dict[str, httpx.AsyncClient]:
     return {"news": httpx.AsyncClient(base_url="https://news.example.com")}
+
+
+@lru_cache
+def shared_client() -> httpx.AsyncClient:
+    # Built on first use, then the same client for every call.
+    return httpx.AsyncClient(base_url="https://news.example.com")

@@ -2,7 +2,7 @@ import httpx
 from fastapi import APIRouter, Request
 
 from app.api.deps import WeatherApiDep
-from app.services.weather import LazyUpstream, WeatherService, make_client
+from app.services.weather import LazyUpstream, WeatherService, make_client, shared_client
 
 router = APIRouter(prefix="/weather", tags=["weather"])
 upstream = LazyUpstream()
@@ -49,4 +49,10 @@ async def news_lazy() -> dict:
 @router.get("/news/module")
 async def news_module() -> dict:
     response = await module_client.get("https://news.example.com")
+    return response.json()
+
+
+@router.get("/news/cached")
+async def news_cached() -> dict:
+    response = await shared_client().get("/")
     return response.json()

@@ -1,0 +1,156 @@
+"""A grown project served by uvicorn holds against hostile requests and schemathesis,
+and installs and tests with uv as well as pip."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import BIN, clean_env, fastasync, run, serve
+
+GROWTH = [
+    ["endpoint", "products", "name:str{80}", "price:float", "stock:int=0", "note:str?"],
+    ["endpoint", "order-items", "quantity:int", "ordered_at:datetime", "ref:uuid?"],
+    ["client", "weather", "--base-url", "http://127.0.0.1:9/v1"],
+    ["task", "summarize"],
+    ["task", "crunch", "--kind", "cpu"],
+]
+MIB = 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def grown(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("hardening") / "shop"
+    fastasync("new", root, "--yes", cwd=root.parent)
+    for args in GROWTH:
+        fastasync("add", *args, cwd=root)
+    return root
+
+
+@pytest.fixture(scope="module")
+def base_url(grown: Path) -> Iterator[str]:
+    with serve(grown) as url:
+        yield url
+
+
+def test_bodies_over_the_limit_are_refused_with_content_length_or_chunked(
+    base_url: str,
+) -> None:
+    sent = 0
+
+    def chunks() -> Iterator[bytes]:
+        # Transfer-Encoding: chunked, 8 MiB in all if the server kept reading.
+        nonlocal sent
+        for _ in range(128):
+            sent += 1
+            yield b"x" * (64 * 1024)
+
+    with httpx.Client(base_url=base_url, timeout=30) as http:
+        whole = http.post("/api/products", content=b"x" * (2 * MIB))
+        chunked = http.post(
+            "/api/products", content=chunks(), headers={"Content-Type": "application/json"}
+        )
+        within = http.post("/api/products", json={"name": "tea", "price": 1.0})
+
+    assert whole.status_code == 413
+    assert chunked.request.headers["transfer-encoding"] == "chunked"
+    assert chunked.status_code == 413
+    assert within.status_code == 201
+
+
+def test_no_answer_carries_a_host_the_client_made_up(base_url: str) -> None:
+    spoofed = {"Host": "evil.example", "X-Forwarded-Host": "evil.example"}
+    with httpx.Client(base_url=base_url, timeout=30) as http:
+        slash = http.get("/api/products/", headers=spoofed)
+        created = http.post("/api/products", json={"name": "tea", "price": 1}, headers=spoofed)
+        job = http.post("/api/jobs/summarize", json={"message": "hi"}, headers=spoofed)
+
+    assert slash.status_code == 404
+    for response in (slash, created, job):
+        assert "evil.example" not in str(response.headers)
+    assert created.headers["location"] == f"/api/products/{created.json()['id']}"
+    assert job.headers["location"] == f"/api/jobs/{job.json()['id']}"
+
+
+def test_bounds_answer_422_not_500(base_url: str) -> None:
+    with httpx.Client(base_url=base_url, timeout=30) as http:
+        deep = http.get("/api/products", params={"offset": 2**63})
+        long_name = http.post("/api/products", json={"name": "x" * 81, "price": 1})
+        huge = http.post("/api/products", json={"name": "a", "price": 1, "stock": 2**64})
+        nan = http.post(
+            "/api/products",
+            content=b'{"name": "a", "price": NaN}',
+            headers={"Content-Type": "application/json"},
+        )
+    assert [r.status_code for r in (deep, long_name, huge, nan)] == [422] * 4
+    assert nan.json()["detail"][0]["input"] == "nan"
+
+
+def test_allowed_hosts_and_cors_come_from_plain_env_lists(grown: Path) -> None:
+    env = {
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "CORS_ORIGINS": "https://a.example,https://b.example",
+    }
+    preflight = {"Origin": "https://b.example", "Access-Control-Request-Method": "POST"}
+    with serve(grown, env=env) as url, httpx.Client(base_url=url, timeout=30) as http:
+        ours = http.get("/health")
+        theirs = http.get("/health", headers={"Host": "evil.example"})
+        allowed = http.options("/api/products", headers=preflight)
+        other = http.get("/health", headers={"Origin": "https://c.example"})
+
+    assert ours.status_code == 200
+    assert theirs.status_code == 400
+    assert allowed.headers["access-control-allow-origin"] == "https://b.example"
+    assert "access-control-allow-origin" not in other.headers
+
+
+def test_schemathesis_finds_nothing_over_http(base_url: str, grown: Path) -> None:
+    checks = "not_a_server_error,status_code_conformance,response_schema_conformance,"
+    checks += "content_type_conformance"
+    result = subprocess.run(
+        [
+            BIN / "schemathesis",
+            "run",
+            f"{base_url}/openapi.json",
+            "--checks",
+            checks,
+            "--max-examples",
+            "30",
+            "--seed",
+            "20261202",
+            "--phases",
+            "examples,coverage,fuzzing",
+            "--generation-database",
+            "none",
+            "--no-color",
+        ],
+        cwd=grown,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=clean_env(),
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-2000:]
+    assert "No issues found" in result.stdout or " passed" in result.stdout, result.stdout
+
+
+def test_uv_sync_then_uv_run_pytest_works(tmp_path: Path) -> None:
+    uv = shutil.which("uv", path=str(BIN))
+    assert uv is not None, "uv is in the dev extra"
+    fastasync("new", "lean", "--yes", "--no-docker", cwd=tmp_path)
+    root = tmp_path / "lean"
+    # This interpreter, so uv downloads no Python; packages come from its cache or PyPI.
+    env = {"UV_PYTHON": sys.executable, "UV_LINK_MODE": "copy"}
+    run([uv, "sync"], cwd=root, env=env, timeout=900)
+    output = run(
+        [uv, "run", "--no-sync", "pytest", "-q", "-p", "no:cacheprovider"], cwd=root, env=env
+    )
+    assert " passed" in output and "failed" not in output
+    run([uv, "run", "--no-sync", "mypy"], cwd=root, env=env)
