@@ -68,9 +68,11 @@ def test_migrations_form_one_chain_with_one_head(project: Path) -> None:
 
 def test_two_heads_stop_a_new_migration(sqlite_project: Path) -> None:
     folder = sqlite_project / "migrations/versions"
-    folder.mkdir(exist_ok=True)
+    jobs = db_schema.current_head(sqlite_project)
     for revision in ("aaa", "bbb"):
-        (folder / f"{revision}_x.py").write_text(f'revision = "{revision}"\ndown_revision = None\n')
+        (folder / f"{revision}_x.py").write_text(
+            f'revision = "{revision}"\ndown_revision = "{jobs}"\n'
+        )
     with pytest.raises(FastasyncError) as caught:
         endpoint(sqlite_project, "products", "name:str")
     assert caught.value.message == (
