@@ -257,12 +257,14 @@ def test_a_folder_that_cannot_be_written_exits_1(read_only_folder: tuple[Path, s
 
 
 def test_new_celery_is_new_then_add_celery(tmp_path: Path) -> None:
-    celery = runner.invoke(app, ["new", str(tmp_path / "a" / "shop"), "--yes", "--celery"])
+    celery = runner.invoke(
+        app, ["new", str(tmp_path / "a" / "shop"), "--yes", "--celery", "--db", "none"]
+    )
     assert celery.exit_code == 0, celery.output
     assert "celery -A app.worker worker --loglevel INFO  # with Redis at REDIS_URL" in (
         celery.stdout
     )
-    plain = runner.invoke(app, ["new", str(tmp_path / "b" / "shop"), "--yes"])
+    plain = runner.invoke(app, ["new", str(tmp_path / "b" / "shop"), "--yes", "--db", "none"])
     assert plain.exit_code == 0, plain.output
     added = runner.invoke(app, ["add", "celery", "--project", str(tmp_path / "b" / "shop")])
     assert added.exit_code == 0, added.output
@@ -272,3 +274,61 @@ def test_new_celery_is_new_then_add_celery(tmp_path: Path) -> None:
         assert (a / name).read_text() == (b / name).read_text(), name
         assert (a / name).stat().st_mode == (b / name).stat().st_mode, name
     assert "celery = true" in (a / ".fastasync.toml").read_text()
+
+
+def assert_same_tree(a: Path, b: Path) -> None:
+    assert files(a) == files(b)
+    for name in files(a):
+        assert (a / name).read_text() == (b / name).read_text(), name
+        assert (a / name).stat().st_mode == (b / name).stat().st_mode, name
+
+
+@pytest.mark.parametrize(
+    ("new_args", "adds"),
+    [
+        (["--db", "sqlite"], [["db", "--kind", "sqlite"]]),
+        (["--celery", "--db", "postgres"], [["celery"], ["db", "--kind", "postgres"]]),
+    ],
+)
+def test_new_db_is_new_then_add_db(
+    tmp_path: Path, new_args: list[str], adds: list[list[str]]
+) -> None:
+    """`new --db KIND` gives byte for byte what `new --db none` then `add db` gives."""
+    a, b = tmp_path / "a" / "shop", tmp_path / "b" / "shop"
+    made = runner.invoke(app, ["new", str(a), "--yes", *new_args])
+    assert made.exit_code == 0, made.output
+    assert "alembic upgrade head  # creates or migrates the database" in made.stdout
+    plain = runner.invoke(app, ["new", str(b), "--yes", "--db", "none"])
+    assert plain.exit_code == 0, plain.output
+    for add in adds:
+        added = runner.invoke(app, ["add", *add, "--project", str(b)])
+        assert added.exit_code == 0, added.output
+    assert_same_tree(a, b)
+    kind = new_args[-1]
+    assert f'db = "{kind}"' in (a / ".fastasync.toml").read_text()
+
+
+def test_new_defaults_to_sqlite(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["new", str(tmp_path / "p"), "--yes"])
+    assert result.exit_code == 0, result.output
+    assert 'db = "sqlite"' in (tmp_path / "p" / ".fastasync.toml").read_text()
+    assert (tmp_path / "p" / "app" / "db" / "database.py").is_file()
+
+
+def test_new_db_none_keeps_memory_storage(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["new", str(tmp_path / "p"), "--yes", "--db", "none"])
+    assert result.exit_code == 0, result.output
+    assert 'db = "none"' in (tmp_path / "p" / ".fastasync.toml").read_text()
+    assert not (tmp_path / "p" / "app" / "db").exists()
+    assert "alembic" not in result.stdout
+
+
+def test_new_with_an_unknown_db_exits_2_and_writes_nothing(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["new", str(tmp_path / "p"), "--yes", "--db", "mysql"])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "error: Unknown database 'mysql': use sqlite, postgres or none.",
+        "hint: sqlite needs nothing installed; postgres uses asyncpg; none keeps the rows "
+        "in memory.",
+    ]
+    assert not (tmp_path / "p").exists()

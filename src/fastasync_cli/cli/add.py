@@ -255,3 +255,34 @@ def celery(
                 summary="Added Celery: start a worker with `celery -A app.worker worker`",
                 next_step="fastasync add task NAME --backend celery",
             )
+
+
+@app.command("db")
+def db(
+    *,
+    kind: Annotated[
+        str,
+        typer.Option(
+            "--kind",
+            help="sqlite (embedded, nothing to install) or postgres (asyncpg).",
+            metavar="sqlite|postgres",
+        ),
+    ] = "sqlite",
+    project: ProjectOption = None,
+    dry_run: DryRunOption = False,
+    force: ForceOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Add an async database with migrations; every endpoint moves onto it."""
+    with handle_errors(verbose=verbose):
+        from fastasync_cli.generators.db import DbOptions, check_kind, plan_db
+
+        options = DbOptions(kind=check_kind(kind, allow_none=False), force=force)
+        with _locked_project(project) as manifest:
+            _finish(
+                plan_db(options, manifest).plan,
+                dry_run=dry_run,
+                summary=f"Added the database ({options.kind}): models in app/models, "
+                "migrations in migrations/",
+                next_step="alembic upgrade head && pytest",
+            )

@@ -62,6 +62,16 @@ def new(
             show_default=False,
         ),
     ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="Database: sqlite (embedded, nothing to install), postgres (asyncpg), or "
+            "none (rows in memory, lost on restart). \\[default: sqlite]",
+            show_default=False,
+            metavar="sqlite|postgres|none",
+        ),
+    ] = None,
     dry_run: Annotated[
         bool,
         typer.Option("--dry-run", help="Print every file it would create; write nothing."),
@@ -85,12 +95,15 @@ def new(
     """Create a new async FastAPI project in PATH."""
     with handle_errors(verbose=verbose):
         from fastasync_cli.engine.lock import project_lock
+        from fastasync_cli.generators.db import check_kind
         from fastasync_cli.generators.project import (
             ProjectOptions,
             nearest_existing,
             plan_project,
         )
 
+        if db is not None:
+            db = check_kind(db, allow_none=True)
         target = Path(path).expanduser().absolute()
         project = _project_name(name, target)
         ask = not yes and sys.stdin.isatty()
@@ -108,13 +121,21 @@ def new(
                 if ask
                 else False
             )
+        if db is None:
+            db = _ask_db() if ask else "sqlite"
         options = ProjectOptions(
-            path=target, name=project, docker=docker, ci=ci.value, celery=celery, force=force
+            path=target,
+            name=project,
+            docker=docker,
+            ci=ci.value,
+            celery=celery,
+            db=db,
+            force=force,
         )
         # The folder itself when it exists (--force), else the nearest one above it.
         with project_lock(target if target.is_dir() else nearest_existing(target.parent)):
             plan = plan_project(options)
-            _report(plan, dry_run=dry_run, verbose=verbose, celery=celery)
+            _report(plan, dry_run=dry_run, verbose=verbose, celery=celery, db=db)
 
 
 def _project_name(name: str | None, target: Path) -> Name:
@@ -142,7 +163,20 @@ def _ask_ci() -> CI:
         typer.echo("Please answer github or none.")
 
 
-def _report(plan: object, *, dry_run: bool, verbose: bool, celery: bool = False) -> None:
+def _ask_db() -> str:
+    choices = ("sqlite", "postgres", "none")
+    while True:
+        answer = (
+            typer.prompt("Database (sqlite, postgres or none)", default="sqlite").strip().lower()
+        )
+        if answer in choices:
+            return answer
+        typer.echo("Please answer sqlite, postgres or none.")
+
+
+def _report(
+    plan: object, *, dry_run: bool, verbose: bool, celery: bool = False, db: str = "none"
+) -> None:
     from rich.markup import escape
 
     from fastasync_cli.cli import output
@@ -169,6 +203,7 @@ def _report(plan: object, *, dry_run: bool, verbose: bool, celery: bool = False)
         "python -m venv .venv && . .venv/bin/activate",
         'pip install -e ".[dev]"',
         "pytest",
+        *(["alembic upgrade head  # creates or migrates the database"] if db != "none" else []),
         "fastapi dev",
         *(
             ["celery -A app.worker worker --loglevel INFO  # with Redis at REDIS_URL"]

@@ -100,6 +100,30 @@ def ensure_pytest_plugin(text: str, path: str, plugin: str) -> str:
     return tomlkit.dumps(doc)
 
 
+def ensure_toml_table(text: str, path: str, dotted: str, values: dict[str, Any]) -> str:
+    """Add the table `dotted` (e.g. `tool.alembic`) with `values`, or the keys it lacks.
+
+    Keys the table has keep the user's values.
+    """
+    import tomlkit
+
+    doc = _toml(text, path)
+    table: Any = doc
+    parts = dotted.split(".")
+    for depth, part in enumerate(parts):
+        if part not in table:
+            table.append(part, tomlkit.table(is_super_table=depth < len(parts) - 1))
+        table = table[part]
+        if not isinstance(table, dict):
+            raise AnchorMissing(f"`[{'.'.join(parts[: depth + 1])}]` as a table")
+    missing = {key: value for key, value in values.items() if key not in table}
+    if not missing:
+        return text
+    for key, value in missing.items():
+        table[key] = value
+    return tomlkit.dumps(doc)
+
+
 # --- YAML (ruamel.yaml round trip) --------------------------------------------------
 
 

@@ -215,7 +215,13 @@ class ComponentPlan:
             ) from exc
         self.plan.add(plan_update(self.root, rel, new, source=source))
 
-    def add_dependency(self, module: str, type_name: str, code: str) -> None:
+    def add_dependency(
+        self,
+        module: str,
+        type_name: str,
+        code: str,
+        extra_imports: list[tuple[str, str]] | None = None,
+    ) -> None:
         """Append a dependency function and its `Annotated` alias to app/api/deps.py."""
         dependency = self.snippet("app/api/deps.py", code)
         self.edit_python(
@@ -225,6 +231,7 @@ class ComponentPlan:
                 import_edit("fastapi", "Depends"),
                 import_edit("fastapi", "Request"),
                 import_edit(module, type_name),
+                *(import_edit(m, n) for m, n in extra_imports or []),
                 PythonEdit(lambda m: edits.ensure_definitions(m, dependency), dependency.strip()),
             ],
         )

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from fastasync_cli.engine import edits
 from fastasync_cli.engine.fields import Field
 from fastasync_cli.engine.names import Name
 from fastasync_cli.engine.project import Manifest
 from fastasync_cli.engine.render import render_piece
+from fastasync_cli.generators import db_schema
 from fastasync_cli.generators.component import ComponentPlan, PythonEdit, import_edit
 
 # Schema types that bound a field's values, so oversized input is a 422 rather than a 500
@@ -41,6 +43,41 @@ def schema_field(field: Field) -> SchemaField:
     return SchemaField(field.name, declaration, f"{field.name}: {bounded} | None = None")
 
 
+def endpoint_context(name: Name, fields: tuple[Field, ...], *, database: bool) -> dict[str, Any]:
+    """What the endpoint's templates are rendered with."""
+    types = {f.type_name for f in fields}
+    return {
+        **db_schema.schema_context(name, fields),
+        "name": name,
+        "item": name.singular_pascal,
+        "item_words": name.singular_words,
+        "fields": fields,
+        "schema_fields": [schema_field(f) for f in fields],
+        "imports": sorted({f.kind.import_line for f in fields if f.kind.import_line}),
+        "uses_bounds": bool(types & {"str", "int", "float"}),
+        "uses_int": "int" in types,
+        "uses_float": "float" in types,
+        "first_str": next((f for f in fields if f.type_name == "str"), None),
+        "first_int": next((f for f in fields if f.type_name == "int"), None),
+        "first_float": next((f for f in fields if f.type_name == "float"), None),
+        "required": [f for f in fields if f.required],
+        "database": database,
+    }
+
+
+def _plan_table(builder: ComponentPlan, name: Name, fields: tuple[Field, ...]) -> None:
+    """The model and the migration of the resource's table, and the model registered."""
+    command = " ".join(["fastasync add endpoint", name.snake, *(f.spec() for f in fields)])
+    head = db_schema.current_head(builder.root)
+    files, _ = db_schema.render_table(builder.root, name, fields, command, head)
+    for target, content in files.items():
+        builder.create(target, content)
+    builder.edit_python(
+        "app/models/__init__.py",
+        [PythonEdit(apply, manual) for apply, manual in db_schema.models_registry_edits(name)],
+    )
+
+
 @dataclass(frozen=True)
 class EndpointOptions:
     name: Name
@@ -54,22 +91,8 @@ def plan_endpoint(options: EndpointOptions, manifest: Manifest) -> ComponentPlan
     builder = ComponentPlan(manifest, options.force)
     builder.check_name(name, "endpoint")
     item = name.singular_pascal
-    types = {f.type_name for f in options.fields}
-    context = {
-        "name": name,
-        "item": item,
-        "item_words": name.singular_words,
-        "fields": options.fields,
-        "schema_fields": [schema_field(f) for f in options.fields],
-        "imports": sorted({f.kind.import_line for f in options.fields if f.kind.import_line}),
-        "uses_bounds": bool(types & {"str", "int", "float"}),
-        "uses_int": "int" in types,
-        "uses_float": "float" in types,
-        "first_str": next((f for f in options.fields if f.type_name == "str"), None),
-        "first_int": next((f for f in options.fields if f.type_name == "int"), None),
-        "first_float": next((f for f in options.fields if f.type_name == "float"), None),
-        "required": [f for f in options.fields if f.required],
-    }
+    database = manifest.project.get("db", "none") != "none"
+    context = endpoint_context(name, options.fields, database=database)
     for template, target in [
         ("schemas.py.jinja", f"app/schemas/{name.snake}.py"),
         ("repository.py.jinja", f"app/repositories/{name.snake}.py"),
@@ -90,6 +113,8 @@ def plan_endpoint(options: EndpointOptions, manifest: Manifest) -> ComponentPlan
         if not (builder.root / package).exists():
             builder.create(package, doc)
 
+    if database:
+        _plan_table(builder, name, options.fields)
     repository = f"{item}Repository"
     state_key = f"{name.snake}_repository"
     register = f"api_router.include_router({name.snake}.router)"
@@ -112,11 +137,13 @@ def plan_endpoint(options: EndpointOptions, manifest: Manifest) -> ComponentPlan
         f"app.repositories.{name.snake}",
         repository,
         render_piece("endpoint", "deps.py.jinja", context),
+        extra_imports=[("app.repositories." + name.snake, f"Sql{repository}")] if database else [],
     )
-    in_memory = f"InMemory{repository}"
-    builder.add_to_lifespan(
-        f"app.repositories.{name.snake}", in_memory, f'state["{state_key}"] = {in_memory}()'
-    )
+    if not database:
+        in_memory = f"InMemory{repository}"
+        builder.add_to_lifespan(
+            f"app.repositories.{name.snake}", in_memory, f'state["{state_key}"] = {in_memory}()'
+        )
     builder.record(
         {"kind": "endpoint", "name": name.snake, "fields": [f.spec() for f in options.fields]}
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from fastasync_cli import __version__
 from fastasync_cli.engine.fileio import scratch_folder
 from fastasync_cli.engine.names import Name
 from fastasync_cli.engine.plan import Plan, plan_file
-from fastasync_cli.engine.project import MANIFEST_NAME, new_manifest
+from fastasync_cli.engine.project import MANIFEST_NAME, Manifest, new_manifest
 from fastasync_cli.engine.render import RenderedFile, read_tree, render_project
 from fastasync_cli.errors import TargetError
 
@@ -26,6 +27,7 @@ class ProjectOptions:
     docker: bool = True
     ci: str = "github"
     celery: bool = False
+    db: str = "sqlite"
     force: bool = False
 
     def answers(self) -> dict[str, object]:
@@ -44,6 +46,7 @@ class ProjectOptions:
             "docker": self.docker,
             "ci": self.ci,
             "celery": self.celery,
+            "db": self.db,
         }
 
 
@@ -85,12 +88,15 @@ def plan_project(options: ProjectOptions) -> Plan:
     root = options.path
     check_target(root, force=options.force)
     plan = Plan(root=root, creates_root=not root.exists())
-    # `new --celery` is `new` then `add celery`: the same project, the same plan.
-    base = replace(options, celery=False)
+    # `new --celery --db KIND` is `new`, then `add celery`, then `add db --kind KIND`:
+    # the same project, from the same plans.
+    base = replace(options, celery=False, db="none")
     files = render_project(base.answers())
     manifest = new_manifest(__version__, base.manifest_options())
     if options.celery:
-        files, manifest = _with_celery(files, manifest)
+        files, manifest = _with_component(files, manifest, _celery_plan)
+    if options.db != "none":
+        files, manifest = _with_component(files, manifest, _db_plan(options.db))
     for rendered in files:
         plan.add(
             plan_file(
@@ -105,24 +111,40 @@ def plan_project(options: ProjectOptions) -> Plan:
     return plan
 
 
-def _with_celery(files: list[RenderedFile], manifest: str) -> tuple[list[RenderedFile], str]:
-    """The project's files and manifest after `fastasync add celery`.
+def _celery_plan(manifest: Manifest) -> Plan:
+    from fastasync_cli.generators.celery import CeleryOptions, plan_celery
 
-    The celery generator edits a project on disk, so the project is written to a
-    temporary folder, the generator's plan applied there, and the result read back.
+    return plan_celery(CeleryOptions(), manifest).plan
+
+
+def _db_plan(kind: str) -> Callable[[Manifest], Plan]:
+    def plan(manifest: Manifest) -> Plan:
+        from fastasync_cli.generators.db import DbOptions, plan_db
+
+        return plan_db(DbOptions(kind), manifest).plan
+
+    return plan
+
+
+def _with_component(
+    files: list[RenderedFile], manifest: str, plan: Callable[[Manifest], Plan]
+) -> tuple[list[RenderedFile], str]:
+    """The project's files and manifest after an `add` command's `plan`.
+
+    Generators edit a project on disk, so the project is written to a temporary
+    folder, the generator's plan applied there, and the result read back.
     """
     from fastasync_cli.engine.apply import apply
     from fastasync_cli.engine.project import find_project
-    from fastasync_cli.generators.celery import CeleryOptions, plan_celery
 
-    with scratch_folder("fastasync-celery-") as scratch:
+    with scratch_folder("fastasync-new-") as scratch:
         for rendered in files:
             target = scratch / rendered.path
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(rendered.content, encoding="utf-8")
             target.chmod(rendered.mode)
         (scratch / MANIFEST_NAME).write_text(manifest, encoding="utf-8")
-        apply(plan_celery(CeleryOptions(), find_project(scratch)).plan, users_tree=False)
+        apply(plan(find_project(scratch)), users_tree=False)
         tree = read_tree(scratch)
     rendered_files = [f for f in tree if str(f.path) != MANIFEST_NAME]
     manifest = next(f.content for f in tree if str(f.path) == MANIFEST_NAME)

@@ -112,11 +112,13 @@ async def test_openapi_shows_each_task_input(client: httpx.AsyncClient) -> None:
 
 
 class TestFlood:
-    """Far more long jobs than the store holds: 503s, then recovery by time limits."""
+    """Twice as many long jobs as the store holds: 503s, then recovery by timeouts."""
 
     @pytest.fixture
     def settings(self, settings: Settings) -> Settings:
-        return settings.model_copy(update={"job_store_max": 20, "job_timeout_s": 0.5})
+        # The time limit must not end the first jobs before all requests are in,
+        # whatever the store costs (a database store writes each job).
+        return settings.model_copy(update={"job_store_max": 20, "job_timeout_s": 3.0})
 
     async def test_refuses_with_503_and_retry_after_then_recovers(
         self, client: httpx.AsyncClient
@@ -128,11 +130,11 @@ class TestFlood:
             responses.append(await client.post("/api/jobs/echo", json=slow))
 
         async with anyio.create_task_group() as tg:
-            for _ in range(100):
+            for _ in range(40):
                 tg.start_soon(post)
 
         statuses = sorted(r.status_code for r in responses)
-        assert statuses == [202] * 20 + [503] * 80
+        assert statuses == [202] * 20 + [503] * 20
         refused = [r for r in responses if r.status_code == 503]
         assert all(int(r.headers["retry-after"]) > 0 for r in refused)
         assert "unfinished" in refused[0].json()["detail"]

@@ -1,0 +1,431 @@
+"""`fastasync add db` (and `new --db`): an async SQLAlchemy database with Alembic.
+
+New modules hold the database code (`app/db/`, `app/api/database_errors.py`,
+`migrations/`, the test helpers); the files the user owns get syntax-tree edits:
+settings, the lifespan, dependencies, the readiness probe, the test fixtures,
+pyproject.toml, .env.example, compose.yaml, the CI workflow and README.md. Every
+endpoint already there gets its model, its migration and a SQL repository, and its
+dependency returns the SQL repository instead of the in-memory one: its router is
+not touched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastasync_cli.engine import config_edits, edits
+from fastasync_cli.engine.fields import Field, parse_field
+from fastasync_cli.engine.names import Name, component_name
+from fastasync_cli.engine.plan import plan_update
+from fastasync_cli.engine.project import MANIFEST_NAME, Manifest, with_project_option
+from fastasync_cli.engine.python_edits import swaps as swap_edits
+from fastasync_cli.engine.render import render_piece
+from fastasync_cli.errors import FastasyncError
+from fastasync_cli.generators import db_deploy, db_schema
+from fastasync_cli.generators.component import (
+    ComponentPlan,
+    PythonEdit,
+    env_lines_appended,
+    import_edit,
+)
+from fastasync_cli.generators.endpoint import endpoint_context
+
+KINDS = ("sqlite", "postgres", "none")
+# What the generated project installs; kept in step with this repository's dev extra.
+REQUIREMENTS = ["sqlalchemy[asyncio]>=2.1.9,<3", "alembic>=1.20.1,<2"]
+DRIVERS = {"sqlite": "aiosqlite>=0.22.1,<1", "postgres": "asyncpg>=0.32.0,<1"}
+DEFAULT_URLS = {
+    "sqlite": "sqlite+aiosqlite:///./data/app.sqlite3",
+    "postgres": "postgresql+asyncpg://app@localhost:5432/app",
+}
+ALEMBIC_TABLE = {"script_location": "%(here)s/migrations", "prepend_sys_path": ["."]}
+
+SETTINGS_COMMENT = "Database (fastasync add db)."
+
+
+def _settings_fields(kind: str) -> list[edits.Field]:
+    return [
+        edits.Field(
+            "database_url",
+            "# SQLAlchemy URL with an async driver; its password never appears in logs.\n"
+            f'database_url: str = "{DEFAULT_URLS[kind]}"',
+        ),
+        edits.Field(
+            "database_pool_size",
+            "# Connections each process keeps open, and how many more it may open at\n"
+            "# peaks: the database sees up to workers * (pool size + max overflow).\n"
+            "database_pool_size: int = Field(default=10, ge=1)",
+        ),
+        edits.Field(
+            "database_max_overflow", "database_max_overflow: int = Field(default=10, ge=0)"
+        ),
+        edits.Field(
+            "database_pool_timeout",
+            "# Seconds a request waits for a free connection before answering 503.\n"
+            "database_pool_timeout: float = Field(default=5.0, gt=0)",
+        ),
+        edits.Field(
+            "database_echo",
+            "# Log every SQL statement: for debugging only.\ndatabase_echo: bool = False",
+        ),
+    ]
+
+
+def _env_entries(kind: str) -> list[str]:
+    example = {
+        "sqlite": "# DATABASE_URL=sqlite+aiosqlite:///./data/app.sqlite3",
+        "postgres": "# DATABASE_URL=postgresql+asyncpg://app:PASSWORD@localhost:5432/app",
+    }[kind]
+    return [
+        "# SQLAlchemy URL of the database, with its async driver (aiosqlite or asyncpg).\n"
+        "# `alembic upgrade head` migrates this same database.\n" + example,
+        "# Connections per server process: DATABASE_POOL_SIZE kept open, up to\n"
+        "# DATABASE_MAX_OVERFLOW more at peaks. The database sees up to\n"
+        "# workers * (pool size + max overflow) connections: keep that below its limit\n"
+        "# (PostgreSQL's max_connections is 100 by default).\n"
+        "# DATABASE_POOL_SIZE=10\n"
+        "# DATABASE_MAX_OVERFLOW=10",
+        "# Seconds a request waits for a free connection before answering 503.\n"
+        "# DATABASE_POOL_TIMEOUT=5.0",
+        "# Log every SQL statement with its parameters (debugging only).\n# DATABASE_ECHO=false",
+    ]
+
+
+TEST_SETTINGS = [
+    ("database_url", "database_url"),
+    ("database_pool_size", "5"),
+    ("database_max_overflow", "5"),
+    ("database_pool_timeout", "5.0"),
+    ("database_echo", "False"),
+]
+LIFESPAN_LINE = 'state["database"] = await stack.enter_async_context(Database(settings))'
+INSTALL_ERRORS_LINE = "install_database_errors(app)"
+# The database opens first and closes last: the job store needs it.
+JOBS_LINE_START = 'state["jobs"] ='
+JOB_STORE_LINE = (
+    "job_store = await stack.enter_async_context(\n"
+    '    SqlJobStore(state["database"], settings.job_store_max, settings.job_ttl_s)\n'
+    ")"
+)
+# The first migration: the jobs table. Its id is fixed, as its content is.
+JOBS_REVISION = db_schema.revision_id("jobs", (), None)
+
+
+@dataclass(frozen=True)
+class DbOptions:
+    kind: str
+    force: bool = False
+
+
+class DatabaseExistsError(FastasyncError):
+    exit_code = 1
+
+
+def check_kind(kind: str, *, allow_none: bool) -> str:
+    """The database kind, lower-cased; anything else is a bad option (exit 2)."""
+    from fastasync_cli.errors import BadOptionError
+
+    choices = KINDS if allow_none else KINDS[:2]
+    value = kind.strip().lower()
+    if value not in choices:
+        raise BadOptionError(
+            f"Unknown database {kind!r}: use {', '.join(choices[:-1])} or {choices[-1]}.",
+            "sqlite needs nothing installed; postgres uses asyncpg"
+            + ("; none keeps the rows in memory." if allow_none else "."),
+        )
+    return value
+
+
+def plan_db(options: DbOptions, manifest: Manifest) -> ComponentPlan:
+    """Plan the database runtime, migrations and tests, and move every endpoint onto it."""
+    existing = manifest.project.get("db", "none")
+    if existing != "none":
+        raise DatabaseExistsError(
+            f"This project already has a database ({existing}).",
+            "Nothing was written. To add tables, add endpoints: fastasync add endpoint NAME.",
+        )
+    kind = options.kind
+    builder = ComponentPlan(manifest, options.force)
+    context = {"kind": kind}
+
+    builder.edit_file(
+        "pyproject.toml",
+        lambda text: _edit_pyproject(text, kind),
+        "\n".join(f'"{r}",  # in [project] dependencies' for r in _requirements(kind))
+        + '\n[tool.alembic]\nscript_location = "%(here)s/migrations"\nprepend_sys_path = ["."]',
+    )
+    for target, template in [
+        ("app/db/__init__.py", "app/db/__init__.py"),
+        ("app/db/base.py", "app/db/base.py"),
+        ("app/db/database.py", "app/db/database.py"),
+        ("app/api/database_errors.py", "app/api/database_errors.py"),
+        ("app/models/job.py", "app/models/job.py"),
+        ("app/jobs/sql_store.py", "app/jobs/sql_store.py"),
+        ("tests/jobs/test_sql_store.py", "tests/jobs/test_sql_store.py"),
+        ("migrations/env.py", "migrations/env.py"),
+        ("tests/database.py", "tests/database.py.jinja"),
+        ("tests/db/__init__.py", "tests/db/__init__.py"),
+        ("tests/db/test_migrations.py", "tests/db/test_migrations.py"),
+        ("tests/db/test_session.py", "tests/db/test_session.py"),
+        ("tests/db/test_database.py", "tests/db/test_database.py.jinja"),
+    ]:
+        builder.create(target, render_piece("db", template, context))
+    builder.create("migrations/script.py.mako", render_piece("db", "migrations/script.py.mako", {}))
+    if kind == "postgres":
+        builder.create(
+            "tests/postgres_server.py", render_piece("db", "tests/postgres_server.py", {})
+        )
+
+    _edit_settings(builder, kind)
+    builder.edit_text(".env.example", env_lines_appended(SETTINGS_COMMENT, _env_entries(kind)))
+    dependency = builder.snippet("app/api/deps.py", render_piece("db", "deps.py.jinja", {}))
+    builder.edit_python(
+        "app/api/deps.py",
+        [
+            import_edit("collections.abc", "AsyncIterator"),
+            import_edit("fastapi", "Depends"),
+            import_edit("fastapi", "Request"),
+            import_edit("sqlalchemy.ext.asyncio", "AsyncSession"),
+            import_edit("app.db.database", "Database"),
+            PythonEdit(
+                lambda m: swap_edits.ensure_definitions_after_imports(m, dependency),
+                f"{dependency.strip()}\n# (after the imports, before the other definitions)",
+            ),
+            *_endpoint_dependency_swaps(builder, manifest),
+        ],
+    )
+    _edit_main(builder, manifest)
+    readiness = builder.snippet(
+        "app/api/routes/health.py", render_piece("db", "health.py.jinja", {})
+    )
+    builder.edit_python(
+        "app/api/routes/health.py",
+        [
+            import_edit("anyio", "fail_after"),
+            import_edit("fastapi", "HTTPException"),
+            import_edit("fastapi", "status"),
+            import_edit("sqlalchemy.exc", "SQLAlchemyError"),
+            import_edit("app.api.deps", "DatabaseDep"),
+            PythonEdit(lambda m: edits.ensure_definitions(m, readiness), readiness.strip()),
+        ],
+    )
+    _edit_test_fixtures(builder, kind)
+    builder.create(
+        f"{db_schema.VERSIONS}/{JOBS_REVISION}_create_jobs.py",
+        render_piece("db", "migrations/create_jobs.py", {"revision": JOBS_REVISION}),
+    )
+    _move_endpoints(builder, manifest, JOBS_REVISION)
+    db_deploy.plan_deployment(builder, manifest, kind)
+    builder.plan.add(
+        plan_update(builder.root, MANIFEST_NAME, with_project_option(manifest, "db", kind))
+    )
+    return builder
+
+
+def _requirements(kind: str) -> list[str]:
+    return [*REQUIREMENTS, DRIVERS[kind]]
+
+
+def _edit_pyproject(text: str, kind: str) -> str:
+    for requirement in _requirements(kind):
+        text = config_edits.ensure_toml_dependency(text, "pyproject.toml", requirement)
+    return config_edits.ensure_toml_table(text, "pyproject.toml", "tool.alembic", ALEMBIC_TABLE)
+
+
+def _edit_settings(builder: ComponentPlan, kind: str) -> None:
+    fields = _settings_fields(kind)
+
+    def add_fields(module: object) -> object:
+        updated, _ = edits.ensure_class_fields(
+            module,  # type: ignore[arg-type]
+            "Settings",
+            fields,
+            SETTINGS_COMMENT,
+        )
+        return updated
+
+    manual = "\n".join(f"    {line}" for field in fields for line in field.code.splitlines())
+    builder.edit_python(
+        "app/core/config.py",
+        [
+            import_edit("pydantic", "Field"),
+            PythonEdit(add_fields, f"# in class Settings:\n{manual}"),
+        ],
+    )
+
+
+def _edit_main(builder: ComponentPlan, manifest: Manifest) -> None:
+    changes = [
+        import_edit("app.api.database_errors", "install_database_errors"),
+        import_edit("app.db.database", "Database"),
+        import_edit("app.jobs.sql_store", "SqlJobStore"),
+        PythonEdit(
+            lambda m: swap_edits.ensure_statement_before(
+                m,
+                "lifespan",
+                swap_edits.starts_with(JOBS_LINE_START),
+                f"`{JOBS_LINE_START} ...` inside `lifespan`",
+                LIFESPAN_LINE,
+            ),
+            f"{LIFESPAN_LINE}  # in the lifespan, before `{JOBS_LINE_START} ...`",
+        ),
+        PythonEdit(
+            lambda m: swap_edits.ensure_statement_before(
+                m,
+                "lifespan",
+                swap_edits.starts_with(JOBS_LINE_START),
+                f"`{JOBS_LINE_START} ...` inside `lifespan`",
+                JOB_STORE_LINE,
+            ),
+            f"{JOB_STORE_LINE}  # in the lifespan, before `{JOBS_LINE_START} ...`",
+        ),
+        PythonEdit(
+            lambda m: edits.ensure_call_keywords(
+                m, "lifespan", "JobRunner", [("store", "job_store")]
+            ),
+            "JobRunner(settings, store=job_store)  # in the lifespan",
+        ),
+        PythonEdit(
+            lambda m: swap_edits.ensure_statement_after(
+                m,
+                "create_app",
+                edits.is_call_to("app.include_router"),
+                "`app.include_router(...)` inside `create_app`",
+                INSTALL_ERRORS_LINE,
+            ),
+            f"{INSTALL_ERRORS_LINE}  # in create_app, after app.include_router(router)",
+        ),
+    ]
+    for name, _ in _endpoints(manifest):
+        item = name.singular_pascal
+        in_memory = f"InMemory{item}Repository"
+        line = f'state["{name.snake}_repository"] = {in_memory}()'
+        module = f"app.repositories.{name.snake}"
+        changes += [
+            PythonEdit(
+                lambda m, line=line: swap_edits.ensure_statement_removed(m, "lifespan", line),
+                f"# remove from the lifespan: {line}",
+            ),
+            PythonEdit(
+                lambda m, module=module, in_memory=in_memory: (
+                    swap_edits.ensure_unused_import_removed(m, module, in_memory)
+                ),
+                f"# remove: from {module} import {in_memory}",
+            ),
+        ]
+    builder.edit_python("app/main.py", changes)
+
+
+def _endpoints(manifest: Manifest) -> list[tuple[Name, tuple[Field, ...]]]:
+    """Every endpoint the manifest records, with its fields."""
+    found = []
+    for component in manifest.components:
+        if component.get("kind") != "endpoint":
+            continue
+        name = component_name(str(component["name"]), "endpoint")
+        specs = [str(spec) for spec in component.get("fields", [])]
+        fields = tuple(parse_field(spec) for spec in specs) or (Field("name", "str"),)
+        found.append((name, fields))
+    return found
+
+
+def _dependency_function(builder: ComponentPlan, name: Name, *, database: bool) -> str:
+    context = {"name": name, "item": name.singular_pascal, "database": database}
+    code = builder.snippet("app/api/deps.py", render_piece("endpoint", "deps.py.jinja", context))
+    return code.split("\n\n\n")[0]
+
+
+def _endpoint_dependency_swaps(builder: ComponentPlan, manifest: Manifest) -> list[PythonEdit]:
+    changes = []
+    for name, _ in _endpoints(manifest):
+        old = _dependency_function(builder, name, database=False)
+        new = _dependency_function(builder, name, database=True)
+        function = f"get_{name.snake}_repository"
+        changes += [
+            import_edit(f"app.repositories.{name.snake}", f"Sql{name.singular_pascal}Repository"),
+            PythonEdit(
+                lambda m, function=function, old=old, new=new: (
+                    swap_edits.ensure_definition_replaced(m, function, old, new)
+                ),
+                f"{new}\n# instead of the in-memory {function}",
+            ),
+        ]
+    return changes
+
+
+def _move_endpoints(builder: ComponentPlan, manifest: Manifest, head: str) -> None:
+    """Each endpoint's model, migration (one chain after `head`) and SQL repository."""
+    registry = []
+    for name, fields in _endpoints(manifest):
+        command = endpoint_command(name, fields)
+        files, head = db_schema.render_table(builder.root, name, fields, command, head)
+        for target, content in files.items():
+            builder.create(target, content)
+        registry += db_schema.models_registry_edits(name)
+        context = endpoint_context(name, fields, database=True)
+        sql = builder.snippet(
+            f"app/repositories/{name.snake}.py",
+            render_piece("endpoint", "sql_repository.py.jinja", context),
+        )
+        imports = [
+            import_edit("uuid", "uuid4"),
+            import_edit("sqlalchemy", "delete"),
+            import_edit("sqlalchemy", "select"),
+            import_edit("sqlalchemy.ext.asyncio", "AsyncSession"),
+            import_edit(f"app.models.{name.snake}", context["model"]),
+        ]
+        if context["unique"]:
+            imports += [
+                import_edit("sqlalchemy", "ColumnElement"),
+                import_edit("sqlalchemy.exc", "IntegrityError"),
+            ]
+        builder.edit_python(
+            f"app/repositories/{name.snake}.py",
+            [
+                *imports,
+                PythonEdit(lambda m, sql=sql: edits.ensure_definitions(m, sql), sql.strip()),
+            ],
+        )
+    models = "app/models/__init__.py"
+    if (builder.root / models).exists():
+        if registry:
+            builder.edit_python(models, [PythonEdit(apply, manual) for apply, manual in registry])
+    else:
+        module = edits.parse(render_piece("db", models, {}), models)
+        for apply, _ in registry:
+            module = apply(module)
+        builder.create(models, module.code)
+
+
+def endpoint_command(name: Name, fields: tuple[Field, ...]) -> str:
+    return " ".join(["fastasync add endpoint", name.snake, *(f.spec() for f in fields)])
+
+
+def _edit_test_fixtures(builder: ComponentPlan, kind: str) -> None:
+    fixtures = builder.snippet(
+        "tests/conftest.py", render_piece("db", "conftest.py.jinja", {"kind": kind})
+    )
+    keywords = ", ".join(f"{key}={value}" for key, value in TEST_SETTINGS)
+    imports = [import_edit("tests", "database")]
+    if kind == "postgres":
+        imports += [
+            import_edit("collections.abc", "Iterator"),
+            import_edit("tests.postgres_server", "postgres_url"),
+        ]
+    else:
+        imports += [import_edit("shutil", "copyfile"), import_edit("pathlib", "Path")]
+    builder.edit_python(
+        "tests/conftest.py",
+        [
+            *imports,
+            PythonEdit(
+                lambda m: edits.ensure_parameter(m, "settings", "database_url: str"),
+                "database_url: str,  # a parameter of the settings fixture",
+            ),
+            PythonEdit(
+                lambda m: edits.ensure_call_keywords(m, "settings", "Settings", TEST_SETTINGS),
+                f"Settings(..., {keywords})  # in the settings fixture",
+            ),
+            PythonEdit(lambda m: edits.ensure_definitions(m, fixtures), fixtures.strip()),
+        ],
+    )

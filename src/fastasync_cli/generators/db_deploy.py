@@ -1,0 +1,201 @@
+"""The database outside the code: compose.yaml, the Dockerfile, CI, .gitignore, README.
+
+Part of the `fastasync add db` plan (generators/db.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+from fastasync_cli.engine import config_edits
+from fastasync_cli.engine.edits import AnchorMissing
+from fastasync_cli.engine.plan import Action, FileChange
+from fastasync_cli.engine.project import Manifest
+from fastasync_cli.engine.render import render_piece
+from fastasync_cli.generators.component import ComponentPlan
+
+README_MARKER = "<!-- fastasync: db -->"
+CI_WORKFLOW = ".github/workflows/ci.yml"
+
+_MIGRATE_SERVICE = """\
+  # Runs the migrations once, then exits; the app starts only after it succeeded.
+  migrate:
+    build: .
+    command:
+      - alembic
+      - upgrade
+      - head
+    env_file:
+      - path: .env
+        required: false
+    environment:
+      DATABASE_URL: {url}
+{extra}    restart: "no"
+"""
+
+_POSTGRES_URL = (
+    "postgresql+asyncpg://app:${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD in .env}@db:5432/app"
+)
+_SQLITE_URL = "sqlite+aiosqlite:////home/app/data/app.sqlite3"
+
+COMPOSE_POSTGRES = (
+    f"""\
+services:
+  app:
+    environment:
+      DATABASE_URL: {_POSTGRES_URL}
+    depends_on:
+      db:
+        condition: service_healthy
+      migrate:
+        condition: service_completed_successfully
+
+  # PostgreSQL; its data lives in the db-data volume.
+  db:
+    image: postgres:17-alpine
+    environment:
+      POSTGRES_USER: app
+      POSTGRES_DB: app
+      POSTGRES_PASSWORD: ${{POSTGRES_PASSWORD:?set POSTGRES_PASSWORD in .env}}
+    volumes:
+      - db-data:/var/lib/postgresql/data
+    healthcheck:
+      test:
+        - CMD-SHELL
+        - pg_isready -U app -d app
+      interval: 5s
+      timeout: 3s
+      start_period: 10s
+      retries: 10
+    restart: unless-stopped
+
+"""
+    + _MIGRATE_SERVICE.format(
+        url=_POSTGRES_URL,
+        extra="    depends_on:\n      db:\n        condition: service_healthy\n",
+    )
+    + """
+volumes:
+  db-data:
+"""
+)
+
+COMPOSE_SQLITE = (
+    f"""\
+services:
+  app:
+    environment:
+      DATABASE_URL: {_SQLITE_URL}
+    volumes:
+      - app-data:/home/app/data
+    depends_on:
+      migrate:
+        condition: service_completed_successfully
+
+"""
+    + _MIGRATE_SERVICE.format(
+        url=_SQLITE_URL, extra="    volumes:\n      - app-data:/home/app/data\n"
+    )
+    + """
+volumes:
+  app-data:
+"""
+)
+
+CI_POSTGRES = """\
+jobs:
+  test:
+    # The tests run against this PostgreSQL (TEST_DATABASE_URL): each test gets a
+    # database of its own, copied from one migrated to head.
+    services:
+      postgres:
+        image: postgres:17-alpine
+        env:
+          POSTGRES_PASSWORD: postgres
+        ports:
+          - 5432:5432
+        options: >-
+          --health-cmd pg_isready --health-interval 5s --health-timeout 3s
+          --health-retries 10
+    env:
+      TEST_DATABASE_URL: postgresql+asyncpg://postgres:postgres@localhost:5432/postgres
+"""
+
+DOCKERFILE_ANCHOR = "USER app\n"
+DOCKERFILE_LINES = {
+    "postgres": (
+        "# Alembic's configuration and the migrations, for the migrate service.\n"
+        "COPY --chown=app pyproject.toml ./\n"
+        "COPY --chown=app migrations ./migrations\n"
+    ),
+    "sqlite": (
+        "# Alembic's configuration and the migrations, for the migrate service, and\n"
+        "# the folder of the SQLite database (compose mounts a volume on it).\n"
+        "COPY --chown=app pyproject.toml ./\n"
+        "COPY --chown=app migrations ./migrations\n"
+        "RUN mkdir -p data\n"
+    ),
+}
+GITIGNORE = "\n# The local SQLite database (DATABASE_URL)\n/data/\n"
+
+
+def plan_deployment(builder: ComponentPlan, manifest: Manifest, kind: str) -> None:
+    """Edit compose.yaml, the Dockerfile, the CI workflow, .gitignore and README.md."""
+    root = builder.root
+    docker = bool(manifest.project.get("docker"))
+    compose = COMPOSE_POSTGRES if kind == "postgres" else COMPOSE_SQLITE
+    if (root / "compose.yaml").is_file():
+        builder.edit_file(
+            "compose.yaml",
+            lambda text: config_edits.ensure_yaml_entries(text, "compose.yaml", compose),
+            compose,
+        )
+    elif docker:
+        builder.plan.add(FileChange(PurePosixPath("compose.yaml"), Action.SKIP))
+    if (root / "Dockerfile").is_file():
+        lines = DOCKERFILE_LINES[kind]
+        builder.edit_file(
+            "Dockerfile",
+            lambda text: _dockerfile(text, lines),
+            f"{lines.rstrip()}  # in the runtime stage, after `USER app`",
+        )
+    elif docker:
+        builder.plan.add(FileChange(PurePosixPath("Dockerfile"), Action.SKIP))
+    if kind == "postgres" and (root / CI_WORKFLOW).is_file():
+        builder.edit_file(
+            CI_WORKFLOW,
+            lambda text: config_edits.ensure_yaml_entries(text, CI_WORKFLOW, CI_POSTGRES),
+            CI_POSTGRES,
+        )
+    if kind == "sqlite" and (root / ".gitignore").is_file():
+        builder.edit_text(".gitignore", _gitignore)
+    builder.edit_text("README.md", lambda text: _readme_section(text, kind))
+
+
+def _dockerfile(text: str, lines: str) -> str:
+    if lines in text:
+        return text
+    if DOCKERFILE_ANCHOR not in text:
+        raise AnchorMissing("a `USER app` line")
+    head, tail = text.rsplit(DOCKERFILE_ANCHOR, 1)
+    return f"{head}{DOCKERFILE_ANCHOR}{lines}{tail}"
+
+
+def _gitignore(text: str) -> str:
+    if "/data/" in text.splitlines():
+        return text
+    return text.rstrip("\n") + "\n" + GITIGNORE
+
+
+def _readme_section(text: str, kind: str) -> str:
+    """README.md with the database section, before `## Next steps` when it has one."""
+    if README_MARKER in text:
+        return text
+    body = render_piece("db", "README.md.jinja", {"kind": kind}).strip()
+    section = f"{README_MARKER}\n{body}\n"
+    anchor = "\n## Next steps\n"
+    if anchor in text:
+        head, tail = text.split(anchor, 1)
+        return f"{head.rstrip()}\n\n{section}{anchor}{tail}"
+    prefix = f"{text.rstrip()}\n\n" if text.strip() else ""
+    return f"{prefix}{section}"

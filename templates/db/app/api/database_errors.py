@@ -1,0 +1,86 @@
+"""How database trouble reaches clients and operators.
+
+- An exhausted connection pool, a database that stops answering, or SQLite's write
+  lock held too long answer 503 with `Retry-After`, not 500, and every route that
+  uses a database session documents that 503 in its OpenAPI responses.
+- A database that does not answer at start-up stops the server with one line
+  naming it (never its password) instead of a traceback.
+"""
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request, status
+from fastapi.dependencies.models import Dependant
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.api.deps import get_db_session
+from app.db.database import DatabaseUnavailableError
+
+logger = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = 2
+UNAVAILABLE = {"description": "The database is unavailable or busy; retry later"}
+
+
+def install_database_errors(app: FastAPI) -> None:
+    """Add the 503 handlers, their OpenAPI entries and one-line start-up errors."""
+    app.add_exception_handler(PoolTimeoutError, _unavailable)
+    app.add_exception_handler(OperationalError, _unavailable)
+    for route in app.routes:
+        if isinstance(route, APIRoute) and _uses_session(route.dependant):
+            route.responses.setdefault(status.HTTP_503_SERVICE_UNAVAILABLE, UNAVAILABLE)
+    app.add_middleware(OneLineStartupErrors)
+
+
+def _uses_session(dependant: Dependant) -> bool:
+    return any(
+        dependency.call is get_db_session or _uses_session(dependency)
+        for dependency in dependant.dependencies
+    )
+
+
+async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+    # The driver's message can name a table or a lock: log it, do not send it.
+    logger.warning("Database unavailable for %s %s: %s", request.method, request.url.path, exc)
+    return JSONResponse(
+        {"detail": "The database is unavailable or busy; try again shortly."},
+        status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+class OneLineStartupErrors:
+    """Report a `DatabaseUnavailableError` at start-up as its message alone.
+
+    The server logs whatever the app reports when its lifespan fails to start:
+    Starlette reports the whole traceback. For an error whose message already says
+    what is wrong and what to do, that is noise around the one useful line.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_one_line(message: Message) -> None:
+            if message["type"] == "lifespan.startup.failed":
+                message = {**message, "message": _last_line(message.get("message", ""))}
+            await send(message)
+
+        await self.app(scope, receive, send_one_line)
+
+
+def _last_line(report: Any) -> Any:
+    prefix = f"{DatabaseUnavailableError.__module__}.{DatabaseUnavailableError.__name__}: "
+    lines = str(report).strip().splitlines()
+    if lines and lines[-1].startswith(prefix):
+        return lines[-1].removeprefix(prefix)
+    return report

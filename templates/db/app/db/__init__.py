@@ -1,0 +1,1 @@
+"""The app's database: `Database` (engine and sessions), the models' `Base`."""

@@ -1,0 +1,153 @@
+"""The app's database: one engine and one session factory per process.
+
+The lifespan opens a `Database` at start-up (checking that the database answers)
+and disposes of its connections at shutdown. Endpoints get a session per request
+from `app.api.deps.SessionDep`.
+"""
+
+import logging
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from anyio import to_thread
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from app.core.config import Settings
+
+logger = logging.getLogger(__name__)
+
+# Milliseconds an SQLite connection waits for another one's write lock before it
+# fails with "database is locked".
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+
+class DatabaseUnavailableError(Exception):
+    """The database did not answer at start-up; the message never shows the password."""
+
+
+def safe_url(url: str | URL) -> str:
+    """The URL as it may appear in logs and errors: the password replaced by ***."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def database_name(url: str | URL) -> str:
+    """What to call the database in a message: host, port and database, or the file."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return f"the SQLite file {parsed.database or ':memory:'}"
+    port = f":{parsed.port}" if parsed.port else ""
+    return f"{parsed.host or 'localhost'}{port}/{parsed.database or ''}"
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    """The engine for `settings.database_url`, its pool sized from the settings."""
+    url = make_url(settings.database_url)
+    options: dict[str, Any] = {
+        "echo": settings.database_echo,
+        "pool_size": settings.database_pool_size,
+        "max_overflow": settings.database_max_overflow,
+        "pool_timeout": settings.database_pool_timeout,
+        # A connection the database closed meanwhile is replaced, not handed out.
+        "pool_pre_ping": True,
+    }
+    engine = create_async_engine(url, **options)
+    if url.get_backend_name() == "sqlite":
+        _configure_sqlite(engine)
+    return engine
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+        # Let SQLAlchemy, not the driver, begin transactions, so that SAVEPOINTs
+        # and rollbacks behave as on other databases.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        # WAL: readers do not block the writer and the writer does not block readers.
+        # With WAL, synchronous=NORMAL never corrupts the database and loses nothing
+        # when the process dies; only a power cut may lose the last commits.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def on_begin(connection: Any) -> None:
+        # A deferred BEGIN: readers never wait for the write lock. A writer waits
+        # up to SQLITE_BUSY_TIMEOUT_MS for it; past that the request answers 503.
+        connection.exec_driver_sql("BEGIN")
+
+
+def make_sqlite_folder(url: str | URL) -> None:
+    """Make the folder of an SQLite file (SQLite makes the file, not its folder)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+class Database:
+    """The engine and the session factory, opened and closed by the lifespan."""
+
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    async def __aenter__(self) -> "Database":
+        # Making an engine resolves file paths (SQLite): blocking work, in a thread.
+        self.engine = await to_thread.run_sync(create_engine, self.settings)
+        # expire_on_commit=False: objects stay readable after the commit, with no
+        # surprise query (which async code cannot make implicitly).
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        url = self.engine.url
+        try:
+            await to_thread.run_sync(make_sqlite_folder, url)
+            await self.ping()
+        except (SQLAlchemyError, OSError) as exc:
+            await self.engine.dispose()
+            msg = (
+                f"Cannot connect to the database at {database_name(url)}: "
+                f"{_reason(exc, url.password)}. Check DATABASE_URL and that the "
+                "database is running."
+            )
+            raise DatabaseUnavailableError(msg) from None
+        logger.info("Connected to the database at %s", safe_url(url))
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.engine.dispose()
+
+    async def ping(self) -> None:
+        """Run `SELECT 1`; raises when the database does not answer."""
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    def session(self) -> AsyncSession:
+        """A new session; use it as `async with database.session() as session:`."""
+        return self.sessions()
+
+
+def _reason(exc: BaseException, password: str | None) -> str:
+    """The first line of the driver's own message, without the URL or password."""
+    cause = getattr(exc, "orig", None) or exc
+    lines = str(cause).strip().splitlines()
+    reason = lines[0] if lines else type(cause).__name__
+    if password:
+        reason = reason.replace(password, "***")
+    return reason.rstrip(".")

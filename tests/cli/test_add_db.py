@@ -1,0 +1,145 @@
+"""`fastasync add db`: exit codes, status lines and the exact messages users see."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from fastasync_cli.cli import app
+
+runner = CliRunner()
+
+
+def add(project: Path, *args: str) -> object:
+    return runner.invoke(app, ["add", *args, "--project", str(project)])
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+
+
+def test_add_db_moves_endpoints_without_touching_their_routers(project: Path) -> None:
+    assert add(project, "endpoint", "products", "name:str", "sku:str:unique").exit_code == 0
+    router = (project / "app/api/routes/products.py").read_bytes()
+    result = add(project, "db", "--kind", "sqlite")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert "   create  app/models/products.py" in lines
+    assert "   update  app/repositories/products.py" in lines
+    assert "   update  app/api/deps.py" in lines
+    assert not any("routes/products.py" in line for line in lines)
+    assert (project / "app/api/routes/products.py").read_bytes() == router
+    [migration] = (project / "migrations/versions").glob("*_create_products.py")
+    assert 'sa.UniqueConstraint("sku", name=op.f("uq_products_sku"))' in migration.read_text()
+    main = (project / "app/main.py").read_text()
+    assert "InMemoryProductRepository" not in main
+    assert 'state["database"] = await stack.enter_async_context(Database(settings))' in main
+    deps = (project / "app/api/deps.py").read_text()
+    assert "    return SqlProductRepository(session)\n" in deps
+    assert 'db = "sqlite"' in (project / ".fastasync.toml").read_text()
+    assert lines[-2:] == [
+        "Added the database (sqlite): models in app/models, migrations in migrations/",
+        "Next: alembic upgrade head && pytest",
+    ]
+
+
+def test_add_db_twice_exits_1_and_writes_nothing(project: Path) -> None:
+    assert add(project, "db", "--kind", "postgres").exit_code == 0
+    before = snapshot(project)
+    result = add(project, "db")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "error: This project already has a database (postgres).",
+        "hint: Nothing was written. To add tables, add endpoints: fastasync add endpoint NAME.",
+    ]
+    assert snapshot(project) == before
+
+
+def test_a_project_made_with_a_database_refuses_add_db(sqlite_project: Path) -> None:
+    result = add(sqlite_project, "db", "--kind", "sqlite")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == "error: This project already has a database (sqlite)."
+
+
+@pytest.mark.parametrize("kind", ["none", "mysql", ""])
+def test_add_db_with_an_unknown_kind_exits_2(project: Path, kind: str) -> None:
+    before = snapshot(project)
+    result = add(project, "db", "--kind", kind)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"error: Unknown database {kind!r}: use sqlite or postgres.",
+        "hint: sqlite needs nothing installed; postgres uses asyncpg.",
+    ]
+    assert snapshot(project) == before
+
+
+def test_add_db_dry_run_writes_nothing(project: Path) -> None:
+    before = snapshot(project)
+    result = add(project, "db", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "+    install_database_errors(app)" in result.stdout
+    assert result.stdout.splitlines()[-1] == "Dry run: nothing was written."
+    assert snapshot(project) == before
+
+
+def test_add_db_on_a_restructured_lifespan_prints_the_lines(project: Path) -> None:
+    assert add(project, "endpoint", "products").exit_code == 0
+    main = project / "app/main.py"
+    main.write_text(main.read_text().replace('state["jobs"] =', 'state["runner"] ='))
+    before = snapshot(project)
+    result = add(project, "db")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[:2] == [
+        'error: app/main.py no longer has `state["jobs"] = ...` inside `lifespan`, so '
+        "fastasync cannot edit it safely.",
+        "hint: Nothing was written. Add these lines to app/main.py by hand, then run the "
+        "command again:",
+    ]
+    assert (
+        '    state["database"] = await stack.enter_async_context(Database(settings))  '
+        '# in the lifespan, before `state["jobs"] = ...`'
+    ) in result.stderr
+    assert snapshot(project) == before
+
+
+def test_add_db_on_an_edited_repository_dependency_prints_the_lines(project: Path) -> None:
+    assert add(project, "endpoint", "products").exit_code == 0
+    deps = project / "app/api/deps.py"
+    deps.write_text(
+        deps.read_text().replace(
+            "= request.state.products_repository",
+            "= request.app.state.products_repository",
+        )
+    )
+    before = snapshot(project)
+    result = add(project, "db")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        "error: app/api/deps.py no longer has `get_products_repository` as fastasync "
+        "generated it, so fastasync cannot edit it safely."
+    )
+    assert "    return SqlProductRepository(session)" in result.stderr
+    assert snapshot(project) == before
+
+
+def test_add_endpoint_on_a_database_project_writes_model_and_migration(
+    sqlite_project: Path,
+) -> None:
+    result = add(sqlite_project, "endpoint", "users", "email:str{120}:unique", "name:str:index")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert "   create  app/models/users.py" in lines
+    assert "   update  app/models/__init__.py" in lines
+    [migration] = (sqlite_project / "migrations/versions").glob("*_create_users.py")
+    assert f"   create  migrations/versions/{migration.name}" in lines
+    assert not any("app/main.py" in line for line in lines)
+    again = add(sqlite_project, "endpoint", "users", "email:str{120}:unique", "name:str:index")
+    assert again.exit_code == 0
+    assert again.stdout.splitlines()[-1] == "Nothing to do: the project already has all of this."
+    assert len(list((sqlite_project / "migrations/versions").glob("*_create_users.py"))) == 1

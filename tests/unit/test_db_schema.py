@@ -1,0 +1,128 @@
+"""Models and migrations written from fields: deterministic, chained, names within 63 bytes."""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+import tomlkit
+from packaging.requirements import Requirement
+
+from fastasync_cli.engine.apply import apply
+from fastasync_cli.engine.fields import parse_fields
+from fastasync_cli.engine.names import component_name
+from fastasync_cli.engine.project import find_project
+from fastasync_cli.errors import FastasyncError
+from fastasync_cli.generators import db_schema
+from fastasync_cli.generators.db import DbOptions, plan_db
+from fastasync_cli.generators.endpoint import EndpointOptions, plan_endpoint
+
+
+def endpoint(root: Path, name: str, *specs: str) -> None:
+    options = EndpointOptions(component_name(name, "endpoint"), tuple(parse_fields(list(specs))))
+    apply(plan_endpoint(options, find_project(root)).plan)
+
+
+def migrations(root: Path) -> dict[str, str]:
+    folder = root / "migrations/versions"
+    return {p.name: p.read_text() for p in sorted(folder.glob("*.py"))}
+
+
+def test_sql_identifier_keeps_short_names_and_hashes_long_ones() -> None:
+    assert db_schema.sql_identifier("uq_products_email") == "uq_products_email"
+    long = "uq_" + "a" * 30 + "_" + "b" * 50
+    short = db_schema.sql_identifier(long)
+    assert len(short.encode()) == 63
+    assert short.startswith("uq_" + "a" * 30)
+    assert short == db_schema.sql_identifier(long)
+    assert short != db_schema.sql_identifier(long + "c")
+
+
+def test_the_same_endpoints_give_the_same_migration_bytes(tmp_path: Path, project: Path) -> None:
+    import shutil
+
+    other = tmp_path / "other"
+    shutil.copytree(project, other)
+    for root in (project, other):
+        apply(plan_db(DbOptions("sqlite"), find_project(root)).plan)
+        endpoint(root, "products", "name:str", "sku:str:unique")
+        endpoint(root, "orders", "code:str{20}:index")
+    assert migrations(project) == migrations(other)
+
+
+def test_migrations_form_one_chain_with_one_head(project: Path) -> None:
+    endpoint(project, "products", "name:str")
+    endpoint(project, "orders", "code:str")
+    apply(plan_db(DbOptions("postgres"), find_project(project)).plan)
+    endpoint(project, "tags", "label:str:unique")
+    revisions = db_schema.read_revisions(project)
+    assert len(revisions) == 4
+    by_table = {r.path.name.split("_create_")[1][:-3]: r for r in revisions}
+    assert by_table["jobs"].down_revision == ()
+    assert by_table["products"].down_revision == (by_table["jobs"].revision,)
+    assert by_table["orders"].down_revision == (by_table["products"].revision,)
+    assert by_table["tags"].down_revision == (by_table["orders"].revision,)
+    assert db_schema.current_head(project) == by_table["tags"].revision
+
+
+def test_two_heads_stop_a_new_migration(sqlite_project: Path) -> None:
+    folder = sqlite_project / "migrations/versions"
+    jobs = db_schema.current_head(sqlite_project)
+    for revision in ("aaa", "bbb"):
+        (folder / f"{revision}_x.py").write_text(
+            f'revision = "{revision}"\ndown_revision = "{jobs}"\n'
+        )
+    with pytest.raises(FastasyncError) as caught:
+        endpoint(sqlite_project, "products", "name:str")
+    assert caught.value.message == (
+        "The migrations in migrations/versions have 2 heads (aaa, bbb), so a new one has "
+        "nothing single to follow."
+    )
+    assert caught.value.hint == (
+        "Merge them first: alembic merge heads -m merge, then run the command again."
+    )
+
+
+def test_long_names_stay_within_63_bytes(sqlite_project: Path) -> None:
+    field = "f" * 50
+    endpoint(sqlite_project, "n" * 30, f"{field}:str:unique:index")
+    [migration] = [text for name, text in migrations(sqlite_project).items() if "_jobs" not in name]
+    names = [part.split('"')[1] for part in migration.split("op.f(")[1:]]
+    assert len(names) >= 4
+    assert all(len(name.encode()) <= 63 for name in names)
+
+
+def test_column_types_follow_the_fields() -> None:
+    fields = parse_fields(
+        ["a:str{40}", "b:int?", "c:float", "d:bool=true", "e:datetime", "f:uuid:unique"]
+    )
+    lines = [db_schema.Column(f).migration_line for f in fields]
+    assert lines == [
+        'sa.Column("a", sa.String(length=40), nullable=False)',
+        'sa.Column("b", sa.BigInteger(), nullable=True)',
+        'sa.Column("c", sa.Double(), nullable=False)',
+        'sa.Column("d", sa.Boolean(), nullable=False)',
+        'sa.Column("e", sa.DateTime(timezone=True), nullable=False)',
+        'sa.Column("f", sa.Uuid(), nullable=False)',
+    ]
+    assert db_schema.Column(fields[1]).model_line == (
+        "b: Mapped[int | None] = mapped_column(BigInteger)"
+    )
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_installed_versions_satisfy_a_database_project_s_ranges(project: Path, kind: str) -> None:
+    """This repo's dev environment runs database projects' tests: keep it in their ranges."""
+    apply(plan_db(DbOptions(kind), find_project(project)).plan)
+    pyproject = tomlkit.parse((project / "pyproject.toml").read_text()).unwrap()
+    requirements = pyproject["project"]["dependencies"]
+    driver = {"sqlite": "aiosqlite", "postgres": "asyncpg"}[kind]
+    assert any(line.startswith(driver) for line in requirements)
+    for line in requirements + pyproject["project"]["optional-dependencies"]["dev"]:
+        requirement = Requirement(line)
+        installed = version(requirement.name)
+        assert requirement.specifier.contains(installed, prereleases=True), (
+            f"{requirement.name} {installed} is outside {line}"
+        )
+    assert pyproject["tool"]["alembic"]["script_location"] == "%(here)s/migrations"
