@@ -30,6 +30,8 @@ def grown(tmp_path_factory: pytest.TempPathFactory) -> Path:
     fastasync("new", root, "--yes", cwd=root.parent)
     for args in GROWTH:
         fastasync("add", *args, cwd=root)
+    # The default project has a SQLite database: create its tables, as its README says.
+    run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=root)
     return root
 
 

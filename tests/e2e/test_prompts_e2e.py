@@ -24,6 +24,8 @@ def test_a_terminal_is_asked_for_the_options(tmp_path: Path) -> None:
     child.sendline("none")
     child.expect(r"Add Celery with Redis for jobs that survive restarts\? \[y/N\]: ")
     child.sendline("")
+    child.expect(r"Database \(sqlite, postgres or none\) \[sqlite\]: ")
+    child.sendline("none")
     child.expect("Created")
     child.expect(pexpect.EOF)
     child.close()
@@ -33,6 +35,7 @@ def test_a_terminal_is_asked_for_the_options(tmp_path: Path) -> None:
     assert not (root / ".github").exists()
     assert (root / "app/main.py").is_file()
     assert not (root / "app/worker.py").exists()
+    assert not (root / "app/db").exists()
 
 
 def test_no_terminal_means_no_questions(tmp_path: Path) -> None:
