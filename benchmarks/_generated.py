@@ -164,9 +164,9 @@ def add_bench_client(project: Path, *, pool: int = 100) -> None:
     main = app / "main.py"
     _edit(
         main,
-        r"^(\s*)(state\[\"jobs\"\] = .*\n)",
-        r'\1\2\1state["bench_upstream"] = await stack.enter_async_context(\n'
-        r"\1    BenchUpstreamClient.from_settings(settings)\n\1)\n",
+        r"^(\s*)(yield state\n)",
+        r'\1state["bench_upstream"] = await stack.enter_async_context(\n'
+        r"\1    BenchUpstreamClient.from_settings(settings)\n\1)\n\1\2",
         "open the client in the lifespan",
     )
     _edit(

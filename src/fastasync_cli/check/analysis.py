@@ -244,7 +244,13 @@ class Analysis:
                 todo.append(fid)
         while todo:
             fid = todo.popleft()
-            for _site, actions in program.calls_of(fid):
+            in_init = program.function(fid).name == "__init__"
+            for site, actions in program.calls_of(fid):
+                # What a factory returns into a long-lived place (`self._x = f()`
+                # outside `__init__`, a global) is made once and shared, as a
+                # client constructed there directly would be (see `clients`).
+                if site.stored == KEPT or (site.stored == SELF and not in_init):
+                    continue
                 for action in actions:
                     target = action.target
                     if action.kind != "func" or target is None or target in parents:

@@ -9,7 +9,9 @@ request or per call: in an `async def` endpoint or dependency, or in a factory o
 Clients built at module level, in the lifespan (or only from code the lifespan and
 module level call), in a `functools.cache`d factory, in test fixtures and tests, or
 stored on a long-lived object after the first call (`self._client = ...` outside
-`__init__`, a global, a class attribute) are shared, and not reported.
+`__init__`, a global, a class attribute; also what a factory returns there, as in
+`async def __aenter__(self): self._client = make_client()`) are shared, and not
+reported.
 
 ## Why is this bad?
 A client holds the connection pool: a new one per request opens a new TCP and TLS

@@ -16,19 +16,18 @@ One instance serves every caller of the app, so it keeps nothing between calls:
 no cookies (give them per call with `cookies=`), no state from an earlier answer.
 """
 
+import asyncio
 import ssl
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from functools import lru_cache
-from json import loads as json_loads
 from types import TracebackType
 from typing import Any, TypeVar
 
 import aiohttp
-import anyio
 import httpx
 import stamina
+import yarl
 from anyio import to_thread
-from httpx_aiohttp import AiohttpTransport, HttpxAiohttpClient
 
 from app.clients.config import ClientConfig
 from app.clients.errors import (
@@ -36,20 +35,24 @@ from app.clients.errors import (
     UpstreamError,
     UpstreamTimeout,
     error_url,
+    json_or_error,
     no_answer_error,
-    retry_after,
     retry_backoff,
+    status_error,
 )
-
-# httpx's own types for the transport hooks' signatures.
-CertTypes = str | tuple[str, str] | tuple[str, str, str]
-DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+from app.clients.http import (
+    AIOHTTP_SETS,
+    HttpClient,
+    cookie_header,
+    json_body,
+    new_session,
+    send_direct,
+    send_httpx,
+    to_yarl,
+)
 
 # Methods that may be sent twice without changing the outcome (RFC 9110, 9.2.2).
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
-# Seconds an idle pooled connection is kept for reuse (httpx's default). Servers
-# often close idle connections after 5 s; a longer wait would find them closed.
-KEEPALIVE_EXPIRY = 5.0
 
 __all__ = [
     "IDEMPOTENT_METHODS",
@@ -61,72 +64,6 @@ __all__ = [
 ]
 
 _ClientT = TypeVar("_ClientT", bound="BaseClient")
-
-
-class _NoCookies(httpx.Cookies):
-    """A cookie jar that stores nothing (see `_HttpClient`)."""
-
-    def extract_cookies(self, response: httpx.Response) -> None:
-        return None
-
-
-class _HttpClient(HttpxAiohttpClient):
-    """httpx's client over the aiohttp transport, keeping no cookies anywhere.
-
-    The client is shared by every caller of the app: a cookie that an upstream set
-    in its answer to one caller must never go out with another caller's request.
-    So httpx's own jar stores nothing, and every aiohttp session under the
-    transports (the direct one and one per proxy) comes from `new_session`, which
-    gives it a `DummyCookieJar`.
-    """
-
-    _no_cookies = _NoCookies()
-
-    def __init__(
-        self, *, new_session: Callable[[], aiohttp.ClientSession], **kwargs: Any
-    ) -> None:
-        # Set first: httpx's __init__ builds the transports.
-        self._new_session = new_session
-        super().__init__(**kwargs)
-
-    # Same signatures as httpx.AsyncClient's hooks; only `verify` and the
-    # proxy matter to the aiohttp transport, the pool is sized by the session.
-    def _init_transport(
-        self,
-        verify: ssl.SSLContext | str | bool = True,
-        cert: CertTypes | None = None,
-        trust_env: bool = True,
-        http1: bool = True,
-        http2: bool = False,
-        limits: httpx.Limits = DEFAULT_LIMITS,
-        transport: httpx.AsyncBaseTransport | None = None,
-        **kwargs: Any,
-    ) -> httpx.AsyncBaseTransport:
-        if transport is not None:
-            return transport
-        return AiohttpTransport(verify=verify, client=self._new_session)
-
-    def _init_proxy_transport(
-        self,
-        proxy: httpx.Proxy,
-        verify: ssl.SSLContext | str | bool = True,
-        cert: CertTypes | None = None,
-        trust_env: bool = True,
-        http1: bool = True,
-        http2: bool = False,
-        limits: httpx.Limits = DEFAULT_LIMITS,
-        **kwargs: Any,
-    ) -> httpx.AsyncBaseTransport:
-        return AiohttpTransport(verify=verify, proxy=proxy, client=self._new_session)
-
-    @property
-    def cookies(self) -> httpx.Cookies:
-        return self._no_cookies
-
-    @cookies.setter
-    def cookies(self, cookies: Any) -> None:
-        msg = "A shared client keeps no cookies: send them per request."
-        raise TypeError(msg)
 
 
 class BaseClient:
@@ -147,12 +84,24 @@ class BaseClient:
         self.config = config
         self._headers = dict(headers or {})
         self._http: httpx.AsyncClient | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._direct: httpx.AsyncBaseTransport | None = None
+        # `self.http.headers`, as last sent by `_send_direct` (see `_client_headers`).
+        self._raw_headers: list[tuple[bytes, bytes]] = []
+        self._sent_headers: dict[str, str] = {}
         self._timeout = httpx.Timeout(
             config.timeout, connect=config.connect_timeout
         ).as_dict()
+        # The same timeouts, as httpx-aiohttp hands them to aiohttp.
+        self._aiohttp_timeout = aiohttp.ClientTimeout(
+            sock_connect=config.connect_timeout,
+            sock_read=config.timeout,
+            connect=config.timeout,
+        )
         # httpx parses the base URL and the path again on every request; the
-        # absolute URL of each path is cached instead (httpx URLs are immutable).
+        # absolute URL of each path is cached instead (URLs are immutable).
         self._absolute_url = lru_cache(maxsize=1024)(self._merge_url)
+        self._aiohttp_url = lru_cache(maxsize=1024)(self._to_yarl)
         self._retrying = stamina.AsyncRetryingCaller(
             attempts=config.retries + 1,
             # No retry starts after the deadline; the deadline itself is enforced
@@ -165,8 +114,13 @@ class BaseClient:
 
     async def __aenter__(self: _ClientT) -> _ClientT:
         # Creating the SSL context reads the CA bundle from disk: blocking I/O,
-        # so the client is built in a worker thread.
-        self._http = await to_thread.run_sync(self._build_http_client)
+        # so it is made in a worker thread.
+        ssl_context = await to_thread.run_sync(httpx.create_ssl_context)
+        config = self.config
+        # Made here, on the event loop, where aiohttp wants them made.
+        self._session = new_session(config, ssl_context)
+        self._http = self._build_http_client(ssl_context, self._session)
+        self._direct = self._http._transport
         return self
 
     async def __aexit__(
@@ -175,37 +129,32 @@ class BaseClient:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
+        http, session = self._http, self._session
+        self._http = self._session = self._direct = None
+        try:
+            if http is not None:
+                await http.aclose()
+        finally:
+            if session is not None:
+                await session.close()
 
-    def _build_http_client(self) -> httpx.AsyncClient:
-        """Build httpx's API over the aiohttp transport, whose pool is much faster.
+    def _build_http_client(
+        self, ssl_context: ssl.SSLContext, session: aiohttp.ClientSession
+    ) -> httpx.AsyncClient:
+        """httpx's API over the aiohttp transport, whose pool is much faster.
 
         The transport is httpx-aiohttp's, for proxied requests (HTTPS_PROXY and
-        friends) too; its aiohttp sessions are made here, without a cookie jar.
+        friends) too. Every transport sends through `session`, which keeps no
+        cookies (`new_session`); a proxy's transport names its proxy per request.
         """
         config = self.config
-        ssl_context = httpx.create_ssl_context()
-
-        def new_session() -> aiohttp.ClientSession:
-            # Called by the transport on its first request, on the event loop.
-            return aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(
-                    limit=config.max_connections,
-                    keepalive_timeout=KEEPALIVE_EXPIRY,
-                    ssl=ssl_context,
-                ),
-                cookie_jar=aiohttp.DummyCookieJar(),
-            )
-
         headers = dict(self._headers)
         # An empty key (`NAME_API_KEY=` in .env) counts as none.
         secret = config.api_key.get_secret_value() if config.api_key else ""
         if secret:
             headers[self.api_key_header] = self.api_key_prefix + secret
-        return _HttpClient(
-            new_session=new_session,
+        return HttpClient(
+            new_session=lambda: session,
             verify=ssl_context,
             base_url=config.base_url,
             headers=headers,
@@ -220,6 +169,9 @@ class BaseClient:
             return merged
         base = self.http.base_url
         return base.copy_with(raw_path=base.raw_path + merged.raw_path.lstrip(b"/"))
+
+    def _to_yarl(self, url: str) -> yarl.URL:
+        return to_yarl(self._absolute_url(url))
 
     @property
     def http(self) -> httpx.AsyncClient:
@@ -314,9 +266,14 @@ class BaseClient:
         The whole call, retries included, ends by `config.deadline` seconds.
         """
         method = method.upper()
-        with anyio.move_on_after(self.config.deadline):
-            return await self._request(method, url, json, params, headers, cookies)
-        # Only reached when the deadline cancelled the call.
+        # asyncio's own timeout: anyio's cancel scope costs ~10% of a call's CPU.
+        deadline = asyncio.timeout(self.config.deadline)
+        try:
+            async with deadline:
+                return await self._request(method, url, json, params, headers, cookies)
+        except TimeoutError:
+            if not deadline.expired():
+                raise
         target = error_url(self._absolute_url(url))
         msg = f"{method} {target} did not finish within {self.config.deadline:g} s"
         raise UpstreamTimeout(msg, method=method, url=target)
@@ -363,83 +320,66 @@ class BaseClient:
     ) -> Any:
         """Send one attempt and turn every failure into an `UpstreamError`."""
         http = self.http
-        if headers:
-            merged = httpx.Headers(http.headers)
-            merged.update(headers)
         try:
-            request = httpx.Request(
-                method,
-                self._absolute_url(url),
-                params=params,
-                headers=merged if headers else http.headers,
-                cookies=dict(cookies) if cookies is not None else None,
-                json=json,
-                extensions={"timeout": self._timeout},
-            )
+            target = self._absolute_url(url)
+            if params:
+                target = target.copy_merge_params(params)
         except httpx.InvalidURL as exc:
             # A path made from user input may hold characters no URL can.
             msg = f"{method} {url!r} is not a valid URL: {exc}"
             raise UpstreamError(msg, method=method, url=repr(url)) from exc
-        # The transport for this URL (a proxy's, when one is configured), called
-        # directly: httpx's `send` adds auth flows, redirects and hooks this client
-        # does not use, at a cost of ~100 us of CPU per call. Mocks of respx's
-        # "httpx" kind replace this same method, so tests still see every request.
-        transport = http._transport_for_url(request.url)
+        # The transport for this URL: a proxy's, a test's mock (respx replaces
+        # this method), or the direct one, whose requests skip httpx (see
+        # `send_direct`): what goes on the wire is the same either way.
+        transport = http._transport_for_url(target)
         try:
-            response = await transport.handle_async_request(request)
-            content = await _read_body(response)
-        except (httpx.TransportError, aiohttp.ClientError) as exc:
-            raise no_answer_error(exc, method, error_url(request.url)) from exc
+            if transport is self._direct and self._session is not None:
+                sent = dict(self._client_headers())
+                if headers:
+                    sent.update(
+                        (name.lower(), value) for name, value in headers.items()
+                    )
+                if cookies:
+                    sent["cookie"] = cookie_header(cookies)
+                body = None
+                if json is not None:
+                    body = json_body(json)
+                    sent["content-type"] = "application/json"
+                status, answer_headers, content = await send_direct(
+                    self._session,
+                    method,
+                    self._aiohttp_url(url) if not params else to_yarl(target),
+                    sent,
+                    body,
+                    self._aiohttp_timeout,
+                )
+            else:
+                if headers:
+                    merged = httpx.Headers(http.headers)
+                    merged.update(headers)
+                request = httpx.Request(
+                    method,
+                    target,
+                    headers=merged if headers else http.headers,
+                    cookies=dict(cookies) if cookies is not None else None,
+                    json=json,
+                    extensions={"timeout": self._timeout},
+                )
+                status, answer_headers, content = await send_httpx(transport, request)
+        except (httpx.TransportError, aiohttp.ClientError, TimeoutError) as exc:
+            raise no_answer_error(exc, method, error_url(target)) from exc
+        if 200 <= status < 300:
+            return json_or_error(method, target, status, content)
+        raise status_error(method, target, status, answer_headers, content)
 
-        if not 200 <= response.status_code < 300:
-            target = error_url(request.url)
-            # Decoded as httpx would (the charset of the answer, else a guess).
-            text = httpx.Response(
-                response.status_code, headers=response.headers, content=content
-            ).text
-            # The body stays out of the message (it may echo secrets or personal
-            # data, and messages end up in logs); code that needs it reads `body`.
-            raise UpstreamError(
-                f"{method} {target} answered {response.status_code}",
-                method=method,
-                url=target,
-                status_code=response.status_code,
-                body=text,
-                retry_after=retry_after(response),
-            )
-        if not content:
-            return None
-        try:
-            return json_loads(content)
-        except ValueError as exc:
-            target = error_url(request.url)
-            raise UpstreamError(
-                f"{method} {target} answered with a body that is not JSON",
-                method=method,
-                url=target,
-                status_code=response.status_code,
-                body=content.decode("utf-8", errors="replace"),
-            ) from exc
-
-
-async def _read_body(response: httpx.Response) -> bytes:
-    """The whole body of `response`, its connection back in the pool after it.
-
-    An answer of the aiohttp transport is read by aiohttp in one call: httpx's
-    chunk-by-chunk stream costs ~70 us of CPU more per call. Other transports
-    (respx's mocks, for one) go through httpx's own reading.
-    """
-    answer = getattr(response.stream, "_aiohttp_response", None)
-    if not isinstance(answer, aiohttp.ClientResponse):
-        try:
-            return await response.aread()
-        finally:
-            await response.aclose()
-    try:
-        # aiohttp puts the connection back in the pool once the body is read.
-        return await answer.read()
-    except BaseException:
-        # A half-read answer (a timeout, a cancelled call): the connection is
-        # closed, never reused.
-        answer.close()
-        raise
+    def _client_headers(self) -> dict[str, str]:
+        """The client's headers (`self.http.headers`), less those aiohttp sets."""
+        raw = self.http.headers.raw
+        if raw != self._raw_headers:
+            self._raw_headers = raw
+            self._sent_headers = {
+                name: value
+                for name, value in self.http.headers.items()
+                if name not in AIOHTTP_SETS
+            }
+        return self._sent_headers

@@ -1,5 +1,8 @@
 """The errors an upstream client raises, and how a failure is classified and retried."""
 
+from json import loads as json_loads
+from typing import Any
+
 import aiohttp
 import httpx
 
@@ -57,7 +60,7 @@ def no_answer_error(exc: Exception, method: str, url: str) -> UpstreamError:
     # connection, as httpx.ConnectTimeout: the aiohttp error it wraps tells better.
     cause = exc.__cause__ if isinstance(exc.__cause__, aiohttp.ClientError) else exc
     what = type(cause).__name__
-    if isinstance(cause, (httpx.TimeoutException, aiohttp.ServerTimeoutError)):
+    if isinstance(cause, (httpx.TimeoutException, TimeoutError)):
         msg = f"{method} {url} timed out ({what})"
         return UpstreamTimeout(msg, method=method, url=url)
     if isinstance(
@@ -73,6 +76,41 @@ def no_answer_error(exc: Exception, method: str, url: str) -> UpstreamError:
         return UpstreamConnectionError(msg, method=method, url=url)
     msg = f"{method} {url} failed ({what}: {cause})"
     return UpstreamError(msg, method=method, url=url)
+
+
+def json_or_error(method: str, url: httpx.URL, status: int, content: bytes) -> Any:
+    """A 2xx answer's JSON body, None if it is empty, or an `UpstreamError`."""
+    if not content:
+        return None
+    try:
+        return json_loads(content)
+    except ValueError as exc:
+        target = error_url(url)
+        raise UpstreamError(
+            f"{method} {target} answered with a body that is not JSON",
+            method=method,
+            url=target,
+            status_code=status,
+            body=content.decode("utf-8", errors="replace"),
+        ) from exc
+
+
+def status_error(
+    method: str, url: httpx.URL, status: int, headers: Any, content: bytes
+) -> UpstreamError:
+    """The error for a non-2xx answer, its body decoded as httpx would."""
+    response = httpx.Response(status, headers=headers, content=content)
+    target = error_url(url)
+    # The body stays out of the message (it may echo secrets or personal data,
+    # and messages end up in logs); code that needs it reads `body`.
+    return UpstreamError(
+        f"{method} {target} answered {status}",
+        method=method,
+        url=target,
+        status_code=status,
+        body=response.text,
+        retry_after=retry_after(response),
+    )
 
 
 def retry_after(response: httpx.Response) -> float | None:
