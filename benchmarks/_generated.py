@@ -50,6 +50,54 @@ class BenchUpstreamClient(BaseClient):
         return await self.get("/")
 '''
 
+# The same upstream through a bare shared aiohttp.ClientSession, as
+# servers/client_app.py's `aiohttp` variant uses it: dropped into a copy of the
+# generated project (variant `generated_aiohttp`), it leaves the app around the
+# call unchanged, so the two variants differ by the client alone.
+RAW_AIOHTTP_CLIENT_MODULE = '''\
+"""The benchmark's upstream through a bare shared aiohttp.ClientSession."""
+
+import os
+from types import TracebackType
+
+import aiohttp
+
+from app.core.config import Settings
+
+
+class BenchUpstreamClient:
+    def __init__(self, url: str, pool: int) -> None:
+        self.url = url
+        self.pool = pool
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "BenchUpstreamClient":
+        return cls(
+            os.environ["BENCH_UPSTREAM_URL"], int(os.environ.get("BENCH_POOL", "100"))
+        )
+
+    async def __aenter__(self) -> "BenchUpstreamClient":
+        self.session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=self.pool, limit_per_host=self.pool),
+            timeout=aiohttp.ClientTimeout(total=30, sock_connect=5),
+        )
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.session.close()
+
+    async def call(self) -> dict[str, object]:
+        async with self.session.get(self.url) as response:
+            response.raise_for_status()
+            answer: dict[str, object] = await response.json()
+            return answer
+'''
+
 DEPS_ADDITION = '''
 
 async def get_bench_upstream(request: Request) -> BenchUpstreamClient:
@@ -215,6 +263,16 @@ def serve_command(
     if upstream_url is not None:
         env["BENCH_UPSTREAM_URL"] = upstream_url
     return cmd, env, project
+
+
+def raw_aiohttp_copy(project: Path) -> Path:
+    """A copy of `project` whose bench client is a bare aiohttp.ClientSession."""
+    import shutil
+
+    copy = project.with_name(project.name + "-raw-aiohttp")
+    shutil.copytree(project, copy)
+    (copy / "app" / "clients" / "bench_upstream.py").write_text(RAW_AIOHTTP_CLIENT_MODULE)
+    return copy
 
 
 def patched_copy(project: Path, replacements: list[str]) -> Path:

@@ -12,6 +12,9 @@ at a time, ONE uvicorn process per variant (uvloop + httptools, 1 worker) whose
   aiohttp        one shared aiohttp.ClientSession from the lifespan
   generated      a project made by `fastasync new`, its BaseClient subclass via the
                  lifespan and deps the template provides
+  generated_aiohttp  the same project with a bare shared aiohttp.ClientSession in
+                 place of the BaseClient subclass: the app around the call is the
+                 same, so generated / generated_aiohttp is the client's own cost
 
 Every pool is capped at 100 connections. Nothing is pinned unless --pin is given
 (then the app runs on one CPU, the upstream and wrk on the other, with taskset).
@@ -31,7 +34,15 @@ from typing import Any
 import _bench as b
 import _generated as g
 
-VARIANTS = ("seed", "httpx", "httpx_ka20", "httpx_aiohttp", "aiohttp", "generated")
+VARIANTS = (
+    "seed",
+    "httpx",
+    "httpx_ka20",
+    "httpx_aiohttp",
+    "aiohttp",
+    "generated",
+    "generated_aiohttp",
+)
 LABELS = {
     "upstream": "ideal: wrk -> upstream direct",
     "seed": "(a) seed: AsyncClient per request",
@@ -40,6 +51,7 @@ LABELS = {
     "httpx_aiohttp": "(ref) shared httpx + AiohttpTransport",
     "aiohttp": "(c) shared aiohttp.ClientSession",
     "generated": "(d) generated project's BaseClient",
+    "generated_aiohttp": "(c') generated project, bare aiohttp",
     "patched": "(d') generated, --client-base file",
 }
 VS_HTTPX_TARGET = 3.0
@@ -59,10 +71,12 @@ def measure_variant(
     load_pin: list[str],
 ) -> dict[str, Any]:
     port = b.free_port()
-    if variant in ("generated", "patched"):
+    if variant in ("generated", "patched", "generated_aiohttp"):
         assert project is not None
         if variant == "patched":
             project = project.with_name(project.name + "-patched")
+        elif variant == "generated_aiohttp":
+            project = project.with_name(project.name + "-raw-aiohttp")
         app_cmd, env, cwd = g.serve_command(project, port, upstream_url=upstream, pool=args.pool)
         cmd = [*app_pin, *app_cmd]
         path = "/bench/call"
@@ -172,7 +186,7 @@ def run(args: argparse.Namespace) -> int:
 
         project = None
         generated_base_sha = None
-        if "generated" in variants or "patched" in variants:
+        if {"generated", "patched", "generated_aiohttp"} & set(variants):
             b.log("generating a project with fastasync new ...")
             project = g.generate(tmp / "gen", fastasync=args.fastasync)
             g.add_bench_client(project, pool=args.pool)
@@ -180,6 +194,9 @@ def run(args: argparse.Namespace) -> int:
         if "patched" in variants:
             assert project is not None
             g.patched_copy(project, [f"app/clients/base.py={args.client_base}"])
+        if "generated_aiohttp" in variants:
+            assert project is not None
+            g.raw_aiohttp_copy(project)
 
         # The upstream's own figures: at the benchmark's concurrency (the ideal the
         # apps approach) and at 10x it, to show it is never the bottleneck.
@@ -301,6 +318,33 @@ def run(args: argparse.Namespace) -> int:
             )
         if not clean:
             print("generated: FAIL, it answered with errors (see table)")
+    raw = summary.get("generated_aiohttp")
+    if gen is not None and raw is not None:
+        # The same app around both: what the client itself costs.
+        same_app_rps = gen["rps"] / raw["rps"] if raw["rps"] else None
+        raw_cpu = raw.get("cpu_ms_per_req_median")
+        gen_cpu = gen.get("cpu_ms_per_req_median")
+        same_app_cpu = gen_cpu / raw_cpu if gen_cpu and raw_cpu else None
+        ok_rps = None if same_app_rps is None else same_app_rps >= VS_AIOHTTP_TARGET
+        ok_cpu = None if same_app_cpu is None else same_app_cpu <= CPU_VS_AIOHTTP_TARGET
+        targets |= {
+            "generated_vs_generated_aiohttp": same_app_rps,
+            "generated_cpu_per_req_vs_generated_aiohttp": same_app_cpu,
+            "same_app_rps_pass": ok_rps,
+            "same_app_cpu_pass": ok_cpu,
+        }
+        print()
+        if same_app_rps is not None:
+            print(
+                f"generated / generated with bare aiohttp (same app) = "
+                f"{same_app_rps:.2f}x (target >= {VS_AIOHTTP_TARGET}x): {b.verdict(ok_rps)}"
+            )
+        if same_app_cpu is not None:
+            print(
+                f"generated / generated with bare aiohttp (same app), app CPU per request"
+                f" = {same_app_cpu:.2f}x (target <= {CPU_VS_AIOHTTP_TARGET}x): "
+                f"{b.verdict(ok_cpu)}"
+            )
     pat = summary.get("patched")
     if pat is not None:
         print()
