@@ -28,6 +28,8 @@ logger = logging.getLogger(__name__)
 # Milliseconds an SQLite connection waits for another one's write lock before it
 # fails with "database is locked".
 SQLITE_BUSY_TIMEOUT_MS = 5000
+# The execution option that makes an SQLite transaction begin IMMEDIATE.
+SQLITE_BEGIN = "sqlite_begin"
 
 
 class DatabaseUnavailableError(Exception):
@@ -83,9 +85,15 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(connection: Any) -> None:
-        # A deferred BEGIN: readers never wait for the write lock. A writer waits
-        # up to SQLITE_BUSY_TIMEOUT_MS for it; past that the request answers 503.
-        connection.exec_driver_sql("BEGIN")
+        # A deferred BEGIN for reads: readers never wait for the write lock. A
+        # transaction that will write (see `Database.begin_write`) begins with
+        # IMMEDIATE: it takes the write lock first, waiting up to
+        # SQLITE_BUSY_TIMEOUT_MS for it (past that the request answers 503).
+        # A deferred transaction that reads and then writes could not wait: had
+        # another one written in between, SQLite fails it at once ("database is
+        # locked"), as its reads are out of date.
+        mode = connection.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
 
 
 def make_sqlite_folder(url: str | URL) -> None:
@@ -141,6 +149,16 @@ class Database:
     def session(self) -> AsyncSession:
         """A new session; use it as `async with database.session() as session:`."""
         return self.sessions()
+
+    async def begin_write(self, session: AsyncSession) -> None:
+        """Begin `session`'s transaction as one that will write.
+
+        On SQLite it takes the write lock now, so a read-then-write transaction
+        never fails halfway; writers queue instead (readers never wait). Elsewhere
+        it does nothing: PostgreSQL locks rows, not the database.
+        """
+        if self.engine.dialect.name == "sqlite":
+            await session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
 
 
 def _reason(exc: BaseException, password: str | None) -> str:

@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 
+import anyio
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
@@ -53,6 +54,14 @@ def app(settings: Settings, probe_table: None) -> FastAPI:
         await write(session, "refused")
         raise HTTPException(409, "refused after writing")
 
+    @routes.post("/count-then-add")
+    async def read_then_write(session: SessionDep) -> dict[str, int]:
+        # Reads, then writes from what it read: the shape of every update.
+        seen = await session.scalar(text("SELECT count(*) FROM session_probe"))
+        await anyio.sleep(0.01)  # lets the other requests read meanwhile
+        await write(session, f"after {seen}")
+        return {"seen": seen or 0}
+
     @routes.post("/crash")
     async def write_then_crash(session: SessionDep) -> None:
         await write(session, "crashed")
@@ -87,3 +96,21 @@ async def test_a_crash_after_writing_leaves_nothing(
             response = await client.post("/probe/crash")
     assert response.status_code == 500
     assert await stored(settings) == []
+
+
+async def test_concurrent_requests_that_read_then_write_all_succeed(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    # On SQLite, a transaction that read before another one wrote can no longer
+    # write: writing requests take the write lock first, and wait their turn.
+    statuses: list[int] = []
+
+    async def post() -> None:
+        statuses.append((await client.post("/probe/count-then-add")).status_code)
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(8):
+            tg.start_soon(post)
+
+    assert statuses == [200] * 8
+    assert len(await stored(settings)) == 8
