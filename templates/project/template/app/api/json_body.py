@@ -34,10 +34,10 @@ def _invalid(message: str, text: str, position: int) -> json.JSONDecodeError:
 
 
 def parse_json(body: bytes) -> Any:
-    """The JSON value in `body`; `json.JSONDecodeError` for anything that is not
-    JSON text, including what `json.loads` itself would raise otherwise for."""
-    # What json.loads(bytes) does, without its "surrogatepass": an encoded
-    # surrogate is not UTF-8 either.
+    """The JSON value in `body`. Whatever is not JSON text raises a JSONDecodeError,
+    also where `json.loads` would raise another error or accept it."""
+    # What json.loads(bytes) does (its own encoding detection), without its
+    # "surrogatepass": an encoded surrogate is not UTF-8 either.
     encoding = json.detect_encoding(body)
     try:
         text = body.decode(encoding)
@@ -46,7 +46,8 @@ def parse_json(body: bytes) -> Any:
     try:
         value = json.loads(text)
         escape = _SURROGATE_ESCAPE.search(text)
-        # Only then can the value hold a surrogate; encoding it finds out.
+        # Only then can the value hold a surrogate; encoding it finds out. The
+        # position reported is the first surrogate escape's.
         if escape is not None:
             json.dumps(value, ensure_ascii=False).encode()
     except RecursionError:
