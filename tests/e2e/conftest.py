@@ -67,7 +67,7 @@ def redis(tmp_path: Path) -> Iterator[Redis]:
     binary = shutil.which("redis-server")
     if binary is None:
         reason = "redis-server is missing: apt-get install redis-server (scripts/test does)"
-        if os.environ.get("CI") == "true":
+        if os.environ.get("CI", "").lower() == "true":
             pytest.fail(reason)
         pytest.skip(reason)
     port = free_port()

@@ -2,7 +2,8 @@
 
 Each test starts its own redis-server (Debian's package; scripts/test installs it) on
 a free loopback port, so the tests run in parallel. Without redis-server they skip,
-and under CI=true they fail: CI must run them.
+and under CI=true they fail: CI must run them. A generated project's own Redis test
+behaves the same way, which the last test here checks.
 """
 
 from __future__ import annotations
@@ -195,8 +196,11 @@ def test_add_celery_to_a_project_then_the_same(tmp_path: Path, redis: Redis) -> 
     exercise(root, redis, io_task="report", cpu_task="crunch")
 
 
-def test_new_celery_without_docker_installs_from_its_own_pyproject(tmp_path: Path) -> None:
-    """A fresh venv with only the project's declared dependencies passes its checks."""
+def test_new_celery_without_docker_installs_from_its_own_pyproject(
+    tmp_path: Path, redis: Redis
+) -> None:
+    """A fresh venv with only the project's declared dependencies passes its checks,
+    its Redis test included (redis-py comes from the project's own dev dependencies)."""
     fastasync("new", "shop", "--yes", "--celery", "--no-docker", "--ci", "none", cwd=tmp_path)
     root = tmp_path / "shop"
     fastasync("add", "task", "crunch", "--backend", "celery", "--kind", "cpu", cwd=root)
@@ -206,7 +210,40 @@ def test_new_celery_without_docker_installs_from_its_own_pyproject(tmp_path: Pat
     run([*uv, "venv", "--quiet", "--python", sys.executable, venv], cwd=tmp_path)
     python = venv / "bin" / "python"
     run([*uv, "pip", "install", "--quiet", "--python", python, "-e", f"{root}[dev]"], cwd=root)
-    # No Redis at REDIS_URL: the project's Redis test skips and says why.
-    output = check_project(root, python, env={"REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"})
-    assert " passed" in output and "failed" not in output
-    assert "2 skipped" in output and "does not reach a Redis server" in output
+    output = check_project(root, python, env={"REDIS_URL": redis.url})
+    assert " passed" in output and "failed" not in output and "skipped" not in output
+
+
+def run_redis_test(root: Path, ci: str) -> subprocess.CompletedProcess[str]:
+    """The project's tests/test_worker_redis.py with REDIS_URL at a closed port."""
+    return subprocess.run(
+        [
+            *(sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist"),
+            *("-rs", "tests/test_worker_redis.py"),
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=clean_env(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0", CI=ci),
+        check=False,
+    )
+
+
+def test_the_redis_test_skips_without_redis_and_fails_under_ci(tmp_path: Path) -> None:
+    fastasync("new", "shop", "--yes", "--celery", "--db", "none", "--ci", "none", cwd=tmp_path)
+    root = tmp_path / "shop"
+
+    # Locally: skipped, saying why.
+    local = run_redis_test(root, ci="")
+    assert local.returncode == 0, local.stdout + local.stderr
+    assert "2 skipped" in local.stdout and "does not reach a Redis server" in local.stdout
+
+    # Under CI=true (any case): failed (an error in its Redis fixture), with the same
+    # reason, so CI cannot pass without it.
+    for ci in ("true", "True"):
+        in_ci = run_redis_test(root, ci=ci)
+        assert in_ci.returncode == 1, in_ci.stdout + in_ci.stderr
+        assert "2 errors" in in_ci.stdout and "skipped" not in in_ci.stdout
+        assert "does not reach a Redis server" in in_ci.stdout
+        assert "CI=true: not skipping" in in_ci.stdout

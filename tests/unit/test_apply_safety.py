@@ -264,3 +264,72 @@ def test_a_read_only_folder_is_refused_even_for_root(tmp_path: Path) -> None:
         "The folder app is read-only (mode 0555), so fastasync will not write in it."
     )
     assert _names(tmp_path) == ["app"]
+
+
+def test_hard_linked_files_are_refused_all_named_and_nothing_written(tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    root.mkdir()
+    for name in ("a.py", "b.py", "c.py"):
+        (root / name).write_text("x = 1\n")
+    # a.py shares its file with a name outside the project, b.py with two inside it.
+    os.link(root / "a.py", tmp_path / "elsewhere.py")
+    os.link(root / "b.py", root / "b_copy.py")
+    os.link(root / "b.py", root / "b_again.py")
+    plan = Plan(root=root)
+    for name in ("a.py", "b.py", "c.py"):
+        plan.add(plan_update(root, name, "x = 2\n"))
+    plan.add(plan_file(root, "new.py", "y = 1\n"))
+
+    with pytest.raises(TargetError) as caught:
+        apply(plan)
+
+    assert caught.value.exit_code == 1
+    assert caught.value.message == (
+        "a.py (1 other name), b.py (2 other names) have other hard links, so fastasync "
+        "will not change them: replacing them would cut them off from those names, and "
+        "writing into them would change those too."
+    )
+    assert caught.value.hint.startswith(
+        "Nothing was written. Give each a copy of its own (cp -p a.py a.py.own && "
+        "mv a.py.own a.py), then run the command again"
+    )
+    assert {p.name: p.read_text() for p in root.iterdir()} == {
+        "a.py": "x = 1\n",
+        "b.py": "x = 1\n",
+        "b_copy.py": "x = 1\n",
+        "b_again.py": "x = 1\n",
+        "c.py": "x = 1\n",
+    }
+    assert (root / "a.py").stat().st_nlink == 2
+
+
+def test_a_hard_linked_file_given_its_own_copy_as_the_hint_says_is_edited(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "a.py").write_text("x = 1\n")
+    os.link(tmp_path / "a.py", tmp_path / "snapshot.py")
+    plan = Plan(root=tmp_path)
+    plan.add(plan_update(tmp_path, "a.py", "x = 2\n"))
+    with pytest.raises(TargetError) as caught:
+        apply(plan)
+    assert caught.value.message.startswith("a.py (1 other name) has other hard links")
+    assert "Give it a copy of its own" in caught.value.hint
+
+    (tmp_path / "a.own").write_bytes((tmp_path / "a.py").read_bytes())
+    (tmp_path / "a.own").replace(tmp_path / "a.py")
+    apply(plan)
+
+    assert (tmp_path / "a.py").read_text() == "x = 2\n"
+    assert (tmp_path / "snapshot.py").read_text() == "x = 1\n"
+
+
+def test_a_backup_left_by_a_killed_run_is_not_another_name(tmp_path: Path) -> None:
+    # A run killed between linking the backup and renaming over the file leaves this.
+    (tmp_path / "a.py").write_text("x = 1\n")
+    os.link(tmp_path / "a.py", tmp_path / f".a.py.0{apply_module.BACKUP_SUFFIX}")
+    plan = Plan(root=tmp_path)
+    plan.add(plan_update(tmp_path, "a.py", "x = 2\n"))
+
+    apply(plan)
+
+    assert (tmp_path / "a.py").read_text() == "x = 2\n"

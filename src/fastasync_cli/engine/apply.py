@@ -5,6 +5,8 @@
    Otherwise stop, nothing written.
 2. Stage: each new content goes to a temporary file beside its target, with the
    target's mode and owner. A signal here stops the staging and removes what it made.
+   A file that has other hard links is refused, all of them named at once: renaming
+   over it would cut it off from its other names (see `fileio.refuse_hard_linked`).
 3. Commit: each replaced file gets a hard-linked backup, then the temporary file is
    renamed over it (new files are linked in, which never clobbers one that appeared).
    Signals are held (see `interrupts`): once this starts, it finishes or is rolled back.
@@ -25,9 +27,11 @@ from pathlib import Path
 
 from fastasync_cli import interrupts
 from fastasync_cli.engine.fileio import (
+    BACKUP_SUFFIX,
     inside,
     keep_owner,
     read_bytes,
+    refuse_hard_linked,
     refuse_read_only,
     refuse_read_only_folder,
 )
@@ -35,7 +39,6 @@ from fastasync_cli.engine.plan import Action, FileChange, Plan
 from fastasync_cli.errors import ConflictError, FastasyncError, TargetError
 
 TMP_SUFFIX = ".fastasync-tmp"
-BACKUP_SUFFIX = ".fastasync-backup"
 # Test hook: seconds to wait after staging and after committing each file, to widen the
 # window a signal test aims at. Never set it outside tests.
 _DELAY_VARIABLE = "FASTASYNC_TEST_APPLY_DELAY"
@@ -113,6 +116,7 @@ def _check(plan: Plan) -> None:
         refuse_read_only_folder(plan.root, plan.root)
         return
     real_root = plan.root.resolve()
+    replaced: list[tuple[Path, str]] = []
     for change in plan.changes:
         if change.action is Action.SKIP:
             continue
@@ -127,6 +131,8 @@ def _check(plan: Plan) -> None:
             raise _changed_underneath(change)
         if change.action.writes:
             refuse_read_only(target, str(change.path))
+            replaced.append((target, str(change.path)))
+    refuse_hard_linked(replaced)
 
 
 def _pause(run: _Run) -> None:

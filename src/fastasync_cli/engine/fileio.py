@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import glob
 import os
+import shlex
 import shutil
 import stat
 import tempfile
@@ -23,6 +25,8 @@ from pathlib import Path, PurePosixPath
 from fastasync_cli.errors import TargetError
 
 BOM = b"\xef\xbb\xbf"
+# apply's backup of a file it replaces: a hard link beside it, `.NAME.N` + this suffix.
+BACKUP_SUFFIX = ".fastasync-backup"
 
 
 @dataclass(frozen=True)
@@ -155,6 +159,48 @@ def refuse_read_only(path: Path, display: str) -> None:
             f"Nothing was written. Make it writable (chmod u+w {display}) if it may be "
             "changed, then run the command again.",
         )
+
+
+def other_hard_links(path: Path) -> int:
+    """How many other names (hard links) the file at `path` has, anywhere on its file
+    system; backups apply left beside it (a run killed mid-commit) do not count."""
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        return 0
+    others = status.st_nlink - 1
+    if others > 0:
+        pattern = f".{glob.escape(path.name)}.*{BACKUP_SUFFIX}"
+        for backup in path.parent.glob(pattern):
+            with contextlib.suppress(OSError):
+                if os.path.samestat(backup.stat(), status):
+                    others -= 1
+    return others
+
+
+def refuse_hard_linked(paths: list[tuple[Path, str]]) -> None:
+    """Refuse to replace files that have other hard links, naming every one of them.
+
+    Replacing such a file (a new file renamed over it, as apply does) would silently
+    cut it off from its other names; writing into it instead would change them too,
+    wherever they are (outside the project, in a `cp -al` snapshot), and give up the
+    old-or-new guarantee. Only the user knows which they meant.
+    """
+    linked = [(display, n) for path, display in paths if (n := other_hard_links(path)) > 0]
+    if not linked:
+        return
+    names = ", ".join(f"{display} ({n} other name{'s' * (n > 1)})" for display, n in linked)
+    one = len(linked) == 1
+    it = "it" if one else "them"
+    first = shlex.quote(linked[0][0])
+    raise TargetError(
+        f"{names} {'has' if one else 'have'} other hard links, so fastasync will not "
+        f"change {it}: replacing {it} would cut {it} off from those names, and writing "
+        f"into {it} would change those too.",
+        f"Nothing was written. Give {'it' if one else 'each'} a copy of its own (cp -p "
+        f"{first} {first}.own && mv {first}.own {first}), then run the command again; "
+        "link the other names again afterwards if they should follow.",
+    )
 
 
 def refuse_read_only_folder(path: Path, root: Path) -> None:

@@ -3,10 +3,10 @@
 New modules hold the database code (`app/db/`, `app/api/database_errors.py`,
 `migrations/`, the test helpers); the files the user owns get syntax-tree edits:
 settings, the lifespan, dependencies, the readiness probe, the test fixtures,
-pyproject.toml, .env.example, compose.yaml, the CI workflow and README.md. Every
-endpoint already there gets its model, its migration and a SQL repository, and its
-dependency returns the SQL repository instead of the in-memory one: its router is
-not touched.
+pyproject.toml, .env.example, compose.yaml (`db_deploy`), the CI workflow and
+README.md. Every endpoint already there gets its model, its migration and a SQL
+repository, and its dependency returns the SQL repository instead of the in-memory
+one (`db_endpoints`): its router is not touched.
 """
 
 from __future__ import annotations
@@ -14,21 +14,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fastasync_cli.engine import config_edits, edits
-from fastasync_cli.engine.fields import Field, parse_field
-from fastasync_cli.engine.names import Name, component_name
 from fastasync_cli.engine.plan import plan_update
 from fastasync_cli.engine.project import MANIFEST_NAME, Manifest, with_project_option
 from fastasync_cli.engine.python_edits import swaps as swap_edits
 from fastasync_cli.engine.render import render_piece
 from fastasync_cli.errors import FastasyncError
-from fastasync_cli.generators import db_deploy, db_schema
+from fastasync_cli.generators import db_deploy, db_endpoints, db_schema
 from fastasync_cli.generators.component import (
     ComponentPlan,
     PythonEdit,
     env_lines_appended,
     import_edit,
 )
-from fastasync_cli.generators.endpoint import endpoint_context
 
 KINDS = ("sqlite", "postgres", "none")
 # What the generated project installs; kept in step with this repository's dev extra.
@@ -191,7 +188,7 @@ def plan_db(options: DbOptions, manifest: Manifest) -> ComponentPlan:
                 lambda m: swap_edits.ensure_definitions_after_imports(m, dependency),
                 f"{dependency.strip()}\n# (after the imports, before the other definitions)",
             ),
-            *_endpoint_dependency_swaps(builder, manifest),
+            *db_endpoints.dependency_swaps(builder, manifest),
         ],
     )
     _edit_main(builder, manifest)
@@ -214,7 +211,7 @@ def plan_db(options: DbOptions, manifest: Manifest) -> ComponentPlan:
         f"{db_schema.VERSIONS}/{JOBS_REVISION}_create_jobs.py",
         render_piece("db", "migrations/create_jobs.py", {"revision": JOBS_REVISION}),
     )
-    _move_endpoints(builder, manifest, JOBS_REVISION)
+    db_endpoints.move_endpoints(builder, manifest, JOBS_REVISION)
     db_deploy.plan_deployment(builder, manifest, kind)
     builder.plan.add(
         plan_update(builder.root, MANIFEST_NAME, with_project_option(manifest, "db", kind))
@@ -296,109 +293,8 @@ def _edit_main(builder: ComponentPlan, manifest: Manifest) -> None:
             f"{INSTALL_ERRORS_LINE}  # in create_app, after app.include_router(router)",
         ),
     ]
-    for name, _ in _endpoints(manifest):
-        item = name.singular_pascal
-        in_memory = f"InMemory{item}Repository"
-        line = f'state["{name.snake}_repository"] = {in_memory}()'
-        module = f"app.repositories.{name.snake}"
-        changes += [
-            PythonEdit(
-                lambda m, line=line: swap_edits.ensure_statement_removed(m, "lifespan", line),
-                f"# remove from the lifespan: {line}",
-            ),
-            PythonEdit(
-                lambda m, module=module, in_memory=in_memory: (
-                    swap_edits.ensure_unused_import_removed(m, module, in_memory)
-                ),
-                f"# remove: from {module} import {in_memory}",
-            ),
-        ]
+    changes += db_endpoints.in_memory_repository_removals(manifest)
     builder.edit_python("app/main.py", changes)
-
-
-def _endpoints(manifest: Manifest) -> list[tuple[Name, tuple[Field, ...]]]:
-    """Every endpoint the manifest records, with its fields."""
-    found = []
-    for component in manifest.components:
-        if component.get("kind") != "endpoint":
-            continue
-        name = component_name(str(component["name"]), "endpoint")
-        specs = [str(spec) for spec in component.get("fields", [])]
-        fields = tuple(parse_field(spec) for spec in specs) or (Field("name", "str"),)
-        found.append((name, fields))
-    return found
-
-
-def _dependency_function(builder: ComponentPlan, name: Name, *, database: bool) -> str:
-    context = {"name": name, "item": name.singular_pascal, "database": database}
-    code = builder.snippet("app/api/deps.py", render_piece("endpoint", "deps.py.jinja", context))
-    return code.split("\n\n\n")[0]
-
-
-def _endpoint_dependency_swaps(builder: ComponentPlan, manifest: Manifest) -> list[PythonEdit]:
-    changes = []
-    for name, _ in _endpoints(manifest):
-        old = _dependency_function(builder, name, database=False)
-        new = _dependency_function(builder, name, database=True)
-        function = f"get_{name.snake}_repository"
-        changes += [
-            import_edit(f"app.repositories.{name.snake}", f"Sql{name.singular_pascal}Repository"),
-            PythonEdit(
-                lambda m, function=function, old=old, new=new: (
-                    swap_edits.ensure_definition_replaced(m, function, old, new)
-                ),
-                f"{new}\n# instead of the in-memory {function}",
-            ),
-        ]
-    return changes
-
-
-def _move_endpoints(builder: ComponentPlan, manifest: Manifest, head: str) -> None:
-    """Each endpoint's model, migration (one chain after `head`) and SQL repository."""
-    registry = []
-    for name, fields in _endpoints(manifest):
-        command = endpoint_command(name, fields)
-        files, head = db_schema.render_table(builder.root, name, fields, command, head)
-        for target, content in files.items():
-            builder.create(target, content)
-        registry += db_schema.models_registry_edits(name)
-        context = endpoint_context(name, fields, database=True)
-        sql = builder.snippet(
-            f"app/repositories/{name.snake}.py",
-            render_piece("endpoint", "sql_repository.py.jinja", context),
-        )
-        imports = [
-            import_edit("uuid", "uuid4"),
-            import_edit("sqlalchemy", "delete"),
-            import_edit("sqlalchemy", "select"),
-            import_edit("sqlalchemy.ext.asyncio", "AsyncSession"),
-            import_edit(f"app.models.{name.snake}", context["model"]),
-        ]
-        if context["unique"]:
-            imports += [
-                import_edit("sqlalchemy", "ColumnElement"),
-                import_edit("sqlalchemy.exc", "IntegrityError"),
-            ]
-        builder.edit_python(
-            f"app/repositories/{name.snake}.py",
-            [
-                *imports,
-                PythonEdit(lambda m, sql=sql: edits.ensure_definitions(m, sql), sql.strip()),
-            ],
-        )
-    models = "app/models/__init__.py"
-    if (builder.root / models).exists():
-        if registry:
-            builder.edit_python(models, [PythonEdit(apply, manual) for apply, manual in registry])
-    else:
-        module = edits.parse(render_piece("db", models, {}), models)
-        for apply, _ in registry:
-            module = apply(module)
-        builder.create(models, module.code)
-
-
-def endpoint_command(name: Name, fields: tuple[Field, ...]) -> str:
-    return " ".join(["fastasync add endpoint", name.snake, *(f.spec() for f in fields)])
 
 
 def _edit_test_fixtures(builder: ComponentPlan, kind: str) -> None:

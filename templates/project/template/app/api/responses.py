@@ -55,13 +55,21 @@ def _json_number(value: float) -> float | str:
     return value if math.isfinite(value) else str(value)
 
 
+def _text(value: bytes) -> str:
+    return value.decode(errors="replace")
+
+
 async def validation_error_handler(
     request: Request, exc: RequestValidationError
 ) -> JSONResponse:
     """FastAPI's 422 answer, except that inputs JSON cannot hold are echoed as text.
 
     FastAPI reads bodies with Python's json module, which takes `NaN` and `Infinity`;
-    its own 422 answer echoes the input back and fails on them with a 500.
+    its own 422 answer echoes the input back and fails on them with a 500. A body
+    that is not JSON (another content type) is echoed as bytes, which FastAPI's
+    answer decodes as UTF-8 and fails on with a 500 when they are not.
     """
-    errors = jsonable_encoder(exc.errors(), custom_encoder={float: _json_number})
+    errors = jsonable_encoder(
+        exc.errors(), custom_encoder={float: _json_number, bytes: _text}
+    )
     return JSONResponse(status_code=422, content={"detail": errors})

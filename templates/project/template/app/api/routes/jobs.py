@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Request, Response, status
 from pydantic import BaseModel
 
 from app.api.deps import JobRunnerDep
+from app.api.json_body import StrictJSONRoute
 from app.api.responses import location
 from app.jobs import Job, JobStatus, TaskSpec
 from app.tasks import TASKS
@@ -53,7 +54,8 @@ async def get_job(job_id: str, jobs: JobRunnerDep) -> Job:
 
 def task_router(tasks: Iterable[TaskSpec]) -> APIRouter:
     """One `POST /{name}` route per task, its body typed by the task's input model."""
-    routes = APIRouter()
+    # A body that is not JSON text answers the documented 422 (app/api/json_body.py).
+    routes = APIRouter(route_class=StrictJSONRoute)
     for spec in tasks:
         _add_submit_route(routes, spec)
     return routes

@@ -1,0 +1,123 @@
+"""`add db`'s part for the endpoints already there: each gets its model, its migration
+(one chain) and a SQL repository, and its dependency returns the SQL repository
+instead of the in-memory one; its router is not touched."""
+
+from __future__ import annotations
+
+from fastasync_cli.engine import edits
+from fastasync_cli.engine.fields import Field, parse_field
+from fastasync_cli.engine.names import Name, component_name
+from fastasync_cli.engine.project import Manifest
+from fastasync_cli.engine.python_edits import swaps as swap_edits
+from fastasync_cli.engine.render import render_piece
+from fastasync_cli.generators import db_schema
+from fastasync_cli.generators.component import ComponentPlan, PythonEdit, import_edit
+from fastasync_cli.generators.endpoint import endpoint_context
+
+
+def endpoints(manifest: Manifest) -> list[tuple[Name, tuple[Field, ...]]]:
+    """Every endpoint the manifest records, with its fields."""
+    found = []
+    for component in manifest.components:
+        if component.get("kind") != "endpoint":
+            continue
+        name = component_name(str(component["name"]), "endpoint")
+        specs = [str(spec) for spec in component.get("fields", [])]
+        fields = tuple(parse_field(spec) for spec in specs) or (Field("name", "str"),)
+        found.append((name, fields))
+    return found
+
+
+def _dependency_function(builder: ComponentPlan, name: Name, *, database: bool) -> str:
+    context = {"name": name, "item": name.singular_pascal, "database": database}
+    code = builder.snippet("app/api/deps.py", render_piece("endpoint", "deps.py.jinja", context))
+    return code.split("\n\n\n")[0]
+
+
+def dependency_swaps(builder: ComponentPlan, manifest: Manifest) -> list[PythonEdit]:
+    changes = []
+    for name, _ in endpoints(manifest):
+        old = _dependency_function(builder, name, database=False)
+        new = _dependency_function(builder, name, database=True)
+        function = f"get_{name.snake}_repository"
+        changes += [
+            import_edit(f"app.repositories.{name.snake}", f"Sql{name.singular_pascal}Repository"),
+            PythonEdit(
+                lambda m, function=function, old=old, new=new: (
+                    swap_edits.ensure_definition_replaced(m, function, old, new)
+                ),
+                f"{new}\n# instead of the in-memory {function}",
+            ),
+        ]
+    return changes
+
+
+def move_endpoints(builder: ComponentPlan, manifest: Manifest, head: str) -> None:
+    """Each endpoint's model, migration (one chain after `head`) and SQL repository."""
+    registry = []
+    for name, fields in endpoints(manifest):
+        command = endpoint_command(name, fields)
+        files, head = db_schema.render_table(builder.root, name, fields, command, head)
+        for target, content in files.items():
+            builder.create(target, content)
+        registry += db_schema.models_registry_edits(name)
+        context = endpoint_context(name, fields, database=True)
+        sql = builder.snippet(
+            f"app/repositories/{name.snake}.py",
+            render_piece("endpoint", "sql_repository.py.jinja", context),
+        )
+        imports = [
+            import_edit("uuid", "uuid4"),
+            import_edit("sqlalchemy", "delete"),
+            import_edit("sqlalchemy", "select"),
+            import_edit("sqlalchemy.ext.asyncio", "AsyncSession"),
+            import_edit(f"app.models.{name.snake}", context["model"]),
+        ]
+        if context["unique"]:
+            imports += [
+                import_edit("sqlalchemy", "ColumnElement"),
+                import_edit("sqlalchemy.exc", "IntegrityError"),
+            ]
+        builder.edit_python(
+            f"app/repositories/{name.snake}.py",
+            [
+                *imports,
+                PythonEdit(lambda m, sql=sql: edits.ensure_definitions(m, sql), sql.strip()),
+            ],
+        )
+    models = "app/models/__init__.py"
+    if (builder.root / models).exists():
+        if registry:
+            builder.edit_python(models, [PythonEdit(apply, manual) for apply, manual in registry])
+    else:
+        module = edits.parse(render_piece("db", models, {}), models)
+        for apply, _ in registry:
+            module = apply(module)
+        builder.create(models, module.code)
+
+
+def endpoint_command(name: Name, fields: tuple[Field, ...]) -> str:
+    return " ".join(["fastasync add endpoint", name.snake, *(f.spec() for f in fields)])
+
+
+def in_memory_repository_removals(manifest: Manifest) -> list[PythonEdit]:
+    """app/main.py edits: no in-memory repository per endpoint in the lifespan."""
+    changes: list[PythonEdit] = []
+    for name, _ in endpoints(manifest):
+        item = name.singular_pascal
+        in_memory = f"InMemory{item}Repository"
+        line = f'state["{name.snake}_repository"] = {in_memory}()'
+        module = f"app.repositories.{name.snake}"
+        changes += [
+            PythonEdit(
+                lambda m, line=line: swap_edits.ensure_statement_removed(m, "lifespan", line),
+                f"# remove from the lifespan: {line}",
+            ),
+            PythonEdit(
+                lambda m, module=module, in_memory=in_memory: (
+                    swap_edits.ensure_unused_import_removed(m, module, in_memory)
+                ),
+                f"# remove: from {module} import {in_memory}",
+            ),
+        ]
+    return changes
