@@ -62,6 +62,13 @@ def _settings_fields(kind: str) -> list[edits.Field]:
             "database_pool_timeout: float = Field(default=5.0, gt=0)",
         ),
         edits.Field(
+            "database_pool_pre_ping",
+            "# Test each connection with a round trip before use (SQLAlchemy's\n"
+            "# pool_pre_ping). Off: it costs a round trip per request, while without it\n"
+            "# only the requests in flight when the database restarts answer 503.\n"
+            "database_pool_pre_ping: bool = False",
+        ),
+        edits.Field(
             "database_echo",
             "# Log every SQL statement: for debugging only.\ndatabase_echo: bool = False",
         ),
@@ -84,6 +91,12 @@ def _env_entries(kind: str) -> list[str]:
         "# DATABASE_MAX_OVERFLOW=10",
         "# Seconds a request waits for a free connection before answering 503.\n"
         "# DATABASE_POOL_TIMEOUT=5.0",
+        "# Test each pooled connection with a round trip before every use. Off by\n"
+        "# default: it costs a round trip per request; without it, the requests in\n"
+        "# flight when the database restarts answer 503 once, then the pool renews\n"
+        "# its connections. Turn it on when something between the app and the\n"
+        "# database (a proxy, a firewall) drops idle connections unannounced.\n"
+        "# DATABASE_POOL_PRE_PING=false",
         "# Log every SQL statement with its parameters (debugging only).\n# DATABASE_ECHO=false",
     ]
 
@@ -93,6 +106,7 @@ TEST_SETTINGS = [
     ("database_pool_size", "5"),
     ("database_max_overflow", "5"),
     ("database_pool_timeout", "5.0"),
+    ("database_pool_pre_ping", "False"),
     ("database_echo", "False"),
 ]
 LIFESPAN_LINE = 'state["database"] = await stack.enter_async_context(Database(settings))'

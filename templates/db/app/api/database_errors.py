@@ -1,7 +1,8 @@
 """How database trouble reaches clients and operators.
 
-- An exhausted connection pool, a database that stops answering, or SQLite's write
-  lock held too long answer 503 with `Retry-After`, not 500, and every route that
+- An exhausted connection pool, a database that stops answering, a connection the
+  database closed (it restarted), or SQLite's write lock held too long answer 503
+  with `Retry-After`, not 500, and every route that
   uses a database session documents that 503 in its OpenAPI responses.
 - A database that does not answer at start-up stops the server with one line
   naming it (never its password) instead of a traceback.
@@ -14,7 +15,7 @@ from fastapi import FastAPI, Request, status
 from fastapi.dependencies.models import Dependant
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -30,7 +31,7 @@ UNAVAILABLE = {"description": "The database is unavailable or busy; retry later"
 def install_database_errors(app: FastAPI) -> None:
     """Add the 503 handlers, their OpenAPI entries and one-line start-up errors."""
     app.add_exception_handler(PoolTimeoutError, _unavailable)
-    app.add_exception_handler(OperationalError, _unavailable)
+    app.add_exception_handler(DBAPIError, _unavailable_or_bug)
     for route in app.routes:
         if isinstance(route, APIRoute) and _uses_session(route.dependant):
             route.responses.setdefault(status.HTTP_503_SERVICE_UNAVAILABLE, UNAVAILABLE)
@@ -42,6 +43,21 @@ def _uses_session(dependant: Dependant) -> bool:
         dependency.call is get_db_session or _uses_session(dependency)
         for dependency in dependant.dependencies
     )
+
+
+async def _unavailable_or_bug(request: Request, exc: Exception) -> JSONResponse:
+    """503 for the database's trouble; any other database error stays a 500.
+
+    OperationalError: the database stopped answering, or SQLite's lock timed out.
+    `connection_invalidated`: the connection was closed under the request (the
+    database restarted, or dropped it); SQLAlchemy then renews the pool's
+    connections, so the retry the 503 asks for finds a working one.
+    """
+    if isinstance(exc, OperationalError) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    ):
+        return await _unavailable(request, exc)
+    raise exc
 
 
 async def _unavailable(request: Request, exc: Exception) -> JSONResponse:

@@ -58,8 +58,10 @@ def create_engine(settings: Settings) -> AsyncEngine:
         "pool_size": settings.database_pool_size,
         "max_overflow": settings.database_max_overflow,
         "pool_timeout": settings.database_pool_timeout,
-        # A connection the database closed meanwhile is replaced, not handed out.
-        "pool_pre_ping": True,
+        # Off by default (DATABASE_POOL_PRE_PING): a round trip per request. Without
+        # it, a request that finds its connection closed (the database restarted)
+        # answers 503, and SQLAlchemy renews every connection the pool holds.
+        "pool_pre_ping": settings.database_pool_pre_ping,
     }
     engine = create_async_engine(url, **options)
     if url.get_backend_name() == "sqlite":
