@@ -94,6 +94,31 @@ def test_bounds_answer_422_not_500(base_url: str) -> None:
     assert nan.json()["detail"][0]["input"] == "nan"
 
 
+def test_bodies_that_are_not_json_text_answer_422_not_400_or_500(base_url: str) -> None:
+    json_type = {"Content-Type": "application/json"}
+    bodies = {
+        "not UTF-8": b'{"name": "\xff", "price": 1}',
+        "nested too deeply": b"[" * 100_000 + b"]" * 100_000,
+        "unpaired surrogate": b'{"name": "\\ud800", "price": 1}',
+    }
+    with httpx.Client(base_url=base_url, timeout=30) as http:
+        answers = {
+            f"{route} {what}": http.post(route, content=body, headers=json_type)
+            for route in ("/api/products", "/api/jobs/summarize")
+            for what, body in bodies.items()
+        }
+        other_type = http.post(
+            "/api/products", content=b"\xff", headers={"Content-Type": "text/plain"}
+        )
+        listed = http.get("/api/products", params={"limit": 100})
+
+    for what, response in answers.items():
+        assert response.status_code == 422, f"{what}: {response.text}"
+        assert response.json()["detail"][0]["type"] == "json_invalid", what
+    assert other_type.status_code == 422
+    assert listed.status_code == 200  # nothing unencodable was stored
+
+
 def test_allowed_hosts_and_cors_come_from_plain_env_lists(grown: Path) -> None:
     env = {
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
