@@ -3,12 +3,32 @@
 from __future__ import annotations
 
 import shutil
+import signal
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from fastasync_cli.cli import app as cli_app
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Deliver SIGINT, SIGTERM and SIGHUP to the test processes and their children.
+
+    fastasync leaves a signal ignored when whoever started it ignores it (`nohup`,
+    `trap '' INT`), and a test run started in the background by a script (`cmd &`,
+    `nohup`) ignores SIGINT and SIGHUP: the tests of signal handling would then see
+    no signal at all. They test what a user at a terminal gets, so the signals get
+    their default handling here; the tests that check ignored signals set it up.
+    """
+    defaults = {
+        signal.SIGINT: signal.default_int_handler,
+        signal.SIGTERM: signal.SIG_DFL,
+        signal.SIGHUP: signal.SIG_DFL,
+    }
+    for signum, default in defaults.items():
+        if signal.getsignal(signum) is signal.SIG_IGN:
+            signal.signal(signum, default)
 
 
 @pytest.fixture(scope="session")

@@ -159,10 +159,22 @@ main()
 """
 
 
-def _run_signalled(module: str, signum: int, args: list[str]) -> subprocess.CompletedProcess:
+def _run_signalled(
+    module: str, signum: int, args: list[str], *, ignored: int | None = None
+) -> subprocess.CompletedProcess:
     script = _SCRIPT.format(module=module, signum=int(signum), args=args)
+
+    def ignore() -> None:
+        if ignored is not None:
+            signal.signal(ignored, signal.SIG_IGN)
+
     return subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        preexec_fn=ignore,
     )
 
 
@@ -192,6 +204,19 @@ def test_an_interrupt_after_the_work_says_it_was_written(tmp_path: Path) -> None
     assert result.stderr.splitlines() == [
         "error: Interrupted (Ctrl-C) after the changes were written; the project has them."
     ]
+    assert (target / ".fastasync.toml").is_file()
+
+
+def test_a_signal_its_starter_ignores_stays_ignored(tmp_path: Path) -> None:
+    # As under `nohup`: a hang-up must not stop the command.
+    target = tmp_path / "demo"
+    result = _run_signalled(
+        "fastasync_cli.generators.project",
+        signal.SIGHUP,
+        ["new", str(target), "--yes"],
+        ignored=signal.SIGHUP,
+    )
+    assert result.returncode == 0, result.stderr
     assert (target / ".fastasync.toml").is_file()
 
 

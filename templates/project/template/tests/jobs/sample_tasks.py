@@ -8,6 +8,7 @@ from pathlib import Path
 import anyio
 from pydantic import BaseModel, Field
 
+from app.clients.errors import UpstreamError
 from app.jobs import TaskSpec
 
 
@@ -52,9 +53,6 @@ def fail_cpu(payload: FailInput) -> None:
 
 async def fail_upstream(payload: FailInput) -> None:
     """Fails as a client call does when the upstream answers 500 with `message`."""
-    # Imported here: cpu workers import this module, and need no HTTP client.
-    from app.clients.base import UpstreamError
-
     raise UpstreamError(
         "GET https://upstream.test/items answered 500",
         method="GET",

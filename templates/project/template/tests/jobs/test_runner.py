@@ -170,8 +170,11 @@ async def test_a_cpu_job_past_its_time_limit_has_its_worker_killed(
 async def test_closing_the_runner_fails_unfinished_jobs(settings: Settings) -> None:
     async with JobRunner(settings) as runner:
         job = await runner.submit(echo_task, EchoInput(text="slow", delay=30))
-        await anyio.sleep(0.01)
-        running = await runner.get(job.id)
+        with anyio.fail_after(10):
+            running = await runner.get(job.id)
+            while running is not None and running.status is JobStatus.QUEUED:
+                await anyio.sleep(0.01)
+                running = await runner.get(job.id)
         assert running is not None and running.status is JobStatus.RUNNING
 
     stored = await runner.get(job.id)
