@@ -219,7 +219,7 @@ def add_bench_client(project: Path, *, pool: int = 100) -> None:
     )
     _edit(
         main,
-        r"^(from app\.api\.main import router\n)",
+        r"^(from app\.api\.main import (?:router|include_routers)\n)",
         r"\1from app.clients.bench_upstream import BenchUpstreamClient\n",
         "import the client in app/main.py",
     )
@@ -239,7 +239,16 @@ def add_bench_client(project: Path, *, pool: int = 100) -> None:
         r"from app.api.routes import \1, bench",
         "import the bench router",
     )
-    api_main.write_text(api_main.read_text() + "router.include_router(bench.router)\n")
+    text = api_main.read_text()
+    if "def include_routers(" in text:  # the app includes each router itself
+        _edit(
+            api_main,
+            r"^(    app\.include_router\(health\.router\)\n)",
+            r"\1    app.include_router(bench.router)\n",
+            "include the bench router",
+        )
+    else:  # projects made before include_routers: a root router includes the others
+        api_main.write_text(text + "router.include_router(bench.router)\n")
 
 
 def add_cpu_task(project: Path) -> None:

@@ -143,3 +143,45 @@ def test_add_endpoint_on_a_database_project_writes_model_and_migration(
     assert again.exit_code == 0
     assert again.stdout.splitlines()[-1] == "Nothing to do: the project already has all of this."
     assert len(list((sqlite_project / "migrations/versions").glob("*_create_users.py"))) == 1
+
+
+OLD_API_MAIN = """\
+from fastapi import APIRouter
+
+from app.api.responses import EDGE_RESPONSES
+from app.api.routes import health, jobs
+
+api_router = APIRouter(prefix="/api", responses=EDGE_RESPONSES)
+api_router.include_router(jobs.router)
+
+router = APIRouter()
+router.include_router(health.router)
+router.include_router(api_router)
+"""
+
+
+def test_projects_made_before_include_routers_still_grow(project: Path) -> None:
+    # Earlier projects nest an APIRouter of APIRouters and include it with
+    # `app.include_router(router)`: `add endpoint` and `add db` edit them as before.
+    (project / "app/api/main.py").write_text(OLD_API_MAIN)
+    main = project / "app/main.py"
+    main.write_text(
+        main.read_text()
+        .replace("from app.api.main import include_routers", "from app.api.main import router")
+        .replace("    include_routers(app)\n", "    app.include_router(router)\n")
+    )
+    assert add(project, "endpoint", "products").exit_code == 0
+    result = add(project, "db", "--kind", "sqlite")
+    assert result.exit_code == 0, result.output
+    api_main = (project / "app/api/main.py").read_text()
+    assert api_main == OLD_API_MAIN.replace("health, jobs", "health, jobs, products").replace(
+        "api_router.include_router(jobs.router)\n",
+        "api_router.include_router(jobs.router)\napi_router.include_router(products.router)\n",
+    )
+    assert "    app.include_router(router)\n    install_database_errors(app)\n" in main.read_text()
+
+
+def test_add_db_installs_the_error_handlers_after_the_routers(project: Path) -> None:
+    assert add(project, "db", "--kind", "sqlite").exit_code == 0
+    text = (project / "app/main.py").read_text()
+    assert "    include_routers(app)\n    install_database_errors(app)\n" in text

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import libcst as cst
+
 from fastasync_cli.engine import config_edits, edits
 from fastasync_cli.engine.plan import plan_update
 from fastasync_cli.engine.project import MANIFEST_NAME, Manifest, with_project_option
@@ -265,6 +267,13 @@ def _edit_settings(builder: ComponentPlan, kind: str) -> None:
     )
 
 
+def _includes_routers(statement: cst.BaseStatement) -> bool:
+    """`include_routers(app)`, or `app.include_router(...)` in projects made before it."""
+    return any(
+        edits.is_call_to(name)(statement) for name in ("include_routers", "app.include_router")
+    )
+
+
 def _edit_main(builder: ComponentPlan, manifest: Manifest) -> None:
     changes = [
         import_edit("app.api.database_errors", "install_database_errors"),
@@ -300,11 +309,11 @@ def _edit_main(builder: ComponentPlan, manifest: Manifest) -> None:
             lambda m: swap_edits.ensure_statement_after(
                 m,
                 "create_app",
-                edits.is_call_to("app.include_router"),
-                "`app.include_router(...)` inside `create_app`",
+                _includes_routers,
+                "`include_routers(app)` inside `create_app`",
                 INSTALL_ERRORS_LINE,
             ),
-            f"{INSTALL_ERRORS_LINE}  # in create_app, after app.include_router(router)",
+            f"{INSTALL_ERRORS_LINE}  # in create_app, after include_routers(app)",
         ),
     ]
     changes += db_endpoints.in_memory_repository_removals(manifest)

@@ -12,7 +12,7 @@ from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
-from app.api.main import router
+from app.api.main import include_routers
 from app.api.responses import validation_error_handler
 from app.core.config import Settings, get_settings
 from app.jobs import JobRunner
@@ -42,7 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # `Host` header, which a client chooses: routes are declared without a trailing
     # slash, and `/api/items/` is a 404 rather than a redirect to someone else's host.
     app = FastAPI(title=settings.app_name, lifespan=lifespan, redirect_slashes=False)
-    app.include_router(router)
+    include_routers(app)
     app.exception_handler(RequestValidationError)(validation_error_handler)
     add_middleware(app, settings)
     return app

@@ -1,12 +1,17 @@
-from fastapi import APIRouter
+"""Every router of the app, in one place: `create_app` calls `include_routers`."""
+
+from fastapi import FastAPI
 
 from app.api.responses import EDGE_RESPONSES
+from app.api.router_group import RouterGroup
 from app.api.routes import health, jobs
 
 # Resource routers live under /api; /health stays at the root for load balancers.
-api_router = APIRouter(prefix="/api", responses=EDGE_RESPONSES)
+api_router = RouterGroup(prefix="/api", responses=EDGE_RESPONSES)
 api_router.include_router(jobs.router)
 
-router = APIRouter()
-router.include_router(health.router)
-router.include_router(api_router)
+
+def include_routers(app: FastAPI) -> None:
+    """Include every router in the app itself, one level deep (see RouterGroup)."""
+    app.include_router(health.router)
+    api_router.include_in(app)
