@@ -1,5 +1,7 @@
 """Builds the app: settings in, lifespan-owned resources, one place for routers."""
 
+import functools
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -33,6 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # by default: once all are busy, blocking work queues up. Size it to the
         # blocking work this app does (and the connections its DB pool allows).
         current_default_thread_limiter().total_tokens = settings.threadpool_size
+        tune_gc()
         async with AsyncExitStack() as stack:
             state: dict[str, Any] = {"settings": settings}
             state["jobs"] = await stack.enter_async_context(JobRunner(settings))
@@ -46,6 +49,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.exception_handler(RequestValidationError)(validation_error_handler)
     add_middleware(app, settings)
     return app
+
+
+# Python's garbage collector examines its youngest objects each time 700 more were
+# made. A request makes hundreds, and the objects of the requests still in flight
+# survive each collection, to be examined again with the older ones: under load the
+# collector took ~16% of the app's CPU. Collected after 7,000, and with the objects
+# made at import time frozen (never examined again), a request cost about a quarter
+# less CPU (100 concurrent requests, each calling an upstream through a client).
+GC_YOUNG_THRESHOLD = 7_000
+
+
+@functools.cache
+def tune_gc() -> None:
+    """Once per process, when the app starts: freeze what exists, collect less often.
+
+    `gc.freeze()` moves every object made so far (modules, classes, settings) out of
+    the collector's sight; they live as long as the process anyway.
+    """
+    gc.freeze()
+    _, middle, oldest = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, middle, oldest)
 
 
 def add_middleware(app: FastAPI, settings: Settings) -> None:

@@ -1,9 +1,11 @@
+import gc
+
 import httpx
 from anyio.to_thread import current_default_thread_limiter
 from asgi_lifespan import LifespanManager
 
 from app.core.config import Settings, get_settings
-from app.main import app, create_app
+from app.main import GC_YOUNG_THRESHOLD, app, create_app
 
 
 def test_module_level_app_is_ready_for_servers() -> None:
@@ -15,6 +17,12 @@ async def test_lifespan_sizes_the_threadpool_from_settings(settings: Settings) -
 
     async with LifespanManager(create_app(settings)):
         assert current_default_thread_limiter().total_tokens == 7
+
+
+async def test_the_started_app_collects_garbage_less_often(settings: Settings) -> None:
+    async with LifespanManager(create_app(settings)):
+        assert gc.get_threshold()[0] == GC_YOUNG_THRESHOLD
+        assert gc.get_freeze_count() > 0
 
 
 async def test_openapi_lists_health_and_jobs(client: httpx.AsyncClient) -> None:
