@@ -148,10 +148,13 @@ def project(tmp_path: Path) -> Path:
     )
     (root / "app/api/routes/relay.py").write_text(RELAY_ROUTE)
     api_main = root / "app/api/main.py"
-    text = api_main.read_text().replace(
+    register = "api_router.include_router(jobs.router)\n"
+    text = api_main.read_text()
+    assert register in text, "the template's app/api/main.py changed"
+    text = text.replace(
         "from app.api.routes import ", "from app.api.routes import relay, ", 1
-    )
-    api_main.write_text(text + "api_router.include_router(relay.router)\n")
+    ).replace(register, register + "api_router.include_router(relay.router)\n", 1)
+    api_main.write_text(text)
     # As a user would after editing by hand: let ruff sort the imports.
     run([Path(sys.executable).parent / "ruff", "check", "--fix", "-q", "app"], cwd=root)
     return root
