@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import libcst as cst
-
 from fastasync_cli.engine import config_edits, edits
 from fastasync_cli.engine.plan import plan_update
 from fastasync_cli.engine.project import MANIFEST_NAME, Manifest, with_project_option
@@ -267,13 +265,6 @@ def _edit_settings(builder: ComponentPlan, kind: str) -> None:
     )
 
 
-def _includes_routers(statement: cst.BaseStatement) -> bool:
-    """`include_routers(app)`, or `app.include_router(...)` in projects made before it."""
-    return any(
-        edits.is_call_to(name)(statement) for name in ("include_routers", "app.include_router")
-    )
-
-
 def _edit_main(builder: ComponentPlan, manifest: Manifest) -> None:
     changes = [
         import_edit("app.api.database_errors", "install_database_errors"),
@@ -309,7 +300,8 @@ def _edit_main(builder: ComponentPlan, manifest: Manifest) -> None:
             lambda m: swap_edits.ensure_statement_after(
                 m,
                 "create_app",
-                _includes_routers,
+                # `app.include_router(...)`: projects made before include_routers.
+                edits.is_call_to("include_routers", "app.include_router"),
                 "`include_routers(app)` inside `create_app`",
                 INSTALL_ERRORS_LINE,
             ),

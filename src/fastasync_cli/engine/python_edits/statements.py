@@ -22,8 +22,8 @@ from fastasync_cli.engine.python_edits.syntax import (
 )
 
 
-def is_call_to(name: str) -> Callable[[cst.BaseStatement], bool]:
-    """A predicate: the statement is a bare call to `name(...)`."""
+def is_call_to(*names: str) -> Callable[[cst.BaseStatement], bool]:
+    """A predicate: the statement is a bare call to one of `names` (`name(...)`)."""
 
     def matches(statement: cst.BaseStatement) -> bool:
         return (
@@ -31,7 +31,7 @@ def is_call_to(name: str) -> Callable[[cst.BaseStatement], bool]:
             and len(statement.body) == 1
             and isinstance(statement.body[0], cst.Expr)
             and isinstance(statement.body[0].value, cst.Call)
-            and dotted(statement.body[0].value.func) == name
+            and dotted(statement.body[0].value.func) in names
         )
 
     return matches
