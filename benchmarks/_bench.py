@@ -515,6 +515,32 @@ def wait_quiet(max_busy_pct: float = 15.0, timeout: float = 60.0) -> float:
             warned = True
 
 
+def start_profiler(
+    procs: Processes, name: str, pid: int, out: Path, seconds: float, pin: list[str]
+) -> subprocess.Popen[bytes]:
+    """py-spy sampling `pid` for `seconds` (raw stacks to `out`; see profile_summary)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return procs.start(
+        name,
+        [
+            *pin,
+            require_tool("py-spy", "pip install py-spy"),
+            "record",
+            "--pid",
+            str(pid),
+            "--duration",
+            str(max(1, round(seconds) - 1)),
+            "--rate",
+            "200",
+            "--gil",  # only the thread running Python: the event loop's work
+            "--format",
+            "raw",
+            "--output",
+            str(out),
+        ],
+    )
+
+
 def profile_summary(path: Path, top: int = 15) -> str:
     """The hottest functions (own time, and with callees) in py-spy's raw output."""
     from collections import Counter

@@ -107,25 +107,8 @@ def measure_variant(
         spy = None
         if args.profile:
             spy_out = b.RESULTS / f"profile-{variant}.txt"
-            spy_out.parent.mkdir(parents=True, exist_ok=True)
-            spy = procs.start(
-                f"py-spy-{variant}",
-                [
-                    *load_pin,
-                    b.require_tool("py-spy", "pip install py-spy"),
-                    "record",
-                    "--pid",
-                    str(proc.pid),
-                    "--duration",
-                    str(max(1, round(args.duration) - 1)),
-                    "--rate",
-                    "200",
-                    "--gil",  # only the thread running Python: the event loop's work
-                    "--format",
-                    "raw",
-                    "--output",
-                    str(spy_out),
-                ],
+            spy = b.start_profiler(
+                procs, f"py-spy-{variant}", proc.pid, spy_out, args.duration, load_pin
             )
         with b.CpuMeter({"app": proc.pid, "upstream": upstream_pid}) as meter:
             result = b.run_wrk(

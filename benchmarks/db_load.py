@@ -197,9 +197,19 @@ def measure_case(
             if databases.proxy_pid:
                 pids["proxy"] = databases.proxy_pid
         for mode in ("get", "post"):
+            spy = None
+            if args.profile:
+                spy_out = b.RESULTS / f"profile-db-{case.db}-{case.variant}-{mode}.txt"
+                spy = b.start_profiler(
+                    procs, f"py-spy-{name}-{mode}", proc.pid, spy_out, args.duration, load_pin
+                )
             with b.CpuMeter(pids) as meter:
                 figures = load(mode, args.duration)
             figures["cpu"] = meter.result
+            if spy is not None:
+                spy.wait(timeout=30)
+                figures["profile"] = str(spy_out)
+                b.log(b.profile_summary(spy_out))
             app_seconds = meter.result["app_cpu_pct"] / 100 * figures["seconds"]
             figures["app_cpu_ms_per_req"] = (
                 app_seconds * 1000 / figures["requests"] if figures["requests"] else None
@@ -591,6 +601,12 @@ def main() -> int:
         nargs="?",
         const="",
         help="write results as JSON (default: benchmarks/results/db_load-*.json)",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="sample each app with py-spy during each operation (pip install py-spy); "
+        "raw stacks go to benchmarks/results/profile-db-*.txt",
     )
     parser.add_argument("--strict", action="store_true", help="exit 1 if a target fails")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir")

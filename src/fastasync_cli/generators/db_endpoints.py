@@ -52,6 +52,20 @@ def dependency_swaps(builder: ComponentPlan, manifest: Manifest) -> list[PythonE
     return changes
 
 
+# What sql_repository.py.jinja uses from sqlalchemy (and ColumnElement with unique fields).
+SQL_REPOSITORY_NAMES = (
+    "Insert",
+    "Result",
+    "Row",
+    "Update",
+    "bindparam",
+    "delete",
+    "insert",
+    "select",
+    "update",
+)
+
+
 def move_endpoints(builder: ComponentPlan, manifest: Manifest, head: str) -> None:
     """Each endpoint's model, migration (one chain after `head`) and SQL repository."""
     registry = []
@@ -67,9 +81,8 @@ def move_endpoints(builder: ComponentPlan, manifest: Manifest, head: str) -> Non
             render_piece("endpoint", "sql_repository.py.jinja", context),
         )
         imports = [
-            import_edit("uuid", "uuid4"),
-            import_edit("sqlalchemy", "delete"),
-            import_edit("sqlalchemy", "select"),
+            import_edit("typing", "Any"),
+            *(import_edit("sqlalchemy", n) for n in SQL_REPOSITORY_NAMES),
             import_edit("sqlalchemy.ext.asyncio", "AsyncSession"),
             import_edit(f"app.models.{name.snake}", context["model"]),
         ]

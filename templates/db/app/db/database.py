@@ -36,6 +36,20 @@ class DatabaseUnavailableError(Exception):
     """The database did not answer at start-up; the message never shows the password."""
 
 
+class ReadOnlyRequestError(RuntimeError):
+    """A GET, HEAD or OPTIONS request tried to change the database.
+
+    Their sessions (`Database.read_session`) refuse every statement but queries
+    (SELECT, WITH) and transaction control: on PostgreSQL they run without a
+    transaction, so a write there could not be rolled back if the request failed.
+    """
+
+
+# What a read-only session may run: the first word of each statement (queries and
+# transaction control; SQLite's reads run in a transaction).
+READ_STATEMENTS = frozenset({"SELECT", "WITH", "BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK"})
+
+
 def safe_url(url: str | URL) -> str:
     """The URL as it may appear in logs and errors: the password replaced by ***."""
     return make_url(url).render_as_string(hide_password=True)
@@ -105,11 +119,48 @@ def make_sqlite_folder(url: str | URL) -> None:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
 
 
+def read_only_engine(engine: AsyncEngine) -> AsyncEngine:
+    """`engine` for requests that only read: same pool, writes refused.
+
+    On PostgreSQL its connections run in autocommit mode: each statement is a
+    transaction of its own, so a GET of one row makes one round trip instead of
+    three (BEGIN, SELECT, COMMIT). That reads nothing different: at PostgreSQL's
+    default isolation level (READ COMMITTED) each statement sees the data committed
+    when it starts, in a transaction or not. On SQLite a read keeps its transaction
+    (several SELECTs see one snapshot; there is no round trip to save).
+    """
+    if engine.dialect.name == "postgresql":
+        read_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+    else:
+        read_engine = engine.execution_options()
+    event.listen(read_engine.sync_engine, "before_cursor_execute", _refuse_writes)
+    return read_engine
+
+
+def _refuse_writes(
+    connection: Any,
+    cursor: Any,
+    statement: str,
+    parameters: Any,
+    context: Any,
+    executemany: bool,
+) -> None:
+    words = statement.split(None, 1)
+    if not words or words[0].upper() not in READ_STATEMENTS:
+        verb = words[0].upper() if words else "an empty statement"
+        msg = (
+            f"{verb} in a read-only request (GET, HEAD or OPTIONS): their sessions "
+            "only read. Change data in a POST, PUT, PATCH or DELETE handler."
+        )
+        raise ReadOnlyRequestError(msg)
+
+
 class Database:
-    """The engine and the session factory, opened and closed by the lifespan."""
+    """The engine and the session factories, opened and closed by the lifespan."""
 
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    read_sessions: async_sessionmaker[AsyncSession]
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -120,6 +171,9 @@ class Database:
         # expire_on_commit=False: objects stay readable after the commit, with no
         # surprise query (which async code cannot make implicitly).
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.read_sessions = async_sessionmaker(
+            read_only_engine(self.engine), expire_on_commit=False
+        )
         url = self.engine.url
         try:
             await to_thread.run_sync(make_sqlite_folder, url)
@@ -151,6 +205,10 @@ class Database:
     def session(self) -> AsyncSession:
         """A new session; use it as `async with database.session() as session:`."""
         return self.sessions()
+
+    def read_session(self) -> AsyncSession:
+        """A new session that only reads (see `read_only_engine`): writes raise."""
+        return self.read_sessions()
 
     async def begin_write(self, session: AsyncSession) -> None:
         """Begin `session`'s transaction as one that will write.
