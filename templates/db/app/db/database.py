@@ -6,6 +6,7 @@ from `app.api.deps.SessionDep`.
 """
 
 import logging
+import sqlite3
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -30,6 +31,8 @@ logger = logging.getLogger(__name__)
 SQLITE_BUSY_TIMEOUT_MS = 5000
 # The execution option that makes an SQLite transaction begin IMMEDIATE.
 SQLITE_BEGIN = "sqlite_begin"
+# The oldest SQLite with RETURNING, which the SQL repositories use.
+SQLITE_OLDEST = (3, 35)
 
 
 class DatabaseUnavailableError(Exception):
@@ -77,10 +80,24 @@ def create_engine(settings: Settings) -> AsyncEngine:
         # answers 503, and SQLAlchemy renews every connection the pool holds.
         "pool_pre_ping": settings.database_pool_pre_ping,
     }
+    if url.get_backend_name() == "sqlite":
+        check_sqlite_version()
     engine = create_async_engine(url, **options)
     if url.get_backend_name() == "sqlite":
         _configure_sqlite(engine)
     return engine
+
+
+def check_sqlite_version() -> None:
+    """Refuse to start on an SQLite older than `SQLITE_OLDEST` (Python's own build)."""
+    if sqlite3.sqlite_version_info < SQLITE_OLDEST:
+        oldest = ".".join(map(str, SQLITE_OLDEST))
+        msg = (
+            f"SQLite {sqlite3.sqlite_version} is too old for this app: it needs "
+            f"{oldest} or later (for RETURNING). Use a Python built with a newer "
+            "SQLite, or PostgreSQL."
+        )
+        raise DatabaseUnavailableError(msg)
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
