@@ -52,20 +52,6 @@ def dependency_swaps(builder: ComponentPlan, manifest: Manifest) -> list[PythonE
     return changes
 
 
-# What sql_repository.py.jinja uses from sqlalchemy (and ColumnElement with unique fields).
-SQL_REPOSITORY_NAMES = (
-    "Insert",
-    "Result",
-    "Row",
-    "Update",
-    "bindparam",
-    "delete",
-    "insert",
-    "select",
-    "update",
-)
-
-
 def move_endpoints(builder: ComponentPlan, manifest: Manifest, head: str) -> None:
     """Each endpoint's model, migration (one chain after `head`) and SQL repository."""
     registry = []
@@ -82,15 +68,12 @@ def move_endpoints(builder: ComponentPlan, manifest: Manifest, head: str) -> Non
         )
         imports = [
             import_edit("typing", "Any"),
-            *(import_edit("sqlalchemy", n) for n in SQL_REPOSITORY_NAMES),
+            *(import_edit("sqlalchemy", n) for n in context["sql_names"]),
             import_edit("sqlalchemy.ext.asyncio", "AsyncSession"),
             import_edit(f"app.models.{name.snake}", context["model"]),
         ]
         if context["unique"]:
-            imports += [
-                import_edit("sqlalchemy", "ColumnElement"),
-                import_edit("sqlalchemy.exc", "IntegrityError"),
-            ]
+            imports.append(import_edit("sqlalchemy.exc", "IntegrityError"))
         builder.edit_python(
             f"app/repositories/{name.snake}.py",
             [

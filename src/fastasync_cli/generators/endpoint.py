@@ -43,10 +43,27 @@ def schema_field(field: Field) -> SchemaField:
     return SchemaField(field.name, declaration, f"{field.name}: {bounded} | None = None")
 
 
+# What the SQL repository (sql_repository.py.jinja) imports from sqlalchemy, in
+# import order; ColumnElement too when a field is unique.
+SQL_REPOSITORY_NAMES = (
+    "Insert",
+    "Result",
+    "Row",
+    "Update",
+    "bindparam",
+    "delete",
+    "insert",
+    "select",
+    "update",
+)
+
+
 def endpoint_context(name: Name, fields: tuple[Field, ...], *, database: bool) -> dict[str, Any]:
     """What the endpoint's templates are rendered with."""
     types = {f.type_name for f in fields}
+    unique = ("ColumnElement",) if any(f.unique for f in fields) else ()
     return {
+        "sql_names": [*unique, *SQL_REPOSITORY_NAMES],
         **db_schema.schema_context(name, fields),
         "name": name,
         "item": name.singular_pascal,

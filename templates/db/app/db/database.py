@@ -80,8 +80,6 @@ def create_engine(settings: Settings) -> AsyncEngine:
         # answers 503, and SQLAlchemy renews every connection the pool holds.
         "pool_pre_ping": settings.database_pool_pre_ping,
     }
-    if url.get_backend_name() == "sqlite":
-        check_sqlite_version()
     engine = create_async_engine(url, **options)
     if url.get_backend_name() == "sqlite":
         _configure_sqlite(engine)
@@ -101,6 +99,8 @@ def check_sqlite_version() -> None:
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
+    check_sqlite_version()  # before any connection: the engine has made none yet
+
     @event.listens_for(engine.sync_engine, "connect")
     def on_connect(dbapi_connection: Any, connection_record: Any) -> None:
         # Let SQLAlchemy, not the driver, begin transactions, so that SAVEPOINTs
@@ -163,11 +163,12 @@ def _refuse_writes(
     executemany: bool,
 ) -> None:
     words = statement.split(None, 1)
-    if not words or words[0].upper() not in READ_STATEMENTS:
-        verb = words[0].upper() if words else "an empty statement"
+    verb = words[0].upper() if words else ""
+    if verb not in READ_STATEMENTS:
         msg = (
-            f"{verb} in a read-only request (GET, HEAD or OPTIONS): their sessions "
-            "only read. Change data in a POST, PUT, PATCH or DELETE handler."
+            f"{verb or 'an empty statement'} in a read-only request (GET, HEAD or "
+            "OPTIONS): their sessions only read. Change data in a POST, PUT, PATCH or "
+            "DELETE handler."
         )
         raise ReadOnlyRequestError(msg)
 
