@@ -1,0 +1,91 @@
+from uuid import UUID, uuid4
+
+import pytest
+from fastapi import APIRouter, FastAPI, Request
+from starlette.routing import NoMatchFound
+
+from app.api.responses import _TEMPLATES, location
+from app.api.router_group import RouterGroup
+
+
+def app_with_routes() -> FastAPI:
+    router = APIRouter(prefix="/notes")
+
+    @router.get("/{note_id}")
+    async def read_note(note_id: UUID) -> None: ...
+
+    @router.get("/by-name/{name}")
+    async def read_named(name: str) -> None: ...
+
+    @router.get("/{page:int}/of/{size:int}")
+    async def read_page(page: int, size: int) -> None: ...
+
+    group = RouterGroup(prefix="/api")
+    group.include_router(router)
+    app = FastAPI()
+    group.include_in(app)
+    return app
+
+
+def request_to(app: FastAPI, root_path: str = "") -> Request:
+    return Request({"type": "http", "app": app, "root_path": root_path})
+
+
+@pytest.mark.parametrize(
+    ("route", "params"),
+    [
+        ("read_note", {"note_id": uuid4()}),
+        ("read_named", {"name": "tea"}),
+        ("read_named", {"name": "a9f0c2e4b1d84c6f"}),
+        ("read_page", {"page": 3, "size": 20}),
+    ],
+)
+def test_location_is_the_path_starlette_builds(
+    route: str, params: dict[str, object]
+) -> None:
+    app = app_with_routes()
+    request = request_to(app)
+    expected = str(app.url_path_for(route, **params))
+    # The first call works the path out; the second reuses it.
+    assert location(request, route, **params) == expected
+    assert location(request, route, **params) == expected
+
+
+def test_location_puts_each_value_in_its_own_request() -> None:
+    request = request_to(app_with_routes())
+    first, second = uuid4(), uuid4()
+    assert location(request, "read_note", note_id=first) == f"/api/notes/{first}"
+    assert location(request, "read_note", note_id=second) == f"/api/notes/{second}"
+
+
+def test_location_starts_with_the_root_path() -> None:
+    note_id = uuid4()
+    request = request_to(app_with_routes(), root_path="/behind-proxy")
+    assert location(request, "read_note", note_id=note_id) == (
+        f"/behind-proxy/api/notes/{note_id}"
+    )
+
+
+def test_location_refuses_what_starlette_refuses() -> None:
+    request = request_to(app_with_routes())
+    location(request, "read_named", name="tea")
+    with pytest.raises(AssertionError):
+        location(request, "read_named", name="a/b")
+    with pytest.raises(AssertionError):
+        location(request, "read_named", name="")
+
+
+def test_location_of_an_unknown_route_raises() -> None:
+    with pytest.raises(NoMatchFound):
+        location(request_to(app_with_routes()), "no_such_route", note_id=uuid4())
+
+
+def test_a_path_is_worked_out_once_per_app_and_route() -> None:
+    app = app_with_routes()
+    location(request_to(app), "read_note", note_id=uuid4())
+    location(request_to(app), "read_page", page=1, size=2)
+    assert _TEMPLATES[app] == {
+        ("read_note", "note_id"): "/api/notes/\x00note_id\x00",
+        # `{page:int}` takes no marker: every call looks the route up
+        ("read_page", "page", "size"): None,
+    }
