@@ -10,6 +10,7 @@ fsync off, as db_load.py starts it). Each variant runs in a child process of its
 on a fresh database:
 
   floor      db_load.py's: an asyncpg pool, hand-written SQL (servers/db_app.py)
+  floor_tx   the same, its POST's INSERT in a transaction (BEGIN, INSERT, COMMIT)
   generated  `fastasync new --db postgres` + `add endpoint items name:str price:float`
              (or --project DIR), migrated by `alembic upgrade head`
   DIR        another generated project, to compare a change against `generated`
@@ -54,6 +55,7 @@ sys.path.insert(0, str(b.REPO / "templates" / "db" / "tests"))
 sys.path.insert(0, str(b.HERE / "servers"))
 
 VARIANTS = ("floor", "generated")
+FLOORS = ("floor", "floor_tx")  # servers/db_app.py's variants
 BODY = json.dumps({"name": "tea", "price": 3.5}).encode()
 
 
@@ -151,7 +153,7 @@ def child(args: argparse.Namespace) -> None:
     from asgi_lifespan import LifespanManager
 
     async def main() -> dict[str, Any]:
-        if args.child != "floor":
+        if args.child not in FLOORS:
             sys.path.insert(0, os.getcwd())
             from app.main import create_app
 
@@ -215,9 +217,9 @@ class Setup:
 
         asyncio.run(create())
         url = self.server.url(name)
-        if variant == "floor":
+        if variant in FLOORS:
             create_schema(url.replace("+asyncpg", "+psycopg"))
-            env = {"BENCH_VARIANT": "floor", "BENCH_DATABASE_URL": url, "BENCH_POOL": self.pool}
+            env = {"BENCH_VARIANT": variant, "BENCH_DATABASE_URL": url, "BENCH_POOL": self.pool}
             return env, b.HERE / "servers"
         folder = self.project if variant == "generated" else Path(variant)
         assert folder is not None
@@ -288,7 +290,7 @@ def main() -> int:
     parser.add_argument(
         "--variants",
         default=",".join(VARIANTS),
-        help="floor, generated, or the folder of another generated project (to compare)",
+        help="floor, floor_tx, generated, or the folder of another generated project",
     )
     parser.add_argument("--project", type=Path, help="the generated project to use")
     parser.add_argument("--concurrency", type=int, default=20, help="tasks, = the pool size")

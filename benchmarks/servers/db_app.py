@@ -6,6 +6,9 @@ sqlite://); BENCH_POOL is the pool size (no overflow), equal in every variant:
 
 - floor:      the driver itself, no ORM: an asyncpg pool (PostgreSQL) or one aiosqlite
               connection per request (SQLite), hand-written SQL
+- floor_tx:   (PostgreSQL) the floor with its POST's INSERT in a transaction
+              (`connection.transaction()`: BEGIN, INSERT, COMMIT), as the generated
+              projects' writes are; its GET is the floor's
 - sqlalchemy: SQLAlchemy 2 async: one engine and `async_sessionmaker(expire_on_commit=
               False)` from the lifespan, a session per request from a dependency that
               commits only when the handler succeeded (what generated projects do)
@@ -37,6 +40,9 @@ VARIANT = os.environ.get("BENCH_VARIANT", "sqlalchemy")
 # sqlalchemy_ping: the same with `pool_pre_ping=True` (a round trip per checkout)
 PRE_PING = VARIANT == "sqlalchemy_ping"
 VARIANT = "sqlalchemy" if PRE_PING else VARIANT
+# floor_tx: the floor with its write in a transaction of its own
+IN_TRANSACTION = VARIANT == "floor_tx"
+VARIANT = "floor" if IN_TRANSACTION else VARIANT
 URL = os.environ["BENCH_DATABASE_URL"]
 POOL = int(os.environ.get("BENCH_POOL", "10"))
 SQLITE = URL.startswith("sqlite")
@@ -158,6 +164,10 @@ elif VARIANT == "blocking":
 
 elif VARIANT == "floor" and not SQLITE:
     COLUMNS = "id, name, price, created_at, updated_at"
+    INSERT = (
+        "INSERT INTO items (name, price, created_at, updated_at) "
+        f"VALUES ($1, $2, $3, $3) RETURNING {COLUMNS}"
+    )
 
     @app.get("/api/items/{item_id}", response_model=ItemRead)
     async def read_item_asyncpg(item_id: int, request: Request) -> Any:
@@ -171,13 +181,13 @@ elif VARIANT == "floor" and not SQLITE:
     @app.post("/api/items", response_model=ItemRead, status_code=201)
     async def create_item_asyncpg(body: ItemCreate, request: Request) -> Any:
         now = _now()
-        row = await request.app.state.pool.fetchrow(
-            "INSERT INTO items (name, price, created_at, updated_at) "
-            f"VALUES ($1, $2, $3, $3) RETURNING {COLUMNS}",
-            body.name,
-            body.price,
-            now,
-        )
+        values = (body.name, body.price, now)
+        if IN_TRANSACTION:
+            pool = request.app.state.pool
+            async with pool.acquire() as connection, connection.transaction():
+                row = await connection.fetchrow(INSERT, *values)
+        else:
+            row = await request.app.state.pool.fetchrow(INSERT, *values)
         return dict(row)
 
 else:
