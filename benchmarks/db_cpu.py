@@ -160,7 +160,8 @@ def child(args: argparse.Namespace) -> None:
             app = create_app()
         else:
             from db_app import app
-        async with LifespanManager(app) as manager:
+        # no start-up deadline: under valgrind, starting takes many times longer
+        async with LifespanManager(app, startup_timeout=None, shutdown_timeout=None) as manager:
             return await _measure(manager.app, args)
 
     print(json.dumps(uvloop.run(main())))
