@@ -7,13 +7,14 @@ schemathesis test in tests/test_openapi.py) can rely on the schema.
 import math
 import weakref
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from fastapi import Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from starlette.routing import NoMatchFound
 
 # What a route's `responses=` takes: status code -> OpenAPI response.
 Responses = dict[int | str, dict[str, Any]]
@@ -50,46 +51,49 @@ def location(request: Request, route_name: str, **path_params: Any) -> str:
     """A relative `Location` for a route: its path only, never the `Host` it was
     asked under, which the client chooses."""
     root = str(request.scope.get("root_path", ""))
-    template = _path_template(request.app, route_name, tuple(path_params))
-    if template is None or not all(map(_inserted_as_is, path_params.values())):
-        return root + str(request.app.url_path_for(route_name, **path_params))
-    for name, value in path_params.items():
-        template = template.replace(_marker(name), str(value))
-    return root + template
+    if all(isinstance(value, UUID) for value in path_params.values()):
+        template = _path_template(request.app, route_name, tuple(path_params))
+        if template is not None:
+            path, stand_ins = template
+            for stand_in, value in zip(stand_ins, path_params.values(), strict=True):
+                path = path.replace(stand_in, str(value))
+            return root + path
+    return root + str(request.app.url_path_for(route_name, **path_params))
 
 
 # Finding a route's path by name tries every route of the app in turn: that took a
-# tenth of the CPU of a POST that answers a `Location`. The path is worked out once
-# per app and route, with a marker in each parameter, and the values put in per
-# request. A UUID, or text with no "/", goes into a path as `str(value)`, the way
-# Starlette puts it in; anything else takes the full lookup.
-_TEMPLATES: "weakref.WeakKeyDictionary[Any, dict[tuple[str, ...], str | None]]" = (
-    weakref.WeakKeyDictionary()
-)
+# tenth of the CPU of a POST that answers a `Location`. For ids (UUIDs), the path is
+# worked out once per app and route, with a random UUID standing in for each id, and
+# the ids put in per request. A parameter whose convertor does not put a UUID in as
+# `str(value)`, as Starlette's own do, changes its stand-in: that route then takes
+# the full lookup every time, as do values of other types.
+_Template = tuple[str, tuple[str, ...]]  # the path, and the stand-ins in it
+_Templates = dict[tuple[str, ...], _Template | None]  # by route name and parameters
+_TEMPLATES: "weakref.WeakKeyDictionary[Any, _Templates]" = weakref.WeakKeyDictionary()
 
 
-def _path_template(app: Any, route_name: str, names: tuple[str, ...]) -> str | None:
+def _path_template(
+    app: Any, route_name: str, names: tuple[str, ...]
+) -> _Template | None:
     templates = _TEMPLATES.setdefault(app, {})
     key = (route_name, *names)
     if key not in templates:
-        try:
-            path = app.url_path_for(route_name, **{n: _marker(n) for n in names})
-        except (AssertionError, TypeError, ValueError):
-            path = None  # a parameter that is not text (e.g. `{n:int}`)
-        templates[key] = None if path is None else str(path)
+        templates[key] = _worked_out(app, route_name, names)
     return templates[key]
 
 
-def _marker(name: str) -> str:
-    return f"\x00{name}\x00"
-
-
-def _inserted_as_is(value: object) -> bool:
-    if isinstance(value, UUID):
-        return True
-    if not isinstance(value, str) or not value:
-        return False
-    return "/" not in value and "\x00" not in value
+def _worked_out(app: Any, route_name: str, names: tuple[str, ...]) -> _Template | None:
+    stand_ins = {name: uuid4() for name in names}
+    try:
+        path = str(app.url_path_for(route_name, **stand_ins))
+    except NoMatchFound:
+        raise
+    except Exception:
+        return None  # a convertor of the app's own that refuses a UUID
+    texts = tuple(str(stand_in) for stand_in in stand_ins.values())
+    if all(path.count(text) == 1 for text in texts):
+        return path, texts
+    return None
 
 
 def _json_number(value: float) -> float | str:

@@ -2,10 +2,21 @@ from uuid import UUID, uuid4
 
 import pytest
 from fastapi import APIRouter, FastAPI, Request
+from starlette.convertors import StringConvertor, register_url_convertor
 from starlette.routing import NoMatchFound
 
 from app.api.responses import _TEMPLATES, location
 from app.api.router_group import RouterGroup
+
+
+class UpperCase(StringConvertor):
+    """A convertor of the app's own: it does not put values in as they are."""
+
+    def to_string(self, value: str) -> str:
+        return super().to_string(value).upper()
+
+
+register_url_convertor("upper", UpperCase())
 
 
 def app_with_routes() -> FastAPI:
@@ -16,6 +27,9 @@ def app_with_routes() -> FastAPI:
 
     @router.get("/by-name/{name}")
     async def read_named(name: str) -> None: ...
+
+    @router.get("/tagged/{tag_id:upper}")
+    async def read_tagged(tag_id: str) -> None: ...
 
     @router.get("/{page:int}/of/{size:int}")
     async def read_page(page: int, size: int) -> None: ...
@@ -38,6 +52,7 @@ def request_to(app: FastAPI, root_path: str = "") -> Request:
         ("read_named", {"name": "tea"}),
         ("read_named", {"name": "a9f0c2e4b1d84c6f"}),
         ("read_page", {"page": 3, "size": 20}),
+        ("read_tagged", {"tag_id": uuid4()}),
     ],
 )
 def test_location_is_the_path_starlette_builds(
@@ -82,10 +97,17 @@ def test_location_of_an_unknown_route_raises() -> None:
 
 def test_a_path_is_worked_out_once_per_app_and_route() -> None:
     app = app_with_routes()
-    location(request_to(app), "read_note", note_id=uuid4())
-    location(request_to(app), "read_page", page=1, size=2)
-    assert _TEMPLATES[app] == {
-        ("read_note", "note_id"): "/api/notes/\x00note_id\x00",
-        # `{page:int}` takes no marker: every call looks the route up
-        ("read_page", "page", "size"): None,
-    }
+    for _ in range(2):
+        location(request_to(app), "read_note", note_id=uuid4())
+        location(request_to(app), "read_tagged", tag_id=uuid4())
+        location(request_to(app), "read_named", name="tea")
+    templates = _TEMPLATES[app]
+    # one template per route, with a stand-in UUID for the id
+    template = templates[("read_note", "note_id")]
+    assert template is not None
+    path, (stand_in,) = template
+    assert path == f"/api/notes/{stand_in}"
+    # a convertor that changes the UUID's text: the full lookup every time
+    assert templates[("read_tagged", "tag_id")] is None
+    # text is never put in from a template
+    assert ("read_named", "name") not in templates
