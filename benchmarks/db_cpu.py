@@ -18,8 +18,8 @@ on a fresh database:
 --measure instructions (default; needs valgrind): the instructions the child runs
 per request, counted by valgrind's cachegrind: two children per variant and
 operation, with --requests N1 and N2, and (I(N2) - I(N1)) / (N2 - N1). Start-up,
-seeding and warm-up cancel out; the count is the same from run to run (within
-0.2%), whatever else the machine does, so the children run in parallel. It counts
+seeding and warm-up cancel out; the count repeats within 1% from run to run,
+whatever else the machine does, so the children run in parallel. It counts
 user-space instructions only: not the kernel's work for each round trip, nor
 cache misses.
 --measure cpu: the process CPU time per request, the lowest of --batches batches
