@@ -35,7 +35,6 @@ import argparse
 import asyncio
 import concurrent.futures
 import gc
-import itertools
 import json
 import os
 import random
@@ -191,47 +190,29 @@ def _result(proc: subprocess.CompletedProcess[str]) -> dict[str, Any]:
 
 
 class Setup:
-    """A fresh database for each child, on one throwaway PostgreSQL."""
+    """A fresh database for each child, on one PostgreSQL: db_load.py's own setup."""
 
-    def __init__(self, server: Any, project: Path | None, concurrency: int) -> None:
-        self.server = server
+    def __init__(self, server: Any, tmp: Path, project: Path | None, pool: int) -> None:
+        import db_load
+
+        self.databases = db_load.Databases(tmp, server)
         self.project = project
-        self.pool = str(concurrency)
-        self.count = itertools.count()
-        self.lock = threading.Lock()
+        self.pool = pool
+        self.lock = threading.Lock()  # children are prepared from several threads
 
     def prepare(self, variant: str) -> tuple[dict[str, str], Path]:
         """(environment, folder) for a child of `variant`, its database made."""
-        import _generated as g
-        import asyncpg
-        from db_models import create_schema
+        from db_load import Case, app_command
 
         with self.lock:
-            name = f"cpu_{next(self.count)}"
-
-        async def create() -> None:
-            conn = await asyncpg.connect(self.server.url().replace("+asyncpg", ""))
-            try:
-                await conn.execute(f'CREATE DATABASE "{name}"')
-            finally:
-                await conn.close()
-
-        asyncio.run(create())
-        url = self.server.url(name)
+            urls = self.databases.new("postgres")
         if variant in FLOORS:
-            create_schema(url.replace("+asyncpg", "+psycopg"))
-            env = {"BENCH_VARIANT": variant, "BENCH_DATABASE_URL": url, "BENCH_POOL": self.pool}
-            return env, b.HERE / "servers"
-        folder = self.project if variant == "generated" else Path(variant)
-        assert folder is not None
-        env = {
-            "DATABASE_URL": url,
-            "DATABASE_POOL_SIZE": self.pool,
-            "DATABASE_MAX_OVERFLOW": "0",
-            "LOG_LEVEL": "WARNING",
-        }
-        g.migrate(folder, env)
-        return env, folder
+            case, project = Case("postgres", variant, self.pool), None
+        else:  # `generated`, or another project's folder
+            case = Case("postgres", "generated", self.pool)
+            project = self.project if variant == "generated" else Path(variant)
+        _serve, env, folder = app_command(case, 0, urls, project)
+        return {**env, "LOG_LEVEL": "WARNING"}, folder or b.HERE / "servers"
 
 
 def instructions(setup: Setup, variants: list[str], args: argparse.Namespace) -> dict[str, Any]:
@@ -325,7 +306,7 @@ def main() -> int:
 def run(args: argparse.Namespace) -> int:
     import _generated as g
     import postgres_server
-    from db_load import _pin_tree
+    from db_load import _postgres
 
     variants = [v for v in args.variants.split(",") if v]
     with tempfile.TemporaryDirectory(prefix="db-cpu-") as tmp_name:
@@ -338,16 +319,13 @@ def run(args: argparse.Namespace) -> int:
                 endpoint=["items", "name:str", "price:float"],
                 fastasync=args.fastasync,
             )
-        bindir = postgres_server.find_bindir()
-        if bindir is None:
-            raise b.BenchError("PostgreSQL binaries not found: apt-get install postgresql")
-        b.log(f"starting PostgreSQL from {bindir} ...")
-        with postgres_server.throwaway_server(
-            bindir, settings={"max_connections": "300"}
-        ) as server:
-            if args.db_cpus and b.cpu_count() > 1 and args.measure == "cpu":
-                _pin_tree(server.process.pid, args.db_cpus)
-            setup = Setup(server, project, args.concurrency)
+        # db_load.py's PostgreSQL, with connections for every child at once
+        db_pin = b.pin_prefix(args.db_cpus if args.measure == "cpu" and b.cpu_count() > 1 else None)
+        server_args = argparse.Namespace(
+            pools=[args.concurrency * args.jobs], load_cpus=args.db_cpus
+        )
+        with _postgres(postgres_server, server_args, db_pin) as server:
+            setup = Setup(server, Path(tmp_name), project, args.concurrency)
             measure = instructions if args.measure == "instructions" else cpu_time
             results = measure(setup, variants, args)
     unit = "kilo-instructions" if args.measure == "instructions" else "CPU µs"
