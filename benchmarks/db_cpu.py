@@ -11,6 +11,8 @@ on a fresh database:
 
   floor      db_load.py's: an asyncpg pool, hand-written SQL (servers/db_app.py)
   floor_tx   the same, its POST's INSERT in a transaction (BEGIN, INSERT, COMMIT)
+  sqlalchemy db_load.py's textbook SQLAlchemy: the ORM's `session.get` and
+             `session.add` + `flush`, a session per request committing on success
   generated  `fastasync new --db postgres` + `add endpoint items name:str price:float`
              (or --project DIR), migrated by `alembic upgrade head`
   DIR        another generated project, to compare a change against `generated`
@@ -54,7 +56,7 @@ sys.path.insert(0, str(b.REPO / "templates" / "db" / "tests"))
 sys.path.insert(0, str(b.HERE / "servers"))
 
 VARIANTS = ("floor", "generated")
-FLOORS = ("floor", "floor_tx")  # servers/db_app.py's variants
+FLOORS = ("floor", "floor_tx", "sqlalchemy")  # servers/db_app.py's variants
 BODY = json.dumps({"name": "tea", "price": 3.5}).encode()
 
 

@@ -288,7 +288,9 @@ def run(args: argparse.Namespace) -> int:
             if "postgres" in dbs:
                 server = stack.enter_context(_postgres(postgres_server, args, load_pin))
                 if args.db_latency_ms > 0:
-                    proxy_port = _start_proxy(procs, server.port, args, load_pin)
+                    proxy_port = _start_proxy(
+                        procs, server.port, args, load_pin, tmp / "proxy-stats.json"
+                    )
             databases = Databases(tmp, server, proxy_port)
             if proxy_port is not None:
                 databases.proxy_pid = procs.procs[-1][1].pid
@@ -315,8 +317,15 @@ def run(args: argparse.Namespace) -> int:
                             quiet_wait=args.quiet_wait,
                         )
                     )
+            proxy = _proxy_stats(procs, databases.proxy_pid, tmp / "proxy-stats.json")
 
     summary = {c.key: _median_run(runs[c.key]) for c in cases}
+    if proxy:
+        print(
+            f"latency proxy: {args.db_latency_ms} ms each way; its {proxy['chunks']:,} "
+            f"chunks left late by p50 {proxy['late_p50_ms']:.3f} ms, p99 "
+            f"{proxy['late_p99_ms']:.3f} ms, max {proxy['late_max_ms']:.1f} ms"
+        )
     targets = report(cases, summary, args, app_pin, notes)
     if args.json is not None:
         path = b.write_json(
@@ -328,6 +337,7 @@ def run(args: argparse.Namespace) -> int:
                     "warmup_s": args.warmup,
                     "rows": args.rows,
                     "db_latency_ms_each_way": args.db_latency_ms,
+                    "latency_proxy": proxy,
                     "pools": args.pools,
                     "rounds": args.rounds,
                     "app_pin": app_pin,
@@ -380,9 +390,16 @@ def _postgres(module: Any, args: argparse.Namespace, load_pin: list[str]) -> Ite
 
 
 def _start_proxy(
-    procs: b.Processes, target_port: int, args: argparse.Namespace, load_pin: list[str]
+    procs: b.Processes,
+    target_port: int,
+    args: argparse.Namespace,
+    load_pin: list[str],
+    stats: Path,
 ) -> int:
-    """servers/latency_proxy.py in front of PostgreSQL: the apps' network round trip."""
+    """servers/latency_proxy.py in front of PostgreSQL: the apps' network round trip.
+
+    At exit it writes to `stats` how late its chunks left (`_proxy_stats`).
+    """
     port = b.free_port()
     cmd = [
         *load_pin,
@@ -390,6 +407,7 @@ def _start_proxy(
         str(b.HERE / "servers" / "latency_proxy.py"),
         *("--listen-port", str(port), "--target-port", str(target_port)),
         *("--delay-ms", str(args.db_latency_ms)),
+        *("--stats", str(stats)),
     ]
     proc = procs.start("latency-proxy", cmd)
     deadline = time.monotonic() + 15
@@ -403,6 +421,20 @@ def _start_proxy(
                     f"latency proxy did not start:\n{procs.log_tail('latency-proxy')}"
                 ) from None
             time.sleep(0.05)
+
+
+def _proxy_stats(procs: b.Processes, pid: int | None, path: Path) -> dict[str, Any]:
+    """Stop the latency proxy (if any) and read what it wrote at exit."""
+    for _name, proc in procs.procs:
+        if proc.pid == pid:
+            procs.stop(proc)
+            try:
+                stats: dict[str, Any] = json.loads(path.read_text())
+            except (OSError, ValueError) as exc:
+                b.log(f"note: no figures from the latency proxy: {exc}")
+                return {}
+            return stats if stats.get("chunks") else {}
+    return {}
 
 
 def _choose(given: str, allowed: tuple[str, ...], what: str) -> list[str]:
@@ -512,6 +544,15 @@ def report(
                 rows,
             )
         )
+        if floor and floor_tx:
+            # What the transaction alone costs hand-written asyncpg: a bound on the
+            # ratio any handler that commits only after it succeeded can reach.
+            print()
+            print(f"{db}: the floor in a transaction, against the floor:")
+            for op in ("get", "post"):
+                bound = summary[floor_tx.key][op]["rps"] / summary[floor.key][op]["rps"]
+                targets[f"{db}_{op}_floor_tx_vs_floor"] = bound
+                print(f"  {op.upper()} floor_tx / floor = {bound:.2f}x")
         subject = _best(cases, summary, db, "generated") or _best(cases, summary, db, "sqlalchemy")
         if subject is None:
             continue
