@@ -12,6 +12,6 @@ api_router.include_router(jobs.router)
 
 
 def include_routers(app: FastAPI) -> None:
-    """Include every router in the app itself, one level deep (see RouterGroup)."""
+    """Add every router to the app: the /api routers' routes to the app itself."""
     app.include_router(health.router)
     api_router.include_in(app)

@@ -2,6 +2,7 @@ from typing import Any
 
 import httpx
 from fastapi import APIRouter, Depends, FastAPI, status
+from fastapi.routing import APIRoute
 
 from app.api.responses import error
 from app.api.router_group import RouterGroup
@@ -13,7 +14,7 @@ async def record_call() -> None:
     calls.append("called")
 
 
-def grouped_app() -> FastAPI:
+def notes_group() -> RouterGroup:
     first = APIRouter(prefix="/notes")
 
     @first.get("/{name}")
@@ -41,8 +42,12 @@ def grouped_app() -> FastAPI:
         dependencies=[Depends(record_call)],
         responses={status.HTTP_409_CONFLICT: error("Conflict")},
     )
+    return group
+
+
+def grouped_app() -> FastAPI:
     app = FastAPI()
-    group.include_in(app)
+    notes_group().include_in(app)
     return app
 
 
@@ -79,6 +84,49 @@ async def test_the_schema_merges_the_group_and_router_options() -> None:
     assert {"503", "422"} <= set(first["responses"]) and "409" not in first["responses"]
     assert {"503", "409"} <= set(second["responses"])
     assert second["tags"] == ["second"] and "tags" not in first
+
+
+def lazily_included_app() -> FastAPI:
+    """`grouped_app`'s routers included with FastAPI's own `include_router`."""
+    group = notes_group()
+    app = FastAPI()
+    for router, prefix, responses, options in group._routers:
+        app.include_router(
+            router,
+            prefix=group.prefix + prefix,
+            responses={**group.responses, **responses},
+            **options,
+        )
+    return app
+
+
+async def test_routes_are_added_to_the_app_with_the_schema_include_router_makes() -> (
+    None
+):
+    app = grouped_app()
+
+    # No router is left between the app and these routes to match through...
+    assert all(isinstance(route, APIRoute) for route in app.routes[-3:])
+    # ...and the schema is what FastAPI's own include_router documents.
+    assert app.openapi() == lazily_included_app().openapi()
+
+
+async def test_a_router_that_includes_routers_is_included_whole() -> None:
+    inner = APIRouter(prefix="/inner")
+
+    @inner.get("/ping")
+    async def ping() -> dict[str, str]:
+        return {"ping": "pong"}
+
+    outer = APIRouter(prefix="/outer")
+    outer.include_router(inner)
+    group = RouterGroup(prefix="/api")
+    group.include_router(outer)
+    app = FastAPI()
+    group.include_in(app)
+
+    assert not any(isinstance(route, APIRoute) for route in app.routes[-1:])
+    assert (await get(app, "/api/outer/inner/ping")).json() == {"ping": "pong"}
 
 
 async def test_the_app_serves_the_api_and_health_routes(app: FastAPI) -> None:
