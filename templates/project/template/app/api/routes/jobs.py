@@ -15,7 +15,9 @@ from app.api.responses import location
 from app.jobs import Job, JobStatus, TaskSpec
 from app.tasks import TASKS
 
-router = APIRouter(prefix="/jobs", tags=["jobs"])
+# StrictJSONRoute: a task's body that is not JSON text answers the documented 422
+# (app/api/json_body.py).
+router = APIRouter(prefix="/jobs", tags=["jobs"], route_class=StrictJSONRoute)
 
 # `JobRunnerDep` answers 503 with `Retry-After` for these (see app/api/deps.py).
 UNAVAILABLE = {
@@ -53,12 +55,20 @@ async def get_job(job_id: str, jobs: JobRunnerDep) -> Job:
 
 
 def task_router(tasks: Iterable[TaskSpec]) -> APIRouter:
-    """One `POST /{name}` route per task, its body typed by the task's input model."""
-    # A body that is not JSON text answers the documented 422 (app/api/json_body.py).
+    """A router of `add_task_routes(tasks)`, for tests that serve their own tasks."""
     routes = APIRouter(route_class=StrictJSONRoute)
+    add_task_routes(routes, tasks)
+    return routes
+
+
+def add_task_routes(routes: APIRouter, tasks: Iterable[TaskSpec]) -> None:
+    """One `POST /{name}` route per task, its body typed by the task's input model.
+
+    Added to `router` itself rather than included as a router of its own: FastAPI
+    matches included routers level by level, on every request of the app.
+    """
     for spec in tasks:
         _add_submit_route(routes, spec)
-    return routes
 
 
 def _add_submit_route(routes: APIRouter, spec: TaskSpec) -> None:
@@ -84,4 +94,4 @@ def _add_submit_route(routes: APIRouter, spec: TaskSpec) -> None:
         return JobAccepted(id=job.id, status=job.status)
 
 
-router.include_router(task_router(TASKS))
+add_task_routes(router, TASKS)
