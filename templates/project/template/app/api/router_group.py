@@ -32,6 +32,34 @@ from app.api.responses import Responses
 # `FastAPI.include_router` make it include that router with FastAPI's own.
 ROUTE_OPTIONS = frozenset({"tags", "dependencies"})
 
+# What `_add_route` passes on unchanged: each is both an `add_api_route` parameter
+# and the `APIRoute` attribute holding the value the route was declared with.
+COPIED_AS_THEY_ARE = (
+    "response_model",
+    "status_code",
+    "summary",
+    "description",
+    "response_description",
+    "deprecated",
+    "methods",
+    "operation_id",
+    "response_model_include",
+    "response_model_exclude",
+    "response_model_by_alias",
+    "response_model_exclude_unset",
+    "response_model_exclude_defaults",
+    "response_model_exclude_none",
+    "include_in_schema",
+    "response_class",
+    "name",
+    "callbacks",
+    "openapi_extra",
+    "generate_unique_id_function",
+    "strict_content_type",
+    "max_body_size",
+    "form_limits",
+)
+
 
 class RouterGroup:
     """Routers added to the app with a shared prefix and shared responses."""
@@ -94,31 +122,9 @@ def _add_route(
     app.router.add_api_route(
         prefix + route.path,
         route.endpoint,
-        response_model=route.response_model,
-        status_code=route.status_code,
         tags=[*tags, *route.tags],
         dependencies=[*dependencies, *route.dependencies],
-        summary=route.summary,
-        description=route.description,
-        response_description=route.response_description,
         responses={**responses, **route.responses},
-        deprecated=route.deprecated,
-        methods=route.methods,
-        operation_id=route.operation_id,
-        response_model_include=route.response_model_include,
-        response_model_exclude=route.response_model_exclude,
-        response_model_by_alias=route.response_model_by_alias,
-        response_model_exclude_unset=route.response_model_exclude_unset,
-        response_model_exclude_defaults=route.response_model_exclude_defaults,
-        response_model_exclude_none=route.response_model_exclude_none,
-        include_in_schema=route.include_in_schema,
-        response_class=route.response_class,
-        name=route.name,
         route_class_override=type(route),
-        callbacks=route.callbacks,
-        openapi_extra=route.openapi_extra,
-        generate_unique_id_function=route.generate_unique_id_function,
-        strict_content_type=route.strict_content_type,
-        max_body_size=route.max_body_size,
-        form_limits=route.form_limits,
+        **{option: getattr(route, option) for option in COPIED_AS_THEY_ARE},
     )
