@@ -31,6 +31,7 @@ def test_add_db_moves_endpoints_without_touching_their_routers(project: Path) ->
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert "   create  app/models/products.py" in lines
+    assert "   create  tests/db/test_products_rows.py" in lines
     assert "   update  app/repositories/products.py" in lines
     assert "   update  app/api/deps.py" in lines
     assert not any("routes/products.py" in line for line in lines)
@@ -135,6 +136,7 @@ def test_add_endpoint_on_a_database_project_writes_model_and_migration(
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert "   create  app/models/users.py" in lines
+    assert "   create  tests/db/test_users_rows.py" in lines
     assert "   update  app/models/__init__.py" in lines
     [migration] = (sqlite_project / "migrations/versions").glob("*_create_users.py")
     assert f"   create  migrations/versions/{migration.name}" in lines

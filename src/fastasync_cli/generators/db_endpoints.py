@@ -12,7 +12,7 @@ from fastasync_cli.engine.python_edits import swaps as swap_edits
 from fastasync_cli.engine.render import render_piece
 from fastasync_cli.generators import db_schema
 from fastasync_cli.generators.component import ComponentPlan, PythonEdit, import_edit
-from fastasync_cli.generators.endpoint import endpoint_context
+from fastasync_cli.generators.endpoint import endpoint_context, rows_test
 
 
 def endpoints(manifest: Manifest) -> list[tuple[Name, tuple[Field, ...]]]:
@@ -58,7 +58,7 @@ def move_endpoints(builder: ComponentPlan, manifest: Manifest, head: str) -> Non
     for name, fields in endpoints(manifest):
         command = endpoint_command(name, fields)
         files, head = db_schema.render_table(builder.root, name, fields, command, head)
-        for target, content in files.items():
+        for target, content in [*files.items(), rows_test(name, fields)]:
             builder.create(target, content)
         registry += db_schema.models_registry_edits(name)
         context = endpoint_context(name, fields, database=True)
@@ -68,8 +68,10 @@ def move_endpoints(builder: ComponentPlan, manifest: Manifest, head: str) -> Non
         )
         imports = [
             import_edit("typing", "Any"),
+            import_edit("uuid", "uuid4"),
             *(import_edit("sqlalchemy", n) for n in context["sql_names"]),
             import_edit("sqlalchemy.ext.asyncio", "AsyncSession"),
+            import_edit("app.db.base", "utc_now"),
             import_edit(f"app.models.{name.snake}", context["model"]),
         ]
         if context["unique"]:

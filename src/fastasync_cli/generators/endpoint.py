@@ -82,12 +82,21 @@ def endpoint_context(name: Name, fields: tuple[Field, ...], *, database: bool) -
     }
 
 
+def rows_test(name: Name, fields: tuple[Field, ...]) -> tuple[str, str]:
+    """(path, content) of the test of a database endpoint's rows (their times)."""
+    context = endpoint_context(name, fields, database=True)
+    return f"tests/db/test_{name.snake}_rows.py", render_piece(
+        "endpoint", "test_rows.py.jinja", context
+    )
+
+
 def _plan_table(builder: ComponentPlan, name: Name, fields: tuple[Field, ...]) -> None:
-    """The model and the migration of the resource's table, and the model registered."""
+    """The model, the migration and the rows' test of the resource's table, and the
+    model registered."""
     command = " ".join(["fastasync add endpoint", name.snake, *(f.spec() for f in fields)])
     head = db_schema.current_head(builder.root)
     files, _ = db_schema.render_table(builder.root, name, fields, command, head)
-    for target, content in files.items():
+    for target, content in [*files.items(), rows_test(name, fields)]:
         builder.create(target, content)
     builder.edit_python(
         "app/models/__init__.py",

@@ -71,6 +71,8 @@ class StrictJSONRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        if self.body_field is None:
+            return handler  # no body to read: nothing to do on every request
 
         async def strict_json_handler(request: Request) -> Response:
             return await handler(StrictJSONRequest(request.scope, request.receive))
