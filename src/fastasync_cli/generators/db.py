@@ -178,6 +178,7 @@ def plan_db(options: DbOptions, manifest: Manifest) -> ComponentPlan:
         ("tests/db/__init__.py", "tests/db/__init__.py"),
         ("tests/db/test_migrations.py", "tests/db/test_migrations.py"),
         ("tests/db/test_session.py", "tests/db/test_session.py.jinja"),
+        ("tests/db/test_turns.py", "tests/db/test_turns.py"),
         ("tests/db/test_database.py", "tests/db/test_database.py.jinja"),
     ]:
         builder.create(target, render_piece("db", template, context))

@@ -5,6 +5,7 @@ and disposes of its connections at shutdown. Endpoints get a session per request
 from `app.api.deps.SessionDep`.
 """
 
+import asyncio
 import logging
 import sqlite3
 from pathlib import Path
@@ -15,6 +16,7 @@ from anyio import to_thread
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -179,6 +181,8 @@ class Database:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     read_sessions: async_sessionmaker[AsyncSession]
+    # Requests' turns at the pool's connections, first come first served (`take_turn`).
+    turns: asyncio.Semaphore
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -192,6 +196,8 @@ class Database:
         self.read_sessions = async_sessionmaker(
             read_only_engine(self.engine), expire_on_commit=False
         )
+        connections = self.settings.database_pool_size + self.settings.database_max_overflow
+        self.turns = asyncio.Semaphore(connections)
         url = self.engine.url
         try:
             await to_thread.run_sync(make_sqlite_folder, url)
@@ -227,6 +233,31 @@ class Database:
     def read_session(self) -> AsyncSession:
         """A new session that only reads (see `read_only_engine`): writes raise."""
         return self.read_sessions()
+
+    async def take_turn(self) -> None:
+        """Wait until a request may use a connection; `end_turn` when done with it.
+
+        The pool hands a returned connection to whoever asks first, a request just
+        arrived included: under load, some requests waited lap after lap of the
+        queue while others went straight through (p99 latency 3 to 10 times the
+        median). Requests take turns here instead, as many at once as the pool has
+        connections, in the order they came; after DATABASE_POOL_TIMEOUT seconds
+        of waiting, SQLAlchemy's pool timeout error (503 with Retry-After).
+        """
+        if not self.turns.locked():
+            await self.turns.acquire()  # free: returns at once
+            return
+        timeout = self.settings.database_pool_timeout
+        try:
+            async with asyncio.timeout(timeout):
+                await self.turns.acquire()
+        except TimeoutError:
+            msg = f"No database connection was free within {timeout:g} s"
+            raise PoolTimeoutError(msg) from None
+
+    def end_turn(self) -> None:
+        """Let the next request waiting in `take_turn` use a connection."""
+        self.turns.release()
 
     async def begin_write(self, session: AsyncSession) -> None:
         """Begin `session`'s transaction as one that will write.
