@@ -5,7 +5,8 @@
 Starts a throwaway PostgreSQL (the one generated projects' tests start:
 templates/db/tests/postgres_server.py; fsync off), then, one at a time, ONE uvicorn
 process per variant (uvloop + httptools, 1 worker) serving the same table `items`
-(id, name, price, created_at, updated_at), each on a fresh database:
+(a UUID key made by the app, name, price, created_at, updated_at: the generated
+project's), each on a fresh database, and answering as the generated project does:
 
   floor       the driver alone, hand-written SQL: an asyncpg pool (PostgreSQL), one
               shared aiosqlite connection (SQLite)

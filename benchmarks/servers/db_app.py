@@ -16,9 +16,11 @@ sqlite://); BENCH_POOL is the pool size (no overflow), equal in every variant:
 - blocking:   the seeds' mistake: a synchronous SQLAlchemy `Session` (psycopg or
               sqlite3) used inside `async def`, so every query stops the event loop
 
-Every variant answers with the same Pydantic model. The table is made beforehand by
-db_load.py (db_models.create_schema). SQLite connections use WAL and a busy timeout
-in every variant. Served by uvicorn (uvloop, httptools, one worker).
+Every variant answers with the generated project's Pydantic model and runs the generated project's
+queries on the same table (db_models: a UUID key made by the app, as generated
+projects make theirs), made beforehand by db_load.py (db_models.create_schema).
+SQLite connections use WAL and a busy timeout in every variant. Served by uvicorn
+(uvloop, httptools, one worker).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 from typing import Annotated, Any
+from uuid import UUID, uuid4
 
 from db_models import SQLITE_PRAGMAS, Item, sqlite_pragmas
 from fastapi import Depends, FastAPI, HTTPException, Request
@@ -49,14 +52,14 @@ SQLITE = URL.startswith("sqlite")
 
 
 class ItemCreate(BaseModel):
-    name: str = Field(max_length=200)
-    price: float
+    name: str = Field(max_length=255)
+    price: float = Field(allow_inf_nan=False)
 
 
 class ItemRead(ItemCreate):
-    id: int
-    created_at: datetime
-    updated_at: datetime
+    """The generated project's answer: the row's key and fields, not its times."""
+
+    id: UUID
 
 
 def _engine_options() -> dict[str, Any]:
@@ -129,7 +132,7 @@ if VARIANT == "sqlalchemy":
     SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
     @app.get("/api/items/{item_id}", response_model=ItemRead)
-    async def read_item(item_id: int, session: SessionDep) -> Item:
+    async def read_item(item_id: UUID, session: SessionDep) -> Item:
         item = await session.get(Item, item_id)
         if item is None:
             raise HTTPException(404, "item not found")
@@ -145,7 +148,7 @@ if VARIANT == "sqlalchemy":
 elif VARIANT == "blocking":
 
     @app.get("/api/items/{item_id}", response_model=ItemRead)
-    async def read_item_blocking(item_id: int, request: Request) -> Item:
+    async def read_item_blocking(item_id: UUID, request: Request) -> Item:
         # The mistake: a synchronous session in `async def` blocks the event loop.
         with request.app.state.sessions() as session:
             item = session.get(Item, item_id)
@@ -165,12 +168,12 @@ elif VARIANT == "blocking":
 elif VARIANT == "floor" and not SQLITE:
     COLUMNS = "id, name, price, created_at, updated_at"
     INSERT = (
-        "INSERT INTO items (name, price, created_at, updated_at) "
-        f"VALUES ($1, $2, $3, $3) RETURNING {COLUMNS}"
+        "INSERT INTO items (id, name, price, created_at, updated_at) "
+        f"VALUES ($1, $2, $3, $4, $4) RETURNING {COLUMNS}"
     )
 
     @app.get("/api/items/{item_id}", response_model=ItemRead)
-    async def read_item_asyncpg(item_id: int, request: Request) -> Any:
+    async def read_item_asyncpg(item_id: UUID, request: Request) -> Any:
         row = await request.app.state.pool.fetchrow(
             f"SELECT {COLUMNS} FROM items WHERE id = $1", item_id
         )
@@ -181,7 +184,7 @@ elif VARIANT == "floor" and not SQLITE:
     @app.post("/api/items", response_model=ItemRead, status_code=201)
     async def create_item_asyncpg(body: ItemCreate, request: Request) -> Any:
         now = _now()
-        values = (body.name, body.price, now)
+        values = (uuid4(), body.name, body.price, now)
         if IN_TRANSACTION:
             pool = request.app.state.pool
             async with pool.acquire() as connection, connection.transaction():
@@ -195,13 +198,15 @@ else:
 
     COLUMNS = "id, name, price, created_at, updated_at"
 
+    # SQLAlchemy's Uuid type, which made the table, stores 32 hex digits on SQLite.
     def _row(row: aiosqlite.Row) -> dict[str, Any]:
         return {k: row[k] for k in row.keys()}  # noqa: SIM118 (Row is not a Mapping)
 
     @app.get("/api/items/{item_id}", response_model=ItemRead)
-    async def read_item_aiosqlite(item_id: int, request: Request) -> Any:
+    async def read_item_aiosqlite(item_id: UUID, request: Request) -> Any:
         db = request.app.state.db
-        async with db.execute(f"SELECT {COLUMNS} FROM items WHERE id = ?", (item_id,)) as cur:
+        query = f"SELECT {COLUMNS} FROM items WHERE id = ?"
+        async with db.execute(query, (item_id.hex,)) as cur:
             row = await cur.fetchone()
         if row is None:
             raise HTTPException(404, "item not found")
@@ -211,9 +216,9 @@ else:
     async def create_item_aiosqlite(body: ItemCreate, request: Request) -> Any:
         now = _now().isoformat()
         async with request.app.state.db.execute(
-            "INSERT INTO items (name, price, created_at, updated_at) "
-            f"VALUES (?, ?, ?, ?) RETURNING {COLUMNS}",
-            (body.name, body.price, now, now),
+            "INSERT INTO items (id, name, price, created_at, updated_at) "
+            f"VALUES (?, ?, ?, ?, ?) RETURNING {COLUMNS}",
+            (uuid4().hex, body.name, body.price, now, now),
         ) as cur:
             row = await cur.fetchone()
         assert row is not None

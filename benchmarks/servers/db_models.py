@@ -1,15 +1,18 @@
 """The benchmark's one table, shared by every variant of db_app.py and by db_load.py.
 
-`items`: an integer identity key, a name, a price and timezone-aware created/updated
-times, as a generated endpoint `items name:str price:float` has them.
+`items`: the table a generated endpoint `items name:str price:float` has: a UUID key
+made by the app (`uuid4`), a name of up to 255 characters, a double-precision price
+and timezone-aware created/updated times, so that every variant runs the generated
+project's queries on the same data.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from typing import Any
+from uuid import UUID, uuid4
 
-from sqlalchemy import DateTime, String, create_engine, event
+from sqlalchemy import DateTime, Double, String, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # WAL lets readers run while one connection writes; the busy timeout makes a writer
@@ -28,9 +31,9 @@ class Base(DeclarativeBase):
 class Item(Base):
     __tablename__ = "items"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
-    price: Mapped[float]
+    id: Mapped[UUID] = mapped_column(primary_key=True, default=uuid4)
+    name: Mapped[str] = mapped_column(String(255))
+    price: Mapped[float] = mapped_column(Double)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=_now, onupdate=_now
