@@ -16,9 +16,9 @@ sqlite://); BENCH_POOL is the pool size (no overflow), equal in every variant:
 - blocking:   the seeds' mistake: a synchronous SQLAlchemy `Session` (psycopg or
               sqlite3) used inside `async def`, so every query stops the event loop
 
-Every variant answers with the generated project's Pydantic model and runs the generated project's
-queries on the same table (db_models: a UUID key made by the app, as generated
-projects make theirs), made beforehand by db_load.py (db_models.create_schema).
+Every variant runs a generated endpoint's queries on its table (db_models: a UUID
+key made by the app, as generated projects make theirs) and answers with its
+Pydantic model. The table is made beforehand by db_load.py (db_models.create_schema).
 SQLite connections use WAL and a busy timeout in every variant. Served by uvicorn
 (uvloop, httptools, one worker).
 """
