@@ -129,10 +129,17 @@ def fastasync(*args: str | Path, cwd: Path) -> str:
 
 
 def check_project(
-    root: Path, python: Path = Path(sys.executable), env: Mapping[str, str] | None = None
+    root: Path,
+    python: Path = Path(sys.executable),
+    env: Mapping[str, str] | None = None,
+    *,
+    parallel: bool = False,
 ) -> str:
     """The generated project's own lint, format check, type check, migrations check
-    (when it has Alembic), tests and `fastasync check`, all green."""
+    (when it has Alembic), tests and `fastasync check`, all green.
+
+    `parallel`: its tests in two pytest-xdist workers (`pytest -n 2`, as its README
+    suggests), which shows they do not interfere; otherwise in one process."""
     ruff = python.parent / "ruff"
     run([ruff, "check", "."], cwd=root)
     run([ruff, "format", "--check", "."], cwd=root)
@@ -143,8 +150,9 @@ def check_project(
         run([python, "-m", "alembic", "check"], cwd=root, env=env)
     # fastasync's own async rules: no findings in any generated project.
     run([sys.executable, "-m", "fastasync_cli", "check", "."], cwd=root)
+    workers = ["-n", "2"] if parallel else ["-p", "no:xdist"]
     return run(
-        [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist"],
+        [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", *workers],
         cwd=root,
         env=env,
     )

@@ -22,8 +22,12 @@ SPECS = ["title:str{80}", "note:str?", "count:int=3", "ratio:float?", "done:bool
 @pytest.mark.parametrize(
     ("spec", "declaration", "update"),
     [
-        ("name:str", "name: Annotated[str, Field(max_length=255)]", None),
-        ("title:str{80}?", "title: Annotated[str, Field(max_length=80)] | None = None", None),
+        ("name:str", "name: Annotated[str, Field(max_length=255), NO_NUL]", None),
+        (
+            "title:str{80}?",
+            "title: Annotated[str, Field(max_length=80), NO_NUL] | None = None",
+            None,
+        ),
         ("count:int=3", "count: Int64 = 3", "count: Int64 | None = None"),
         ("ratio:float?", "ratio: FiniteFloat | None = None", "ratio: FiniteFloat | None = None"),
         ("done:bool=true", "done: bool = True", "done: bool | None = None"),
@@ -61,6 +65,8 @@ VALID = {"title": "t", "done": False}
         {"count": -(2**63) - 1},
         {"ratio": math.inf},
         {"ratio": math.nan},
+        {"title": "a\x00b"},
+        {"note": "\x00"},
     ],
 )
 def test_oversized_values_are_refused(models: dict[str, Any], oversized: dict[str, Any]) -> None:
@@ -78,3 +84,24 @@ def test_values_at_the_bounds_are_accepted(models: dict[str, Any]) -> None:
         VALID | {"title": "x" * 80, "note": "x" * 255, "count": 2**63 - 1, "ratio": 1e308}
     )
     assert item.model_dump()["count"] == 2**63 - 1
+
+
+def test_nul_is_refused_with_a_message_that_names_it(models: dict[str, Any]) -> None:
+    create: type[BaseModel] = models["ThingCreate"]
+    with pytest.raises(ValidationError) as caught:
+        create.model_validate(VALID | {"title": "a\x00b"})
+    (error,) = caught.value.errors()
+    assert error["loc"] == ("title",)
+    assert "NUL character" in error["msg"]
+    # every other control character is text a database stores
+    assert create.model_validate(VALID | {"title": "\x01\t\n\x7f"}).model_dump()["title"]
+
+
+def test_an_oversized_string_is_refused_by_its_length_first(models: dict[str, Any]) -> None:
+    # The NUL check comes after `max_length`: a huge string is never scanned, and the
+    # error stays pydantic's `string_too_long`, which names the limit.
+    create: type[BaseModel] = models["ThingCreate"]
+    with pytest.raises(ValidationError) as caught:
+        create.model_validate(VALID | {"title": "\x00" * 81})
+    (error,) = caught.value.errors()
+    assert error["type"] == "string_too_long"

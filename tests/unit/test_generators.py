@@ -48,7 +48,8 @@ def test_endpoint_plan_on_a_generated_project(project: Path) -> None:
     assert actions[".fastasync.toml"] is Action.UPDATE
     schema = next(c for c in plan.changes if str(c.path) == "app/schemas/products.py").content
     assert (
-        "    price: FiniteFloat\n    note: Annotated[str, Field(max_length=255)] | None = None\n"
+        "    price: FiniteFloat\n"
+        "    note: Annotated[str, Field(max_length=255), NO_NUL] | None = None\n"
     ) in schema
 
 

@@ -14,7 +14,8 @@ from fastasync_cli.generators import db_schema
 from fastasync_cli.generators.component import ComponentPlan, PythonEdit, import_edit
 
 # Schema types that bound a field's values, so oversized input is a 422 rather than a 500
-# or a database overflow later. `Int64` and `FiniteFloat` are defined in the schema module.
+# or a database overflow later. `Int64`, `FiniteFloat` and `NO_NUL` (strings: the length
+# is checked first) are defined in the schema module.
 _BOUNDED_TYPES = {"int": "Int64", "float": "FiniteFloat"}
 
 
@@ -28,9 +29,9 @@ class SchemaField:
 
 
 def schema_field(field: Field) -> SchemaField:
-    """The field's schema lines, with its bounds: str max_length, 64-bit int, finite float."""
+    """The field's schema lines, bounded: str by max_length and no NUL, int to 64 bits."""
     if field.type_name == "str":
-        bounded = f"Annotated[str, Field(max_length={field.str_max_length})]"
+        bounded = f"Annotated[str, Field(max_length={field.str_max_length}), NO_NUL]"
     else:
         bounded = _BOUNDED_TYPES.get(field.type_name, field.kind.annotation)
     annotation = f"{bounded} | None" if field.optional else bounded
@@ -72,6 +73,7 @@ def endpoint_context(name: Name, fields: tuple[Field, ...], *, database: bool) -
         "schema_fields": [schema_field(f) for f in fields],
         "imports": sorted({f.kind.import_line for f in fields if f.kind.import_line}),
         "uses_bounds": bool(types & {"str", "int", "float"}),
+        "uses_str": "str" in types,
         "uses_int": "int" in types,
         "uses_float": "float" in types,
         "first_str": next((f for f in fields if f.type_name == "str"), None),
