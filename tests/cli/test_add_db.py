@@ -147,6 +147,19 @@ def test_add_endpoint_on_a_database_project_writes_model_and_migration(
     assert len(list((sqlite_project / "migrations/versions").glob("*_create_users.py"))) == 1
 
 
+@pytest.mark.parametrize("fields", [["starts:datetime", "ends:datetime?"], ["active:bool"]])
+def test_add_endpoint_with_fields_of_one_kind_writes_a_valid_model(
+    sqlite_project: Path, fields: list[str]
+) -> None:
+    # Datetime columns take their type from app.db.base: nothing to import from
+    # sqlalchemy itself.
+    result = add(sqlite_project, "endpoint", "slots", *fields)
+    assert result.exit_code == 0, result.output
+    model = (sqlite_project / "app/models/slots.py").read_text()
+    compile(model, "app/models/slots.py", "exec")
+    assert ("from sqlalchemy import " in model) == ("active:bool" in fields)
+
+
 OLD_API_MAIN = """\
 from fastapi import APIRouter
 

@@ -67,6 +67,8 @@ VALID = {"title": "t", "done": False}
         {"ratio": math.nan},
         {"title": "a\x00b"},
         {"note": "\x00"},
+        {"at": "0001-01-01T00:00:00+01:00"},
+        {"at": "9999-12-31T23:59:59-00:01"},
     ],
 )
 def test_oversized_values_are_refused(models: dict[str, Any], oversized: dict[str, Any]) -> None:
@@ -105,3 +107,17 @@ def test_an_oversized_string_is_refused_by_its_length_first(models: dict[str, An
         create.model_validate(VALID | {"title": "\x00" * 81})
     (error,) = caught.value.errors()
     assert error["type"] == "string_too_long"
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        ("2024-01-01T02:00:00+02:00", "2024-01-01T00:00:00Z"),
+        ("2024-01-01T00:00:00", "2024-01-01T00:00:00Z"),
+        ("0001-01-01T00:00:00Z", "0001-01-01T00:00:00Z"),
+    ],
+)
+def test_times_are_kept_in_utc(models: dict[str, Any], given: str, stored: str) -> None:
+    create: type[BaseModel] = models["ThingCreate"]
+    item = create.model_validate(VALID | {"at": given})
+    assert item.model_dump(mode="json")["at"] == stored

@@ -91,7 +91,8 @@ def format_new_file(project_root: Path, rel: str, source: str) -> str:
             *("check", "--select", "I", "--fix-only", "--exit-zero", "--quiet"),
             *("--config", "lint.isort.known-first-party = ['app']"),
         ),
-        ("format", "--quiet"),
+        # Not --quiet: ruff's reason goes into the error below.
+        ("format",),
     ):
         result = _run_ruff(project_root, rel, source, *command)
         if result.returncode != 0:

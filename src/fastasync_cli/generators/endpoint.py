@@ -14,9 +14,11 @@ from fastasync_cli.generators import db_schema
 from fastasync_cli.generators.component import ComponentPlan, PythonEdit, import_edit
 
 # Schema types that bound a field's values, so oversized input is a 422 rather than a 500
-# or a database overflow later. `Int64`, `FiniteFloat` and `NO_NUL` (strings: the length
-# is checked first) are defined in the schema module.
-_BOUNDED_TYPES = {"int": "Int64", "float": "FiniteFloat"}
+# or a database overflow later. `Int64`, `FiniteFloat`, `DatetimeInUTC` and `NO_NUL`
+# (strings: the length is checked first) are defined in the schema module.
+_BOUNDED_TYPES = {"int": "Int64", "float": "FiniteFloat", "datetime": "DatetimeInUTC"}
+# What the schema module imports for a field type, where it needs more than the type.
+_SCHEMA_IMPORTS = {"datetime": "from datetime import UTC, datetime"}
 
 
 @dataclass(frozen=True)
@@ -71,14 +73,24 @@ def endpoint_context(name: Name, fields: tuple[Field, ...], *, database: bool) -
         "item_words": name.singular_words,
         "fields": fields,
         "schema_fields": [schema_field(f) for f in fields],
-        "imports": sorted({f.kind.import_line for f in fields if f.kind.import_line}),
-        "uses_bounds": bool(types & {"str", "int", "float"}),
+        "imports": sorted(
+            {
+                _SCHEMA_IMPORTS.get(f.type_name, f.kind.import_line)
+                for f in fields
+                if f.kind.import_line
+            }
+        ),
+        "uses_annotated": bool(types & {"str", "int", "float", "datetime"}),
+        "uses_field": bool(types & {"str", "int", "float"}),
+        "uses_after_validator": bool(types & {"str", "datetime"}),
         "uses_str": "str" in types,
+        "uses_datetime": "datetime" in types,
         "uses_int": "int" in types,
         "uses_float": "float" in types,
         "first_str": next((f for f in fields if f.type_name == "str"), None),
         "first_int": next((f for f in fields if f.type_name == "int"), None),
         "first_float": next((f for f in fields if f.type_name == "float"), None),
+        "first_datetime": next((f for f in fields if f.type_name == "datetime"), None),
         "required": [f for f in fields if f.required],
         "database": database,
     }
