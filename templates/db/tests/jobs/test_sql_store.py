@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import NoReturn
 
 import anyio
 import pytest
@@ -131,9 +132,14 @@ async def test_a_database_that_fails_makes_the_store_unavailable(
 
 
 def _break(database: Database) -> None:
+    """Give `database` sessions whose every connection fails, as when it is down."""
     from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
-    url = database.engine.url.set(database="/nonexistent-folder/nothing/db.sqlite3")
-    if database.engine.url.get_backend_name() != "sqlite":
-        url = database.engine.url.set(host="127.0.0.1", port=1)
-    database.sessions = async_sessionmaker(create_async_engine(url))
+    async def refuse() -> NoReturn:
+        raise OSError("connection refused")
+
+    # Not a made-up file or port: aiosqlite starts a thread for each connection,
+    # and the one of a failed connection can outlive the test's event loop (then
+    # pytest warns of an "Event loop is closed" in that thread).
+    engine = create_async_engine(database.engine.url, async_creator=refuse)
+    database.sessions = async_sessionmaker(engine)
