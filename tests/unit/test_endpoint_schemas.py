@@ -121,3 +121,18 @@ def test_times_are_kept_in_utc(models: dict[str, Any], given: str, stored: str) 
     create: type[BaseModel] = models["ThingCreate"]
     item = create.model_validate(VALID | {"at": given})
     assert item.model_dump(mode="json")["at"] == stored
+
+
+@pytest.mark.parametrize(
+    ("spec", "example", "other"),
+    [
+        ("code:str{1}", '"e"', '"c"'),
+        ("code:str{2}", '"ex"', '"ch"'),
+        ("name:str", '"example"', '"changed"'),
+        ("count:int", "1", "2"),
+    ],
+)
+def test_test_values_fit_the_fields_maximum_length(spec: str, example: str, other: str) -> None:
+    # The generated tests post these: a value over the field's maximum would be a 422.
+    field = parse_field(spec)
+    assert (field.example, field.other) == (example, other)

@@ -9,6 +9,7 @@ again.
 from __future__ import annotations
 
 import ast
+import json
 import keyword
 import math
 import re
@@ -148,6 +149,22 @@ class Field:
         if self.type_name != "str":
             return None
         return self.max_length if self.max_length is not None else DEFAULT_STR_MAX_LENGTH
+
+    @property
+    def example(self) -> str:
+        """A valid value, as Python source for the tests: the type's, cut to fit."""
+        return self._fitted(self.kind.example)
+
+    @property
+    def other(self) -> str:
+        """A second valid value, different from `example`, cut to fit as well."""
+        return self._fitted(self.kind.other)
+
+    def _fitted(self, source: str) -> str:
+        limit = self.str_max_length
+        if limit is None:
+            return source
+        return json.dumps(ast.literal_eval(source)[:limit])
 
     @property
     def annotation(self) -> str:

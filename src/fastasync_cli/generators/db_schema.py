@@ -59,6 +59,15 @@ _DISTINCT_VALUES = {
 }
 
 
+def _distinct_value(field: Field) -> str:
+    """`_DISTINCT_VALUES` of the field's type; for a string too short for
+    "example-N", the number alone (the tests number their items 0 to 9)."""
+    limit = field.str_max_length
+    if limit is not None and limit < len("example-9"):
+        return 'f"{n}"'
+    return _DISTINCT_VALUES[field.type_name]
+
+
 def sql_identifier(name: str) -> str:
     """`name` if it fits PostgreSQL's 63 bytes, else a prefix and a hash of the whole."""
     if len(name.encode()) <= MAX_IDENTIFIER_BYTES:
@@ -124,7 +133,7 @@ def schema_context(name: Name, fields: tuple[Field, ...]) -> dict[str, Any]:
         "model_imports": model_imports,
         "uses_utc": any(f.type_name == "datetime" for f in fields),
         "pk_name": sql_identifier(f"pk_{table}"),
-        "distinct": {f.name: _DISTINCT_VALUES[f.type_name] for f in unique},
+        "distinct": {f.name: _distinct_value(f) for f in unique},
     }
 
 
