@@ -43,7 +43,7 @@ FIELD_TYPES = {
     "bool": FieldType("bool", None, "True", "False", '"maybe"', can_be_unique=False),
     "datetime": FieldType(
         "datetime",
-        "from datetime import datetime",
+        "from datetime import UTC, datetime",  # UTC: the schema's `in_utc`
         '"2024-01-01T00:00:00Z"',
         '"2025-06-30T12:30:00Z"',
         '"yesterday"',

@@ -17,8 +17,6 @@ from fastasync_cli.generators.component import ComponentPlan, PythonEdit, import
 # or a database overflow later. `Int64`, `FiniteFloat`, `DatetimeInUTC` and `NO_NUL`
 # (strings: the length is checked first) are defined in the schema module.
 _BOUNDED_TYPES = {"int": "Int64", "float": "FiniteFloat", "datetime": "DatetimeInUTC"}
-# What the schema module imports for a field type, where it needs more than the type.
-_SCHEMA_IMPORTS = {"datetime": "from datetime import UTC, datetime"}
 
 
 @dataclass(frozen=True)
@@ -73,16 +71,7 @@ def endpoint_context(name: Name, fields: tuple[Field, ...], *, database: bool) -
         "item_words": name.singular_words,
         "fields": fields,
         "schema_fields": [schema_field(f) for f in fields],
-        "imports": sorted(
-            {
-                _SCHEMA_IMPORTS.get(f.type_name, f.kind.import_line)
-                for f in fields
-                if f.kind.import_line
-            }
-        ),
-        "uses_annotated": bool(types & {"str", "int", "float", "datetime"}),
-        "uses_field": bool(types & {"str", "int", "float"}),
-        "uses_after_validator": bool(types & {"str", "datetime"}),
+        "imports": sorted({f.kind.import_line for f in fields if f.kind.import_line}),
         "uses_str": "str" in types,
         "uses_datetime": "datetime" in types,
         "uses_int": "int" in types,
