@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import socket
 import subprocess
@@ -170,8 +171,11 @@ def serve(
     python: Path = Path(sys.executable),
     env: Mapping[str, str] | None = None,
     workers: int = 1,
+    options: Sequence[str] = (),
 ) -> Iterator[str]:
-    """Serve the project's app with uvicorn on a free loopback port; stop it after."""
+    """Serve the project's app with uvicorn on a free loopback port; stop it after.
+
+    `options` go to uvicorn too (e.g. `production_options`)."""
     port = free_port()
     log = root / "uvicorn.log"
     with log.open("w") as output:
@@ -181,6 +185,7 @@ def serve(
                 *("--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)),
                 # a busy test machine starts a worker more slowly than uvicorn's 5 s
                 *("--timeout-worker-healthcheck", "60"),
+                *options,
             ],
             cwd=root,
             stdout=output,
@@ -209,6 +214,22 @@ def serve(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def production_options(root: Path) -> list[str]:
+    """The uvicorn options of the production command in the project's README, but
+    for the address (`serve` picks it)."""
+    readme = (root / "README.md").read_text()
+    command = next(line for line in readme.splitlines() if line.startswith("uvicorn app.main:app "))
+    words = shlex.split(command)[2:]
+    options: list[str] = []
+    while words:
+        word = words.pop(0)
+        if word in ("--host", "--port"):
+            words.pop(0)
+        else:
+            options.append(word)
+    return options
 
 
 def follow_job(http: httpx.Client, location: str, timeout: float = 60) -> dict:

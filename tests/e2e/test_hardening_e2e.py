@@ -4,6 +4,7 @@ and installs and tests with uv as well as pip."""
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.conftest import BIN, clean_env, fastasync, run, serve
+from tests.e2e.conftest import BIN, clean_env, fastasync, production_options, run, serve
 
 GROWTH = [
     ["endpoint", "products", "name:str{80}", "price:float", "stock:int=0", "note:str?"],
@@ -37,8 +38,31 @@ def grown(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def base_url(grown: Path) -> Iterator[str]:
-    with serve(grown) as url:
+    # As the README says to run it in production (its protocol bounds request heads).
+    with serve(grown, options=production_options(grown)) as url:
         yield url
+
+
+def test_a_request_head_without_end_is_refused_431_not_kept(base_url: str) -> None:
+    host, port = base_url.removeprefix("http://").split(":")
+    sent = 0
+    with socket.create_connection((host, int(port)), timeout=30) as conn:
+        conn.sendall(b"GET /health HTTP/1.1\r\nHost: test\r\n")
+        line = b"x-flood: " + b"a" * 1000 + b"\r\n"
+        try:
+            # 64 MiB if the server kept reading; it stops at MAX_HEADER_BYTES (32 KiB).
+            while sent < 64 * MIB:
+                conn.sendall(line)
+                sent += len(line)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        answer = conn.recv(4096)
+
+    assert answer.startswith(b"HTTP/1.1 431 "), answer
+    assert sent < 64 * MIB
+    with httpx.Client(base_url=base_url, timeout=30) as http:
+        big_but_within = http.get("/health", headers={"x-big": "a" * 30_000})
+    assert big_but_within.status_code == 200
 
 
 def test_bodies_over_the_limit_are_refused_with_content_length_or_chunked(

@@ -27,3 +27,18 @@ def test_without_docker_the_server_setting_is_not_documented(tmp_path: Path) -> 
     result = CliRunner().invoke(app, ["new", str(root), "--yes", "--no-docker"])
     assert result.exit_code == 0, result.output
     assert "FORWARDED_ALLOW_IPS" not in (root / ".env.example").read_text()
+
+
+def test_uvicorn_serves_with_the_head_limiting_protocol_as_the_readme_says(
+    project: Path,
+) -> None:
+    dockerfile = (project / "Dockerfile").read_text()
+    command = json.loads(re.search(r"^CMD (\[.*\])$", dockerfile, re.MULTILINE)[1])
+    http = command[command.index("--http") + 1]
+    assert http == "app.server:HttpToolsProtocol"
+    module, _, name = http.partition(":")
+    assert f"\nclass {name}(" in (project / f"{module.replace('.', '/')}.py").read_text()
+    readme = (project / "README.md").read_text()
+    production = next(x for x in readme.splitlines() if x.startswith("uvicorn app.main:app "))
+    assert production.split() == command
+    assert "MAX_HEADER_BYTES" in (project / ".env.example").read_text()

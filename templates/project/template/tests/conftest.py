@@ -44,6 +44,7 @@ def settings() -> Settings:
         job_timeout_s=30.0,
         job_ttl_s=600.0,
         max_body_bytes=1024 * 1024,
+        max_header_bytes=32 * 1024,
         allowed_hosts=["*"],
         cors_origins=[],
     )

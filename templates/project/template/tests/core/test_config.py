@@ -100,6 +100,16 @@ def test_the_body_limit_defaults_to_one_mebibyte() -> None:
     assert Settings(_env_file=None).max_body_bytes == 1024 * 1024
 
 
+def test_the_head_limit_defaults_to_32_kibibytes_and_has_a_floor(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert Settings(_env_file=None).max_header_bytes == 32 * 1024
+    monkeypatch.setenv("MAX_HEADER_BYTES", "100")
+
+    with pytest.raises(ValidationError, match="max_header_bytes"):
+        Settings(_env_file=None)
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [("JOB_TIMEOUT_S", "0"), ("JOB_TIMEOUT_S", "inf"), ("JOB_TTL_S", "-1")],

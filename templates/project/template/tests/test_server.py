@@ -1,0 +1,182 @@
+"""app.server's protocol: a request head past MAX_HEADER_BYTES gets 431, as it
+arrives; every other request is served as uvicorn serves it.
+
+The protocol is driven as uvicorn drives it, through a transport that records what
+it is sent, so each test sees exactly which bytes reached the parser and when.
+"""
+
+import asyncio
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from uvicorn.config import Config
+from uvicorn.server import ServerState
+
+from app.core.config import get_settings
+from app.server import HttpToolsProtocol
+
+LIMIT = 1024
+
+
+async def echo_length(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Answers 200 with the length of the request's body."""
+    body = b""
+    more = True
+    while more:
+        message = await receive()
+        body += message.get("body", b"")
+        more = message.get("more_body", False)
+    answer = str(len(body)).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-length", str(len(answer)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": answer})
+
+
+class Transport(asyncio.Transport):
+    """Keeps what the protocol writes; closing is a flag."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written = b""
+        self.wrote = asyncio.Event()
+        self.closed = False
+        self.protocol: asyncio.BaseProtocol | None = None
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.written += bytes(data)
+        self.wrote.set()
+
+    def close(self) -> None:
+        self.closed = True
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        addresses = {"sockname": ("127.0.0.1", 8000), "peername": ("127.0.0.1", 5000)}
+        return addresses.get(name, default)
+
+    def set_protocol(self, protocol: asyncio.BaseProtocol) -> None:
+        self.protocol = protocol
+
+    def get_protocol(self) -> asyncio.BaseProtocol:
+        assert self.protocol is not None
+        return self.protocol
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+
+@pytest.fixture
+def config() -> Iterator[Config]:
+    # log_config=None: leave the test run's logging as it is.
+    config = Config(app=echo_length, log_config=None, lifespan="off")
+    config.load()
+    yield config
+
+
+def connect(config: Config) -> tuple[HttpToolsProtocol, Transport]:
+    protocol = HttpToolsProtocol(config, ServerState(), {}, max_head_bytes=LIMIT)
+    transport = Transport()
+    transport.set_protocol(protocol)
+    protocol.connection_made(transport)
+    return protocol, transport
+
+
+def head(size: int, body: bytes = b"") -> bytes:
+    """A request whose line and headers take exactly `size` bytes."""
+    start = b"POST /echo HTTP/1.1\r\nhost: test\r\n"
+    start += b"content-length: " + str(len(body)).encode() + b"\r\n"
+    padding = size - len(start) - len(b"x-pad: \r\n\r\n")
+    assert padding >= 0
+    return start + b"x-pad: " + b"a" * padding + b"\r\n\r\n"
+
+
+async def answers(transport: Transport, count: int) -> list[bytes]:
+    """The status lines of the first `count` answers, once they are written."""
+    async with asyncio.timeout(5):
+        while transport.written.count(b"HTTP/1.1 ") < count:
+            transport.wrote.clear()
+            await transport.wrote.wait()
+    return re.findall(rb"HTTP/1\.1 [^\r]*", transport.written)
+
+
+async def test_a_head_of_the_limit_is_served_and_one_byte_more_is_431(
+    config: Config,
+) -> None:
+    protocol, at_limit = connect(config)
+    protocol.data_received(head(LIMIT))
+    protocol, over = connect(config)
+    protocol.data_received(head(LIMIT + 1))
+
+    assert await answers(at_limit, 1) == [b"HTTP/1.1 200 OK"]
+    assert await answers(over, 1) == [b"HTTP/1.1 431 Request Header Fields Too Large"]
+    assert over.closed
+    assert b"MAX_HEADER_BYTES" in over.written
+
+
+async def test_a_head_that_never_ends_is_cut_off_at_the_limit(config: Config) -> None:
+    protocol, transport = connect(config)
+    protocol.data_received(b"GET / HTTP/1.1\r\nhost: test\r\n")
+    received = 0
+    while not transport.closed and received < 100 * LIMIT:
+        protocol.data_received(b"x-more: " + b"a" * 90 + b"\r\n")
+        received += 100
+
+    assert transport.closed
+    assert received <= LIMIT + 100  # refused with the chunk that passed the limit
+    assert transport.written.startswith(b"HTTP/1.1 431 ")
+
+
+async def test_one_header_line_without_end_is_cut_off_too(config: Config) -> None:
+    protocol, transport = connect(config)
+    protocol.data_received(b"GET / HTTP/1.1\r\nx-long: ")
+    for _ in range(2 * LIMIT // 64):
+        if transport.closed:
+            break
+        protocol.data_received(b"a" * 64)
+
+    assert (await answers(transport, 1))[0].startswith(b"HTTP/1.1 431 ")
+    assert transport.closed
+
+
+async def test_bodies_do_not_count_and_each_request_has_its_own_head_count(
+    config: Config,
+) -> None:
+    protocol, transport = connect(config)
+    body = b"b" * (10 * LIMIT)
+    protocol.data_received(head(LIMIT, body) + body)
+    assert await answers(transport, 1) == [b"HTTP/1.1 200 OK"]
+    # The next request on the connection may take the whole limit again, and so
+    # may two more sent at once.
+    protocol.data_received(head(LIMIT))
+    protocol.data_received(head(LIMIT) + head(LIMIT))
+
+    assert await answers(transport, 4) == [b"HTTP/1.1 200 OK"] * 4
+    assert transport.written.count(b"\r\n\r\n0") == 3
+    assert not transport.closed
+
+
+async def test_the_limit_comes_from_the_settings(config: Config) -> None:
+    protocol = HttpToolsProtocol(config, ServerState(), {})
+
+    assert protocol.max_head_bytes == get_settings().max_header_bytes
+
+
+def test_uvicorn_loads_the_protocol_named_in_the_readme() -> None:
+    config = Config(
+        app=echo_length, http="app.server:HttpToolsProtocol", log_config=None
+    )
+    config.load()
+
+    assert config.http_protocol_class is HttpToolsProtocol
