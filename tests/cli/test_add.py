@@ -694,3 +694,13 @@ def test_a_module_without_imports_gets_its_first_import(project: Path) -> None:
     assert main.read_text().startswith(
         '"""Routers."""\n\nfrom app.api.routes import products\n\napi_router = '
     )
+
+
+def test_endpoint_help_gives_the_whole_field_grammar() -> None:
+    result = runner.invoke(app, ["add", "endpoint", "--help"], env={"COLUMNS": "200"})
+
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "NAME:TYPE[{MAX}][:unique][:index][?][=VALUE]" in text
+    for word in ("str, int, float, bool, datetime, uuid", ":unique", ":index", "{MAX}"):
+        assert word in text

@@ -114,8 +114,10 @@ def endpoint(
     fields: Annotated[
         list[str] | None,
         typer.Argument(
-            help="Fields as NAME:TYPE, Rails-style: types str, int, float, bool, datetime, "
-            "uuid; NAME:TYPE? is optional; NAME:TYPE=VALUE has a default. "
+            help="Fields as NAME:TYPE\\[{MAX}]\\[:unique]\\[:index]\\[?]\\[=VALUE], Rails-style: "
+            "types str, int, float, bool, datetime, uuid; {MAX} is the longest str "
+            "accepted (255); :unique adds a unique constraint (409 on a duplicate), "
+            ":index an index; ? makes the field optional; =VALUE gives it a default. "
             "\\[default: name:str]",
             show_default=False,
         ),
