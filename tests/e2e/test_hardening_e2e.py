@@ -123,6 +123,7 @@ def test_bodies_that_are_not_json_text_answer_422_not_400_or_500(base_url: str) 
     bodies = {
         "not UTF-8": b'{"name": "\xff", "price": 1}',
         "nested too deeply": b"[" * 100_000 + b"]" * 100_000,
+        "5,000-digit integer": b'{"name": "tea", "price": ' + b"9" * 5000 + b"}",
         "unpaired surrogate": b'{"name": "\\ud800", "price": 1}',
     }
     with httpx.Client(base_url=base_url, timeout=30) as http:

@@ -2,12 +2,12 @@
 
 FastAPI answers 422 (`json_invalid`) for a body with a JSON syntax error, but 400
 "There was an error parsing the body" when reading it raises anything else: bytes
-that are not UTF-8 (or the UTF-16/32 JSON allows), and arrays or objects nested
-deeper than Python's recursion limit. All of these are malformed JSON to a client,
-so routes using `StrictJSONRoute` answer them as FastAPI answers the others: 422
-with the same `json_invalid` error. A client gets one status, and one body shape,
-for "your JSON is broken", and the documented 400 stays what it says (a Host that
-is not allowed).
+that are not UTF-8 (or the UTF-16/32 JSON allows), arrays or objects nested deeper
+than Python's recursion limit, and integers of more digits than Python reads (4,300).
+To a client, all of these are JSON the API cannot read, so routes using
+`StrictJSONRoute` answer them as FastAPI answers the others: 422 with the same
+`json_invalid` error. A client gets one status, and one body shape, for "your JSON
+is broken", and the documented 400 stays what it says (a Host that is not allowed).
 
 Python's json module also reads an unpaired surrogate escape (`"\\ud800"`) into a
 string that no UTF-8 text can hold: the route would store it, then fail with a
@@ -17,6 +17,7 @@ with 422 as well.
 
 import json
 import re
+import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -55,6 +56,13 @@ def parse_json(body: bytes) -> Any:
     except UnicodeEncodeError:
         position = escape.start() if escape is not None else 0
         raise _invalid("Unpaired surrogate escape", text, position) from None
+    except json.JSONDecodeError:
+        raise
+    except ValueError:
+        # Python refuses to read an integer of more digits than this (a guard
+        # against quadratic conversion time).
+        digits = sys.get_int_max_str_digits()
+        raise _invalid(f"Integer of more than {digits} digits", text, 0) from None
     return value
 
 

@@ -13,6 +13,7 @@ from app.core.config import Settings
 from app.main import create_app
 
 DEEP = b"[" * 100_000 + b"]" * 100_000
+LONG_INTEGER = b'{"text": "x", "n": ' + b"9" * 5000 + b"}"
 
 
 class Note(BaseModel):
@@ -39,10 +40,18 @@ def app(settings: Settings) -> FastAPI:
         (b'{"text": "\xff"}', "Invalid utf-8"),
         (b'{"text": "\xed\xa0\x80"}', "Invalid utf-8"),  # an encoded surrogate
         (DEEP, "Nested too deeply"),
+        (LONG_INTEGER, "Integer of more than"),
         (b'{"text": "\\ud800"}', "Unpaired surrogate escape"),
         (b'{"\\udc00": 1, "text": "x"}', "Unpaired surrogate escape"),
     ],
-    ids=["not-utf-8", "encoded-surrogate", "too-deep", "lone-high", "lone-low"],
+    ids=[
+        "not-utf-8",
+        "encoded-surrogate",
+        "too-deep",
+        "long-integer",
+        "lone-high",
+        "lone-low",
+    ],
 )
 async def test_a_body_that_is_not_json_text_is_422(
     client: httpx.AsyncClient, body: bytes, error: str
@@ -51,7 +60,7 @@ async def test_a_body_that_is_not_json_text_is_422(
         "/notes", content=body, headers={"Content-Type": "application/json"}
     )
 
-    # FastAPI itself answers 400 to the first three, and 201 to the last two, then
+    # FastAPI itself answers 400 to the first four, and 201 to the last two, then
     # fails with a 500 on every answer that holds the text.
     assert response.status_code == 422, response.text
     [detail] = response.json()["detail"]
