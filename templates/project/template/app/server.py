@@ -64,10 +64,12 @@ class HttpToolsProtocol(_Base):
             # More bytes than the head may take: give the parser its allowance and
             # see whether the head ended within it. If so, the parser's callbacks
             # have reset `head_left`, and the rest (a body, the next request) goes on.
+            # (A pipelined request whose head began inside the allowance is counted
+            # from its end: that head may take up to twice the limit, no more.)
             allowance, data = data[:left], data[left:]
             self.head_left = 0
             if allowance:
-                super().data_received(allowance)
+                _Base.data_received(self, allowance)
             if self.transport.is_closing() or self.transport.get_protocol() is not self:
                 return  # a malformed request answered 400, or a WebSocket upgrade
             if self.head_left == 0:
