@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import shutil
 import signal
 from pathlib import Path
@@ -10,6 +11,14 @@ import pytest
 from typer.testing import CliRunner
 
 from fastasync_cli.cli import app as cli_app
+
+
+def readme_production_command(root: Path) -> list[str]:
+    """The words of the uvicorn command a generated README gives for production."""
+    readme = (root / "README.md").read_text()
+    return shlex.split(
+        next(line for line in readme.splitlines() if line.startswith("uvicorn app.main:app "))
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shlex
 import shutil
 import socket
 import subprocess
@@ -18,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.conftest import readme_production_command
 from tests.e2e import postgres
 
 BIN = Path(sys.executable).parent
@@ -219,9 +219,7 @@ def serve(
 def production_options(root: Path) -> list[str]:
     """The uvicorn options of the production command in the project's README, but
     for the address (`serve` picks it)."""
-    readme = (root / "README.md").read_text()
-    command = next(line for line in readme.splitlines() if line.startswith("uvicorn app.main:app "))
-    words = shlex.split(command)[2:]
+    words = readme_production_command(root)[2:]
     options: list[str] = []
     while words:
         word = words.pop(0)

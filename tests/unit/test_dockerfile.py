@@ -6,10 +6,18 @@ import json
 import re
 from pathlib import Path
 
+from tests.conftest import readme_production_command
+
+
+def docker_command(project: Path) -> list[str]:
+    """The Dockerfile's CMD, as a list of words."""
+    dockerfile = (project / "Dockerfile").read_text()
+    return json.loads(re.search(r"^CMD (\[.*\])$", dockerfile, re.MULTILINE)[1])
+
 
 def test_uvicorn_runs_with_proxy_headers_from_configured_addresses(project: Path) -> None:
     dockerfile = (project / "Dockerfile").read_text()
-    command = json.loads(re.search(r"^CMD (\[.*\])$", dockerfile, re.MULTILINE)[1])
+    command = docker_command(project)
     assert command[:2] == ["uvicorn", "app.main:app"]
     assert "--proxy-headers" in command
     # uvicorn reads FORWARDED_ALLOW_IPS itself; only the container trusts itself by default.
@@ -32,13 +40,10 @@ def test_without_docker_the_server_setting_is_not_documented(tmp_path: Path) -> 
 def test_uvicorn_serves_with_the_head_limiting_protocol_as_the_readme_says(
     project: Path,
 ) -> None:
-    dockerfile = (project / "Dockerfile").read_text()
-    command = json.loads(re.search(r"^CMD (\[.*\])$", dockerfile, re.MULTILINE)[1])
+    command = docker_command(project)
     http = command[command.index("--http") + 1]
     assert http == "app.server:HttpToolsProtocol"
     module, _, name = http.partition(":")
     assert f"\nclass {name}(" in (project / f"{module.replace('.', '/')}.py").read_text()
-    readme = (project / "README.md").read_text()
-    production = next(x for x in readme.splitlines() if x.startswith("uvicorn app.main:app "))
-    assert production.split() == command
+    assert readme_production_command(project) == command
     assert "MAX_HEADER_BYTES" in (project / ".env.example").read_text()
