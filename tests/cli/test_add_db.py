@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from fastasync_cli.cli import app
+from fastasync_cli.generators.db_deploy import README_JOBS_IN_MEMORY, README_JOBS_IN_TABLE
 
 runner = CliRunner()
 
@@ -200,3 +201,38 @@ def test_add_db_installs_the_error_handlers_after_the_routers(project: Path) -> 
     assert add(project, "db", "--kind", "sqlite").exit_code == 0
     text = (project / "app/main.py").read_text()
     assert "    include_routers(app)\n    install_database_errors(app)\n" in text
+
+
+def test_add_db_says_in_the_readme_that_job_records_are_in_the_table(project: Path) -> None:
+    readme = project / "README.md"
+    assert README_JOBS_IN_MEMORY in readme.read_text()
+    result = add(project, "db", "--kind", "sqlite")
+    assert result.exit_code == 0, result.output
+    text = readme.read_text()
+    assert README_JOBS_IN_MEMORY not in text
+    assert README_JOBS_IN_TABLE in text
+    assert "kept in memory" not in text
+    for module in ("app/api/routes/jobs.py", "app/jobs/runner.py"):
+        assert "are kept in memory:" not in (project / module).read_text()
+
+
+def test_add_db_leaves_a_jobs_paragraph_the_user_rewrote(project: Path) -> None:
+    readme = project / "README.md"
+    ours = "Our jobs are kept in memory, and that suits us.\n"
+    readme.write_bytes(
+        readme.read_text().replace(README_JOBS_IN_MEMORY, ours).replace("\n", "\r\n").encode()
+    )
+    assert add(project, "db", "--kind", "postgres").exit_code == 0
+    text = readme.read_bytes().decode()
+    assert ours.replace("\n", "\r\n") in text
+    assert README_JOBS_IN_TABLE.replace("\n", "\r\n") not in text
+    assert "\r\n## The database\r\n" in text
+
+
+def test_task_modules_say_what_a_restart_does_whatever_the_store(sqlite_project: Path) -> None:
+    for kind in ("io", "cpu"):
+        result = add(sqlite_project, "task", f"crunch_{kind}", "--kind", kind)
+        assert result.exit_code == 0, result.output
+        module = (sqlite_project / f"app/tasks/crunch_{kind}.py").read_text()
+        assert "kept in memory" not in module
+        assert "A restart stops" in module or "a restart stops it" in module

@@ -15,6 +15,26 @@ from fastasync_cli.engine.render import render_piece
 from fastasync_cli.generators.component import ComponentPlan
 
 README_MARKER = "<!-- fastasync: db -->"
+# The README's word on where local jobs are kept, as `new` writes it, and what it
+# says once the job store is the `jobs` table. A paragraph the user rewrote is left
+# as they wrote it.
+README_JOBS_IN_MEMORY = """\
+Local jobs (`io` and `cpu`) run inside this process and are kept in memory: **a
+restart loses them**, and with several server processes each one only knows its
+own jobs. That is fine for work a client can simply start again. When it is not,
+use Celery, a task queue with a broker and a result backend. (Job records go
+through the small `JobStore` interface in `app/jobs/store.py`: `add`, `save`,
+`get`; `fastasync add db` replaces the in-memory store with one on a database
+table.)
+"""
+README_JOBS_IN_TABLE = """\
+Local jobs (`io` and `cpu`) run inside this process, and their records are kept
+in the database's `jobs` table (see "The database" below): any server process
+answers `GET /api/jobs/{id}`, and a job whose process stopped shows as `failed`.
+The job itself does not survive a restart: a client must start it again. When
+that is not good enough, use Celery, a task queue with a broker and a result
+backend.
+"""
 CI_WORKFLOW = ".github/workflows/ci.yml"
 
 _MIGRATE_SERVICE = """\
@@ -189,6 +209,7 @@ def _gitignore(text: str) -> str:
 
 def _readme_section(text: str, kind: str) -> str:
     """README.md with the database section, before `## Next steps` when it has one."""
+    text = text.replace(README_JOBS_IN_MEMORY, README_JOBS_IN_TABLE)
     if README_MARKER in text:
         return text
     body = render_piece("db", "README.md.jinja", {"kind": kind}).strip()

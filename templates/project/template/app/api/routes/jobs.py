@@ -1,7 +1,8 @@
 """Background jobs: `POST /api/jobs/{task}` starts one, `GET /api/jobs/{id}` follows it.
 
-Jobs run in this process and are kept in memory: a restart loses them (see
-`app.jobs.store`). Tasks are registered in `app.tasks.TASKS`.
+Jobs run in this process. Their records are kept by the app's job store: in memory
+(a restart loses them), or in the `jobs` table once the project has a database
+(see `app.jobs.store`). Tasks are registered in `app.tasks.TASKS`.
 """
 
 from collections.abc import Iterable
@@ -49,7 +50,7 @@ async def get_job(job_id: str, jobs: JobRunnerDep) -> Job:
     """
     job = await jobs.get(job_id)
     if job is None:
-        # Jobs in memory: an id from before a restart is gone too.
+        # Unknown or expired; with the in-memory store, any id from before a restart.
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No job with id {job_id!r}")
     return job
 
