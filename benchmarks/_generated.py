@@ -191,6 +191,11 @@ def _check_project(dest: Path) -> Path:
     for rel in ("app/main.py", "app/api/deps.py", "app/api/main.py"):
         if not (dest / rel).is_file():
             raise b.BenchError(f"the generated project has no {rel} (template changed?)")
+    if "[tool.alembic]" in (dest / "pyproject.toml").read_text():
+        # A project with a database starts only once it is migrated (app/db/revision.py):
+        # its own SQLite file, as `fastasync new` makes it, unless the caller migrates
+        # another database itself.
+        migrate(dest, {})
     return dest
 
 

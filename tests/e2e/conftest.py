@@ -216,6 +216,25 @@ def serve(
             process.wait()
 
 
+def start_fails(root: Path, env: Mapping[str, str] | None = None) -> str:
+    """Start the project's app under uvicorn, which must exit at start-up; its output."""
+    command = [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(free_port())]
+    try:
+        done = subprocess.run(
+            command,
+            cwd=root,
+            env=clean_env(**(env or {})),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"uvicorn did not exit within 120 s:\n{exc.stdout}{exc.stderr}")
+    output = done.stdout + done.stderr
+    assert done.returncode != 0, output
+    return output
+
+
 def production_options(root: Path) -> list[str]:
     """The uvicorn options of the production command in the project's README, but
     for the address (`serve` picks it)."""

@@ -15,7 +15,15 @@ import pytest
 import yaml
 
 from tests.e2e import postgres
-from tests.e2e.conftest import Redis, check_project, fastasync, follow_job, run, serve
+from tests.e2e.conftest import (
+    Redis,
+    check_project,
+    fastasync,
+    follow_job,
+    run,
+    serve,
+    start_fails,
+)
 
 CUSTOMERS = ["endpoint", "customers", "email:str:unique", "name:str:index", "vip:bool=false"]
 ORDERS = ["endpoint", "orders", "quantity:int", "note:str?"]
@@ -140,6 +148,14 @@ def test_a_postgres_project_grows_migrates_serves_and_keeps_its_rows(
     fastasync("add", *ORDERS, cwd=root)
     heads = alembic(root, "heads", database_url=postgres_url)
     assert len(heads.strip().splitlines()) == 1, heads
+    # Not migrated yet: the app will not start on the older database, and says why.
+    refused = start_fails(root, env=env)
+    head = heads.split()[0]
+    where = postgres_url.split("@", 1)[1]
+    [line] = [line for line in refused.splitlines() if "alembic upgrade head" in line]
+    assert f"The database at {where} is at migration " in line, refused
+    assert f"older than this code's {head}: run `alembic upgrade head`" in line, refused
+    assert "Traceback" not in refused, refused
     alembic(root, "upgrade", "head", database_url=postgres_url)
     alembic(root, "check", database_url=postgres_url)
     emails = postgres.fetch(postgres_url, "SELECT email FROM customers ORDER BY created_at")

@@ -169,6 +169,7 @@ def plan_db(options: DbOptions, manifest: Manifest) -> ComponentPlan:
         ("app/db/__init__.py", "app/db/__init__.py"),
         ("app/db/base.py", "app/db/base.py"),
         ("app/db/database.py", "app/db/database.py"),
+        ("app/db/revision.py", "app/db/revision.py"),
         ("app/api/database_errors.py", "app/api/database_errors.py"),
         ("app/models/job.py", "app/models/job.py"),
         ("app/jobs/sql_store.py", "app/jobs/sql_store.py"),
@@ -180,6 +181,7 @@ def plan_db(options: DbOptions, manifest: Manifest) -> ComponentPlan:
         ("tests/db/test_session.py", "tests/db/test_session.py.jinja"),
         ("tests/db/test_turns.py", "tests/db/test_turns.py"),
         ("tests/db/test_database.py", "tests/db/test_database.py.jinja"),
+        ("tests/db/test_revision.py", "tests/db/test_revision.py"),
     ]:
         builder.create(target, render_piece("db", template, context))
     builder.create("migrations/script.py.mako", render_piece("db", "migrations/script.py.mako", {}))

@@ -27,6 +27,9 @@ through the small `JobStore` interface in `app/jobs/store.py`: `add`, `save`,
 `get`; `fastasync add db` replaces the in-memory store with one on a database
 table.)
 """
+# The README's first run migrates the database before starting the app.
+README_RUN_DEV = "fastapi dev                    # reloads on change;"
+README_RUN_MIGRATE = "alembic upgrade head           # creates or migrates the database\n"
 README_JOBS_IN_TABLE = """\
 Local jobs (`io` and `cpu`) run inside this process, and their records are kept
 in the database's `jobs` table (see "The database" below): any server process
@@ -210,6 +213,8 @@ def _gitignore(text: str) -> str:
 def _readme_section(text: str, kind: str) -> str:
     """README.md with the database section, before `## Next steps` when it has one."""
     text = text.replace(README_JOBS_IN_MEMORY, README_JOBS_IN_TABLE)
+    if README_RUN_MIGRATE not in text:
+        text = text.replace(README_RUN_DEV, README_RUN_MIGRATE + README_RUN_DEV, 1)
     if README_MARKER in text:
         return text
     body = render_piece("db", "README.md.jinja", {"kind": kind}).strip()

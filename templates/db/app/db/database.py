@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from app.core.config import Settings
+from app.db.revision import unmigrated
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +39,8 @@ SQLITE_OLDEST = (3, 35)
 
 
 class DatabaseUnavailableError(Exception):
-    """The database did not answer at start-up; the message never shows the password."""
+    """The app cannot use the database at start-up: it does not answer, its SQLite is
+    too old, or it is not migrated. The message never shows the password."""
 
 
 class ReadOnlyRequestError(RuntimeError):
@@ -210,6 +212,10 @@ class Database:
                 "database is running."
             )
             raise DatabaseUnavailableError(msg) from None
+        problem = await unmigrated(self.engine, database_name(url))
+        if problem is not None:
+            await self.engine.dispose()
+            raise DatabaseUnavailableError(problem)
         logger.info("Connected to the database at %s", safe_url(url))
         return self
 
