@@ -47,3 +47,15 @@ def test_uvicorn_serves_with_the_head_limiting_protocol_as_the_readme_says(
     assert f"\nclass {name}(" in (project / f"{module.replace('.', '/')}.py").read_text()
     assert readme_production_command(project) == command
     assert "MAX_HEADER_BYTES" in (project / ".env.example").read_text()
+
+
+def test_the_image_has_the_migrations_where_the_app_starts(sqlite_project: Path) -> None:
+    """The app checks at start-up that the database is at the migrations' head
+    (app/db/revision.py): it finds Alembic's configuration in the folder it runs in."""
+    dockerfile = (sqlite_project / "Dockerfile").read_text()
+    runtime = dockerfile.rsplit("\nFROM ", 1)[1]
+    [workdir] = re.findall(r"^WORKDIR (\S+)$", runtime, re.MULTILINE)
+    assert re.search(r"^COPY --chown=app pyproject\.toml \./$", runtime, re.MULTILINE)
+    assert re.search(r"^COPY --chown=app migrations \./migrations$", runtime, re.MULTILINE)
+    assert runtime.index(f"WORKDIR {workdir}") < runtime.index("COPY --chown=app pyproject")
+    assert "[tool.alembic]" in (sqlite_project / "pyproject.toml").read_text()

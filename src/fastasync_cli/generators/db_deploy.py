@@ -147,13 +147,15 @@ jobs:
 DOCKERFILE_ANCHOR = "USER app\n"
 DOCKERFILE_LINES = {
     "postgres": (
-        "# Alembic's configuration and the migrations, for the migrate service.\n"
+        "# Alembic's configuration and the migrations: the migrate service runs them,\n"
+        "# and the app checks at start-up that the database is at their head.\n"
         "COPY --chown=app pyproject.toml ./\n"
         "COPY --chown=app migrations ./migrations\n"
     ),
     "sqlite": (
-        "# Alembic's configuration and the migrations, for the migrate service, and\n"
-        "# the folder of the SQLite database (compose mounts a volume on it).\n"
+        "# Alembic's configuration and the migrations: the migrate service runs them,\n"
+        "# and the app checks at start-up that the database is at their head. And the\n"
+        "# folder of the SQLite database (compose mounts a volume on it).\n"
         "COPY --chown=app pyproject.toml ./\n"
         "COPY --chown=app migrations ./migrations\n"
         "RUN mkdir -p data\n"
