@@ -142,6 +142,8 @@ def test_add_endpoint_on_a_database_project_writes_model_and_migration(
     [migration] = (sqlite_project / "migrations/versions").glob("*_create_users.py")
     assert f"   create  migrations/versions/{migration.name}" in lines
     assert not any("app/main.py" in line for line in lines)
+    # The app starts only on a database at the head (app/db/revision.py).
+    assert lines[-1] == "Next: alembic upgrade head && pytest tests/api/routes/test_users.py"
     again = add(sqlite_project, "endpoint", "users", "email:str{120}:unique", "name:str:index")
     assert again.exit_code == 0
     assert again.stdout.splitlines()[-1] == "Nothing to do: the project already has all of this."

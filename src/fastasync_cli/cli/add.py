@@ -140,11 +140,16 @@ def endpoint(
             force=force,
         )
         with _locked_project(project) as manifest:
+            tests = f"pytest tests/api/routes/test_{options.name.snake}.py"
+            # With a database, the app starts only once the new table's migration ran.
+            migrate = (
+                "" if manifest.project.get("db", "none") == "none" else "alembic upgrade head && "
+            )
             _finish(
                 plan_endpoint(options, manifest).plan,
                 dry_run=dry_run,
                 summary=f"Added endpoint {options.name.snake}: /api/{options.name.kebab}",
-                next_step=f"pytest tests/api/routes/test_{options.name.snake}.py",
+                next_step=migrate + tests,
             )
 
 
