@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.database import Database
 from app.jobs.models import Job, JobStatus, utc_now
 from app.jobs.store import JobStore, JobStoreFullError, JobStoreUnavailableError
-from app.models.job import JobRecord
+from app.models.job import JOB_ID_LENGTH, JobRecord
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +103,10 @@ class SqlJobStore(JobStore):
                 self._unfinished.discard(job.id)
 
     async def get(self, job_id: str) -> Job | None:
+        if "\x00" in job_id or len(job_id) > JOB_ID_LENGTH:
+            # No job has such an id; PostgreSQL refuses NUL in text (an error, not
+            # "no such row"), and the client would get 503 instead of 404.
+            return None
         async with self._transaction() as session:
             record = await session.get(JobRecord, job_id)
             if record is None:

@@ -8,6 +8,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, UTCDateTime
 
+# Job ids are 32 hex digits (`app.jobs.models.Job`).
+JOB_ID_LENGTH = 32
+
 
 class JobRecord(Base):
     """One job, as `GET /api/jobs/{id}` shows it, and who is running it.
@@ -19,7 +22,7 @@ class JobRecord(Base):
     __tablename__ = "jobs"
     __table_args__ = (Index("ix_jobs_finished_at", "finished_at"),)
 
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    id: Mapped[str] = mapped_column(String(JOB_ID_LENGTH), primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(16))
     result: Mapped[Any | None] = mapped_column(JSON)

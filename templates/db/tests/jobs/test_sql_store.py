@@ -121,6 +121,26 @@ async def test_finished_jobs_expire_after_the_ttl(database: Database) -> None:
         assert await store.get(job.id) is None
 
 
+@pytest.mark.parametrize("job_id", ["a\x00b", "\x00" * 32, "f" * 33, "x" * 10_000])
+async def test_an_id_no_job_can_have_is_unknown(database: Database, job_id: str) -> None:
+    # Path parameters are any text: NUL, which PostgreSQL refuses in text, included.
+    async with SqlJobStore(database, 10, 60, heartbeat=SLOW) as store:
+        assert await store.get(job_id) is None
+
+
+async def test_a_result_keeps_any_text(database: Database) -> None:
+    async with SqlJobStore(database, 10, 60, heartbeat=SLOW) as store:
+        job = Job(name="text")
+        await store.add(job)
+        job.start()
+        job.succeed({"text": "NUL \x00, a lone surrogate \ud800, and \u00e9"})
+        await store.save(job)
+        stored = await store.get(job.id)
+        assert stored is not None
+        assert stored.status == JobStatus.SUCCEEDED
+        assert stored.result == job.result
+
+
 async def test_a_database_that_fails_makes_the_store_unavailable(
     database: Database,
 ) -> None:
