@@ -238,3 +238,37 @@ def test_task_modules_say_what_a_restart_does_whatever_the_store(sqlite_project:
         module = (sqlite_project / f"app/tasks/crunch_{kind}.py").read_text()
         assert "kept in memory" not in module
         assert "A restart stops" in module or "a restart stops it" in module
+
+
+@pytest.mark.parametrize("name", ["job", "alembic_version", "alembic-version"])
+def test_endpoint_names_a_database_owns_are_refused(project: Path, name: str) -> None:
+    """Even before `add db`: the project may get a database later."""
+    before = snapshot(project)
+    result = add(project, "endpoint", name, "title:str")
+    assert result.exit_code == 2
+    line, hint = result.stderr.splitlines()
+    assert line.startswith(f"error: The endpoint name {name!r} would clash with ")
+    assert ("app/models/job.py" if name == "job" else "alembic_version") in line
+    assert hint.startswith("hint: Pick another name")
+    assert snapshot(project) == before
+
+
+def test_add_db_refuses_an_endpoint_named_as_the_job_model(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A project whose `job` endpoint was made before the name was refused."""
+    from fastasync_cli.generators import component
+
+    with monkeypatch.context() as patched:
+        patched.setattr(component, "DATABASE_OWNED_NAMES", {})
+        assert add(project, "endpoint", "job", "title:str").exit_code == 0
+    before = snapshot(project)
+    result = add(project, "db")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "error: The endpoint 'job' would clash with the job records' model, "
+        "app/models/job.py, which the database brings.",
+        "hint: Nothing was written. Rename that endpoint by hand (its files and its entry "
+        "in .fastasync.toml) or remove it, then run fastasync add db again.",
+    ]
+    assert snapshot(project) == before

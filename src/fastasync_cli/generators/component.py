@@ -46,6 +46,13 @@ PROJECT_OWNED_NAMES = frozenset(
 )
 
 
+# What a project with a database (`add db`, now or later) calls its own: an
+# endpoint's table is its name, and its model is app/models/NAME.py.
+DATABASE_OWNED_NAMES = {
+    "job": "the job records' model, app/models/job.py",
+    "alembic_version": "Alembic's own table, alembic_version",
+}
+
 # What the lifespan's state holds before any component: `request.state.<key>`.
 PROJECT_STATE_KEYS = frozenset({"settings", "jobs", "celery_jobs"})
 
@@ -122,6 +129,8 @@ class ComponentPlan:
                 f"Pick another name, e.g. '{name.kebab}-job'.",
             )
         if kind == "endpoint":
+            if name.snake in DATABASE_OWNED_NAMES:
+                raise self._clash(name, kind, DATABASE_OWNED_NAMES[name.snake])
             self._check_item_class(name, others)
 
     def _clash(self, name: Name, kind: str, what: str) -> BadNameError:

@@ -18,9 +18,10 @@ from fastasync_cli.engine.plan import plan_update
 from fastasync_cli.engine.project import MANIFEST_NAME, Manifest, with_project_option
 from fastasync_cli.engine.python_edits import swaps as swap_edits
 from fastasync_cli.engine.render import render_piece
-from fastasync_cli.errors import FastasyncError
+from fastasync_cli.errors import ConflictError, FastasyncError
 from fastasync_cli.generators import db_deploy, db_endpoints, db_schema
 from fastasync_cli.generators.component import (
+    DATABASE_OWNED_NAMES,
     ComponentPlan,
     PythonEdit,
     env_lines_appended,
@@ -155,6 +156,14 @@ def plan_db(options: DbOptions, manifest: Manifest) -> ComponentPlan:
             f"This project already has a database ({existing}).",
             "Nothing was written. To add tables, add endpoints: fastasync add endpoint NAME.",
         )
+    for name, kind_of in manifest.names_in_use().items():
+        if kind_of == "endpoint" and name in DATABASE_OWNED_NAMES:
+            raise ConflictError(
+                f"The endpoint {name!r} would clash with {DATABASE_OWNED_NAMES[name]}, "
+                "which the database brings.",
+                "Nothing was written. Rename that endpoint by hand (its files and its "
+                "entry in .fastasync.toml) or remove it, then run fastasync add db again.",
+            )
     kind = options.kind
     builder = ComponentPlan(manifest, options.force)
     context = {"kind": kind}
