@@ -17,6 +17,7 @@ import logging
 from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 from alembic.config import Config
 from alembic.migration import MigrationContext
@@ -66,9 +67,12 @@ async def unmigrated(engine: AsyncEngine, where: str) -> str | None:
     return None
 
 
+Verdict = Literal["empty", "behind", "unknown"]
+
+
 def verdict(
     current: frozenset[str], heads: frozenset[str], known: Callable[[str], bool]
-) -> str | None:
+) -> Verdict | None:
     """`empty`, `behind`, `unknown` (some revision is not in the code), or None (at head)."""
     if current == heads:
         return None
