@@ -65,6 +65,34 @@ def test_a_request_head_without_end_is_refused_431_not_kept(base_url: str) -> No
     assert big_but_within.status_code == 200
 
 
+def test_slow_and_silent_connections_are_closed_after_the_head_timeout(grown: Path) -> None:
+    """Slowloris: heads that trickle in, and connections that send nothing, are not
+    kept for ever (uvicorn's own protocol keeps both)."""
+    env = {"HEADER_TIMEOUT_S": "1"}
+    with serve(grown, env=env, options=production_options(grown)) as url:
+        address = url.removeprefix("http://").split(":")
+        where = (address[0], int(address[1]))
+        with socket.create_connection(where) as silent, socket.create_connection(where) as slow:
+            slow.sendall(b"GET /health HTTP/1.1\r\nHost: test\r\n")
+            slow.settimeout(0.2)
+            answer = b""
+            for _ in range(150):  # a header byte every 0.2 s, 30 s at most
+                try:
+                    answer = slow.recv(4096)
+                    break
+                except TimeoutError:
+                    slow.sendall(b"x")
+            silent.settimeout(30)
+            said = silent.recv(4096)
+        with httpx.Client(base_url=url, timeout=30) as http:
+            still_served = http.get("/health").status_code
+
+    assert answer.startswith(b"HTTP/1.1 408 "), answer
+    assert b"HEADER_TIMEOUT_S" in answer
+    assert said == b""  # closed without an answer
+    assert still_served == 200
+
+
 def test_bodies_over_the_limit_are_refused_with_content_length_or_chunked(
     base_url: str,
 ) -> None:

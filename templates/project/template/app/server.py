@@ -6,8 +6,13 @@ headers until the head is complete, however many arrive: one client sending
 headers without end grows the server's memory without end (800 MB of headers held
 800 MB). This one counts the bytes of each request's head as they arrive and, past
 MAX_HEADER_BYTES, answers 431 and closes the connection, having kept at most that
-many. Nothing else changes; counting costs a request about half a microsecond of
-CPU (measured against uvicorn's own, same requests).
+many. It also gives each head HEADER_TIMEOUT_S seconds to arrive, from the
+connection or the request's first byte: uvicorn's own waits for ever for a head
+that trickles in a byte at a time, or for a connection that sends nothing, so a
+few hundred such connections (Slowloris) would hold every file descriptor. A head
+that is late gets 408 and the connection is closed (a connection that sent nothing
+is closed without an answer). Nothing else changes; counting and timing cost a
+request about a microsecond of CPU (measured against uvicorn's own, same requests).
 
 Serve the app with it (the Dockerfile does):
 
@@ -35,7 +40,8 @@ _Base = httptools_impl.HttpToolsProtocol
 
 class HttpToolsProtocol(_Base):
     """uvicorn's httptools protocol; a request line and headers over
-    `max_head_bytes` (MAX_HEADER_BYTES) get 431 and the connection is closed."""
+    `max_head_bytes` (MAX_HEADER_BYTES) get 431, and ones that take longer than
+    `head_timeout` seconds (HEADER_TIMEOUT_S) 408; then the connection is closed."""
 
     def __init__(
         self,
@@ -45,13 +51,29 @@ class HttpToolsProtocol(_Base):
         _loop: asyncio.AbstractEventLoop | None = None,
         *,
         max_head_bytes: int | None = None,
+        head_timeout: float | None = None,
     ) -> None:
         super().__init__(config, server_state, app_state, _loop)
-        if max_head_bytes is None:
-            max_head_bytes = get_settings().max_header_bytes
+        if max_head_bytes is None or head_timeout is None:
+            settings = get_settings()
+            if max_head_bytes is None:
+                max_head_bytes = settings.max_header_bytes
+            if head_timeout is None:
+                head_timeout = settings.header_timeout_s
         self.max_head_bytes = max_head_bytes
+        self.head_timeout = head_timeout
         # Bytes the head being received may still take; None while a body arrives.
         self.head_left: int | None = max_head_bytes
+        # Ends the connection if the head being awaited is not complete in time.
+        self.head_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        _Base.connection_made(self, transport)
+        self.start_head_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.stop_head_timer()
+        _Base.connection_lost(self, exc)
 
     def data_received(self, data: bytes) -> None:
         while data:
@@ -76,22 +98,56 @@ class HttpToolsProtocol(_Base):
                 self.refuse_head()
                 return
 
+    def on_message_begin(self) -> None:
+        if self.head_timer is None:  # the first request's runs from the connection
+            self.start_head_timer()
+        _Base.on_message_begin(self)
+
     def on_headers_complete(self) -> None:
         self.head_left = None
+        self.stop_head_timer()
         _Base.on_headers_complete(self)
 
     def on_message_complete(self) -> None:
         self.head_left = self.max_head_bytes  # the next request's head
         _Base.on_message_complete(self)
 
+    def start_head_timer(self) -> None:
+        self.stop_head_timer()
+        self.head_timer = self.loop.call_later(self.head_timeout, self.head_timed_out)
+
+    def stop_head_timer(self) -> None:
+        if self.head_timer is not None:
+            self.head_timer.cancel()
+            self.head_timer = None
+
+    def head_timed_out(self) -> None:
+        """Answer 408 and close: the head did not arrive in time."""
+        self.head_timer = None
+        if self.transport.is_closing():
+            return
+        if self.head_left == self.max_head_bytes:  # not a byte of it came
+            self.transport.close()
+            return
+        self.refuse(
+            408,
+            f"Request Timeout: the request line and headers must arrive within "
+            f"{self.head_timeout:g} s (HEADER_TIMEOUT_S)",
+        )
+
     def refuse_head(self) -> None:
         """Answer 431 and close: the head passed the limit before it ended."""
-        message = (
+        self.refuse(
+            431,
             f"Request Header Fields Too Large: the request line and headers may take "
-            f"{self.max_head_bytes} bytes (MAX_HEADER_BYTES)"
+            f"{self.max_head_bytes} bytes (MAX_HEADER_BYTES)",
         )
+
+    def refuse(self, status: int, message: str) -> None:
+        """Answer `status` with `message` as plain text, then close the connection."""
+        self.stop_head_timer()
         logger.warning("Refused a request: %s", message)
-        content = [httptools_impl.STATUS_LINE[431]]
+        content = [httptools_impl.STATUS_LINE[status]]
         for name, value in self.server_state.default_headers:
             content.extend([name, b": ", value, b"\r\n"])
         body = message.encode()

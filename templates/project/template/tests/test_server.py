@@ -1,5 +1,6 @@
 """app.server's protocol: a request head past MAX_HEADER_BYTES gets 431, as it
-arrives; every other request is served as uvicorn serves it.
+arrives, and one later than HEADER_TIMEOUT_S 408; every other request is served as
+uvicorn serves it.
 
 The protocol is driven as uvicorn drives it, through a transport that records what
 it is sent, so each test sees exactly which bytes reached the parser and when.
@@ -18,6 +19,8 @@ from app.core.config import get_settings
 from app.server import HttpToolsProtocol
 
 LIMIT = 1024
+# Long enough that no head in these tests is late unless the test makes it so.
+PATIENT = 3600.0
 
 
 async def echo_length(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -47,6 +50,7 @@ class Transport(asyncio.Transport):
         self.written = b""
         self.wrote = asyncio.Event()
         self.closed = False
+        self.was_closed = asyncio.Event()
         self.protocol: asyncio.BaseProtocol | None = None
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
@@ -55,6 +59,7 @@ class Transport(asyncio.Transport):
 
     def close(self) -> None:
         self.closed = True
+        self.was_closed.set()
 
     def is_closing(self) -> bool:
         return self.closed
@@ -85,8 +90,12 @@ def config() -> Iterator[Config]:
     yield config
 
 
-def connect(config: Config) -> tuple[HttpToolsProtocol, Transport]:
-    protocol = HttpToolsProtocol(config, ServerState(), {}, max_head_bytes=LIMIT)
+def connect(
+    config: Config, head_timeout: float = PATIENT
+) -> tuple[HttpToolsProtocol, Transport]:
+    protocol = HttpToolsProtocol(
+        config, ServerState(), {}, max_head_bytes=LIMIT, head_timeout=head_timeout
+    )
     transport = Transport()
     transport.set_protocol(protocol)
     protocol.connection_made(transport)
@@ -167,10 +176,69 @@ async def test_bodies_do_not_count_and_each_request_has_its_own_head_count(
     assert not transport.closed
 
 
-async def test_the_limit_comes_from_the_settings(config: Config) -> None:
+async def test_the_limits_come_from_the_settings(config: Config) -> None:
     protocol = HttpToolsProtocol(config, ServerState(), {})
 
     assert protocol.max_head_bytes == get_settings().max_header_bytes
+    assert protocol.head_timeout == get_settings().header_timeout_s
+
+
+async def test_a_head_that_trickles_in_gets_408_when_its_time_is_up(
+    config: Config,
+) -> None:
+    protocol, transport = connect(config, head_timeout=0.05)
+    protocol.data_received(b"GET / HTTP/1.1\r\nhost: test\r\n")
+    async with asyncio.timeout(5):
+        while not transport.closed:  # a byte now and then, never the end of the head
+            protocol.data_received(b"x")
+            await asyncio.sleep(0.01)
+
+    assert transport.written.startswith(b"HTTP/1.1 408 Request Timeout\r\n")
+    assert b"connection: close" in transport.written
+    assert b"HEADER_TIMEOUT_S" in transport.written
+
+
+async def test_a_connection_that_sends_nothing_is_closed_without_an_answer(
+    config: Config,
+) -> None:
+    protocol, transport = connect(config, head_timeout=0.05)
+    async with asyncio.timeout(5):
+        await transport.was_closed.wait()
+
+    assert transport.written == b""
+
+
+async def test_the_time_runs_for_the_head_only(config: Config) -> None:
+    protocol, transport = connect(config)
+    assert protocol.head_timer is not None  # from the connection on
+    protocol.data_received(head(200, b"abc"))
+    assert protocol.head_timer is None  # the head is complete: the body may be slow
+    protocol.data_received(b"abc")
+    assert await answers(transport, 1) == [b"HTTP/1.1 200 OK"]
+    assert protocol.head_timer is None  # between requests: uvicorn's keep-alive
+
+    protocol.data_received(b"GET / HTTP/1.1\r\n")
+    timer = protocol.head_timer
+    assert timer is not None  # the next request's first byte starts its own time
+    protocol.head_timed_out()  # what the timer does when the time is up
+
+    assert (await answers(transport, 2))[1] == b"HTTP/1.1 408 Request Timeout"
+    assert transport.closed
+    protocol.connection_lost(None)
+    assert protocol.head_timer is None
+
+
+async def test_a_pipelined_request_gets_its_own_time(config: Config) -> None:
+    protocol, transport = connect(config)
+    protocol.data_received(head(200) + b"GET / HTTP/1.1\r\n")
+    assert await answers(transport, 1) == [b"HTTP/1.1 200 OK"]
+    assert protocol.head_timer is not None  # the second head has begun
+
+    protocol.data_received(b"host: test\r\n\r\n")
+
+    assert protocol.head_timer is None
+    assert await answers(transport, 2) == [b"HTTP/1.1 200 OK"] * 2
+    protocol.connection_lost(None)
 
 
 def test_uvicorn_loads_the_protocol_named_in_the_readme() -> None:
