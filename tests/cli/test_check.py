@@ -137,8 +137,35 @@ def test_syntax_error_is_a_finding(code: Path) -> None:
     version = f"{sys.version_info.major}.{sys.version_info.minor}"
     assert result.stdout.splitlines()[0] == (
         f"broken.py:1:7: FA001 SyntaxError: invalid syntax (parsed as Python {version}); "
-        "fix the syntax error; nothing in this file was checked"
+        "fix it, or run the check under the Python the code is written for; nothing in "
+        "this file was checked"
     )
+
+
+@pytest.mark.parametrize(
+    ("pyproject", "says"),
+    [
+        ('[project]\nrequires-python = ">=3.99,<4"\n', "; the project requires 3.99)"),
+        ('[tool.poetry.dependencies]\npython = "^3.98"\n', "; the project requires 3.98)"),
+        ('[tool.ruff]\ntarget-version = "py397"\n', "; the project requires 3.97)"),
+        ('[project]\nrequires-python = ">=3.8"\n', ")"),  # older than this Python
+        ("[project]\nname = 'x'\n", ")"),
+        ("not toml [", ")"),
+    ],
+)
+def test_a_syntax_error_names_the_newer_python_the_project_requires(
+    code: Path, pyproject: str, says: str
+) -> None:
+    (code / "pyproject.toml").write_text(pyproject)
+    (code / "app.py").write_text("")
+    (code / "sub").mkdir()
+    (code / "sub" / "broken.py").write_text("except A, B:\n")
+    result = check("sub")
+    assert result.exit_code == 1
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    line = result.stdout.splitlines()[0]
+    assert line.startswith("sub/broken.py:1:1: FA001 SyntaxError: ")
+    assert f"(parsed as Python {version}{says}; fix it, or run the check" in line
 
 
 def test_pyproject_settings(code: Path) -> None:

@@ -86,6 +86,10 @@ class ModuleIndex(Scope):
     """A syntax error: line, column, message."""
 
 
+# How a syntax error says which Python parsed the file (see runner.explain_syntax).
+PARSED_AS = f"(parsed as Python {sys.version_info.major}.{sys.version_info.minor})"
+
+
 def index_module(source: bytes, path: str, name: str, *, is_package: bool) -> ModuleIndex:
     """The index of one module's source; a syntax error is recorded, not raised."""
     module = ModuleIndex(path=path, name=name, is_package=is_package)
@@ -93,8 +97,7 @@ def index_module(source: bytes, path: str, name: str, *, is_package: bool) -> Mo
         tree = ast.parse(source, filename=path)
     except SyntaxError as exc:
         # Newer syntax than the running Python knows is an error here too: say which.
-        version = f"Python {sys.version_info.major}.{sys.version_info.minor}"
-        message = f"SyntaxError: {exc.msg} (parsed as {version})"
+        message = f"SyntaxError: {exc.msg} {PARSED_AS}"
         module.error = (exc.lineno or 1, exc.offset or 1, message)
         return module
     except RecursionError:

@@ -10,8 +10,9 @@ from pathlib import Path
 from fastasync_cli.check.analysis import Analysis, Finding
 from fastasync_cli.check.config import Settings
 from fastasync_cli.check.files import SourceFile, discover
-from fastasync_cli.check.index import ModuleIndex, index_module
+from fastasync_cli.check.index import PARSED_AS, ModuleIndex, index_module
 from fastasync_cli.check.program import Program
+from fastasync_cli.check.python_version import newer_than_running
 from fastasync_cli.errors import BadOptionError
 
 
@@ -40,6 +41,19 @@ def index_all(sources: list[SourceFile]) -> list[ModuleIndex]:
     return [_index(source) for source in sources]
 
 
+def explain_syntax(message: str, newer: tuple[int, int] | None) -> str:
+    """A syntax error's message, saying when the project needs a newer Python."""
+    if newer is None or not message.endswith(PARSED_AS):
+        return message
+    version = f"{newer[0]}.{newer[1]}"
+    return f"{message[: -len(PARSED_AS)]}{PARSED_AS[:-1]}; the project requires {version})"
+
+
+def _start(paths: list[Path]) -> Path:
+    first = (paths or [Path()])[0].resolve()
+    return first if first.is_dir() else first.parent
+
+
 def run_check(paths: list[Path], settings: Settings) -> Result:
     """Check `paths` (files or folders); the findings sorted by file and line."""
     sources = discover(paths, settings.exclude, settings.base)
@@ -56,10 +70,11 @@ def run_check(paths: list[Path], settings: Settings) -> Result:
             for name in source.names:
                 names.setdefault(name, source.display)
     program = Program([m for m in modules if m.error is None], names, settings.blocking_table())
+    broken = [(m.path, m.error) for m in modules if m.error is not None]
+    newer = newer_than_running(_start(paths)) if broken else None
     findings = [
-        Finding(m.path, m.error[0], m.error[1], "FA001", m.error[2])
-        for m in modules
-        if m.error is not None
+        Finding(path, line, column, "FA001", explain_syntax(message, newer))
+        for path, (line, column, message) in broken
     ]
     by_path = {module.path: module for module in modules}
     # Chains of helpers are followed recursively; real code stays far below this,

@@ -16,6 +16,12 @@ async def handler(:
 
 ## Use instead
 Fix the syntax error; `python -m py_compile FILE` shows the same message.
+
+The file is parsed by the Python `fastasync check` runs on. Code written for a newer
+one (`except A, B:` needs 3.14, `type X = ...` 3.12) does not parse there: when the
+project's pyproject.toml asks for a newer Python (`requires-python`, Poetry's
+`python`, or ruff's `target-version`), the message names it. Run the check with
+fastasync installed under that Python.
 """
 
 from fastasync_cli.check.rules import Rule
@@ -24,6 +30,7 @@ RULE = Rule(
     code="FA001",
     name="syntax-error",
     summary="A file that does not parse",
-    fix="fix the syntax error; nothing in this file was checked",
+    fix="fix it, or run the check under the Python the code is written for; nothing "
+    "in this file was checked",
     doc=__doc__ or "",
 )

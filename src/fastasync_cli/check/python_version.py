@@ -1,0 +1,60 @@
+"""The oldest Python a checked project says it needs, to explain syntax errors.
+
+`fastasync check` parses with the Python it runs on: code written for a newer one
+(`except A, B:` in 3.14, `type X = ...` in 3.12) does not parse, and the file is
+reported as FA001. When the project's pyproject.toml asks for a newer Python than
+this one, the report says so, and that running the check under it would help.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+# The lower bound of a version specifier: `>=3.14`, `~=3.12`, `==3.13.*`, `^3.12`.
+_LOWER_BOUND = re.compile(r"(?:>=|~=|==|\^)\s*3\.(\d+)")
+_RUFF_TARGET = re.compile(r"py3(\d+)")
+
+
+def declared_minimum(start: Path) -> tuple[int, int] | None:
+    """The oldest Python the nearest pyproject.toml at or above `start` accepts:
+    its `requires-python`, else Poetry's `python` dependency, else ruff's
+    `target-version`. None when there is no pyproject.toml or it says nothing."""
+    for folder in (start, *start.parents):
+        path = folder / "pyproject.toml"
+        if not path.is_file():
+            continue
+        try:
+            data = _toml(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):  # unreadable, not UTF-8, not TOML
+            return None
+        tool = data.get("tool", {})
+        candidates = [
+            (data.get("project", {}).get("requires-python"), _LOWER_BOUND),
+            (tool.get("poetry", {}).get("dependencies", {}).get("python"), _LOWER_BOUND),
+            (tool.get("ruff", {}).get("target-version"), _RUFF_TARGET),
+        ]
+        for value, pattern in candidates:
+            if isinstance(value, str):
+                minors = [int(minor) for minor in pattern.findall(value)]
+                if minors:
+                    return (3, min(minors))
+        return None
+    return None
+
+
+def _toml(text: str) -> dict:
+    if sys.version_info >= (3, 11):
+        import tomllib
+
+        return tomllib.loads(text)
+    import tomlkit  # pragma: no cover - Python 3.10
+
+    return tomlkit.parse(text).unwrap()  # pragma: no cover
+
+
+def newer_than_running(start: Path) -> tuple[int, int] | None:
+    """The project's minimum Python when it is newer than the one running."""
+    minimum = declared_minimum(start)
+    return minimum if minimum is not None and minimum > sys.version_info[:2] else None
