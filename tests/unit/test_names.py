@@ -98,6 +98,8 @@ def test_absurdly_long_name() -> None:
     [
         ("2fast", "Start it with a letter, e.g. 'app-2fast'."),
         ("my app", "Use a name such as 'my-app'."),
+        ("café", "Use a name such as 'cafe-app'."),
+        ("Bücher", "Use a name such as 'bucher-app'."),
         ("asyncio", "Pick another name, e.g. 'asyncio-app'."),
         ("class", "Pick another name, e.g. 'class-app'."),
     ],

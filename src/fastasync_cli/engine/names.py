@@ -7,6 +7,7 @@ import hashlib
 import keyword
 import re
 import sys
+import unicodedata
 from dataclasses import dataclass
 
 from fastasync_cli.engine.dependency_names import DISTRIBUTION_NAMES, IMPORT_NAMES
@@ -125,7 +126,9 @@ def _forms(raw: str) -> Name:
 
 
 def _suggest(raw: str, suffix: str) -> str:
-    cleaned = re.sub(r"[^A-Za-z0-9]+", "-", raw).strip("-").lower()
+    # Accented letters lose their accents (café -> cafe) rather than the letter.
+    ascii_only = unicodedata.normalize("NFKD", raw).encode("ascii", "ignore").decode()
+    cleaned = re.sub(r"[^A-Za-z0-9]+", "-", ascii_only).strip("-").lower()
     if not cleaned or not cleaned[0].isalpha():
         cleaned = f"{suffix}-{cleaned}" if cleaned else suffix
     elif not cleaned.endswith(suffix):
