@@ -4,7 +4,8 @@
 
 Both protocols run in this process, driven as uvicorn drives them (a transport that
 keeps what it is sent, one uvloop loop), serving a minimal ASGI app, so what differs
-is the protocol alone:
+is the protocol alone (app.server counts each head's bytes and times it: a timer per
+request, started at its first byte and cancelled when its head is complete):
 
   cpu      CPU µs per keep-alive GET (the request's bytes in, the answer out), the
            lowest of 5 batches, median of --rounds rounds that alternate the two
