@@ -24,7 +24,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from anyio import to_thread
-from sqlalchemy import Connection
+from sqlalchemy import Connection, inspect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 logger = logging.getLogger(__name__)
@@ -46,11 +46,19 @@ async def unmigrated(engine: AsyncEngine, where: str) -> str | None:
         )
         return None
     async with engine.connect() as connection:
-        current = await connection.run_sync(_current_revisions)
+        current, tables = await connection.run_sync(_current_revisions)
     heads = frozenset(scripts.get_heads())
     problem = verdict(current, heads, lambda revision: _known(scripts, revision))
-    if problem == "empty":
+    if problem == "empty" and not tables:
         return f"The database at {where} has no tables yet: {UPGRADE}"
+    if problem == "empty":
+        # Tables made some other way (`Base.metadata.create_all`, by hand).
+        return (
+            f"The database at {where} has tables but no migration recorded (Alembic's "
+            "alembic_version table): they were not made by `alembic upgrade head`. "
+            "Migrate an empty database, or run `alembic stamp head` if these tables "
+            "already match the models; then start the app again."
+        )
     if problem == "behind":
         return (
             f"The database at {where} is at migration {_names(current)}, older than "
@@ -106,8 +114,10 @@ def _configs() -> Iterator[Config]:
             yield Config(str(folder / "alembic.ini"))
 
 
-def _current_revisions(connection: Connection) -> frozenset[str]:
-    return frozenset(MigrationContext.configure(connection).get_current_heads())
+def _current_revisions(connection: Connection) -> tuple[frozenset[str], bool]:
+    """The database's migration heads, and whether it has any table at all."""
+    heads = frozenset(MigrationContext.configure(connection).get_current_heads())
+    return heads, bool(heads) or bool(inspect(connection).get_table_names())
 
 
 def _known(scripts: ScriptDirectory, revision: str) -> bool:

@@ -5,10 +5,16 @@ import logging
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from anyio import to_thread
 from sqlalchemy import text
 
 from app.core.config import Settings
-from app.db.database import Database, DatabaseUnavailableError, database_name
+from app.db.database import (
+    Database,
+    DatabaseUnavailableError,
+    create_engine,
+    database_name,
+)
 from app.db.revision import UPGRADE, migration_scripts, verdict
 from app.main import create_app
 
@@ -29,6 +35,26 @@ async def test_a_database_without_tables_stops_start_up_with_one_line(
     where = database_name(empty_database_url)
     assert str(caught.value) == f"The database at {where} has no tables yet: {UPGRADE}"
     assert caught.value.__cause__ is None
+
+
+async def test_tables_made_without_alembic_are_named_as_such(
+    settings: Settings, empty_database_url: str
+) -> None:
+    empty = settings.model_copy(update={"database_url": empty_database_url})
+    # (Making an engine resolves an SQLite file's path: blocking, so in a thread.)
+    engine = await to_thread.run_sync(create_engine, empty)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("CREATE TABLE made_by_hand (id INTEGER)"))
+    finally:
+        await engine.dispose()
+    with pytest.raises(DatabaseUnavailableError) as caught:
+        async with Database(empty):
+            pass
+    message = str(caught.value)
+    assert "has tables but no migration recorded" in message
+    assert "`alembic stamp head`" in message
+    assert "\n" not in message
 
 
 async def test_the_server_is_told_to_migrate(settings: Settings, empty_database_url: str) -> None:
