@@ -8,7 +8,11 @@ import pytest
 from typer.testing import CliRunner
 
 from fastasync_cli.cli import app
-from fastasync_cli.generators.db_deploy import README_JOBS_IN_MEMORY, README_JOBS_IN_TABLE
+from fastasync_cli.generators.db_deploy import (
+    README_JOBS_IN_MEMORY,
+    README_JOBS_IN_MEMORY_EARLIER,
+    README_JOBS_IN_TABLE,
+)
 
 runner = CliRunner()
 
@@ -216,6 +220,16 @@ def test_add_db_says_in_the_readme_that_job_records_are_in_the_table(project: Pa
     assert "kept in memory" not in text
     for module in ("app/api/routes/jobs.py", "app/jobs/runner.py"):
         assert "are kept in memory:" not in (project / module).read_text()
+
+
+def test_add_db_rewrites_the_jobs_paragraph_of_earlier_projects_too(project: Path) -> None:
+    readme = project / "README.md"
+    readme.write_text(
+        readme.read_text().replace(README_JOBS_IN_MEMORY, README_JOBS_IN_MEMORY_EARLIER)
+    )
+    assert add(project, "db").exit_code == 0
+    assert README_JOBS_IN_TABLE in readme.read_text()
+    assert "kept in memory" not in readme.read_text()
 
 
 def test_add_db_leaves_a_jobs_paragraph_the_user_rewrote(project: Path) -> None:

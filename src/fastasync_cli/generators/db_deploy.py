@@ -27,6 +27,11 @@ through the small `JobStore` interface in `app/jobs/store.py`: `add`, `save`,
 `get`; `fastasync add db` replaces the in-memory store with one on a database
 table.)
 """
+# The same paragraph as projects made by earlier fastasync versions have it.
+README_JOBS_IN_MEMORY_EARLIER = README_JOBS_IN_MEMORY.replace(
+    "`get`; `fastasync add db` replaces the in-memory store with one on a database\ntable.)",
+    "`get`; a store on a database table can replace the in-memory one.)",
+)
 # The README's first run migrates the database before starting the app.
 README_RUN_DEV = "fastapi dev                    # reloads on change;"
 README_RUN_MIGRATE = "alembic upgrade head           # creates or migrates the database\n"
@@ -214,7 +219,8 @@ def _gitignore(text: str) -> str:
 
 def _readme_section(text: str, kind: str) -> str:
     """README.md with the database section, before `## Next steps` when it has one."""
-    text = text.replace(README_JOBS_IN_MEMORY, README_JOBS_IN_TABLE)
+    for paragraph in (README_JOBS_IN_MEMORY, README_JOBS_IN_MEMORY_EARLIER):
+        text = text.replace(paragraph, README_JOBS_IN_TABLE)
     if README_RUN_MIGRATE not in text:
         text = text.replace(README_RUN_DEV, README_RUN_MIGRATE + README_RUN_DEV, 1)
     if README_MARKER in text:
