@@ -156,7 +156,10 @@ def generate(dest: Path, *, fastasync: str | None = None) -> Path:
         cmd += ["--name", PROJECT_NAME]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode == 0:
-            return _check_project(dest)
+            # `fastasync new` gives an SQLite database, and the app starts only once it
+            # is migrated (app/db/revision.py): its own file, as its README says.
+            migrate(_check_project(dest), {})
+            return dest
         cli_error = proc.stderr or proc.stdout
     print(
         f"note: `fastasync new` failed, rendering templates/project with copier:\n"
@@ -191,11 +194,6 @@ def _check_project(dest: Path) -> Path:
     for rel in ("app/main.py", "app/api/deps.py", "app/api/main.py"):
         if not (dest / rel).is_file():
             raise b.BenchError(f"the generated project has no {rel} (template changed?)")
-    if "[tool.alembic]" in (dest / "pyproject.toml").read_text():
-        # A project with a database starts only once it is migrated (app/db/revision.py):
-        # its own SQLite file, as `fastasync new` makes it, unless the caller migrates
-        # another database itself.
-        migrate(dest, {})
     return dest
 
 
