@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import sys
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,7 @@ def test_a_default_project_gets_its_sqlite_database_migrated(
     generated, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    root = generated.generate(tmp_path / "shop", fastasync=_fastasync())
+    root = generated.generate(tmp_path / "shop")
     with sqlite3.connect(root / "data" / "app.sqlite3") as db:
         tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
     assert {"alembic_version", "jobs"} <= tables
@@ -34,11 +33,7 @@ def test_a_project_for_another_database_is_left_for_its_caller_to_migrate(
 ) -> None:
     # No PostgreSQL runs at the default URL: migrating here would fail.
     root = generated.generate_with_endpoint(
-        tmp_path / "shop", db="postgres", endpoint=["items", "name:str"], fastasync=_fastasync()
+        tmp_path / "shop", db="postgres", endpoint=["items", "name:str"]
     )
     assert (root / "app" / "models" / "items.py").is_file()
     assert not (root / "data").exists()
-
-
-def _fastasync() -> str:
-    return str(Path(sys.executable).with_name("fastasync"))

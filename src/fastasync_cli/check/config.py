@@ -81,23 +81,26 @@ def _read(path: Path) -> str:
         ) from None
 
 
-def _table(path: Path) -> dict | None:
-    text = _read(path)
+def parse_toml(text: str) -> dict:
+    """`text` as TOML; a ValueError when it is not TOML."""
     if sys.version_info >= (3, 11):
         import tomllib
 
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise _bad(path, f"it is not valid TOML ({exc})") from None
-    else:  # pragma: no cover - Python 3.10
-        import tomlkit
-        from tomlkit.exceptions import TOMLKitError
+        return tomllib.loads(text)  # TOMLDecodeError is a ValueError
+    import tomlkit  # pragma: no cover - Python 3.10
+    from tomlkit.exceptions import TOMLKitError  # pragma: no cover
 
-        try:
-            data = tomlkit.parse(text).unwrap()
-        except TOMLKitError as exc:
-            raise _bad(path, f"it is not valid TOML ({exc})") from None
+    try:  # pragma: no cover
+        return tomlkit.parse(text).unwrap()
+    except TOMLKitError as exc:  # pragma: no cover
+        raise ValueError(str(exc)) from None
+
+
+def _table(path: Path) -> dict | None:
+    try:
+        data = parse_toml(_read(path))
+    except ValueError as exc:
+        raise _bad(path, f"it is not valid TOML ({exc})") from None
     table = data.get("tool", {}).get("fastasync", {}).get("check")
     if table is not None and not isinstance(table, dict):
         raise _bad(path, "`tool.fastasync.check` must be a table")

@@ -12,6 +12,8 @@ import re
 import sys
 from pathlib import Path
 
+from fastasync_cli.check.config import parse_toml
+
 # The lower bound of a version specifier: `>=3.14`, `~=3.12`, `==3.13.*`, `^3.12`.
 _LOWER_BOUND = re.compile(r"(?:>=|~=|==|\^)\s*3\.(\d+)")
 _RUFF_TARGET = re.compile(r"py3(\d+)")
@@ -26,7 +28,7 @@ def declared_minimum(start: Path) -> tuple[int, int] | None:
         if not path.is_file():
             continue
         try:
-            data = _toml(path.read_text(encoding="utf-8"))
+            data = parse_toml(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):  # unreadable, not UTF-8, not TOML
             return None
         tool = data.get("tool", {})
@@ -42,16 +44,6 @@ def declared_minimum(start: Path) -> tuple[int, int] | None:
                     return (3, min(minors))
         return None
     return None
-
-
-def _toml(text: str) -> dict:
-    if sys.version_info >= (3, 11):
-        import tomllib
-
-        return tomllib.loads(text)
-    import tomlkit  # pragma: no cover - Python 3.10
-
-    return tomlkit.parse(text).unwrap()  # pragma: no cover
 
 
 def newer_than_running(start: Path) -> tuple[int, int] | None:

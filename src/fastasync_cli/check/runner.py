@@ -45,8 +45,8 @@ def explain_syntax(message: str, newer: tuple[int, int] | None) -> str:
     """A syntax error's message, saying when the project needs a newer Python."""
     if newer is None or not message.endswith(PARSED_AS):
         return message
-    version = f"{newer[0]}.{newer[1]}"
-    return f"{message[: -len(PARSED_AS)]}{PARSED_AS[:-1]}; the project requires {version})"
+    said = PARSED_AS.removesuffix(")") + f"; the project requires {newer[0]}.{newer[1]})"
+    return message.removesuffix(PARSED_AS) + said
 
 
 def _start(paths: list[Path]) -> Path:

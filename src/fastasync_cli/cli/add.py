@@ -142,9 +142,7 @@ def endpoint(
         with _locked_project(project) as manifest:
             tests = f"pytest tests/api/routes/test_{options.name.snake}.py"
             # With a database, the app starts only once the new table's migration ran.
-            migrate = (
-                "" if manifest.project.get("db", "none") == "none" else "alembic upgrade head && "
-            )
+            migrate = "" if manifest.database == "none" else "alembic upgrade head && "
             _finish(
                 plan_endpoint(options, manifest).plan,
                 dry_run=dry_run,

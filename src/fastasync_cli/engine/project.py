@@ -33,6 +33,11 @@ class Manifest:
         return dict(self.data.get("project", {}))
 
     @property
+    def database(self) -> str:
+        """The project's database: `sqlite`, `postgres`, or `none`."""
+        return str(self.project.get("db", "none"))
+
+    @property
     def components(self) -> list[dict[str, Any]]:
         return [dict(c) for c in self.data.get("components", [])]
 

@@ -150,7 +150,7 @@ def check_kind(kind: str, *, allow_none: bool) -> str:
 
 def plan_db(options: DbOptions, manifest: Manifest) -> ComponentPlan:
     """Plan the database runtime, migrations and tests, and move every endpoint onto it."""
-    existing = manifest.project.get("db", "none")
+    existing = manifest.database
     if existing != "none":
         raise DatabaseExistsError(
             f"This project already has a database ({existing}).",

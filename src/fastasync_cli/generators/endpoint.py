@@ -120,7 +120,7 @@ def plan_endpoint(options: EndpointOptions, manifest: Manifest) -> ComponentPlan
     builder = ComponentPlan(manifest, options.force)
     builder.check_name(name, "endpoint")
     item = name.singular_pascal
-    database = manifest.project.get("db", "none") != "none"
+    database = manifest.database != "none"
     context = endpoint_context(name, options.fields, database=database)
     for template, target in [
         ("schemas.py.jinja", f"app/schemas/{name.snake}.py"),
