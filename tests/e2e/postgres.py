@@ -86,3 +86,33 @@ def create_database(server: Any) -> str:
     name = f"test_{next(_names)}"
     asyncio.run(_fetch(server.url(), f'CREATE DATABASE "{name}"'))
     return server.url(name)
+
+
+OTHER_CONNECTIONS = (
+    "SELECT pid FROM pg_stat_activity "
+    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+)
+
+
+async def _terminate_other_connections(url: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(plain_url(url))
+    try:
+        await connection.execute(
+            f"SELECT pg_terminate_backend(pid) FROM ({OTHER_CONNECTIONS}) AS others"
+        )
+        # Until their processes have exited, and so closed their sockets.
+        for _ in range(200):
+            if not await connection.fetch(OTHER_CONNECTIONS):
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError("PostgreSQL did not end the other connections in 10 s")
+    finally:
+        await connection.close()
+
+
+def terminate_other_connections(url: str) -> None:
+    """Close every other connection to the database at `url`, as a restart would."""
+    asyncio.run(_terminate_other_connections(url))
+

@@ -59,14 +59,16 @@ def _settings_fields(kind: str) -> list[edits.Field]:
         ),
         edits.Field(
             "database_pool_timeout",
-            "# Seconds a request waits for a free connection before answering 503.\n"
+            "# Seconds a request waits for a free connection (on PostgreSQL, for a\n"
+            "# new one to open too) before answering 503.\n"
             "database_pool_timeout: float = Field(default=5.0, gt=0)",
         ),
         edits.Field(
             "database_pool_pre_ping",
             "# Test each connection with a round trip before use (SQLAlchemy's\n"
-            "# pool_pre_ping). Off: it costs a round trip per request, while without it\n"
-            "# only the requests in flight when the database restarts answer 503.\n"
+            "# pool_pre_ping). Off: it costs a round trip per request, and connections\n"
+            "# the database closed are replaced without it; only the requests in\n"
+            "# flight when the database restarts answer 503.\n"
             "database_pool_pre_ping: bool = False",
         ),
         edits.Field(
@@ -90,13 +92,15 @@ def _env_entries(kind: str) -> list[str]:
         "# (PostgreSQL's max_connections is 100 by default).\n"
         "# DATABASE_POOL_SIZE=10\n"
         "# DATABASE_MAX_OVERFLOW=10",
-        "# Seconds a request waits for a free connection before answering 503.\n"
+        "# Seconds a request waits for a free connection (on PostgreSQL, for a new\n"
+        "# one to open too) before answering 503.\n"
         "# DATABASE_POOL_TIMEOUT=5.0",
         "# Test each pooled connection with a round trip before every use. Off by\n"
-        "# default: it costs a round trip per request; without it, the requests in\n"
-        "# flight when the database restarts answer 503 once, then the pool renews\n"
-        "# its connections. Turn it on when something between the app and the\n"
-        "# database (a proxy, a firewall) drops idle connections unannounced.\n"
+        "# default: it costs a round trip per request, and a connection PostgreSQL\n"
+        "# closed (a restart, a failover) is replaced before use without it; only\n"
+        "# the requests in flight then answer 503. Turn it on when something between\n"
+        "# the app and the database (a proxy, a firewall) drops idle connections\n"
+        "# unannounced.\n"
         "# DATABASE_POOL_PRE_PING=false",
         "# Log every SQL statement with its parameters (debugging only).\n# DATABASE_ECHO=false",
     ]

@@ -14,8 +14,8 @@ from typing import Any
 
 from anyio import to_thread
 from sqlalchemy import event, text
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine import URL, Dialect, make_url
+from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -79,15 +79,57 @@ def create_engine(settings: Settings) -> AsyncEngine:
         "pool_size": settings.database_pool_size,
         "max_overflow": settings.database_max_overflow,
         "pool_timeout": settings.database_pool_timeout,
-        # Off by default (DATABASE_POOL_PRE_PING): a round trip per request. Without
-        # it, a request that finds its connection closed (the database restarted)
-        # answers 503, and SQLAlchemy renews every connection the pool holds.
+        # Off by default (DATABASE_POOL_PRE_PING): with asyncpg, three round trips
+        # per request. A connection the server closed is replaced without them
+        # (`_replace_if_closed`); only one lost without a word (a network cut) is
+        # found by its request, which answers 503 while SQLAlchemy renews the pool.
         "pool_pre_ping": settings.database_pool_pre_ping,
     }
+    if url.get_driver_name() == "asyncpg":
+        # Opening a connection gives up as waiting for a free one does (asyncpg's
+        # own default is 60 s, a minute per request when the host does not answer).
+        options["connect_args"] = {"timeout": settings.database_pool_timeout}
     engine = create_async_engine(url, **options)
+    event.listen(engine.sync_engine, "do_connect", _connect)
     if url.get_backend_name() == "sqlite":
         _configure_sqlite(engine)
+    elif url.get_driver_name() == "asyncpg":
+        event.listen(engine.sync_engine, "checkout", _replace_if_closed)
     return engine
+
+
+def _connect(
+    dialect: Dialect, connection_record: Any, cargs: Any, cparams: Any
+) -> Any:
+    """Open a connection; the network's errors raised as the driver's OperationalError.
+
+    Drivers raise a refused, unreachable or timed-out connection as the network's own
+    error (`OSError`), which SQLAlchemy does not wrap: a request made while the
+    database is down would fail with a 500 instead of the 503 with `Retry-After`
+    that `app.api.database_errors` answers to `OperationalError`.
+    """
+    try:
+        return dialect.connect(*cargs, **cparams)
+    except OSError as exc:
+        reason = str(exc) or "opening a connection timed out"
+        raise dialect.loaded_dbapi.OperationalError(reason) from exc
+
+
+def _replace_if_closed(
+    dbapi_connection: Any, connection_record: Any, connection_proxy: Any
+) -> None:
+    """Open a new connection in place of one the server closed while it was pooled.
+
+    PostgreSQL closes its connections when it restarts or fails over, when an
+    administrator ends them (`pg_terminate_backend`), or when they sit idle past
+    `idle_session_timeout`. asyncpg notices at once, as the event loop reads the
+    close, so asking it costs no round trip. SQLAlchemy opens a new connection for
+    the request (`DisconnectionError`), as asyncpg's own pool does: the first request
+    after a restart is served instead of answering 503.
+    """
+    if dbapi_connection.driver_connection.is_closed():
+        msg = "PostgreSQL closed this connection while it was in the pool"
+        raise DisconnectionError(msg)
 
 
 def check_sqlite_version() -> None:
