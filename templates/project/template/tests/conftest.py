@@ -41,6 +41,7 @@ def settings() -> Settings:
         threadpool_size=8,
         cpu_workers=1,
         job_store_max=100,
+        job_inputs_max_bytes=64 * 1024 * 1024,
         job_timeout_s=30.0,
         job_ttl_s=600.0,
         max_body_bytes=1024 * 1024,

@@ -23,7 +23,7 @@ from pydantic import BaseModel
 
 from app.core.config import Settings
 from app.jobs.models import Job, TaskSpec, failure_message
-from app.jobs.store import InMemoryJobStore, JobStore
+from app.jobs.store import InMemoryJobStore, JobStore, JobStoreFullError
 
 logger = logging.getLogger(__name__)
 
@@ -34,10 +34,15 @@ class JobRunner:
     """Starts jobs in the background and keeps their records in its `store`."""
 
     def __init__(self, settings: Settings, store: JobStore | None = None) -> None:
-        self.store = store or InMemoryJobStore(
-            settings.job_store_max, settings.job_ttl_s
-        )
+        # `is None`, not `or`: an empty InMemoryJobStore is falsy (its len is 0).
+        if store is None:
+            store = InMemoryJobStore(settings.job_store_max, settings.job_ttl_s)
+        self.store = store
         self._timeout = settings.job_timeout_s
+        # Bytes of the inputs of unfinished jobs, each held in memory until its job
+        # finishes: at most JOB_INPUTS_MAX_BYTES together (see `submit`).
+        self._inputs_max_bytes = settings.job_inputs_max_bytes
+        self._inputs_bytes = 0
         # One slot per worker process: `running` means a worker has the job, and
         # waiting jobs stay `queued`. anyio's process pool gets its own limiter of
         # the same size (it must not share the one this runner holds).
@@ -64,21 +69,49 @@ class JobRunner:
         finally:
             self._task_group = None
 
-    async def submit(self, spec: TaskSpec, payload: BaseModel) -> Job:
+    async def submit(self, spec: TaskSpec, payload: BaseModel, size: int = 0) -> Job:
         """Store a queued job running `spec` on `payload`, start it, and return it.
 
-        Raises `JobStoreFullError` when every stored job is still unfinished (or
-        `JobStoreUnavailableError` when the store cannot be reached).
+        `size` is the payload's size as received, in bytes (the request body). Each
+        job's payload stays in memory until the job finishes: with a thousand long
+        jobs of a megabyte each, a gigabyte. Unfinished jobs' payloads may take
+        JOB_INPUTS_MAX_BYTES together; past that, and when every stored job is still
+        unfinished, `JobStoreFullError` (`JobStoreUnavailableError` when the store
+        cannot be reached).
         """
         if self._task_group is None:
             msg = "JobRunner is not open: use it with `async with`"
             raise RuntimeError(msg)
+        if self._inputs_bytes + size > self._inputs_max_bytes:
+            msg = (
+                f"Unfinished jobs hold {self._inputs_bytes} bytes of input, and "
+                f"{self._inputs_max_bytes} at most; try again later."
+            )
+            raise JobStoreFullError(msg)
         job = Job(name=spec.name)
-        await self.store.add(job)
+        self._inputs_bytes += size  # before the await: others submit meanwhile
+        try:
+            await self.store.add(job)
+        except BaseException:
+            self._inputs_bytes -= size
+            raise
         self._task_group.start_soon(
-            self._run, job, spec, payload, name=f"job {job.id} ({spec.name})"
+            self._run_and_release,
+            job,
+            spec,
+            payload,
+            size,
+            name=f"job {job.id} ({spec.name})",
         )
         return job
+
+    async def _run_and_release(
+        self, job: Job, spec: TaskSpec, payload: BaseModel, size: int
+    ) -> None:
+        try:
+            await self._run(job, spec, payload)
+        finally:
+            self._inputs_bytes -= size
 
     async def get(self, job_id: str) -> Job | None:
         """The job with `job_id`, or None if unknown or expired."""

@@ -100,6 +100,20 @@ def test_the_body_limit_defaults_to_one_mebibyte() -> None:
     assert Settings(_env_file=None).max_body_bytes == 1024 * 1024
 
 
+def test_a_body_limit_above_the_job_inputs_limit_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Such a body would be accepted, then refused with 503 by every job for ever.
+    assert Settings(_env_file=None).job_inputs_max_bytes == 64 * 1024 * 1024
+    monkeypatch.setenv("JOB_INPUTS_MAX_BYTES", "1000")
+    monkeypatch.setenv("MAX_BODY_BYTES", "1001")
+
+    with pytest.raises(ValidationError, match="more than JOB_INPUTS_MAX_BYTES"):
+        Settings(_env_file=None)
+    monkeypatch.setenv("MAX_BODY_BYTES", "1000")
+    assert Settings(_env_file=None).max_body_bytes == 1000
+
+
 def test_the_head_limit_defaults_to_32_kibibytes_and_has_a_floor(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -7,7 +7,14 @@ import anyio
 import pytest
 
 from app.core.config import Settings
-from app.jobs import Job, JobRunner, JobStatus, JobStoreFullError, TaskSpec
+from app.jobs import (
+    InMemoryJobStore,
+    Job,
+    JobRunner,
+    JobStatus,
+    JobStoreFullError,
+    TaskSpec,
+)
 from tests.jobs.sample_tasks import (
     EchoInput,
     FailInput,
@@ -190,6 +197,56 @@ async def test_submit_refuses_when_every_stored_job_is_unfinished(
 
         with pytest.raises(JobStoreFullError):
             await runner.submit(echo_task, EchoInput(text="one more"))
+
+
+async def test_unfinished_jobs_inputs_are_bounded_and_released_when_they_end(
+    settings: Settings,
+) -> None:
+    limited = {"job_inputs_max_bytes": 1000, "max_body_bytes": 1000}
+    async with JobRunner(settings.model_copy(update=limited)) as runner:
+        slow = await runner.submit(echo_task, EchoInput(text="slow", delay=30), 600)
+        quick = await runner.submit(echo_task, EchoInput(text="quick"), 400)
+
+        with pytest.raises(JobStoreFullError, match="hold 1000 bytes of input"):
+            await runner.submit(echo_task, EchoInput(text="one more"), 1)
+        assert (await finished(runner, quick)).status is JobStatus.SUCCEEDED
+        # The quick job's 400 bytes are free again; the slow job still holds 600.
+        await runner.submit(echo_task, EchoInput(text="fits"), 400)
+        with pytest.raises(JobStoreFullError):
+            await runner.submit(echo_task, EchoInput(text="one more"), 1)
+        assert (await runner.get(slow.id)) is not None
+
+
+class SlowStore(InMemoryJobStore):
+    """A store that takes its time to add a job, as a database store does."""
+
+    async def add(self, job: Job) -> None:
+        await anyio.sleep(0.01)
+        await super().add(job)
+
+
+async def test_jobs_submitted_at_once_cannot_pass_the_inputs_bound_together(
+    settings: Settings,
+) -> None:
+    limited = settings.model_copy(
+        update={"job_inputs_max_bytes": 1000, "max_body_bytes": 1000}
+    )
+    store = SlowStore(limited.job_store_max, limited.job_ttl_s)
+    outcomes: list[str] = []
+
+    async def submit(runner: JobRunner) -> None:
+        try:
+            await runner.submit(echo_task, EchoInput(text="slow", delay=30), 600)
+            outcomes.append("accepted")
+        except JobStoreFullError:
+            outcomes.append("refused")
+
+    async with JobRunner(limited, store) as runner:
+        async with anyio.create_task_group() as tg:
+            for _ in range(3):
+                tg.start_soon(submit, runner)
+
+    assert sorted(outcomes) == ["accepted", "refused", "refused"]
 
 
 async def test_submit_needs_an_open_runner(settings: Settings) -> None:

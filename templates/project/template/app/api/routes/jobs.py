@@ -90,7 +90,8 @@ def _add_submit_route(routes: APIRouter, spec: TaskSpec) -> None:
         jobs: JobRunnerDep,
     ) -> JobAccepted:
         """Queue the job and answer at once; follow it at the `Location` URL."""
-        job = await jobs.submit(spec, payload)
+        # The body's bytes count against JOB_INPUTS_MAX_BYTES until the job ends.
+        job = await jobs.submit(spec, payload, size=len(await request.body()))
         response.headers["Location"] = location(request, "get_job", job_id=job.id)
         return JobAccepted(id=job.id, status=job.status)
 

@@ -160,6 +160,38 @@ class TestFlood:
         assert (await follow(client, location))["status"] == "succeeded"
 
 
+class TestLargeInputs:
+    """Unfinished jobs' inputs stay in memory: bounded in bytes, not only in jobs."""
+
+    @pytest.fixture
+    def settings(self, settings: Settings) -> Settings:
+        limits = {"job_inputs_max_bytes": 4096, "max_body_bytes": 4096}
+        return settings.model_copy(update={**limits, "job_timeout_s": 3.0})
+
+    async def test_refuses_with_503_past_the_bytes_then_recovers(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        large = {"text": "x" * 1500, "delay": 60}  # about 1,500 bytes of body
+        first, second, third = [
+            await client.post("/api/jobs/echo", json=large) for _ in range(3)
+        ]
+
+        assert [first.status_code, second.status_code] == [202, 202]
+        assert third.status_code == 503
+        assert int(third.headers["retry-after"]) > 0
+        assert "bytes of input" in third.json()["detail"]
+        # A small job still fits beside the two large ones.
+        small = await client.post("/api/jobs/echo", json={"text": "hi"})
+        assert small.status_code == 202
+
+        # The time limit ends the large jobs, and their bytes are free again.
+        for response in (first, second):
+            job = await follow(client, response.headers["location"])
+            assert job["error"].startswith("JobTimeout")
+        location = await start(client, "echo", large | {"delay": 0})
+        assert (await follow(client, location))["status"] == "succeeded"
+
+
 class TestExpiry:
     @pytest.fixture
     def settings(self, settings: Settings) -> Settings:
