@@ -521,6 +521,12 @@ def test_a_name_with_a_newline_exits_2(project: Path) -> None:
             ["task", "task"],
             "error: The task name 'task' clashes with the 'task' its module defines.",
         ),
+        (
+            ["task", "summarize"],
+            ["client", "database-pool", "--base-url", "https://a.example"],
+            "error: The client name 'database-pool' would clash with the project's Celery "
+            "or core settings.",
+        ),
     ],
 )
 def test_names_that_would_clash_at_run_time_are_refused(

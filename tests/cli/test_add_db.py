@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from fastasync_cli.cli import app
+from fastasync_cli.generators.component import PROJECT_SETTINGS
 from fastasync_cli.generators.db_deploy import (
     README_JOBS_IN_MEMORY,
     README_JOBS_IN_MEMORY_EARLIER,
@@ -286,3 +288,18 @@ def test_add_db_refuses_an_endpoint_named_as_the_job_model(
         "in .fastasync.toml) or remove it, then run fastasync add db again.",
     ]
     assert snapshot(project) == before
+
+
+def test_every_setting_of_a_database_project_is_known_to_the_name_checks(
+    sqlite_project: Path,
+) -> None:
+    """A client whose settings reuse one of these would overwrite it (see component)."""
+    config = ast.parse((sqlite_project / "app/core/config.py").read_text())
+    [settings] = [n for n in config.body if isinstance(n, ast.ClassDef) and n.name == "Settings"]
+    fields = {
+        statement.target.id
+        for statement in settings.body
+        if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name)
+    }
+    assert "database_pool_timeout" in fields
+    assert fields - {"model_config"} <= PROJECT_SETTINGS

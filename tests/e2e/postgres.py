@@ -115,4 +115,3 @@ async def _terminate_other_connections(url: str) -> None:
 def terminate_other_connections(url: str) -> None:
     """Close every other connection to the database at `url`, as a restart would."""
     asyncio.run(_terminate_other_connections(url))
-

@@ -56,10 +56,19 @@ DATABASE_OWNED_NAMES = {
 # What the lifespan's state holds before any component: `request.state.<key>`.
 PROJECT_STATE_KEYS = frozenset({"settings", "jobs", "celery_jobs"})
 
-# Settings fields the project and `add celery` define; every Celery one starts with
-# `celery_`, so client names starting with it are refused.
+# Settings fields the project, `add db` and `add celery` define; every Celery one
+# starts with `celery_`, so client names starting with it are refused. A client's
+# own (`NAME_timeout`, ...) must not be one of these: `add client database_pool`
+# would set `database_pool_timeout`, the database's pool timeout.
 PROJECT_SETTINGS = frozenset(
-    {"app_name", "log_level", "threadpool_size", "cpu_workers", "job_store_max", "redis_url"}
+    {
+        *("app_name", "log_level", "threadpool_size", "cpu_workers", "redis_url"),
+        *("job_store_max", "job_inputs_max_bytes", "job_timeout_s", "job_ttl_s"),
+        *("max_body_bytes", "max_header_bytes", "header_timeout_s"),
+        *("allowed_hosts", "cors_origins"),
+        *("database_url", "database_pool_size", "database_max_overflow"),
+        *("database_pool_timeout", "database_pool_pre_ping", "database_echo"),
+    }
 )
 
 # What a task module defines beside the task's function.
