@@ -4,6 +4,7 @@ exact messages users see."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -127,6 +128,15 @@ def test_unreadable_file_exits_2(code: Path) -> None:
     lines = result.stderr.splitlines()
     assert lines[0].startswith("error: Cannot read gone.py: [Errno 2] No such file")
     assert lines[1] == "hint: Make the file readable, or leave it out with --exclude."
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_a_fifo_named_like_python_is_passed_over(code: Path) -> None:
+    # Reading it would wait for a writer for ever.
+    os.mkfifo(code / "pipe.py")
+    result = check()
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [FA101_LINE, "Found 1 error."]
 
 
 def test_syntax_error_is_a_finding(code: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from fnmatch import fnmatch
 from pathlib import Path
@@ -70,10 +71,23 @@ def discover(paths: list[Path], exclude: tuple[str, ...], base: Path) -> list[So
             dirs[:] = sorted(d for d in dirs if not _excluded(f"{relative}{d}", d, patterns))
             for file in files:
                 if file.endswith(".py") and not _excluded(f"{relative}{file}", file, patterns):
-                    found.setdefault(current / file, root)
+                    path = current / file
+                    if _readable_kind(path):
+                        found.setdefault(path, root)
     namer = _Namer()
     cwd = Path.cwd().resolve()
     return [namer.source(path, root, cwd) for path, root in sorted(found.items())]
+
+
+def _readable_kind(path: Path) -> bool:
+    """False for a FIFO, socket or device named *.py: reading a FIFO would wait for a
+    writer for ever. A file that cannot be stat'ed (a dangling link) stays in, and its
+    read error is reported."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return True
+    return stat.S_ISREG(mode)
 
 
 def _relative(path: Path, base: Path) -> str:
