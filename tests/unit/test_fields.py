@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import BaseModel
+from sqlalchemy.orm import DeclarativeBase
 
 from fastasync_cli.engine.fields import (
     DEFAULT_STR_MAX_LENGTH,
@@ -68,7 +70,8 @@ def test_valid_specs_parse(spec: str, expected: Field) -> None:
         ("order:int", "a reserved word of SQL"),
         ("user:str", "a reserved word of SQL"),
         ("Price:float", "not a lowercase Python identifier"),
-        ("class:str", "not a lowercase Python identifier"),
+        ("class:str", "uses 'class', a Python keyword"),
+        ("register:str", "which every model or schema already has"),
         ("name\n:str", "not a lowercase Python identifier"),
         ("a" * 51 + ":str", "the limit is 50"),
     ],
@@ -78,6 +81,18 @@ def test_bad_specs_say_what_is_wrong(spec: str, problem: str) -> None:
         parse_field(spec)
     assert problem in info.value.message
     assert info.value.hint
+
+
+def test_every_name_a_model_or_schema_already_has_is_refused() -> None:
+    """What Pydantic would warn of (or refuse), and SQLAlchemy's declarative names."""
+
+    class Base(DeclarativeBase):
+        pass
+
+    taken = {*dir(BaseModel), *dir(type(BaseModel)), *dir(Base)}
+    for name in sorted(n for n in taken if not n.startswith("_")):
+        with pytest.raises(BadOptionError, match="already has"):
+            parse_field(f"{name}:str")
 
 
 def test_no_fields_means_one_name_field() -> None:

@@ -95,6 +95,9 @@ _RESERVED_FIELDS = frozenset(
         "schema_json",
         "update_forward_refs",
         "validate",
+        # pydantic.BaseModel's metaclass (an ABCMeta): Pydantic warns of the shadowing
+        "mro",
+        "register",
         # names the schema's annotations use
         "str",
         "int",
@@ -254,7 +257,13 @@ def _default_source(spec: str, field: Field, raw: str) -> str:
 
 
 def _check_name(spec: str, name: str) -> None:
-    if not _FIELD_NAME_RE.fullmatch(name) or keyword.iskeyword(name):
+    if keyword.iskeyword(name):
+        raise _bad_field(
+            spec,
+            f"uses {name!r}, a Python keyword",
+            f"Pick another field name, e.g. {name}_name.",
+        )
+    if not _FIELD_NAME_RE.fullmatch(name):
         raise _bad_field(
             spec,
             "has a name that is not a lowercase Python identifier",
