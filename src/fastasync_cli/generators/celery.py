@@ -57,6 +57,12 @@ SETTINGS_FIELDS = [
         "celery_broker_timeout: float = Field(default=5.0, gt=0)",
     ),
     edits.Field(
+        "celery_queue_max",
+        "# Jobs that may wait in the queue for a worker; past it a new job answers 503\n"
+        "# with Retry-After (Redis would take jobs until its memory ends).\n"
+        "celery_queue_max: int = Field(default=10_000, ge=1)",
+    ),
+    edits.Field(
         "celery_max_retries",
         "# Retries after a transient error, with exponential backoff and jitter capped\n"
         "# at celery_retry_backoff_max seconds.\n"
@@ -87,6 +93,9 @@ ENV_ENTRIES = [
     "# CELERY_VISIBILITY_TIMEOUT=3600",
     "# Seconds the app waits for Redis to queue or find a job before answering 503.\n"
     "# CELERY_BROKER_TIMEOUT=5.0",
+    "# Jobs that may wait in the queue for a worker; past it a new job answers 503\n"
+    "# with Retry-After (Redis would take jobs until its memory ends).\n"
+    "# CELERY_QUEUE_MAX=10000",
     "# Retries after a transient error, with exponential backoff and jitter, waiting\n"
     "# at most CELERY_RETRY_BACKOFF_MAX seconds between two.\n"
     "# CELERY_MAX_RETRIES=3\n"
@@ -105,6 +114,7 @@ TEST_SETTINGS = [
     ("celery_time_limit", "35"),
     ("celery_visibility_timeout", "60"),
     ("celery_broker_timeout", "2.0"),
+    ("celery_queue_max", "1000"),
     ("celery_max_retries", "3"),
     ("celery_retry_backoff_max", "0"),
     ("celery_result_expires", "600"),
