@@ -15,6 +15,7 @@ import contextlib
 import importlib.util
 import itertools
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -94,24 +95,12 @@ OTHER_CONNECTIONS = (
 )
 
 
-async def _terminate_other_connections(url: str) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(plain_url(url))
-    try:
-        await connection.execute(
-            f"SELECT pg_terminate_backend(pid) FROM ({OTHER_CONNECTIONS}) AS others"
-        )
-        # Until their processes have exited, and so closed their sockets.
-        for _ in range(200):
-            if not await connection.fetch(OTHER_CONNECTIONS):
-                return
-            await asyncio.sleep(0.05)
-        raise AssertionError("PostgreSQL did not end the other connections in 10 s")
-    finally:
-        await connection.close()
-
-
 def terminate_other_connections(url: str) -> None:
     """Close every other connection to the database at `url`, as a restart would."""
-    asyncio.run(_terminate_other_connections(url))
+    fetch(url, f"SELECT pg_terminate_backend(pid) FROM ({OTHER_CONNECTIONS}) AS others")
+    # Until their processes have exited, and so closed their sockets.
+    for _ in range(200):
+        if not fetch(url, OTHER_CONNECTIONS):
+            return
+        time.sleep(0.05)
+    raise AssertionError("PostgreSQL did not end the other connections in 10 s")
