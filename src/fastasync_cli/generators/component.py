@@ -68,6 +68,7 @@ PROJECT_SETTINGS = frozenset(
         *("allowed_hosts", "cors_origins"),
         *("database_url", "database_pool_size", "database_max_overflow"),
         *("database_pool_timeout", "database_pool_pre_ping", "database_echo"),
+        "database_statement_timeout",
     }
 )
 

@@ -72,6 +72,13 @@ def _settings_fields(kind: str) -> list[edits.Field]:
             "database_pool_pre_ping: bool = False",
         ),
         edits.Field(
+            "database_statement_timeout",
+            "# Seconds a PostgreSQL statement may run, lock waits included, before the\n"
+            "# database cancels it and the request answers 503; 0: no limit. SQLite\n"
+            "# bounds only the wait for its write lock (5 s).\n"
+            "database_statement_timeout: float = Field(default=30.0, ge=0, le=86_400)",
+        ),
+        edits.Field(
             "database_echo",
             "# Log every SQL statement: for debugging only.\ndatabase_echo: bool = False",
         ),
@@ -102,6 +109,14 @@ def _env_entries(kind: str) -> list[str]:
         "# the app and the database (a proxy, a firewall) drops idle connections\n"
         "# unannounced.\n"
         "# DATABASE_POOL_PRE_PING=false",
+        "# Seconds a statement may run on PostgreSQL, waiting for locks included,\n"
+        "# before the database cancels it and the request answers 503 with\n"
+        "# Retry-After (a connection that stops answering mid-statement is given up\n"
+        "# DATABASE_POOL_TIMEOUT seconds later). 0: no limit. Raise it for one\n"
+        "# transaction with `SET LOCAL statement_timeout = '5min'`. Behind PgBouncer,\n"
+        "# which refuses it as a start-up parameter, set 0 here and set it on the\n"
+        "# role instead: ALTER ROLE app SET statement_timeout = '30s'.\n"
+        "# DATABASE_STATEMENT_TIMEOUT=30.0",
         "# Log every SQL statement with its parameters (debugging only).\n# DATABASE_ECHO=false",
     ]
 
@@ -112,6 +127,7 @@ TEST_SETTINGS = [
     ("database_max_overflow", "5"),
     ("database_pool_timeout", "5.0"),
     ("database_pool_pre_ping", "False"),
+    ("database_statement_timeout", "30.0"),
     ("database_echo", "False"),
 ]
 LIFESPAN_LINE = 'state["database"] = await stack.enter_async_context(Database(settings))'
@@ -182,6 +198,7 @@ def plan_db(options: DbOptions, manifest: Manifest) -> ComponentPlan:
         ("app/db/__init__.py", "app/db/__init__.py"),
         ("app/db/base.py", "app/db/base.py"),
         ("app/db/database.py", "app/db/database.py"),
+        ("app/db/engine.py", "app/db/engine.py"),
         ("app/db/revision.py", "app/db/revision.py"),
         ("app/api/database_errors.py", "app/api/database_errors.py"),
         ("app/models/job.py", "app/models/job.py"),

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 import app.models  # noqa: F401 (registers every model on Base.metadata)
 from app.core.config import get_settings
 from app.db.base import Base
-from app.db.database import make_sqlite_folder, safe_url
+from app.db.engine import make_sqlite_folder, safe_url
 
 config = context.config
 target_metadata = Base.metadata

@@ -1,8 +1,9 @@
 """How database trouble reaches clients and operators.
 
 - An exhausted connection pool, a database that stops answering, a connection the
-  database closed (it restarted), or SQLite's write lock held too long answer 503
-  with `Retry-After`, not 500, and every route that
+  database closed (it restarted), a statement past `DATABASE_STATEMENT_TIMEOUT` or
+  another passing trouble (`app.db.engine`), or SQLite's write lock held too long
+  answer 503 with `Retry-After`, not 500, and every route that
   uses a database session documents that 503 in its OpenAPI responses.
 - A database that does not answer at start-up stops the server with one line
   naming it (never its password) instead of a traceback.
@@ -22,7 +23,7 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.deps import get_db_session
-from app.db.database import DatabaseUnavailableError
+from app.db.engine import DatabaseUnavailableError
 
 logger = logging.getLogger(__name__)
 

@@ -9,12 +9,8 @@ from anyio import to_thread
 from sqlalchemy import text
 
 from app.core.config import Settings
-from app.db.database import (
-    Database,
-    DatabaseUnavailableError,
-    create_engine,
-    database_name,
-)
+from app.db.database import Database
+from app.db.engine import DatabaseUnavailableError, create_engine, database_name
 from app.db.revision import UPGRADE, migration_scripts, verdict
 from app.main import create_app
 
