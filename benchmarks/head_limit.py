@@ -5,10 +5,13 @@
 Both protocols run in this process, driven as uvicorn drives them (a transport that
 keeps what it is sent, one uvloop loop), serving a minimal ASGI app, so what differs
 is the protocol alone (app.server counts each head's bytes and times it: a timer per
-request, started at its first byte and cancelled when its head is complete):
+request, started at its first byte and cancelled when its head is complete; and it
+times a body still incomplete once the bytes at hand are parsed):
 
-  cpu      CPU µs per keep-alive GET (the request's bytes in, the answer out), the
-           lowest of 5 batches, median of --rounds rounds that alternate the two
+  cpu      CPU µs per keep-alive request (the request's bytes in, the answer out), the
+           lowest of 5 batches, median of --rounds rounds that alternate the two; for
+           a GET, a POST whose 64-byte body comes with its head, and one whose body
+           comes in a packet of its own (its body timer started and cancelled)
   memory   what one connection holds after sending --flood-mb MB of headers that
            never end (tracemalloc's peak), and whether it was refused with 431
 
@@ -32,9 +35,19 @@ from typing import Any
 import _bench as b
 
 REQUEST = b"GET /health HTTP/1.1\r\nhost: localhost\r\nuser-agent: bench\r\naccept: */*\r\n\r\n"
+BODY = b'{"name": "' + b"x" * 40 + b'", "price": 12.5}  '
+POST = (
+    b"POST /api/items HTTP/1.1\r\nhost: localhost\r\nuser-agent: bench\r\n"
+    b"content-type: application/json\r\ncontent-length: " + str(len(BODY)).encode() + b"\r\n\r\n"
+)
+# Each request's bytes, in the packets they arrive in.
+REQUESTS = {"GET": [REQUEST], "POST": [POST + BODY], "POST, body apart": [POST, BODY]}
 
 
 async def ok_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    more = scope["method"] == "POST"
+    while more:  # read the body, as an endpoint does
+        more = (await receive()).get("more_body", False)
     await send({"type": "http.response.start", "status": 200, "headers": []})
     await send({"type": "http.response.body", "body": b"ok"})
 
@@ -84,13 +97,14 @@ def connect(cls: type, config: Any) -> tuple[Any, Transport]:
     return protocol, transport
 
 
-async def cpu_batch(cls: type, config: Any, requests: int) -> float:
+async def cpu_batch(cls: type, config: Any, requests: int, packets: list[bytes]) -> float:
     """CPU µs per request over `requests` keep-alive requests on one connection."""
     protocol, transport = connect(cls, config)
     start = time.process_time()
     for _ in range(requests):
         transport.answered.clear()
-        protocol.data_received(REQUEST)
+        for packet in packets:
+            protocol.data_received(packet)
         await transport.answered.wait()
     return 1e6 * (time.process_time() - start) / requests
 
@@ -130,35 +144,51 @@ def run(args: argparse.Namespace) -> int:
         classes = {"uvicorn httptools": Uvicorn, "app.server": Generated}
 
         async def main() -> dict[str, Any]:
-            cpu: dict[str, list[float]] = {name: [] for name in classes}
+            cpu: dict[str, dict[str, list[float]]] = {
+                kind: {name: [] for name in classes} for kind in REQUESTS
+            }
             for cls in classes.values():  # warm-up
-                await cpu_batch(cls, config, 2000)
+                for packets in REQUESTS.values():
+                    await cpu_batch(cls, config, 2000, packets)
             for r in range(args.rounds):
                 order = list(classes.items())
-                for name, cls in order if r % 2 == 0 else order[::-1]:
-                    batches = [await cpu_batch(cls, config, args.requests) for _ in range(5)]
-                    cpu[name].append(min(batches))
-                b.log(f"round {r + 1}/{args.rounds}: " + ", ".join(
-                    f"{n} {v[-1]:.2f} µs" for n, v in cpu.items()
+                for kind, packets in REQUESTS.items():
+                    for name, cls in order if r % 2 == 0 else order[::-1]:
+                        batches = [
+                            await cpu_batch(cls, config, args.requests, packets) for _ in range(5)
+                        ]
+                        cpu[kind][name].append(min(batches))
+                b.log(f"round {r + 1}/{args.rounds}: " + "; ".join(
+                    f"{kind}: " + ", ".join(f"{n} {v[-1]:.2f} µs" for n, v in by_name.items())
+                    for kind, by_name in cpu.items()
                 ))  # fmt: skip
             memory = {n: await flood(cls, config, args.flood_mb) for n, cls in classes.items()}
-            return {"cpu": {n: statistics.median(v) for n, v in cpu.items()}, "memory": memory}
+            medians = {
+                kind: {n: statistics.median(v) for n, v in by_name.items()}
+                for kind, by_name in cpu.items()
+            }
+            return {"cpu": medians, "memory": memory}
 
         results = uvloop.run(main())
-    base = results["cpu"]["uvicorn httptools"]
-    rows = [
+    rows = []
+    for kind in REQUESTS:
+        base = results["cpu"][kind]["uvicorn httptools"]
+        for name in classes:
+            micros = results["cpu"][kind][name]
+            rows.append([kind, name, f"{micros:.2f}", f"{micros / base:.3f}x"])
+    rounds = args.rounds
+    print(f"\nkeep-alive requests, CPU µs per request (median of {rounds} rounds, lowest batch)")
+    print(b.table(["request", "protocol", "CPU µs", "vs uvicorn"], rows))
+    memory_rows = [
         [
             name,
-            f"{results['cpu'][name]:.2f}",
-            f"{results['cpu'][name] / base:.3f}x",
             f"{results['memory'][name][0] / 1024:,.0f} KiB",
             "431" if results["memory"][name][1] else "kept reading",
         ]
         for name in classes
     ]
-    print(f"\nkeep-alive GET, CPU µs per request (median of {args.rounds} rounds, lowest batch)")
-    print(f"and one connection sending {args.flood_mb} MB of headers that never end")
-    print(b.table(["protocol", "CPU µs", "vs uvicorn", "memory held", "flood"], rows))
+    print(f"\none connection sending {args.flood_mb} MB of headers that never end")
+    print(b.table(["protocol", "memory held", "flood"], memory_rows))
     if args.json is not None:
         payload = {"results": results, "packages": b.package_versions("uvicorn", "httptools")}
         print(f"wrote {b.write_json('head_limit', payload, args.json or None)}")

@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -65,32 +66,58 @@ def test_a_request_head_without_end_is_refused_431_not_kept(base_url: str) -> No
     assert big_but_within.status_code == 200
 
 
-def test_slow_and_silent_connections_are_closed_after_the_head_timeout(grown: Path) -> None:
-    """Slowloris: heads that trickle in, and connections that send nothing, are not
-    kept for ever (uvicorn's own protocol keeps both)."""
-    env = {"HEADER_TIMEOUT_S": "1"}
+def test_slow_and_silent_connections_are_closed_after_their_timeouts(grown: Path) -> None:
+    """Slowloris and R.U.D.Y.: heads and bodies that trickle in, and connections that
+    send nothing, are not kept for ever (uvicorn's own protocol keeps all three)."""
+    env = {"HEADER_TIMEOUT_S": "1", "BODY_TIMEOUT_S": "1"}
     with serve(grown, env=env, options=production_options(grown)) as url:
         address = url.removeprefix("http://").split(":")
         where = (address[0], int(address[1]))
-        with socket.create_connection(where) as silent, socket.create_connection(where) as slow:
-            slow.sendall(b"GET /health HTTP/1.1\r\nHost: test\r\n")
-            slow.settimeout(0.2)
-            answer = b""
-            for _ in range(150):  # a header byte every 0.2 s, 30 s at most
-                try:
-                    answer = slow.recv(4096)
-                    break
-                except TimeoutError:
-                    slow.sendall(b"x")
+        with (
+            socket.create_connection(where) as silent,
+            socket.create_connection(where) as slow_head,
+            socket.create_connection(where) as slow_body,
+        ):
+            slow_head.sendall(b"GET /health HTTP/1.1\r\nHost: test\r\n")
+            slow_body.sendall(
+                b"POST /api/products HTTP/1.1\r\nHost: test\r\n"
+                b"Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"
+            )
+            head_answer, body_answer = _trickle({slow_head: b"x", slow_body: b" "})
             silent.settimeout(30)
             said = silent.recv(4096)
         with httpx.Client(base_url=url, timeout=30) as http:
             still_served = http.get("/health").status_code
 
-    assert answer.startswith(b"HTTP/1.1 408 "), answer
-    assert b"HEADER_TIMEOUT_S" in answer
+    assert head_answer.startswith(b"HTTP/1.1 408 "), head_answer
+    assert b"HEADER_TIMEOUT_S" in head_answer
+    assert body_answer.startswith(b"HTTP/1.1 408 "), body_answer
+    assert b"BODY_TIMEOUT_S" in body_answer
     assert said == b""  # closed without an answer
     assert still_served == 200
+    log = (grown / "uvicorn.log").read_text()
+    assert "Traceback" not in log, log
+
+
+def _trickle(connections: dict[socket.socket, bytes]) -> list[bytes]:
+    """Send each connection its byte every 0.1 s (30 s at most) until each is answered;
+    the answers, in order."""
+    answers = dict.fromkeys(connections, b"")
+    for connection in connections:
+        connection.setblocking(False)
+    for _ in range(300):
+        waiting = [c for c, answer in answers.items() if not answer]
+        if not waiting:
+            break
+        for connection in waiting:
+            try:
+                answer = connection.recv(4096)
+            except BlockingIOError:
+                connection.sendall(connections[connection])
+                continue
+            answers[connection] = answer or b"(closed without an answer)"
+        time.sleep(0.1)
+    return list(answers.values())
 
 
 def test_bodies_over_the_limit_are_refused_with_content_length_or_chunked(

@@ -11,8 +11,13 @@ connection or the request's first byte: uvicorn's own waits for ever for a head
 that trickles in a byte at a time, or for a connection that sends nothing, so a
 few hundred such connections (Slowloris) would hold every file descriptor. A head
 that is late gets 408 and the connection is closed (a connection that sent nothing
-is closed without an answer). Nothing else changes; counting and timing cost a
-request about a microsecond of CPU (measured against uvicorn's own, same requests).
+is closed without an answer). A body must arrive as it would at 500 bytes/s
+after BODY_TIMEOUT_S seconds of grace: 20 s, and one more per 500 bytes received
+(Apache's mod_reqtimeout default, `body=20,MinRate=500`). uvicorn waits for ever
+for one that trickles in (R.U.D.Y.), each holding a connection and a request. A
+late body gets 408 and the connection is closed; the app's request sees the
+client disconnected. Nothing else changes; counting and timing cost a request
+about a microsecond of CPU (measured against uvicorn's own, same requests).
 
 Serve the app with it (the Dockerfile does):
 
@@ -34,6 +39,11 @@ from app.core.config import get_settings
 
 logger = logging.getLogger("uvicorn.error")
 
+# A body's slowest pace, once its BODY_TIMEOUT_S of grace is over: each byte received
+# gives it 1/500 s more. A 1 MiB upload may take 35 minutes; a client a byte at a
+# time cannot hold a connection.
+BODY_MIN_BYTES_PER_S = 500
+
 
 _Base = httptools_impl.HttpToolsProtocol
 
@@ -41,7 +51,9 @@ _Base = httptools_impl.HttpToolsProtocol
 class HttpToolsProtocol(_Base):
     """uvicorn's httptools protocol; a request line and headers over
     `max_head_bytes` (MAX_HEADER_BYTES) get 431, and ones that take longer than
-    `head_timeout` seconds (HEADER_TIMEOUT_S) 408; then the connection is closed."""
+    `head_timeout` seconds (HEADER_TIMEOUT_S) 408, as does a body slower than
+    BODY_MIN_BYTES_PER_S after `body_timeout` seconds (BODY_TIMEOUT_S); then the
+    connection is closed."""
 
     def __init__(
         self,
@@ -52,20 +64,29 @@ class HttpToolsProtocol(_Base):
         *,
         max_head_bytes: int | None = None,
         head_timeout: float | None = None,
+        body_timeout: float | None = None,
     ) -> None:
         super().__init__(config, server_state, app_state, _loop)
-        if max_head_bytes is None or head_timeout is None:
+        if max_head_bytes is None or head_timeout is None or body_timeout is None:
             settings = get_settings()
             if max_head_bytes is None:
                 max_head_bytes = settings.max_header_bytes
             if head_timeout is None:
                 head_timeout = settings.header_timeout_s
+            if body_timeout is None:
+                body_timeout = settings.body_timeout_s
         self.max_head_bytes = max_head_bytes
         self.head_timeout = head_timeout
+        self.body_timeout = body_timeout
         # Bytes the head being received may still take; None while a body arrives.
         self.head_left: int | None = max_head_bytes
         # Ends the connection if the head being awaited is not complete in time.
         self.head_timer: asyncio.TimerHandle | None = None
+        # When the body being received is late (loop time), None when none is; each
+        # byte received moves it on. Its timer starts only if a body is still
+        # incomplete once the bytes at hand are parsed: most never need one.
+        self.body_deadline: float | None = None
+        self.body_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         _Base.connection_made(self, transport)
@@ -73,6 +94,7 @@ class HttpToolsProtocol(_Base):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.stop_head_timer()
+        self.stop_body_timer()
         _Base.connection_lost(self, exc)
 
     def data_received(self, data: bytes) -> None:
@@ -82,6 +104,8 @@ class HttpToolsProtocol(_Base):
                 if left is not None:
                     self.head_left = left - len(data)
                 _Base.data_received(self, data)  # (faster than super(), per request)
+                if self.body_deadline is not None and self.body_timer is None:
+                    self.start_body_timer()
                 return
             # More bytes than the head may take: give the parser its allowance and
             # see whether the head ended within it. If so, the parser's callbacks
@@ -106,10 +130,18 @@ class HttpToolsProtocol(_Base):
     def on_headers_complete(self) -> None:
         self.head_left = None
         self.stop_head_timer()
+        self.body_deadline = self.loop.time() + self.body_timeout
         _Base.on_headers_complete(self)
+
+    def on_body(self, body: bytes) -> None:
+        if self.body_deadline is not None:
+            self.body_deadline += len(body) / BODY_MIN_BYTES_PER_S
+        _Base.on_body(self, body)
 
     def on_message_complete(self) -> None:
         self.head_left = self.max_head_bytes  # the next request's head
+        self.body_deadline = None
+        self.stop_body_timer()
         _Base.on_message_complete(self)
 
     def start_head_timer(self) -> None:
@@ -120,6 +152,42 @@ class HttpToolsProtocol(_Base):
         if self.head_timer is not None:
             self.head_timer.cancel()
             self.head_timer = None
+
+    def start_body_timer(self) -> None:
+        assert self.body_deadline is not None
+        self.body_timer = self.loop.call_at(self.body_deadline, self.body_timed_out)
+
+    def stop_body_timer(self) -> None:
+        if self.body_timer is not None:
+            self.body_timer.cancel()
+            self.body_timer = None
+
+    def body_timed_out(self) -> None:
+        """Answer 408 and close if the body is late; else wait until it would be."""
+        self.body_timer = None
+        if self.body_deadline is None or self.transport.is_closing():
+            return
+        cycle = self.cycle
+        if self.flow.read_paused or cycle.waiting_for_100_continue:
+            # The app has not read what came, or not yet asked for the body: the
+            # client is waiting for us. Its time starts again once we ask.
+            self.body_deadline = self.loop.time() + self.body_timeout
+        if self.loop.time() < self.body_deadline:
+            self.start_body_timer()
+            return
+        self.body_deadline = None
+        if cycle.response_started:  # the app has answered: no room for a 408
+            self.transport.close()
+        else:
+            self.refuse(
+                408,
+                f"Request Timeout: the body came slower than {BODY_MIN_BYTES_PER_S} "
+                f"bytes/s after {self.body_timeout:g} s (BODY_TIMEOUT_S)",
+            )
+        # The app's request sees the client gone now (as uvicorn's connection_lost
+        # makes it), and nothing more it sends is written.
+        cycle.disconnected = True
+        cycle.message_event.set()
 
     def head_timed_out(self) -> None:
         """Answer 408 and close: the head did not arrive in time."""

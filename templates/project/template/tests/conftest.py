@@ -47,6 +47,7 @@ def settings() -> Settings:
         max_body_bytes=1024 * 1024,
         max_header_bytes=32 * 1024,
         header_timeout_s=20.0,
+        body_timeout_s=20.0,
         allowed_hosts=["*"],
         cors_origins=[],
     )

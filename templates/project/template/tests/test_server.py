@@ -1,6 +1,7 @@
 """app.server's protocol: a request head past MAX_HEADER_BYTES gets 431, as it
-arrives, and one later than HEADER_TIMEOUT_S 408; every other request is served as
-uvicorn serves it.
+arrives, one later than HEADER_TIMEOUT_S 408, and so does a body slower than
+BODY_MIN_BYTES_PER_S after BODY_TIMEOUT_S; every other request is served as uvicorn
+serves it.
 
 The protocol is driven as uvicorn drives it, through a transport that records what
 it is sent, so each test sees exactly which bytes reached the parser and when.
@@ -16,7 +17,7 @@ from uvicorn.config import Config
 from uvicorn.server import ServerState
 
 from app.core.config import get_settings
-from app.server import HttpToolsProtocol
+from app.server import BODY_MIN_BYTES_PER_S, HttpToolsProtocol
 
 LIMIT = 1024
 # Long enough that no head in these tests is late unless the test makes it so.
@@ -91,10 +92,15 @@ def config() -> Iterator[Config]:
 
 
 def connect(
-    config: Config, head_timeout: float = PATIENT
+    config: Config, head_timeout: float = PATIENT, body_timeout: float = PATIENT
 ) -> tuple[HttpToolsProtocol, Transport]:
     protocol = HttpToolsProtocol(
-        config, ServerState(), {}, max_head_bytes=LIMIT, head_timeout=head_timeout
+        config,
+        ServerState(),
+        {},
+        max_head_bytes=LIMIT,
+        head_timeout=head_timeout,
+        body_timeout=body_timeout,
     )
     transport = Transport()
     transport.set_protocol(protocol)
@@ -102,10 +108,11 @@ def connect(
     return protocol, transport
 
 
-def head(size: int, body: bytes = b"") -> bytes:
+def head(size: int, body: bytes = b"", *, length: int | None = None) -> bytes:
     """A request whose line and headers take exactly `size` bytes."""
     start = b"POST /echo HTTP/1.1\r\nhost: test\r\n"
-    start += b"content-length: " + str(len(body)).encode() + b"\r\n"
+    length = len(body) if length is None else length
+    start += b"content-length: " + str(length).encode() + b"\r\n"
     padding = size - len(start) - len(b"x-pad: \r\n\r\n")
     assert padding >= 0
     return start + b"x-pad: " + b"a" * padding + b"\r\n\r\n"
@@ -181,6 +188,7 @@ async def test_the_limits_come_from_the_settings(config: Config) -> None:
 
     assert protocol.max_head_bytes == get_settings().max_header_bytes
     assert protocol.head_timeout == get_settings().header_timeout_s
+    assert protocol.body_timeout == get_settings().body_timeout_s
 
 
 async def test_a_head_that_trickles_in_gets_408_when_its_time_is_up(
@@ -237,6 +245,76 @@ async def test_a_pipelined_request_gets_its_own_time(config: Config) -> None:
     protocol.data_received(b"host: test\r\n\r\n")
 
     assert protocol.head_timer is None
+    assert await answers(transport, 2) == [b"HTTP/1.1 200 OK"] * 2
+    protocol.connection_lost(None)
+
+
+async def test_a_body_that_trickles_in_gets_408_when_its_time_is_up(
+    config: Config,
+) -> None:
+    protocol, transport = connect(config, body_timeout=0.05)
+    protocol.data_received(head(200, length=1000))
+    async with asyncio.timeout(5):
+        while not transport.closed:  # a byte now and then, slower than the least pace
+            protocol.data_received(b"x")
+            await asyncio.sleep(0.01)
+
+    assert transport.written.startswith(b"HTTP/1.1 408 Request Timeout\r\n")
+    assert b"connection: close" in transport.written
+    assert b"BODY_TIMEOUT_S" in transport.written
+    await asyncio.sleep(0.05)  # the app saw the client gone and wrote nothing more
+    assert transport.written.count(b"HTTP/1.1 ") == 1
+    protocol.connection_lost(None)
+
+
+async def test_a_body_at_the_least_pace_after_its_grace_is_served(
+    config: Config,
+) -> None:
+    protocol, transport = connect(config, body_timeout=0.05)
+    chunk = b"x" * BODY_MIN_BYTES_PER_S  # each gives the body one more second
+    protocol.data_received(head(200, length=4 * len(chunk)) + chunk)
+    for _ in range(3):
+        await asyncio.sleep(0.1)  # twice the grace between chunks, far within a second
+        protocol.data_received(chunk)
+
+    assert await answers(transport, 1) == [b"HTTP/1.1 200 OK"]
+    assert transport.written.endswith(str(4 * len(chunk)).encode())
+    assert protocol.body_timer is None
+    protocol.connection_lost(None)
+
+
+async def test_a_body_the_app_has_not_asked_for_yet_is_not_timed(
+    config: Config,
+) -> None:
+    """With `Expect: 100-continue` the client waits until the app reads the body."""
+    asked = asyncio.Event()
+
+    async def reads_later(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await asked.wait()
+        await echo_length(scope, receive, send)
+
+    config = Config(app=reads_later, log_config=None, lifespan="off")
+    config.load()
+    protocol, transport = connect(config, body_timeout=0.05)
+    protocol.data_received(head(200, length=3)[:-2] + b"expect: 100-continue\r\n\r\n")
+    await asyncio.sleep(0.2)  # four times the grace
+    assert not transport.closed
+
+    asked.set()
+    await answers(transport, 1)  # 100 Continue: now the body may come
+    protocol.data_received(b"abc")
+    assert await answers(transport, 2) == [b"HTTP/1.1 100 Continue", b"HTTP/1.1 200 OK"]
+    protocol.connection_lost(None)
+
+
+async def test_a_body_that_comes_whole_starts_no_timer(config: Config) -> None:
+    protocol, transport = connect(config)
+    protocol.data_received(head(200, b"abc") + b"abc")
+    assert protocol.body_timer is None
+    protocol.data_received(head(200, b"abc"))
+    assert protocol.body_timer is not None  # the body is still to come
+    protocol.data_received(b"abc")
+    assert protocol.body_timer is None
     assert await answers(transport, 2) == [b"HTTP/1.1 200 OK"] * 2
     protocol.connection_lost(None)
 

@@ -135,6 +135,17 @@ def test_the_head_timeout_defaults_to_20_seconds_and_is_bounded(
         Settings(_env_file=None)
 
 
+@pytest.mark.parametrize("seconds", ["0", "-1", "3601", "nan"])
+def test_the_body_timeout_defaults_to_20_seconds_and_is_bounded(
+    monkeypatch: pytest.MonkeyPatch, seconds: str
+) -> None:
+    assert Settings(_env_file=None).body_timeout_s == 20.0
+    monkeypatch.setenv("BODY_TIMEOUT_S", seconds)
+
+    with pytest.raises(ValidationError, match="body_timeout_s"):
+        Settings(_env_file=None)
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [("JOB_TIMEOUT_S", "0"), ("JOB_TIMEOUT_S", "inf"), ("JOB_TTL_S", "-1")],
