@@ -95,6 +95,20 @@ def json_or_error(method: str, url: httpx.URL, status: int, content: bytes) -> A
         ) from exc
 
 
+def too_large_error(
+    method: str, url: httpx.URL, status: int, max_bytes: int
+) -> UpstreamError:
+    """The error for an answer whose body passed `max_bytes` (none of it is kept)."""
+    target = error_url(url)
+    return UpstreamError(
+        f"{method} {target} answered {status} with a body of more than {max_bytes} "
+        "bytes (max_response_bytes)",
+        method=method,
+        url=target,
+        status_code=status,
+    )
+
+
 def status_error(
     method: str, url: httpx.URL, status: int, headers: Any, content: bytes
 ) -> UpstreamError:
