@@ -132,6 +132,40 @@ async def test_an_answer_over_max_response_bytes_is_an_upstream_error(
     assert (caught.value.status_code, caught.value.body) == (200, None)
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 100_000 + b"]" * 100_000,  # deeper than Python's recursion limit
+        b"9" * 5_000,  # more digits than Python reads
+        b"NaN",
+        b'{"price": -Infinity}',
+        b'"\\ud800"',  # an unpaired surrogate: no UTF-8 text holds it
+        b'"\xed\xa0\x80"',  # the same as bytes
+        b'"caf\xe9"',  # not UTF-8
+    ],
+)
+async def test_an_answer_json_cannot_hold_is_an_upstream_error(
+    upstream: respx.MockRouter, api: BaseClient, body: bytes
+) -> None:
+    """Python's json module reads most of these (or raises a RecursionError); the
+    app would fail later with a 500, answering them or storing them."""
+    upstream.get(f"{BASE_URL}/odd").respond(200, content=body)
+
+    with pytest.raises(UpstreamError, match="not JSON") as caught:
+        await api.get("/odd")
+
+    assert caught.value.status_code == 200
+
+
+async def test_an_answer_with_escaped_emoji_and_a_bom_is_json(
+    upstream: respx.MockRouter, api: BaseClient
+) -> None:
+    body = b'\xef\xbb\xbf{"face": "\\ud83d\\ude00", "n": 1e308}'
+    upstream.get(f"{BASE_URL}/fine").respond(200, content=body)
+
+    assert await api.get("/fine") == {"face": "\U0001f600", "n": 1e308}
+
+
 async def test_get_retries_transient_failures_then_succeeds(
     upstream: respx.MockRouter, api: BaseClient
 ) -> None:
