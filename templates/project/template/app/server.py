@@ -130,7 +130,7 @@ class HttpToolsProtocol(_Base):
         # chunk (size 0), the trailer fields: the bytes that arrive before any data
         # are counted as trailers (`receive_after_chunk_header`). (Trailer bytes
         # that came with the size line itself are not: at most one read's worth.)
-        if self.trailer_left is None:
+        if self.headers is self.scope["headers"]:
             # uvicorn appends trailer fields to the list the request's scope holds
             # as its headers: from here on it appends to a copy of it instead.
             self.headers = list(self.headers)
