@@ -15,10 +15,10 @@ is closed without an answer). The trailer fields that may follow a chunked body
 are header fields too, and uvicorn kept them as well, however many came (300 MB
 of them took a server from 76 MB to 411 MB), appending them to the request's
 headers (`scope["headers"]`) while the app ran: they count against
-MAX_HEADER_BYTES in the same way (431 past it), and are dropped, as RFC 9112
-allows, never seen by the app as headers. Nothing else changes; counting and
-timing cost a request about a microsecond of CPU (measured against uvicorn's own,
-same requests).
+MAX_HEADER_BYTES in the same way (431 past it), and the app never sees them (RFC
+9112 lets a server discard them). Nothing else changes; counting and timing cost
+a request about a microsecond of CPU (measured against uvicorn's own, same
+requests).
 
 Serve the app with it (the Dockerfile does):
 
