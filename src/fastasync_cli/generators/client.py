@@ -30,6 +30,7 @@ SETTINGS_SUFFIXES = (
     "deadline",
     "max_connections",
     "retries",
+    "max_response_bytes",
 )
 
 
@@ -91,6 +92,7 @@ def settings_fields(options: ClientOptions) -> list[edits.Field]:
                 ("float", f"Field(default=120.0, {_SECONDS})"),
                 ("int", "Field(default=100, ge=1)"),
                 ("int", "Field(default=2, ge=0)"),
+                ("int", "Field(default=16 * 1024 * 1024, ge=1)"),
             ],
             strict=True,
         )
@@ -111,6 +113,9 @@ def env_entries(options: ClientOptions) -> list[str]:
         f"# Seconds one call may take in all, retries included.\n# {env}_DEADLINE=120.0",
         f"# Connections open at once to this upstream.\n# {env}_MAX_CONNECTIONS=100",
         f"# Extra attempts for GET, PUT and DELETE after a transient failure.\n# {env}_RETRIES=2",
+        f"# Largest answer body read, in bytes, counted after decompression (16 MiB);\n"
+        f"# a larger one fails the call instead of filling the app's memory.\n"
+        f"# {env}_MAX_RESPONSE_BYTES=16777216",
     ]
 
 

@@ -1,7 +1,8 @@
 """app.server's protocol: a request head past MAX_HEADER_BYTES gets 431, as it
 arrives, one later than HEADER_TIMEOUT_S 408, and so does a body slower than
-BODY_MIN_BYTES_PER_S after BODY_TIMEOUT_S; every other request is served as uvicorn
-serves it.
+BODY_MIN_BYTES_PER_S after BODY_TIMEOUT_S; the trailer fields of a chunked body past
+MAX_HEADER_BYTES get 431 and never become request headers; every other request is
+served as uvicorn serves it.
 
 The protocol is driven as uvicorn drives it, through a transport that records what
 it is sent, so each test sees exactly which bytes reached the parser and when.
@@ -316,6 +317,101 @@ async def test_a_body_that_comes_whole_starts_no_timer(config: Config) -> None:
     protocol.data_received(b"abc")
     assert protocol.body_timer is None
     assert await answers(transport, 2) == [b"HTTP/1.1 200 OK"] * 2
+    protocol.connection_lost(None)
+
+
+CHUNKED = b"POST /echo HTTP/1.1\r\nhost: test\r\ntransfer-encoding: chunked\r\n\r\n"
+
+
+async def echo_header_names(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Reads the whole body, then answers 200 with the request's header names."""
+    more = True
+    while more:
+        more = (await receive()).get("more_body", False)
+    answer = b",".join(name for name, _ in scope["headers"])
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-length", str(len(answer)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": answer})
+
+
+async def test_trailer_fields_do_not_become_request_headers() -> None:
+    """uvicorn appended them to the scope's headers, where an app that looks at
+    its headers after the body (as FastAPI does) found them."""
+    config = Config(app=echo_header_names, log_config=None, lifespan="off")
+    config.load()
+    protocol, transport = connect(config)
+    protocol.data_received(CHUNKED + b"2\r\n{}\r\n0\r\n")
+    protocol.data_received(b"x-user: admin\r\n\r\n")
+
+    assert await answers(transport, 1) == [b"HTTP/1.1 200 OK"]
+    assert transport.written.endswith(b"\r\n\r\nhost,transfer-encoding")
+
+
+async def test_trailer_fields_past_the_limit_get_431(config: Config) -> None:
+    protocol, transport = connect(config)
+    protocol.data_received(CHUNKED + b"2\r\n{}\r\n0\r\n")
+    received = 0
+    while not transport.closed and received < 100 * LIMIT:
+        protocol.data_received(b"x-more: " + b"a" * 90 + b"\r\n")
+        received += 100
+
+    assert transport.closed
+    assert received <= LIMIT + 100  # refused with the chunk that passed the limit
+    assert transport.written.startswith(b"HTTP/1.1 431 ")
+    assert b"trailer fields" in transport.written
+
+
+async def test_one_trailer_line_without_end_is_cut_off_too(config: Config) -> None:
+    protocol, transport = connect(config)
+    protocol.data_received(CHUNKED + b"0\r\n")
+    protocol.data_received(b"x-long: ")
+    for _ in range(2 * LIMIT // 64):
+        if transport.closed:
+            break
+        protocol.data_received(b"a" * 64)
+
+    assert (await answers(transport, 1))[0].startswith(b"HTTP/1.1 431 ")
+    assert transport.closed
+
+
+async def test_a_chunked_body_in_any_pieces_is_served_with_its_trailers(
+    config: Config,
+) -> None:
+    """Only trailer bytes count: chunks many times the limit, each size line
+    arriving apart from the data, and trailers within the limit."""
+    protocol, transport = connect(config)
+    protocol.data_received(CHUNKED)
+    chunk = b"b" * (4 * LIMIT)
+    for _ in range(10):
+        protocol.data_received(b"%x\r\n" % len(chunk))
+        for start in range(0, len(chunk), 100):
+            protocol.data_received(chunk[start : start + 100])
+        protocol.data_received(b"\r\n")
+    protocol.data_received(b"0\r\n")
+    protocol.data_received(b"x-checksum: " + b"c" * (LIMIT // 2) + b"\r\n\r\n")
+
+    assert await answers(transport, 1) == [b"HTTP/1.1 200 OK"]
+    assert transport.written.endswith(b"\r\n\r\n" + str(40 * LIMIT).encode())
+    assert not transport.closed
+
+
+async def test_a_chunked_body_that_trickles_in_gets_408(config: Config) -> None:
+    """Each chunk's size line apart from its data, a byte of data at a time."""
+    protocol, transport = connect(config, body_timeout=0.05)
+    protocol.data_received(CHUNKED)
+    async with asyncio.timeout(5):
+        while not transport.closed:
+            protocol.data_received(b"1\r\n")
+            protocol.data_received(b"x\r\n")
+            await asyncio.sleep(0.01)
+
+    assert transport.written.startswith(b"HTTP/1.1 408 Request Timeout\r\n")
+    assert b"BODY_TIMEOUT_S" in transport.written
     protocol.connection_lost(None)
 
 

@@ -39,9 +39,11 @@ from app.clients.errors import (
     no_answer_error,
     retry_backoff,
     status_error,
+    too_large_error,
 )
 from app.clients.http import (
     AIOHTTP_SETS,
+    AnswerTooLargeError,
     HttpClient,
     cookie_header,
     json_body,
@@ -352,6 +354,7 @@ class BaseClient:
                     sent,
                     body,
                     self._aiohttp_timeout,
+                    self.config.max_response_bytes,
                 )
             else:
                 if headers:
@@ -365,9 +368,14 @@ class BaseClient:
                     json=json,
                     extensions={"timeout": self._timeout},
                 )
-                status, answer_headers, content = await send_httpx(transport, request)
+                status, answer_headers, content = await send_httpx(
+                    transport, request, self.config.max_response_bytes
+                )
         except (httpx.TransportError, aiohttp.ClientError, TimeoutError) as exc:
             raise no_answer_error(exc, method, error_url(target)) from exc
+        except AnswerTooLargeError as exc:
+            limit = self.config.max_response_bytes
+            raise too_large_error(method, target, exc.status, limit) from None
         if 200 <= status < 300:
             return json_or_error(method, target, status, content)
         raise status_error(method, target, status, answer_headers, content)

@@ -26,6 +26,9 @@ class ClientConfig:
     max_connections: int = 100
     # Extra attempts for idempotent requests after a transient failure.
     retries: int = 2
+    # Largest answer body read, in bytes, counted after decompression (16 MiB); a
+    # larger one raises `UpstreamError` instead of filling the app's memory.
+    max_response_bytes: int = 16 * 1024 * 1024
     # Sent with every request in the header `BaseClient.api_key_header`.
     api_key: SecretStr | None = None
 
@@ -39,6 +42,7 @@ class ClientConfig:
             ("deadline", _seconds(self.deadline), "seconds above 0"),
             ("max_connections", self.max_connections >= 1, "1 or more"),
             ("retries", self.retries >= 0, "0 or more"),
+            ("max_response_bytes", self.max_response_bytes >= 1, "1 or more"),
         ]:
             if not ok:
                 value = getattr(self, name)

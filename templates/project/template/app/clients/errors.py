@@ -1,5 +1,8 @@
 """The errors an upstream client raises, and how a failure is classified and retried."""
 
+import re
+from json import detect_encoding
+from json import dumps as json_dumps
 from json import loads as json_loads
 from typing import Any
 
@@ -78,13 +81,39 @@ def no_answer_error(exc: Exception, method: str, url: str) -> UpstreamError:
     return UpstreamError(msg, method=method, url=url)
 
 
+# A `\uD800`-`\uDFFF` escape; most are halves of a valid pair (an emoji).
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
+
+
+def parse_json(content: bytes) -> Any:
+    """The JSON value in `content`; ValueError (or RecursionError) if it is not
+    JSON text, including where Python's json module would read it anyway.
+
+    An upstream's garbage must fail here, as an `UpstreamError`, not later in the
+    app: `NaN` and `Infinity` (no JSON number: an answer of the app holding one
+    fails with a 500), unpaired surrogates (`"\\ud800"`, or the bytes UTF-8 would
+    give one: no UTF-8 text holds them, so the same), and arrays nested deeper
+    than Python's recursion limit (a RecursionError, which escaped as itself).
+    """
+    # As json.loads(bytes) reads them, without its "surrogatepass".
+    text = content.decode(detect_encoding(content))
+    value = json_loads(text, parse_constant=_not_json)
+    if _SURROGATE_ESCAPE.search(text) is not None:
+        json_dumps(value, ensure_ascii=False).encode()  # an unpaired one fails
+    return value
+
+
 def json_or_error(method: str, url: httpx.URL, status: int, content: bytes) -> Any:
     """A 2xx answer's JSON body, None if it is empty, or an `UpstreamError`."""
     if not content:
         return None
     try:
-        return json_loads(content)
-    except ValueError as exc:
+        return parse_json(content)
+    except (ValueError, RecursionError) as exc:
         target = error_url(url)
         raise UpstreamError(
             f"{method} {target} answered with a body that is not JSON",
@@ -93,6 +122,20 @@ def json_or_error(method: str, url: httpx.URL, status: int, content: bytes) -> A
             status_code=status,
             body=content.decode("utf-8", errors="replace"),
         ) from exc
+
+
+def too_large_error(
+    method: str, url: httpx.URL, status: int, max_bytes: int
+) -> UpstreamError:
+    """The error for an answer whose body passed `max_bytes` (none of it is kept)."""
+    target = error_url(url)
+    return UpstreamError(
+        f"{method} {target} answered {status} with a body of more than {max_bytes} "
+        "bytes (max_response_bytes)",
+        method=method,
+        url=target,
+        status_code=status,
+    )
 
 
 def status_error(

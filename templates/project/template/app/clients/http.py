@@ -6,7 +6,7 @@ for everything else, and what serves proxied or mocked requests.
 """
 
 import ssl
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from json import dumps as json_dumps
 from typing import Any
 
@@ -27,6 +27,14 @@ AIOHTTP_SETS = frozenset({"accept-encoding", "content-length", "host"})
 # Seconds an idle pooled connection is kept for reuse (httpx's default). Servers
 # often close idle connections after 5 s; a longer wait would find them closed.
 KEEPALIVE_EXPIRY = 5.0
+
+
+class AnswerTooLargeError(Exception):
+    """An answer's body passed the client's `max_response_bytes`."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
 
 
 def new_session(
@@ -136,6 +144,7 @@ async def send_direct(
     headers: dict[str, str],
     body: bytes | None,
     timeouts: aiohttp.ClientTimeout,
+    max_bytes: int,
 ) -> tuple[int, Any, bytes]:
     """Send through the aiohttp session itself: its status, headers and body.
 
@@ -146,19 +155,11 @@ async def send_direct(
     answer = await session.request(
         method, url, headers=headers, data=body, allow_redirects=False, timeout=timeouts
     )
-    try:
-        # aiohttp puts the connection back in the pool once the body is read.
-        content = await answer.read()
-    except BaseException:
-        # A half-read answer (a timeout, a cancelled call): the connection is
-        # closed, never reused.
-        answer.close()
-        raise
-    return answer.status, answer.raw_headers, content
+    return answer.status, answer.raw_headers, await read_answer(answer, max_bytes)
 
 
 async def send_httpx(
-    transport: httpx.AsyncBaseTransport, request: httpx.Request
+    transport: httpx.AsyncBaseTransport, request: httpx.Request, max_bytes: int
 ) -> tuple[int, httpx.Headers, bytes]:
     """Send through an httpx transport (a proxy's, a mock): status, headers, body.
 
@@ -166,11 +167,13 @@ async def send_httpx(
     and hooks that `BaseClient` does not use, at ~100 us of CPU per call.
     """
     response = await transport.handle_async_request(request)
-    return response.status_code, response.headers, await read_body(response)
+    body = await read_body(response, max_bytes)
+    return response.status_code, response.headers, body
 
 
-async def read_body(response: httpx.Response) -> bytes:
-    """The whole body of `response`, its connection back in the pool after it.
+async def read_body(response: httpx.Response, max_bytes: int) -> bytes:
+    """The whole body of `response`, its connection back in the pool after it;
+    `AnswerTooLargeError` once it passes `max_bytes`, decoded or not.
 
     An answer of the aiohttp transport is read by aiohttp in one call: httpx's
     chunk-by-chunk stream costs ~70 us of CPU more per call. Other transports
@@ -179,22 +182,70 @@ async def read_body(response: httpx.Response) -> bytes:
     answer = getattr(response.stream, "_aiohttp_response", None)
     if not isinstance(answer, aiohttp.ClientResponse):
         try:
-            return await response.aread()
+            return await read_decoded(response, max_bytes)
         finally:
             await response.aclose()
-    try:
-        # aiohttp puts the connection back in the pool once the body is read.
-        body = await answer.read()
-    except BaseException:
-        # A half-read answer (a timeout, a cancelled call): the connection is
-        # closed, never reused.
-        answer.close()
-        raise
+    body = await read_answer(answer, max_bytes)
     if "content-encoding" not in response.headers:
         return body
     # The transport asks aiohttp for the body as sent (gzip, say): decode it as
-    # httpx would have.
+    # httpx would have, a piece at a time, so that a bomb is stopped early.
     decoded = httpx.Response(
-        response.status_code, headers=response.headers, stream=httpx.ByteStream(body)
+        response.status_code, headers=response.headers, stream=_Pieces(body)
     )
-    return await decoded.aread()
+    return await read_decoded(decoded, max_bytes)
+
+
+# An upstream's answer is held in memory whole, and decompressing multiplies it:
+# 1 MB of gzip unpacks to 1 GB, which took a client to 2.4 GB (and kept a copy
+# as the error's `body`). Bodies are counted as they arrive, after decompression,
+# and the reading stops once they pass `ClientConfig.max_response_bytes`.
+async def read_answer(answer: aiohttp.ClientResponse, max_bytes: int) -> bytes:
+    """The body of aiohttp's `answer` (decoded as aiohttp decodes it), its
+    connection back in the pool; `AnswerTooLargeError` once it passes `max_bytes`,
+    the connection closed."""
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        while chunk := await answer.content.read(max_bytes + 1 - size):
+            size += len(chunk)
+            if size > max_bytes:
+                raise AnswerTooLargeError(answer.status)
+            chunks.append(chunk)
+    except BaseException:
+        # A half-read answer (too large, a timeout, a cancelled call): the
+        # connection is closed, never reused.
+        answer.close()
+        raise
+    # The whole body was read: the connection goes back to the pool.
+    answer.release()
+    return b"".join(chunks)
+
+
+async def read_decoded(response: httpx.Response, max_bytes: int) -> bytes:
+    """`response`'s body decoded by httpx; `AnswerTooLargeError` past `max_bytes`."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > max_bytes:
+            raise AnswerTooLargeError(response.status_code)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+# Bytes of a compressed body handed to httpx's decoder at once: each unpacks to at
+# most about a thousand times as much (deflate's limit), 8 MiB, before it is counted.
+_PIECE_BYTES = 8192
+
+
+class _Pieces(httpx.AsyncByteStream):
+    """`body` in pieces of `_PIECE_BYTES`."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        body = memoryview(self._body)
+        for start in range(0, len(body), _PIECE_BYTES):
+            yield bytes(body[start : start + _PIECE_BYTES])

@@ -11,6 +11,7 @@ past it has its worker process killed (a running Python function cannot be
 stopped any other way); the next `cpu` job starts a fresh worker process.
 """
 
+import json
 import logging
 from types import TracebackType
 from typing import Any
@@ -157,7 +158,7 @@ class JobRunner:
         with anyio.move_on_after(limit):
             # The result is made JSON-ready here, so that a result that cannot be
             # fails the job instead of the store.
-            return jsonable_encoder(await work)
+            return json_ready(await work)
         # Only reached when the time limit cancelled the work.
         raise TimeoutError
 
@@ -175,3 +176,16 @@ class JobRunner:
             await self.store.save(job)
         except Exception:
             logger.exception("Job %s (%s): could not save its record", job.id, job.name)
+
+
+def json_ready(result: Any) -> Any:
+    """`result` as JSON holds it; ValueError if no JSON text (or UTF-8) can hold it.
+
+    jsonable_encoder lets through NaN, the infinities and unpaired surrogates
+    (`"\\udce9"`, from bytes decoded with "surrogateescape"): the API then showed
+    NaN as null, answered every look at a job holding a surrogate with a 500, and
+    PostgreSQL refused to store either (the job then showed as lost).
+    """
+    ready = jsonable_encoder(result)
+    json.dumps(ready, allow_nan=False, ensure_ascii=False).encode()
+    return ready

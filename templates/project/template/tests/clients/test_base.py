@@ -4,6 +4,7 @@ respx serves these tests through httpx's transport; tests/clients/test_wire.py
 checks the same client against real sockets, where it sends through aiohttp.
 """
 
+import gzip
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -107,6 +108,62 @@ async def test_body_that_is_not_json_raises(
         await api.get("/page")
 
     assert caught.value.status_code == 200
+
+
+@pytest.mark.parametrize("encoding", [None, "gzip"])
+async def test_an_answer_over_max_response_bytes_is_an_upstream_error(
+    upstream: respx.MockRouter, encoding: str | None
+) -> None:
+    body = b'"' + b"x" * 1000 + b'"'
+    headers = {} if encoding is None else {"Content-Encoding": encoding}
+    content = body if encoding is None else gzip.compress(body)
+    upstream.get(f"{BASE_URL}/big").respond(200, content=content, headers=headers)
+    upstream.get(f"{BASE_URL}/fits").respond(200, content=body, headers={})
+
+    config = ClientConfig(base_url=BASE_URL, max_response_bytes=len(body) - 1)
+    async with BaseClient(config) as api:
+        with pytest.raises(UpstreamError, match="max_response_bytes") as caught:
+            await api.get("/big")
+    async with BaseClient(
+        ClientConfig(base_url=BASE_URL, max_response_bytes=len(body))
+    ) as api:
+        assert await api.get("/fits") == "x" * 1000
+
+    assert (caught.value.status_code, caught.value.body) == (200, None)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 100_000 + b"]" * 100_000,  # deeper than Python's recursion limit
+        b"9" * 5_000,  # more digits than Python reads
+        b"NaN",
+        b'{"price": -Infinity}',
+        b'"\\ud800"',  # an unpaired surrogate: no UTF-8 text holds it
+        b'"\xed\xa0\x80"',  # the same as bytes
+        b'"caf\xe9"',  # not UTF-8
+    ],
+)
+async def test_an_answer_json_cannot_hold_is_an_upstream_error(
+    upstream: respx.MockRouter, api: BaseClient, body: bytes
+) -> None:
+    """Python's json module reads most of these (or raises a RecursionError); the
+    app would fail later with a 500, answering them or storing them."""
+    upstream.get(f"{BASE_URL}/odd").respond(200, content=body)
+
+    with pytest.raises(UpstreamError, match="not JSON") as caught:
+        await api.get("/odd")
+
+    assert caught.value.status_code == 200
+
+
+async def test_an_answer_with_escaped_emoji_and_a_bom_is_json(
+    upstream: respx.MockRouter, api: BaseClient
+) -> None:
+    body = b'\xef\xbb\xbf{"face": "\\ud83d\\ude00", "n": 1e308}'
+    upstream.get(f"{BASE_URL}/fine").respond(200, content=body)
+
+    assert await api.get("/fine") == {"face": "\U0001f600", "n": 1e308}
 
 
 async def test_get_retries_transient_failures_then_succeeds(
@@ -221,6 +278,7 @@ async def test_the_api_key_header_can_be_changed(upstream: respx.MockRouter) -> 
         ("deadline", float("nan")),
         ("max_connections", 0),
         ("retries", -1),
+        ("max_response_bytes", 0),
     ],
 )
 def test_a_config_that_cannot_work_is_refused_naming_the_field(

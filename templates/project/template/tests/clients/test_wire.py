@@ -153,6 +153,54 @@ async def test_a_compressed_answer_through_a_proxy_is_decoded(
             assert await c.get("/") == {"proxied": True}
 
 
+def gzip_bomb(size: int) -> Handler:
+    """An upstream answering `size` zero bytes, gzipped: a thousandth of it goes
+    over the wire."""
+    bomb = gzip.compress(bytes(size))
+
+    async def handler(stream: SocketStream) -> None:
+        async with stream:
+            await read_head(stream)
+            await answer(stream, bomb, b"Content-Encoding: gzip")
+
+    return handler
+
+
+@pytest.mark.parametrize("proxied", [False, True])
+async def test_a_compressed_answer_is_read_no_further_than_max_response_bytes(
+    monkeypatch: pytest.MonkeyPatch, proxied: bool
+) -> None:
+    """Counted after decompression, through aiohttp directly and through a proxy:
+    4 KiB on the wire would have been 4 MiB in memory."""
+    async with local_server(gzip_bomb(4 * 1024 * 1024), host="localhost") as url:
+        if proxied:
+            monkeypatch.setenv("HTTP_PROXY", url)
+            monkeypatch.delenv("NO_PROXY", raising=False)
+            url = "http://upstream.example"
+        config = ClientConfig(base_url=url, max_response_bytes=64 * 1024)
+        async with BaseClient(config) as client:
+            with pytest.raises(UpstreamError, match="max_response_bytes") as caught:
+                await client.get("/")
+
+    assert (caught.value.status_code, caught.value.body) == (200, None)
+    assert "more than 65536 bytes" in str(caught.value)
+
+
+async def test_an_answer_of_max_response_bytes_is_read_and_one_more_is_refused() -> (
+    None
+):
+    document = b'"' + b"x" * 998 + b'"'
+    ok = status_answer(b"HTTP/1.1 200 OK\r\nContent-Type: application/json", document)
+    async with local_server(ok) as url:
+        fits = ClientConfig(base_url=url, max_response_bytes=1000)
+        async with BaseClient(fits) as client:
+            assert await client.get("/") == "x" * 998
+        over = ClientConfig(base_url=url, max_response_bytes=999, retries=0)
+        async with BaseClient(over) as client:
+            with pytest.raises(UpstreamError, match="max_response_bytes"):
+                await client.get("/")
+
+
 async def test_an_error_answer_gives_its_status_body_and_retry_after() -> None:
     busy = status_answer(b"HTTP/1.1 503 Busy\r\nRetry-After: 7", b"try later")
     async with (

@@ -1,9 +1,11 @@
 """Tasks the job tests run; cpu ones must live in a module worker processes import."""
 
+import math
 import os
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, Literal
 
 import anyio
 from pydantic import BaseModel, Field
@@ -62,6 +64,20 @@ async def fail_upstream(payload: FailInput) -> None:
     )
 
 
+class OddResultInput(BaseModel):
+    result: Literal["nan", "infinity", "surrogate"]
+
+
+async def odd_result(payload: OddResultInput) -> dict[str, Any]:
+    """A result that jsonable_encoder passes but no JSON text (or UTF-8) holds."""
+    values: dict[str, Any] = {
+        "nan": math.nan,
+        "infinity": -math.inf,
+        "surrogate": b"caf\xe9".decode("utf-8", "surrogateescape"),
+    }
+    return {"value": values[payload.result]}
+
+
 class HangInput(BaseModel):
     pid_file: str
     seconds: float = Field(default=60, gt=0)
@@ -90,6 +106,9 @@ fail_cpu_task = TaskSpec(
 fail_upstream_task = TaskSpec(
     name="fail-upstream", input_model=FailInput, func=fail_upstream, kind="io"
 )
+odd_result_task = TaskSpec(
+    name="odd-result", input_model=OddResultInput, func=odd_result, kind="io"
+)
 hang_cpu_task = TaskSpec(
     name="hang-cpu", input_model=HangInput, func=hang_cpu, kind="cpu", timeout=1
 )
@@ -101,5 +120,6 @@ SAMPLE_TASKS = [
     fail_io_task,
     fail_cpu_task,
     fail_upstream_task,
+    odd_result_task,
     hang_cpu_task,
 ]

@@ -64,6 +64,20 @@ async def test_cpu_job_runs_to_success(client: httpx.AsyncClient) -> None:
     assert job["result"]["primes"] == 25
 
 
+@pytest.mark.parametrize("result", ["nan", "infinity", "surrogate"])
+async def test_a_job_whose_result_json_cannot_hold_fails(
+    client: httpx.AsyncClient, result: str
+) -> None:
+    """Such a result was stored as it was, and every look at the job was a 500."""
+    location = await start(client, "odd-result", {"result": result})
+
+    job = await follow(client, location)
+
+    assert job["status"] == "failed"
+    assert job["result"] is None
+    assert job["error"].startswith(("ValueError: ", "UnicodeEncodeError: "))
+
+
 @pytest.mark.parametrize("task", ["fail-io", "fail-cpu", "fail-upstream"])
 async def test_a_failed_job_shows_its_error_type_never_its_message(
     client: httpx.AsyncClient, task: str
