@@ -243,7 +243,14 @@ def add_bench_client(project: Path, *, pool: int = 100) -> None:
         "import the bench router",
     )
     text = api_main.read_text()
-    if "def include_routers(" in text:  # the app includes each router itself
+    if "root_router = RouterGroup(" in text:  # router groups: the app adds their routes
+        _edit(
+            api_main,
+            r"^(root_router\.include_router\(health\.router\)\n)",
+            r"\1root_router.include_router(bench.router)\n",
+            "include the bench router",
+        )
+    elif "def include_routers(" in text:  # the app includes each router itself
         _edit(
             api_main,
             r"^(    app\.include_router\(health\.router\)\n)",

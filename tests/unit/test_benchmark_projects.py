@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -37,3 +39,21 @@ def test_a_project_for_another_database_is_left_for_its_caller_to_migrate(
     )
     assert (root / "app" / "models" / "items.py").is_file()
     assert not (root / "data").exists()
+
+
+def test_the_client_benchmark_adds_its_client_and_route_to_a_new_project(
+    generated, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    root = generated.generate(tmp_path / "shop")
+    generated.add_bench_client(root)
+    generated.add_cpu_task(root)
+    listing = (
+        "from app.main import create_app\n"
+        "print(sorted(getattr(r, 'path', '') for r in create_app().routes))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", listing], cwd=root, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "/bench/call" in result.stdout
