@@ -303,3 +303,28 @@ def test_every_setting_of_a_database_project_is_known_to_the_name_checks(
     }
     assert "database_pool_timeout" in fields
     assert fields - {"model_config"} <= PROJECT_SETTINGS
+
+
+@pytest.mark.parametrize(
+    ("name", "item", "what"),
+    [
+        ("rows", "Row", "a name the modules beside its model already import"),
+        ("job-records", "JobRecord", "a name the modules beside its model already import"),
+        ("bases", "Base", "a name the modules beside its model already import"),
+        ("None", "None", "a Python keyword"),
+        ("trues", "True", "a Python keyword"),
+    ],
+)
+def test_endpoint_names_whose_item_class_is_taken_are_refused(
+    sqlite_project: Path, name: str, item: str, what: str
+) -> None:
+    """`rows` made a model `Row` redefining sqlalchemy's, `None` a module that did not
+    parse ("ruff could not format ..., this is a bug")."""
+    before = snapshot(sqlite_project)
+    result = add(sqlite_project, "endpoint", name, "title:str")
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == [
+        f"error: The endpoint name {name!r} names its items {item!r}, {what}.",
+        f"hint: Pick a name whose singular differs, e.g. '{name.lower()}-records'.",
+    ]
+    assert snapshot(sqlite_project) == before

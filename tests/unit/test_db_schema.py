@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from importlib.metadata import version
 from pathlib import Path
 
@@ -126,3 +127,24 @@ def test_installed_versions_satisfy_a_database_project_s_ranges(project: Path, k
             f"{requirement.name} {installed} is outside {line}"
         )
     assert pyproject["tool"]["alembic"]["script_location"] == "%(here)s/migrations"
+
+
+def test_model_neighbours_hold_every_name_bound_beside_a_model(sqlite_project: Path) -> None:
+    """An endpoint whose item class is one of these names is refused (component);
+    a template importing a new class must add it to MODEL_NEIGHBOURS."""
+    specs = ["a:str{40}:unique", "b:int:index", "c:float?", "d:bool", "e:datetime", "f:uuid"]
+    endpoint(sqlite_project, "widgets", *specs)
+    bound: set[str] = set()
+    for rel in [
+        "app/models/widgets.py",
+        "app/repositories/widgets.py",
+        "tests/db/test_widgets_rows.py",
+        "app/models/__init__.py",
+    ]:
+        tree = ast.parse((sqlite_project / rel).read_text())
+        for node in tree.body:
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                bound.update((a.asname or a.name).split(".")[0] for a in node.names)
+    classes = {n for n in bound if n[:1].isupper() and not n.startswith("Widget")}
+    assert "Row" in classes
+    assert classes <= db_schema.MODEL_NEIGHBOURS

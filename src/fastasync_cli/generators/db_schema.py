@@ -59,6 +59,23 @@ _DISTINCT_VALUES = {
 }
 
 
+# Names bound beside an endpoint's model class (its item class, `products` ->
+# `Product`) where it is defined or imported: the imports of model.py, of the SQL
+# repository and of the rows' test, and app/models/__init__.py's `Base` and
+# `JobRecord`. An endpoint whose item class is one of them (`rows` -> sqlalchemy's
+# `Row`, `job_records` -> `JobRecord`) would redefine it there, and the project would
+# no longer pass ruff or mypy. Refused even before `add db`, which writes these
+# modules; tests/unit/test_db_schema.py holds the set to the templates.
+MODEL_NEIGHBOURS = frozenset(
+    {
+        *("Any", "AsyncClient", "AsyncSession", "Base", "BigInteger", "Boolean"),
+        *("ColumnElement", "Database", "Double", "Index", "Insert", "IntegrityError"),
+        *("JobRecord", "Mapped", "Model", "Protocol", "Result", "Row", "Settings"),
+        *("String", "UTCDateTime", "UUID", "UniqueConstraint", "Update", "Uuid"),
+    }
+)
+
+
 def _distinct_value(field: Field) -> str:
     """`_DISTINCT_VALUES` of the field's type; for a string too short for
     "example-N", the number alone (the tests number their items 0 to 9)."""
