@@ -13,6 +13,9 @@ if TYPE_CHECKING:
 
 MANIFEST_NAME = ".fastasync.toml"
 
+# What `[project] db` may be; absent means "none" (made before databases).
+DATABASES = ("sqlite", "postgres", "none")
+
 _HEADER = (
     "# Written by fastasync: the options this project was generated with and every\n"
     "# component added since. `fastasync add` reads and updates it; keep it in git.\n"
@@ -148,6 +151,16 @@ def _check_shape(candidate: Path, data: dict[str, Any]) -> None:
         raise NotAProjectError(
             f"{candidate} has no [project] table.",
             "Restore the manifest from git, or regenerate the project.",
+        )
+    # The options `add` reads: `celery = "false"` is a true string, and a `db` it
+    # does not know sent `add endpoint` after an app/models/__init__.py it never wrote.
+    options = data["project"]
+    for key in ("docker", "celery"):
+        if key in options and not isinstance(options[key], bool):
+            raise _malformed(candidate, f"has a [project] {key} that is not true or false")
+    if options.get("db", "none") not in DATABASES:
+        raise _malformed(
+            candidate, f"has a [project] db {options['db']!r}, not sqlite, postgres or none"
         )
     version = data.get("fastasync_version")
     if version is not None and not isinstance(version, str):

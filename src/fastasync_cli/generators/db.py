@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from fastasync_cli.engine import config_edits, edits
 from fastasync_cli.engine.plan import plan_update
-from fastasync_cli.engine.project import MANIFEST_NAME, Manifest, with_project_option
+from fastasync_cli.engine.project import DATABASES, MANIFEST_NAME, Manifest, with_project_option
 from fastasync_cli.engine.python_edits import swaps as swap_edits
 from fastasync_cli.engine.render import render_piece
 from fastasync_cli.errors import ConflictError, FastasyncError
@@ -28,7 +28,7 @@ from fastasync_cli.generators.component import (
     import_edit,
 )
 
-KINDS = ("sqlite", "postgres", "none")
+KINDS = DATABASES
 # What the generated project installs; kept in step with this repository's dev extra.
 REQUIREMENTS = ["sqlalchemy[asyncio]>=2.1.9,<3", "alembic>=1.20.1,<2"]
 DRIVERS = {"sqlite": "aiosqlite>=0.22.1,<1", "postgres": "asyncpg>=0.32.0,<1"}
