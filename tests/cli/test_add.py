@@ -106,6 +106,20 @@ def test_a_changed_file_is_a_conflict_unless_forced(project: Path) -> None:
     assert "# my change" not in route.read_text()
 
 
+@pytest.mark.parametrize("force", [[], ["--force"]])
+def test_a_folder_where_a_new_file_goes_is_named(project: Path, force: list[str]) -> None:
+    """It was a conflict whose hint, run again with --force, changed nothing."""
+    (project / "app/api/routes/products.py").mkdir()
+    before = snapshot(project)
+    result = add(project, "endpoint", "products", *force)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "error: app/api/routes/products.py is a folder, where fastasync expects a file.",
+        "hint: Nothing was written. Move the folder out of the way, then run the command again.",
+    ]
+    assert snapshot(project) == before
+
+
 def test_dry_run_shows_diffs_and_writes_nothing(project: Path) -> None:
     before = snapshot(project)
     result = add(project, "endpoint", "products", "--dry-run")
