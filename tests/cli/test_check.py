@@ -111,6 +111,18 @@ def test_unknown_rule_code_exits_2(code: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize("select", ["", " , "])
+def test_an_empty_select_exits_2(code: Path, select: str) -> None:
+    """It selected no rule: every file passed, printing "All checks passed!"."""
+    result = check("--select", select)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"error: --select {select!r} names no rule code, so nothing would be checked.",
+        "hint: Pass codes or prefixes (--select FA101,FA2), or leave --select out to check "
+        "every rule.",
+    ]
+
+
 def test_missing_path_exits_2(code: Path) -> None:
     result = check("nowhere")
     assert result.exit_code == 2

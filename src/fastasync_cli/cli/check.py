@@ -106,7 +106,7 @@ def check(
         start = targets[0].resolve()
         settings = config.load(config.find_pyproject(start if start.is_dir() else start.parent))
         if select is not None:
-            settings = replace(settings, select=config.parse_codes(select, "--select"))
+            settings = replace(settings, select=config.parse_select(select))
         if ignore is not None:
             codes = config.parse_codes(ignore, "--ignore")
             settings = replace(settings, ignore=(*settings.ignore, *codes))
