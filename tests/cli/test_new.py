@@ -173,6 +173,20 @@ def test_a_file_in_the_way_exits_1(tmp_path: Path) -> None:
     )
 
 
+def test_a_link_to_nowhere_exits_1(tmp_path: Path) -> None:
+    """It said "Could not write ...: File exists" and to check permissions and space."""
+    link = tmp_path / "demo"
+    link.symlink_to(tmp_path / "gone")
+    result = runner.invoke(app, ["new", str(link), "--yes"])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"error: {link} is a symbolic link to {tmp_path / 'gone'}, which does not exist.",
+        "hint: Remove the link or create the folder it leads to, or choose another path, "
+        "e.g. fastasync new my-app",
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo"]
+
+
 def test_dry_run_lists_every_file_and_writes_nothing(tmp_path: Path) -> None:
     target = tmp_path / "dry"
     result = runner.invoke(app, ["new", str(target), "--dry-run", "--no-docker"])
