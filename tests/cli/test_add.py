@@ -120,6 +120,24 @@ def test_a_folder_where_a_new_file_goes_is_named(project: Path, force: list[str]
     assert snapshot(project) == before
 
 
+@pytest.mark.parametrize("setting", ['line-length = "wide"', "line-length = 0"])
+def test_broken_ruff_settings_are_the_project_s_not_a_bug(project: Path, setting: str) -> None:
+    """ruff failing on them was reported as "a bug in fastasync", over several lines."""
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace("line-length = 88", setting, 1))
+    before = snapshot(project)
+    result = add(project, "endpoint", "products")
+    assert result.exit_code == 1
+    line, hint = result.stderr.splitlines()
+    assert line.startswith("error: ruff cannot use this project's settings: Failed to parse ")
+    assert "pyproject.toml" in line
+    assert hint == (
+        "hint: Nothing was written. Fix the ruff settings (`ruff check .` in the project "
+        "shows where), then run the command again."
+    )
+    assert snapshot(project) == before
+
+
 def test_dry_run_shows_diffs_and_writes_nothing(project: Path) -> None:
     before = snapshot(project)
     result = add(project, "endpoint", "products", "--dry-run")
