@@ -290,6 +290,28 @@ def test_add_db_refuses_an_endpoint_named_as_the_job_model(
     assert snapshot(project) == before
 
 
+def test_add_db_refuses_an_endpoint_whose_model_would_redefine_an_import(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`updates`, made before such names were refused, got a model `Update` over
+    sqlalchemy's: a project that failed its own ruff and mypy."""
+    from fastasync_cli.generators import db_schema
+
+    with monkeypatch.context() as patched:
+        patched.setattr(db_schema, "MODEL_NEIGHBOURS", frozenset())
+        assert add(project, "endpoint", "updates", "title:str").exit_code == 0
+    before = snapshot(project)
+    result = add(project, "db")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "error: The endpoint 'updates' would get a model 'Update', a name the modules "
+        "beside it already import.",
+        "hint: Nothing was written. Rename that endpoint by hand (its files and its entry "
+        "in .fastasync.toml) or remove it, then run fastasync add db again.",
+    ]
+    assert snapshot(project) == before
+
+
 def test_every_setting_of_a_database_project_is_known_to_the_name_checks(
     sqlite_project: Path,
 ) -> None:
