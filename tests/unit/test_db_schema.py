@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 
@@ -83,6 +84,42 @@ def test_two_heads_stop_a_new_migration(sqlite_project: Path) -> None:
     assert caught.value.hint == (
         "Merge them first: alembic merge heads -m merge, then run the command again."
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "message"),
+    [
+        (
+            "zz_int.py",
+            lambda p: p.write_text('revision = "x1"\ndown_revision = 5\n'),
+            "zz_int.py in migrations/versions has a down_revision 5 that is not a revision "
+            "id, a list of them, or None.",
+        ),
+        (
+            "zz_link.py",
+            lambda p: p.symlink_to(p.parent / "gone.py"),
+            "Cannot read zz_link.py in migrations/versions: No such file or directory.",
+        ),
+    ],
+)
+def test_odd_migrations_are_named(
+    sqlite_project: Path, name: str, make: Callable[[Path], None], message: str
+) -> None:
+    """Each was an unexpected TypeError or FileNotFoundError."""
+    make(sqlite_project / "migrations/versions" / name)
+    with pytest.raises(FastasyncError) as caught:
+        endpoint(sqlite_project, "products", "name:str")
+    assert caught.value.message == message
+
+
+def test_what_is_not_a_migration_is_passed_over(sqlite_project: Path) -> None:
+    """A folder named like a module, a value that is no literal (`{[]}` raised
+    TypeError): neither is a revision."""
+    folder = sqlite_project / "migrations/versions"
+    head = db_schema.current_head(sqlite_project)
+    (folder / "notes.py").mkdir()
+    (folder / "zz_odd.py").write_text(f'revision = {{[]}}\ndown_revision = "{head}"\n')
+    assert db_schema.current_head(sqlite_project) == head
 
 
 def test_long_names_stay_within_63_bytes(sqlite_project: Path) -> None:
