@@ -60,6 +60,16 @@ def test_new_creates_the_project_and_says_what_next(tmp_path: Path) -> None:
     assert "fastapi dev" in result.stdout
 
 
+def test_the_cd_step_is_quoted_for_the_shell(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It printed `cd my projects`, which the shell takes as two arguments."""
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["new", "my projects", "--name", "demo", "--yes"])
+    assert result.exit_code == 0, result.output
+    assert "  cd 'my projects'\n" in result.stdout
+
+
 def test_no_docker_and_no_ci(tmp_path: Path) -> None:
     target = tmp_path / "plain"
     result = runner.invoke(app, ["new", str(target), "--no-docker", "--ci", "none"])
