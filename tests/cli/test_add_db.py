@@ -312,6 +312,34 @@ def test_add_db_refuses_an_endpoint_whose_model_would_redefine_an_import(
     assert snapshot(project) == before
 
 
+@pytest.mark.parametrize(
+    ("fields", "problem"),
+    [
+        ('["bad"]', "The field 'bad' is not NAME:TYPE."),
+        ('["x:str", "x:int"]', "The field 'x' is given twice."),
+    ],
+)
+def test_add_db_names_endpoint_fields_the_manifest_garbled(
+    project: Path, fields: str, problem: str
+) -> None:
+    """A hand-edited entry was reported as a field typed on the command line (exit 2),
+    or, given twice, went on to a model with the column twice."""
+    assert add(project, "endpoint", "products", "title:str").exit_code == 0
+    manifest = project / ".fastasync.toml"
+    manifest.write_text(
+        manifest.read_text().replace('fields = ["title:str"]', f"fields = {fields}")
+    )
+    before = snapshot(project)
+    result = add(project, "db")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"error: .fastasync.toml records an endpoint 'products' that cannot be read back: "
+        f"{problem}",
+        "hint: Fix the file by hand, or restore it from git: git checkout -- .fastasync.toml",
+    ]
+    assert snapshot(project) == before
+
+
 def test_every_setting_of_a_database_project_is_known_to_the_name_checks(
     sqlite_project: Path,
 ) -> None:

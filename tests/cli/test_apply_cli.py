@@ -79,6 +79,11 @@ def test_a_manifest_from_a_newer_fastasync_is_refused(project: Path) -> None:
         ("components = [1]\n", "has a component (number 1) that is not a table"),
         ('[[components]]\nname = "x"\n', "has a component (number 1) without a kind"),
         ("[[components]]\nkind = 1\n", "has a component (number 1) whose kind is not a string"),
+        ('[[components]]\nkind = "endpoint"\n', "has a component (number 1) without a name"),
+        (
+            '[[components]]\nkind = "endpoint"\nname = "items"\nfields = 5\n',
+            "has a component (number 1) whose fields are not a list of strings",
+        ),
     ],
 )
 def test_malformed_manifests_are_named_not_unexpected(

@@ -13,6 +13,9 @@ if TYPE_CHECKING:
 
 MANIFEST_NAME = ".fastasync.toml"
 
+# Components recorded with a name (`add celery` and `add db` record none).
+NAMED_KINDS = ("endpoint", "client", "task")
+
 # What `[project] db` may be; absent means "none" (made before databases).
 DATABASES = ("sqlite", "postgres", "none")
 
@@ -178,6 +181,15 @@ def _check_shape(candidate: Path, data: dict[str, Any]) -> None:
                 )
         if "kind" not in entry:
             raise _malformed(candidate, f"has a component (number {index}) without a kind")
+        # `add db` reads every endpoint back from here: its name and its fields.
+        if entry["kind"] in NAMED_KINDS and "name" not in entry:
+            raise _malformed(candidate, f"has a component (number {index}) without a name")
+        fields = entry.get("fields", [])
+        if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
+            raise _malformed(
+                candidate,
+                f"has a component (number {index}) whose fields are not a list of strings",
+            )
 
 
 def _check_version(candidate: Path, data: dict[str, Any]) -> None:
