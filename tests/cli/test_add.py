@@ -138,6 +138,25 @@ def test_broken_ruff_settings_are_the_project_s_not_a_bug(project: Path, setting
     assert snapshot(project) == before
 
 
+@pytest.mark.parametrize("name", ["api_router", "root_router", "include_routers", "admin"])
+def test_endpoint_names_app_api_main_binds_are_refused(project: Path, name: str) -> None:
+    """`from app.api.routes import api_router` replaced the RouterGroup, and the app
+    failed on import (`api_router.include_router(api_router.router)`)."""
+    main = project / "app/api/main.py"
+    main.write_text(main.read_text() + "\n\nadmin = RouterGroup(prefix='/admin')\n")
+    before = snapshot(project)
+    result = add(project, "endpoint", name)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"error: The endpoint name {name!r} would replace the {name!r} that app/api/main.py "
+        "defines, where its router is imported.",
+        f"hint: Pick another name, e.g. '{name.replace('_', '-')}-items'.",
+    ]
+    assert snapshot(project) == before
+    assert add(project, "endpoint", "products").exit_code == 0
+    assert add(project, "endpoint", "products").exit_code == 0
+
+
 def test_dry_run_shows_diffs_and_writes_nothing(project: Path) -> None:
     before = snapshot(project)
     result = add(project, "endpoint", "products", "--dry-run")
