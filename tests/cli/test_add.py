@@ -106,6 +106,57 @@ def test_a_changed_file_is_a_conflict_unless_forced(project: Path) -> None:
     assert "# my change" not in route.read_text()
 
 
+@pytest.mark.parametrize("force", [[], ["--force"]])
+def test_a_folder_where_a_new_file_goes_is_named(project: Path, force: list[str]) -> None:
+    """It was a conflict whose hint, run again with --force, changed nothing."""
+    (project / "app/api/routes/products.py").mkdir()
+    before = snapshot(project)
+    result = add(project, "endpoint", "products", *force)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "error: app/api/routes/products.py is a folder, where fastasync expects a file.",
+        "hint: Nothing was written. Move the folder out of the way, then run the command again.",
+    ]
+    assert snapshot(project) == before
+
+
+@pytest.mark.parametrize("setting", ['line-length = "wide"', "line-length = 0"])
+def test_broken_ruff_settings_are_the_project_s_not_a_bug(project: Path, setting: str) -> None:
+    """ruff failing on them was reported as "a bug in fastasync", over several lines."""
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace("line-length = 88", setting, 1))
+    before = snapshot(project)
+    result = add(project, "endpoint", "products")
+    assert result.exit_code == 1
+    line, hint = result.stderr.splitlines()
+    assert line.startswith("error: ruff cannot use this project's settings: Failed to parse ")
+    assert "pyproject.toml" in line
+    assert hint == (
+        "hint: Nothing was written. Fix the ruff settings (`ruff check .` in the project "
+        "shows where), then run the command again."
+    )
+    assert snapshot(project) == before
+
+
+@pytest.mark.parametrize("name", ["api_router", "root_router", "include_routers", "admin"])
+def test_endpoint_names_app_api_main_binds_are_refused(project: Path, name: str) -> None:
+    """`from app.api.routes import api_router` replaced the RouterGroup, and the app
+    failed on import (`api_router.include_router(api_router.router)`)."""
+    main = project / "app/api/main.py"
+    main.write_text(main.read_text() + "\n\nadmin = RouterGroup(prefix='/admin')\n")
+    before = snapshot(project)
+    result = add(project, "endpoint", name)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"error: The endpoint name {name!r} would replace the {name!r} that app/api/main.py "
+        "defines, where its router is imported.",
+        f"hint: Pick another name, e.g. '{name.replace('_', '-')}-items'.",
+    ]
+    assert snapshot(project) == before
+    assert add(project, "endpoint", "products").exit_code == 0
+    assert add(project, "endpoint", "products").exit_code == 0
+
+
 def test_dry_run_shows_diffs_and_writes_nothing(project: Path) -> None:
     before = snapshot(project)
     result = add(project, "endpoint", "products", "--dry-run")

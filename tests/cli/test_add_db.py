@@ -290,6 +290,56 @@ def test_add_db_refuses_an_endpoint_named_as_the_job_model(
     assert snapshot(project) == before
 
 
+def test_add_db_refuses_an_endpoint_whose_model_would_redefine_an_import(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`updates`, made before such names were refused, got a model `Update` over
+    sqlalchemy's: a project that failed its own ruff and mypy."""
+    from fastasync_cli.generators import db_schema
+
+    with monkeypatch.context() as patched:
+        patched.setattr(db_schema, "MODEL_NEIGHBOURS", frozenset())
+        assert add(project, "endpoint", "updates", "title:str").exit_code == 0
+    before = snapshot(project)
+    result = add(project, "db")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "error: The endpoint 'updates' would get a model 'Update', a name the modules "
+        "beside it already import.",
+        "hint: Nothing was written. Rename that endpoint by hand (its files and its entry "
+        "in .fastasync.toml) or remove it, then run fastasync add db again.",
+    ]
+    assert snapshot(project) == before
+
+
+@pytest.mark.parametrize(
+    ("fields", "problem"),
+    [
+        ('["bad"]', "The field 'bad' is not NAME:TYPE."),
+        ('["x:str", "x:int"]', "The field 'x' is given twice."),
+    ],
+)
+def test_add_db_names_endpoint_fields_the_manifest_garbled(
+    project: Path, fields: str, problem: str
+) -> None:
+    """A hand-edited entry was reported as a field typed on the command line (exit 2),
+    or, given twice, went on to a model with the column twice."""
+    assert add(project, "endpoint", "products", "title:str").exit_code == 0
+    manifest = project / ".fastasync.toml"
+    manifest.write_text(
+        manifest.read_text().replace('fields = ["title:str"]', f"fields = {fields}")
+    )
+    before = snapshot(project)
+    result = add(project, "db")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"error: .fastasync.toml records an endpoint 'products' that cannot be read back: "
+        f"{problem}",
+        "hint: Fix the file by hand, or restore it from git: git checkout -- .fastasync.toml",
+    ]
+    assert snapshot(project) == before
+
+
 def test_every_setting_of_a_database_project_is_known_to_the_name_checks(
     sqlite_project: Path,
 ) -> None:
@@ -303,3 +353,28 @@ def test_every_setting_of_a_database_project_is_known_to_the_name_checks(
     }
     assert "database_pool_timeout" in fields
     assert fields - {"model_config"} <= PROJECT_SETTINGS
+
+
+@pytest.mark.parametrize(
+    ("name", "item", "what"),
+    [
+        ("rows", "Row", "a name the modules beside its model already import"),
+        ("job-records", "JobRecord", "a name the modules beside its model already import"),
+        ("bases", "Base", "a name the modules beside its model already import"),
+        ("None", "None", "a Python keyword"),
+        ("trues", "True", "a Python keyword"),
+    ],
+)
+def test_endpoint_names_whose_item_class_is_taken_are_refused(
+    sqlite_project: Path, name: str, item: str, what: str
+) -> None:
+    """`rows` made a model `Row` redefining sqlalchemy's, `None` a module that did not
+    parse ("ruff could not format ..., this is a bug")."""
+    before = snapshot(sqlite_project)
+    result = add(sqlite_project, "endpoint", name, "title:str")
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == [
+        f"error: The endpoint name {name!r} names its items {item!r}, {what}.",
+        f"hint: Pick a name whose singular differs, e.g. '{name.lower()}-records'.",
+    ]
+    assert snapshot(sqlite_project) == before

@@ -80,6 +80,11 @@ def test_a_manifest_from_a_newer_fastasync_is_refused(project: Path) -> None:
         ("components = [1]\n", "has a component (number 1) that is not a table"),
         ('[[components]]\nname = "x"\n', "has a component (number 1) without a kind"),
         ("[[components]]\nkind = 1\n", "has a component (number 1) whose kind is not a string"),
+        ('[[components]]\nkind = "endpoint"\n', "has a component (number 1) without a name"),
+        (
+            '[[components]]\nkind = "endpoint"\nname = "items"\nfields = 5\n',
+            "has a component (number 1) whose fields are not a list of strings",
+        ),
     ],
 )
 def test_malformed_manifests_are_named_not_unexpected(
@@ -92,6 +97,36 @@ def test_malformed_manifests_are_named_not_unexpected(
     result = runner.invoke(app, ["add", "task", "report", "--project", str(project)])
     assert result.exit_code == 1
     assert result.stderr.splitlines()[0] == f"error: {manifest} {problem}."
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "problem"),
+    [
+        ("celery", '"false"', "has a [project] celery that is not true or false"),
+        ("docker", "1", "has a [project] docker that is not true or false"),
+        ("db", '"mysql"', "has a [project] db 'mysql', not sqlite, postgres or none"),
+        ("db", "5", "has a [project] db 5, not sqlite, postgres or none"),
+    ],
+)
+def test_malformed_project_options_are_named(
+    project: Path, option: str, value: str, problem: str
+) -> None:
+    """`celery = "false"` passed for true (add task --backend celery then said the
+    task registry had no CELERY_TASKS), an unknown db sent add endpoint to models
+    it never wrote."""
+    manifest = project / ".fastasync.toml"
+    text = manifest.read_text()
+    [line] = [line for line in text.splitlines() if line.startswith(f"{option} = ")]
+    manifest.write_text(text.replace(line, f"{option} = {value}"))
+    before = tree(project)
+    args = ["add", "task", "report", "--backend", "celery", "--project", str(project)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"error: {manifest} {problem}.",
+        "hint: Fix the file by hand, or restore it from git: git checkout -- .fastasync.toml",
+    ]
+    assert tree(project) == before
 
 
 def test_a_project_file_that_is_not_utf8_is_named(project: Path) -> None:

@@ -89,6 +89,25 @@ def test_statistics(code: Path) -> None:
     assert (result.exit_code, result.stdout) == (1, "2\tFA101\tblocking-call\n")
 
 
+def test_statistics_as_json(code: Path) -> None:
+    """--format was ignored: the table came out where JSON was asked for."""
+    (code / "more.py").write_text(HANDLER.replace("pause", "wait"))
+    result = check("--statistics", "--format", "json")
+    assert result.exit_code == 1
+    assert json.loads(result.stdout) == [{"code": "FA101", "name": "blocking-call", "count": 2}]
+    assert json.loads(check("--statistics", "--format", "json", "--ignore", "FA1").stdout) == []
+
+
+@pytest.mark.parametrize("output", ["sarif", "github"])
+def test_statistics_in_a_format_of_findings_exits_2(code: Path, output: str) -> None:
+    result = check("--statistics", "--format", output)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"error: --statistics cannot be printed as {output}.",
+        "hint: Use --statistics alone (a table) or with --format json.",
+    ]
+
+
 def test_select_ignore_and_noqa(code: Path) -> None:
     assert check("--select", "FA102").exit_code == 0
     assert check("--select", "fa1").exit_code == 1
@@ -108,6 +127,18 @@ def test_unknown_rule_code_exits_2(code: Path) -> None:
         "error: Unknown rule code `FA999` in --select.",
         "hint: Use codes from FA001 to FA107 or prefixes such as FA1; `fastasync check "
         "--explain CODE` describes a rule.",
+    ]
+
+
+@pytest.mark.parametrize("select", ["", " , "])
+def test_an_empty_select_exits_2(code: Path, select: str) -> None:
+    """It selected no rule: every file passed, printing "All checks passed!"."""
+    result = check("--select", select)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"error: --select {select!r} names no rule code, so nothing would be checked.",
+        "hint: Pass codes or prefixes (--select FA101,FA2), or leave --select out to check "
+        "every rule.",
     ]
 
 

@@ -60,6 +60,16 @@ def test_new_creates_the_project_and_says_what_next(tmp_path: Path) -> None:
     assert "fastapi dev" in result.stdout
 
 
+def test_the_cd_step_is_quoted_for_the_shell(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It printed `cd my projects`, which the shell takes as two arguments."""
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["new", "my projects", "--name", "demo", "--yes"])
+    assert result.exit_code == 0, result.output
+    assert "  cd 'my projects'\n" in result.stdout
+
+
 def test_no_docker_and_no_ci(tmp_path: Path) -> None:
     target = tmp_path / "plain"
     result = runner.invoke(app, ["new", str(target), "--no-docker", "--ci", "none"])
@@ -171,6 +181,20 @@ def test_a_file_in_the_way_exits_1(tmp_path: Path) -> None:
     assert (
         result.stderr.splitlines()[0] == f"error: {tmp_path / 'taken'} exists and is not a folder."
     )
+
+
+def test_a_link_to_nowhere_exits_1(tmp_path: Path) -> None:
+    """It said "Could not write ...: File exists" and to check permissions and space."""
+    link = tmp_path / "demo"
+    link.symlink_to(tmp_path / "gone")
+    result = runner.invoke(app, ["new", str(link), "--yes"])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"error: {link} is a symbolic link to {tmp_path / 'gone'}, which does not exist.",
+        "hint: Remove the link or create the folder it leads to, or choose another path, "
+        "e.g. fastasync new my-app",
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo"]
 
 
 def test_dry_run_lists_every_file_and_writes_nothing(tmp_path: Path) -> None:

@@ -77,6 +77,19 @@ def test_an_unreadable_file_is_refused_by_name(
     assert caught.value.message == "Cannot read secret.py: permission denied."
 
 
+@pytest.mark.parametrize("in_the_way", ["app", "app/tasks"])
+def test_a_file_where_a_folder_should_be_is_named(tmp_path: Path, in_the_way: str) -> None:
+    """It said "Cannot read app/tasks/report.py: Not a directory" and to fix that file."""
+    (tmp_path / in_the_way).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / in_the_way).write_text("")
+    with pytest.raises(TargetError) as caught:
+        plan_file(tmp_path, "app/tasks/report.py", "x = 1\n")
+    assert caught.value.message == f"{in_the_way} is a file, where fastasync expects a folder."
+    assert caught.value.hint == (
+        "Nothing was written. Move the file out of the way, then run the command again."
+    )
+
+
 def test_an_overwrite_keeps_the_files_line_endings(tmp_path: Path) -> None:
     (tmp_path / "a.py").write_bytes(b"x = 1\r\ny = 1\r\n")
     change = plan_file(tmp_path, "a.py", "x = 1\ny = 2\n", force=True)

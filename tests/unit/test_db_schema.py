@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 
@@ -84,6 +86,42 @@ def test_two_heads_stop_a_new_migration(sqlite_project: Path) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("name", "make", "message"),
+    [
+        (
+            "zz_int.py",
+            lambda p: p.write_text('revision = "x1"\ndown_revision = 5\n'),
+            "zz_int.py in migrations/versions has a down_revision 5 that is not a revision "
+            "id, a list of them, or None.",
+        ),
+        (
+            "zz_link.py",
+            lambda p: p.symlink_to(p.parent / "gone.py"),
+            "Cannot read zz_link.py in migrations/versions: No such file or directory.",
+        ),
+    ],
+)
+def test_odd_migrations_are_named(
+    sqlite_project: Path, name: str, make: Callable[[Path], None], message: str
+) -> None:
+    """Each was an unexpected TypeError or FileNotFoundError."""
+    make(sqlite_project / "migrations/versions" / name)
+    with pytest.raises(FastasyncError) as caught:
+        endpoint(sqlite_project, "products", "name:str")
+    assert caught.value.message == message
+
+
+def test_what_is_not_a_migration_is_passed_over(sqlite_project: Path) -> None:
+    """A folder named like a module, a value that is no literal (`{[]}` raised
+    TypeError): neither is a revision."""
+    folder = sqlite_project / "migrations/versions"
+    head = db_schema.current_head(sqlite_project)
+    (folder / "notes.py").mkdir()
+    (folder / "zz_odd.py").write_text(f'revision = {{[]}}\ndown_revision = "{head}"\n')
+    assert db_schema.current_head(sqlite_project) == head
+
+
 def test_long_names_stay_within_63_bytes(sqlite_project: Path) -> None:
     field = "f" * 50
     endpoint(sqlite_project, "n" * 30, f"{field}:str:unique:index")
@@ -126,3 +164,24 @@ def test_installed_versions_satisfy_a_database_project_s_ranges(project: Path, k
             f"{requirement.name} {installed} is outside {line}"
         )
     assert pyproject["tool"]["alembic"]["script_location"] == "%(here)s/migrations"
+
+
+def test_model_neighbours_hold_every_name_bound_beside_a_model(sqlite_project: Path) -> None:
+    """An endpoint whose item class is one of these names is refused (component);
+    a template importing a new class must add it to MODEL_NEIGHBOURS."""
+    specs = ["a:str{40}:unique", "b:int:index", "c:float?", "d:bool", "e:datetime", "f:uuid"]
+    endpoint(sqlite_project, "widgets", *specs)
+    bound: set[str] = set()
+    for rel in [
+        "app/models/widgets.py",
+        "app/repositories/widgets.py",
+        "tests/db/test_widgets_rows.py",
+        "app/models/__init__.py",
+    ]:
+        tree = ast.parse((sqlite_project / rel).read_text())
+        for node in tree.body:
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                bound.update((a.asname or a.name).split(".")[0] for a in node.names)
+    classes = {n for n in bound if n[:1].isupper() and not n.startswith("Widget")}
+    assert "Row" in classes
+    assert classes <= db_schema.MODEL_NEIGHBOURS

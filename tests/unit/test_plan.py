@@ -8,7 +8,7 @@ import pytest
 from fastasync_cli.engine import apply as apply_module
 from fastasync_cli.engine.apply import apply
 from fastasync_cli.engine.plan import Action, Plan, plan_file, plan_update
-from fastasync_cli.errors import ConflictError
+from fastasync_cli.errors import ConflictError, TargetError
 
 
 def _tree(root: Path) -> dict[str, str]:
@@ -27,7 +27,9 @@ def test_plan_file_actions(tmp_path: Path) -> None:
     assert plan_file(tmp_path, "same.txt", "a\n").action is Action.IDENTICAL
     assert plan_file(tmp_path, "other.txt", "new\n").action is Action.CONFLICT
     assert plan_file(tmp_path, "other.txt", "new\n", force=True).action is Action.OVERWRITE
-    assert plan_file(tmp_path, "folder", "x", force=True).action is Action.CONFLICT
+    # Not a conflict: --force would not replace a folder, so it is refused, named.
+    with pytest.raises(TargetError, match=r"^folder is a folder, where fastasync expects"):
+        plan_file(tmp_path, "folder", "x", force=True)
 
 
 def test_update_diff(tmp_path: Path) -> None:

@@ -52,6 +52,19 @@ def parse_codes(text: str | None, where: str) -> tuple[str, ...]:
     return codes
 
 
+def parse_select(text: str) -> tuple[str, ...]:
+    """--select's codes. None at all (`--select ""`, from an unset variable in CI)
+    would report nothing and pass every file, so it is refused."""
+    codes = parse_codes(text, "--select")
+    if not codes:
+        raise BadOptionError(
+            f"--select {text!r} names no rule code, so nothing would be checked.",
+            "Pass codes or prefixes (--select FA101,FA2), or leave --select out to "
+            "check every rule.",
+        )
+    return codes
+
+
 def _check_code(code: str, where: str) -> None:
     if code != "ALL" and not any(rule.startswith(code) for rule in RULES):
         raise BadOptionError(

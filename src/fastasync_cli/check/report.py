@@ -131,11 +131,16 @@ def render(findings: list[Finding], format: str) -> str:
     return text(findings)
 
 
-def statistics(findings: list[Finding]) -> str:
-    """How many findings of each rule, most frequent first, as ruff prints them."""
+def statistics(findings: list[Finding], format: str = "text") -> str:
+    """How many findings of each rule, most frequent first, as ruff prints them
+    (a table, or with `json` a list of {code, name, count}, as `ruff --statistics
+    --output-format json` gives)."""
     counts = Counter(f.code for f in findings)
+    rows = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    if format == "json":
+        entries = [{"code": code, "name": RULES[code].name, "count": n} for code, n in rows]
+        return json.dumps(entries, indent=2) + "\n"
     if not counts:
         return ""
     width = len(str(max(counts.values())))
-    rows = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
     return "".join(f"{count:>{width}}\t{code}\t{RULES[code].name}\n" for code, count in rows)

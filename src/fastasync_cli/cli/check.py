@@ -62,7 +62,11 @@ def check(
     ] = None,
     statistics: Annotated[
         bool,
-        typer.Option("--statistics", help="Print how many findings each rule has, only."),
+        typer.Option(
+            "--statistics",
+            help="Print how many findings each rule has, only (a table, or JSON with "
+            "--format json).",
+        ),
     ] = False,
     explain: Annotated[
         str | None,
@@ -93,6 +97,13 @@ def check(
         from fastasync_cli.check.rules import RULES
         from fastasync_cli.errors import BadOptionError
 
+        if statistics and output_format in (Format.sarif, Format.github):
+            # Both are made of findings with places; counts have none. It printed
+            # the text table, which a SARIF or annotation reader cannot take.
+            raise BadOptionError(
+                f"--statistics cannot be printed as {output_format.value}.",
+                "Use --statistics alone (a table) or with --format json.",
+            )
         if explain is not None:
             rule = RULES.get(explain.strip().upper())
             if rule is None:
@@ -106,7 +117,7 @@ def check(
         start = targets[0].resolve()
         settings = config.load(config.find_pyproject(start if start.is_dir() else start.parent))
         if select is not None:
-            settings = replace(settings, select=config.parse_codes(select, "--select"))
+            settings = replace(settings, select=config.parse_select(select))
         if ignore is not None:
             codes = config.parse_codes(ignore, "--ignore")
             settings = replace(settings, ignore=(*settings.ignore, *codes))
@@ -117,7 +128,7 @@ def check(
 
         result = run_check(targets, settings)
         if statistics:
-            sys.stdout.write(report.statistics(result.findings))
+            sys.stdout.write(report.statistics(result.findings, output_format.value))
         else:
             sys.stdout.write(report.render(result.findings, output_format.value))
         if result.findings:

@@ -177,6 +177,8 @@ def _ask_db() -> str:
 def _report(
     plan: object, *, dry_run: bool, verbose: bool, celery: bool = False, db: str = "none"
 ) -> None:
+    import shlex
+
     from rich.markup import escape
 
     from fastasync_cli.cli import output
@@ -199,7 +201,8 @@ def _report(
     console.print(f"\n[bold green]Created[/] {len(plan.writes)} files in {escape(where)}.")
     console.print("\nNext steps:")
     steps = [
-        *([f"cd {where}"] if where != "." else []),
+        # Quoted: a folder with a space (or `[`, `$`) is one word to the shell.
+        *([f"cd {shlex.quote(where)}"] if where != "." else []),
         "python -m venv .venv && . .venv/bin/activate",
         'pip install -e ".[dev]"',
         "pytest",

@@ -108,6 +108,8 @@ def read_bytes(path: Path, display: str) -> bytes | None:
             f"{display} is a folder, where fastasync expects a file.",
             "Nothing was written. Move the folder out of the way, then run the command again.",
         ) from None
+    except NotADirectoryError:
+        raise _file_in_the_way(path, display) from None
     except PermissionError:
         raise TargetError(
             f"Cannot read {display}: permission denied.",
@@ -119,6 +121,23 @@ def read_bytes(path: Path, display: str) -> bytes | None:
             f"Cannot read {display}: {exc.strerror}.",
             "Nothing was written. Fix the file, then run the command again.",
         ) from None
+
+
+def _file_in_the_way(path: Path, display: str) -> TargetError:
+    """A file where a folder above `path` should be (`app/tasks` a file), named;
+    "Cannot read app/tasks/foo.py: Not a directory" left the user to find it."""
+    shown_parents = PurePosixPath(display).parents
+    for level, parent in enumerate(path.parents):
+        if parent.exists() and not parent.is_dir():
+            shown = shown_parents[level] if level < len(shown_parents) - 1 else parent
+            return TargetError(
+                f"{shown} is a file, where fastasync expects a folder.",
+                "Nothing was written. Move the file out of the way, then run the command again.",
+            )
+    return TargetError(
+        f"Cannot read {display}: a part of its path is not a folder.",
+        "Nothing was written. Fix the path, then run the command again.",
+    )
 
 
 def read_text_file(root: Path, rel: str | PurePosixPath) -> TextFile | None:

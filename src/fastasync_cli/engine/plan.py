@@ -107,8 +107,8 @@ def plan_file(
     """Decide what writing `content` to `root/rel` means: create, identical, conflict..."""
     path = PurePosixPath(rel)
     target = inside(root, path) if root.exists() else root / path
-    if target.is_dir():
-        return FileChange(path, Action.CONFLICT, content)
+    # A folder in the file's place is refused by read_bytes, naming it: it is no
+    # conflict, since --force would not replace it either.
     raw = read_bytes(target, str(path))
     if raw is None:
         return FileChange(path, Action.CREATE, content, mode=mode)

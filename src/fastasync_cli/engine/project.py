@@ -13,6 +13,12 @@ if TYPE_CHECKING:
 
 MANIFEST_NAME = ".fastasync.toml"
 
+# Components recorded with a name (`add celery` and `add db` record none).
+NAMED_KINDS = ("endpoint", "client", "task")
+
+# What `[project] db` may be; absent means "none" (made before databases).
+DATABASES = ("sqlite", "postgres", "none")
+
 _HEADER = (
     "# Written by fastasync: the options this project was generated with and every\n"
     "# component added since. `fastasync add` reads and updates it; keep it in git.\n"
@@ -149,6 +155,16 @@ def _check_shape(candidate: Path, data: dict[str, Any]) -> None:
             f"{candidate} has no [project] table.",
             "Restore the manifest from git, or regenerate the project.",
         )
+    # The options `add` reads: `celery = "false"` is a true string, and a `db` it
+    # does not know sent `add endpoint` after an app/models/__init__.py it never wrote.
+    options = data["project"]
+    for key in ("docker", "celery"):
+        if key in options and not isinstance(options[key], bool):
+            raise _malformed(candidate, f"has a [project] {key} that is not true or false")
+    if options.get("db", "none") not in DATABASES:
+        raise _malformed(
+            candidate, f"has a [project] db {options['db']!r}, not sqlite, postgres or none"
+        )
     version = data.get("fastasync_version")
     if version is not None and not isinstance(version, str):
         raise _malformed(candidate, "has a fastasync_version that is not a string")
@@ -165,6 +181,15 @@ def _check_shape(candidate: Path, data: dict[str, Any]) -> None:
                 )
         if "kind" not in entry:
             raise _malformed(candidate, f"has a component (number {index}) without a kind")
+        # `add db` reads every endpoint back from here: its name and its fields.
+        if entry["kind"] in NAMED_KINDS and "name" not in entry:
+            raise _malformed(candidate, f"has a component (number {index}) without a name")
+        fields = entry.get("fields", [])
+        if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
+            raise _malformed(
+                candidate,
+                f"has a component (number {index}) whose fields are not a list of strings",
+            )
 
 
 def _check_version(candidate: Path, data: dict[str, Any]) -> None:

@@ -96,12 +96,36 @@ def format_new_file(project_root: Path, rel: str, source: str) -> str:
     ):
         result = _run_ruff(project_root, rel, source, *command)
         if result.returncode != 0:
+            _refuse_broken_settings(project_root, rel, command)
             raise FastasyncError(
                 f"ruff could not format the generated {rel}: {result.stderr.strip()}",
                 "This is a bug in fastasync; run again with --verbose and report it.",
             )
         source = result.stdout
     return wrap_prose(source, line_length(project_root), tab=tab_width(project_root))
+
+
+def _refuse_broken_settings(project_root: Path, rel: str, command: tuple[str, ...]) -> None:
+    """Blame the project's ruff settings when ruff fails on any code under them.
+
+    ruff reads the user's pyproject.toml or ruff.toml (and whatever they `extend`): a
+    `line-length = "abc"` there is no bug of ours, and their fix is one edit away.
+    """
+    probe = _run_ruff(project_root, rel, "x = 1\n", *command)
+    if probe.returncode == 0:
+        return
+    lines = [line.strip() for line in probe.stderr.splitlines() if line.strip()]
+    causes = [line.removeprefix("Cause: ") for line in lines if line.startswith("Cause: ")]
+    # ruff ends with what is wrong (`invalid type: string "abc", expected i64`)
+    # after a snippet of the file, whose lines start with a number or a `|`.
+    last = lines[-1] if lines else ""
+    if last and not last.startswith(("Cause: ", "|", "ruff failed")) and not last[0].isdigit():
+        causes.append(last)
+    raise FastasyncError(
+        f"ruff cannot use this project's settings: {': '.join(causes) or 'ruff failed'}.",
+        "Nothing was written. Fix the ruff settings (`ruff check .` in the project shows "
+        "where), then run the command again.",
+    )
 
 
 # ruff tells first-party modules by the files it finds, and the modules an edit

@@ -166,8 +166,24 @@ class ComponentPlan:
                 raise self._clash(name, "client", f"the settings of the client {other!r}")
 
     def _check_item_class(self, name: Name, others: dict[str, str]) -> None:
-        from fastasync_cli.engine.names import singular
+        import keyword
 
+        from fastasync_cli.engine.names import singular
+        from fastasync_cli.generators.db_schema import MODEL_NEIGHBOURS
+
+        item = name.singular_pascal
+        # The item class is the model's and the schemas' stem: `None` or `Row`
+        # there gives code that does not parse, or that redefines an import.
+        if keyword.iskeyword(item) or item in MODEL_NEIGHBOURS:
+            what = (
+                "a Python keyword"
+                if keyword.iskeyword(item)
+                else "a name the modules beside its model already import"
+            )
+            raise BadNameError(
+                f"The endpoint name {name.raw!r} names its items {item!r}, {what}.",
+                f"Pick a name whose singular differs, e.g. '{name.kebab}-records'.",
+            )
         for other, other_kind in others.items():
             if other_kind == "endpoint" and singular(_pascal(other)) == name.singular_pascal:
                 raise BadNameError(

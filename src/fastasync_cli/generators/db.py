@@ -14,8 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fastasync_cli.engine import config_edits, edits
+from fastasync_cli.engine.names import singular
 from fastasync_cli.engine.plan import plan_update
-from fastasync_cli.engine.project import MANIFEST_NAME, Manifest, with_project_option
+from fastasync_cli.engine.project import DATABASES, MANIFEST_NAME, Manifest, with_project_option
 from fastasync_cli.engine.python_edits import swaps as swap_edits
 from fastasync_cli.engine.render import render_piece
 from fastasync_cli.errors import ConflictError, FastasyncError
@@ -28,7 +29,7 @@ from fastasync_cli.generators.component import (
     import_edit,
 )
 
-KINDS = ("sqlite", "postgres", "none")
+KINDS = DATABASES
 # What the generated project installs; kept in step with this repository's dev extra.
 REQUIREMENTS = ["sqlalchemy[asyncio]>=2.1.9,<3", "alembic>=1.20.1,<2"]
 DRIVERS = {"sqlite": "aiosqlite>=0.22.1,<1", "postgres": "asyncpg>=0.32.0,<1"}
@@ -181,6 +182,16 @@ def plan_db(options: DbOptions, manifest: Manifest) -> ComponentPlan:
             raise ConflictError(
                 f"The endpoint {name!r} would clash with {DATABASE_OWNED_NAMES[name]}, "
                 "which the database brings.",
+                "Nothing was written. Rename that endpoint by hand (its files and its "
+                "entry in .fastasync.toml) or remove it, then run fastasync add db again.",
+            )
+        # Made before such names were refused: `updates` worked in memory, but its
+        # model `Update` would redefine sqlalchemy's in the modules it goes to.
+        item = singular("".join(part.capitalize() for part in name.split("_")))
+        if kind_of == "endpoint" and item in db_schema.MODEL_NEIGHBOURS:
+            raise ConflictError(
+                f"The endpoint {name!r} would get a model {item!r}, a name the modules "
+                "beside it already import.",
                 "Nothing was written. Rename that endpoint by hand (its files and its "
                 "entry in .fastasync.toml) or remove it, then run fastasync add db again.",
             )

@@ -5,11 +5,12 @@ instead of the in-memory one; its router is not touched."""
 from __future__ import annotations
 
 from fastasync_cli.engine import edits
-from fastasync_cli.engine.fields import Field, parse_field
+from fastasync_cli.engine.fields import Field, parse_fields
 from fastasync_cli.engine.names import Name, component_name
-from fastasync_cli.engine.project import Manifest
+from fastasync_cli.engine.project import MANIFEST_NAME, Manifest
 from fastasync_cli.engine.python_edits import swaps as swap_edits
 from fastasync_cli.engine.render import render_piece
+from fastasync_cli.errors import FastasyncError, NotAProjectError
 from fastasync_cli.generators import db_schema
 from fastasync_cli.generators.component import ComponentPlan, PythonEdit, import_edit
 from fastasync_cli.generators.endpoint import endpoint_context, rows_test
@@ -21,9 +22,17 @@ def endpoints(manifest: Manifest) -> list[tuple[Name, tuple[Field, ...]]]:
     for component in manifest.components:
         if component.get("kind") != "endpoint":
             continue
-        name = component_name(str(component["name"]), "endpoint")
-        specs = [str(spec) for spec in component.get("fields", [])]
-        fields = tuple(parse_field(spec) for spec in specs) or (Field("name", "str"),)
+        # Checked as `add endpoint` checks them (fields given twice too), but a
+        # problem is the manifest's, not something the user just typed.
+        try:
+            name = component_name(component["name"], "endpoint")
+            fields = tuple(parse_fields(component.get("fields", [])))
+        except FastasyncError as exc:
+            raise NotAProjectError(
+                f"{MANIFEST_NAME} records an endpoint {component['name']!r} that cannot be "
+                f"read back: {exc.message}",
+                f"Fix the file by hand, or restore it from git: git checkout -- {MANIFEST_NAME}",
+            ) from None
         found.append((name, fields))
     return found
 

@@ -59,6 +59,23 @@ _DISTINCT_VALUES = {
 }
 
 
+# Names bound beside an endpoint's model class (its item class, `products` ->
+# `Product`) where it is defined or imported: the imports of model.py, of the SQL
+# repository and of the rows' test, and app/models/__init__.py's `Base` and
+# `JobRecord`. An endpoint whose item class is one of them (`rows` -> sqlalchemy's
+# `Row`, `job_records` -> `JobRecord`) would redefine it there, and the project would
+# no longer pass ruff or mypy. Refused even before `add db`, which writes these
+# modules; tests/unit/test_db_schema.py holds the set to the templates.
+MODEL_NEIGHBOURS = frozenset(
+    {
+        *("Any", "AsyncClient", "AsyncSession", "Base", "BigInteger", "Boolean"),
+        *("ColumnElement", "Database", "Double", "Index", "Insert", "IntegrityError"),
+        *("JobRecord", "Mapped", "Model", "Protocol", "Result", "Row", "Settings"),
+        *("String", "UTCDateTime", "UUID", "UniqueConstraint", "Update", "Uuid"),
+    }
+)
+
+
 def _distinct_value(field: Field) -> str:
     """`_DISTINCT_VALUES` of the field's type; for a string too short for
     "example-N", the number alone (the tests number their items 0 to 9)."""
@@ -151,13 +168,23 @@ def read_revisions(root: Path) -> list[Revision]:
         return []
     revisions = []
     for path in sorted(folder.glob("*.py")):
+        if path.is_dir():  # a folder named like a module is no migration
+            continue
         values = _module_strings(path, {"revision", "down_revision"})
         revision = values.get("revision")
         if not isinstance(revision, str):
             continue
         down = values.get("down_revision")
-        downs = (down,) if isinstance(down, str) else tuple(down or ())
-        revisions.append(Revision(revision, downs, path))
+        downs = (down,) if isinstance(down, str) else down or ()
+        # Alembic takes one id or a sequence of them; `down_revision = 5` was an
+        # unexpected TypeError here.
+        if not isinstance(downs, tuple | list) or not all(isinstance(d, str) for d in downs):
+            raise FastasyncError(
+                f"{path.name} in {VERSIONS} has a down_revision {down!r} that is not a "
+                "revision id, a list of them, or None.",
+                "Fix the migration, then run the command again.",
+            )
+        revisions.append(Revision(revision, tuple(downs), path))
     return revisions
 
 
@@ -169,6 +196,11 @@ def _module_strings(path: Path, names: set[str]) -> dict[str, Any]:
             f"{path.name} in {VERSIONS} does not parse: {exc}.",
             "Fix the migration, then run the command again.",
         ) from exc
+    except OSError as exc:  # a link to nothing, a file we may not read
+        raise FastasyncError(
+            f"Cannot read {path.name} in {VERSIONS}: {exc.strerror}.",
+            "Fix or remove the file, then run the command again.",
+        ) from exc
     values: dict[str, Any] = {}
     for node in tree.body:
         target = None
@@ -179,8 +211,8 @@ def _module_strings(path: Path, names: set[str]) -> dict[str, Any]:
         if isinstance(target, ast.Name) and target.id in names and node.value is not None:
             try:
                 values[target.id] = ast.literal_eval(node.value)
-            except ValueError:
-                continue
+            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                continue  # not a literal (`{[]}` is a TypeError): not ours to read
     return values
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,8 +11,12 @@ from fastasync_cli.engine.fields import Field
 from fastasync_cli.engine.names import Name
 from fastasync_cli.engine.project import Manifest
 from fastasync_cli.engine.render import render_piece
+from fastasync_cli.errors import BadNameError
 from fastasync_cli.generators import db_schema
 from fastasync_cli.generators.component import ComponentPlan, PythonEdit, import_edit
+
+# Where every router is imported and registered.
+ROUTERS_MODULE = "app/api/main.py"
 
 # Schema types that bound a field's values, so oversized input is a 422 rather than a 500
 # or a database overflow later. `Int64`, `FiniteFloat`, `DatetimeInUTC` and `NO_NUL`
@@ -114,11 +119,45 @@ class EndpointOptions:
     force: bool = False
 
 
+def _check_router_module_name(builder: ComponentPlan, name: Name) -> None:
+    """Refuse a name app/api/main.py binds already: `from app.api.routes import NAME`
+    would replace it there (`api_router`, `include_routers`, a router of the user's),
+    and the app would fail on import."""
+    from fastasync_cli.engine.fileio import read_text_file
+
+    source = read_text_file(builder.root, ROUTERS_MODULE)
+    try:
+        tree = ast.parse(source.text) if source is not None else ast.Module([], [])
+    except SyntaxError:
+        return  # the edit names the file and what to add by hand
+    for node in tree.body:
+        # Routers registered already, this one too when the command runs again.
+        if isinstance(node, ast.ImportFrom) and node.module == "app.api.routes":
+            continue
+        if name.snake in _bound_names(node):
+            raise BadNameError(
+                f"The endpoint name {name.raw!r} would replace the {name.snake!r} that "
+                f"{ROUTERS_MODULE} defines, where its router is imported.",
+                f"Pick another name, e.g. '{name.kebab}-items'.",
+            )
+
+
+def _bound_names(node: ast.stmt) -> set[str]:
+    """The names a top-level statement binds (tuple targets aside)."""
+    if isinstance(node, ast.Import | ast.ImportFrom):
+        return {(alias.asname or alias.name).split(".")[0] for alias in node.names}
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return {node.name}
+    targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+    return {target.id for target in targets if isinstance(target, ast.Name)}
+
+
 def plan_endpoint(options: EndpointOptions, manifest: Manifest) -> ComponentPlan:
     """Plan the router, schemas, repository and tests of one resource, and register it."""
     name = options.name
     builder = ComponentPlan(manifest, options.force)
     builder.check_name(name, "endpoint")
+    _check_router_module_name(builder, name)
     item = name.singular_pascal
     database = manifest.database != "none"
     context = endpoint_context(name, options.fields, database=database)
@@ -148,7 +187,7 @@ def plan_endpoint(options: EndpointOptions, manifest: Manifest) -> ComponentPlan
     state_key = f"{name.snake}_repository"
     register = f"api_router.include_router({name.snake}.router)"
     builder.edit_python(
-        "app/api/main.py",
+        ROUTERS_MODULE,
         [
             import_edit("app.api.routes", name.snake),
             PythonEdit(

@@ -59,6 +59,14 @@ def nearest_existing(path: Path) -> Path:
 
 def check_target(path: Path, *, force: bool) -> None:
     """Refuse a target that is a file, not empty (without --force), or not writable."""
+    if path.is_symlink() and not path.exists():
+        # Making the folder would fail on the link ("File exists"), and writing
+        # through it would put the project somewhere the user did not name.
+        raise TargetError(
+            f"{path} is a symbolic link to {os.readlink(path)}, which does not exist.",
+            "Remove the link or create the folder it leads to, or choose another path, "
+            "e.g. fastasync new my-app",
+        )
     if path.exists() and not path.is_dir():
         raise TargetError(
             f"{path} exists and is not a folder.",
