@@ -34,10 +34,12 @@ heads too, with `--h11-max-incomplete-event-size`, at more CPU per request.)
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 from uvicorn.config import Config
 from uvicorn.protocols.http import httptools_impl
+from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
 from uvicorn.server import ServerState
 
 from app.core.config import get_settings
@@ -145,7 +147,11 @@ class HttpToolsProtocol(_Base):
         self.head_left = None
         self.stop_head_timer()
         self.body_deadline = self.loop.time() + self.body_timeout
+        earlier = self.cycle
         _Base.on_headers_complete(self)
+        cycle = self.cycle
+        if cycle is not earlier and cycle.waiting_for_100_continue:
+            cycle.receive = self.timed_from_asking(cycle)  # type: ignore[method-assign,assignment]
 
     def on_message_complete(self) -> None:
         self.head_left = self.max_head_bytes  # the next request's head
@@ -153,6 +159,22 @@ class HttpToolsProtocol(_Base):
         self.stop_body_timer()
         self.trailer_left = None
         _Base.on_message_complete(self)
+
+    def timed_from_asking(
+        self, cycle: RequestResponseCycle
+    ) -> Callable[[], Awaitable[Any]]:
+        """`cycle.receive`, which also gives the body its whole grace from the moment
+        the app first asks for it: that is when the client, told `100 Continue`, may
+        start sending (the timer meanwhile only waits, see `body_timed_out`)."""
+        receive = cycle.receive
+
+        async def receive_timed_from_asking() -> Any:
+            if cycle.waiting_for_100_continue and self.cycle is cycle:
+                if self.body_deadline is not None:
+                    self.body_deadline = self.loop.time() + self.body_timeout
+            return await receive()
+
+        return receive_timed_from_asking
 
     def on_chunk_header(self) -> None:
         # A chunk's size line was read. Its data comes next, or, after the last

@@ -12,6 +12,7 @@ from uvicorn.config import Config
 from app.server import BODY_MIN_BYTES_PER_S
 from tests.server_harness import (
     LIMIT,
+    PATIENT,
     answers,
     connect,
     echo_length,
@@ -76,8 +77,14 @@ async def test_a_body_the_app_has_not_asked_for_yet_is_not_timed(
     await asyncio.sleep(0.2)  # four times the grace
     assert not transport.closed
 
+    # From here on a grace no stall of a busy machine outlasts: the body's must count
+    # from the moment the app asks, not from the last time the timer looked.
+    protocol.body_timeout = PATIENT
+    before_asking = asyncio.get_running_loop().time()
     asked.set()
     await answers(transport, 1)  # 100 Continue: now the body may come
+    assert protocol.body_deadline is not None
+    assert protocol.body_deadline >= before_asking + PATIENT
     protocol.data_received(b"abc")
     assert await answers(transport, 2) == [b"HTTP/1.1 100 Continue", b"HTTP/1.1 200 OK"]
     protocol.connection_lost(None)
