@@ -3,6 +3,8 @@ name, no more (the look-alike negatives) and no fewer."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,8 @@ import pytest
 from fastasync_cli.check import Settings, run_check
 from fastasync_cli.check.rules import RULES
 from tests.check.expected import CORPUS, expected
+
+HANDLER_BLOCKING = "\nimport time\n\n\nasync def h():\n    time.sleep(1)\n"
 
 
 def findings(root: Path, monkeypatch: pytest.MonkeyPatch, **settings: object):
@@ -127,3 +131,38 @@ def test_a_very_long_chain_is_followed(tmp_path: Path, monkeypatch: pytest.Monke
     [finding] = findings(tmp_path, monkeypatch)
     assert (finding.code, finding.line) == ("FA101", len(lines))
     assert len(finding.chain) == 1502
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # The index recursed deeper than Python's recursion limit.
+        "x = 1" + " if 1 else 1" * 1000 + "\n",
+        # The parse had less room than Python's own, being called some frames deep.
+        "x = " + " + ".join(["1"] * 2950) + "\n",
+    ],
+    ids=["1,000 conditional expressions", "a sum of 2,950 terms"],
+)
+def test_code_python_runs_is_not_too_deep_to_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str
+) -> None:
+    """Python compiles and runs these; the check reported an FA001 syntax error."""
+    run = subprocess.run([sys.executable, "-c", source], capture_output=True, check=False)
+    assert run.returncode == 0, run.stderr  # Python itself takes it
+    (tmp_path / "chained.py").write_text(source + HANDLER_BLOCKING)
+    [finding] = findings(tmp_path, monkeypatch)
+    assert finding.code == "FA101"
+
+
+def test_code_nested_deeper_than_python_compiles_gets_its_own_advice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = "x = " + " + ".join(["1"] * 5000) + "\n"
+    run = subprocess.run([sys.executable, "-c", source], capture_output=True, check=False)
+    assert b"RecursionError" in run.stderr  # Python refuses it too
+    (tmp_path / "sum.py").write_text(source)
+    [finding] = findings(tmp_path, monkeypatch)
+    assert (finding.code, finding.line) == ("FA001", 1)
+    assert finding.message == "RecursionError: nested too deeply to parse"
+    assert finding.fix.startswith("split the nested expression or block")
+    assert "run the check under" not in finding.fix

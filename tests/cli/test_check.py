@@ -75,6 +75,39 @@ def test_sarif_format(code: Path) -> None:
     }
 
 
+@pytest.mark.parametrize(
+    ("name", "uri"),
+    [
+        ("my app.py", "my%20app.py"),
+        ("#1.py", "%231.py"),
+        ("100%.py", "100%25.py"),
+        ("café.py", "caf%C3%A9.py"),
+        ("a:b.py", "a%3Ab.py"),
+    ],
+)
+def test_sarif_uris_are_uri_references(code: Path, name: str, uri: str) -> None:
+    """A path went into `uri` as it was: a space or `#` made an invalid URI, which
+    SARIF readers refuse or cut short."""
+    (code / "app.py").rename(code / name)
+    [entry] = json.loads(check("--format", "sarif").stdout)["runs"][0]["results"]
+    assert entry["locations"][0]["physicalLocation"]["artifactLocation"] == {"uri": uri}
+
+
+def test_sarif_uri_of_an_absolute_path_is_a_file_uri(
+    code: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file outside the working folder is reported by its absolute path."""
+    (code / "sub dir").mkdir()
+    (code / "app.py").rename(code / "sub dir" / "app.py")
+    (code / "elsewhere").mkdir()
+    monkeypatch.chdir(code / "elsewhere")
+    result = check("--format", "sarif", str(code / "sub dir"))
+    [entry] = json.loads(result.stdout)["runs"][0]["results"]
+    location = entry["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert location == {"uri": (code / "sub dir" / "app.py").as_uri()}
+    assert "%20" in location["uri"]
+
+
 def test_github_format(code: Path) -> None:
     result = check("--format", "github")
     assert result.exit_code == 1
@@ -168,6 +201,52 @@ def test_a_fifo_named_like_python_is_passed_over(code: Path) -> None:
     result = check()
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [FA101_LINE, "Found 1 error."]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_a_fifo_named_on_the_command_line_exits_2(code: Path) -> None:
+    """It was walked as a folder: nothing found, and "All checks passed!"."""
+    os.mkfifo(code / "pipe.py")
+    result = check("pipe.py")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "error: pipe.py: not a file or folder (a pipe, socket or device).",
+        "hint: Pass Python files, or folders that hold them.",
+    ]
+
+
+@pytest.mark.parametrize("name", ["notes.txt", "logo.PNG", "data.json"])
+def test_a_file_that_is_not_python_exits_2(code: Path, name: str) -> None:
+    """`check notes.txt` parsed the notes as Python and said all checks passed."""
+    (code / name).write_text("x = 1\n")
+    result = check(name)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.splitlines() == [
+        f"error: {name}: not a Python file (.py, .pyi, no suffix, or a python `#!` line).",
+        "hint: Pass Python files, or folders that hold them.",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "first_line"),
+    [("manage", ""), ("tool.cgi", "#!/usr/bin/env python3\n"), ("stubs.pyi", "")],
+)
+def test_scripts_and_stubs_named_on_the_command_line_are_checked(
+    code: Path, name: str, first_line: str
+) -> None:
+    (code / "app.py").rename(code / name)
+    (code / name).write_text(first_line + HANDLER)
+    result = check(name)
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[-1] == "Found 1 error."
+
+
+def test_a_folder_without_python_files_warns(code: Path) -> None:
+    (code / "docs").mkdir()
+    (code / "docs" / "notes.txt").write_text("x\n")
+    result = check("docs")
+    assert (result.exit_code, result.stdout) == (0, "All checks passed!\n")
+    assert result.stderr == "warning: No Python files found under the given paths.\n"
 
 
 def test_syntax_error_is_a_finding(code: Path) -> None:

@@ -39,10 +39,12 @@ class Finding:
     code: str
     message: str
     chain: tuple[str, ...] = field(default=(), compare=False)
+    advice: str | None = field(default=None, compare=False)
+    """What to do, where this finding needs other advice than its rule's."""
 
     @property
     def fix(self) -> str:
-        return RULES[self.code].fix
+        return self.advice or RULES[self.code].fix
 
 
 # A sync function's blocking leaves: (code, long) -> the shortest chain to one.

@@ -49,7 +49,8 @@ def _excluded(relative: str, name: str, patterns: tuple[str, ...]) -> bool:
 
 
 def discover(paths: list[Path], exclude: tuple[str, ...], base: Path) -> list[SourceFile]:
-    """The Python files under `paths`, sorted; a file named explicitly is always checked.
+    """The Python files under `paths`, sorted; a Python file named explicitly is always
+    checked (excluded or not), another file or a pipe is refused.
 
     `exclude` patterns match a file or folder name, or a path relative to `base`.
     """
@@ -63,8 +64,19 @@ def discover(paths: list[Path], exclude: tuple[str, ...], base: Path) -> list[So
             )
         root = given.resolve()
         if root.is_file():
+            if not _python_source(root):
+                raise BadOptionError(
+                    f"{given}: not a Python file (.py, .pyi, no suffix, or a python `#!` line).",
+                    "Pass Python files, or folders that hold them.",
+                )
             found.setdefault(root, root.parent)
             continue
+        if not root.is_dir():
+            # A FIFO would wait for a writer for ever; a device never ends.
+            raise BadOptionError(
+                f"{given}: not a file or folder (a pipe, socket or device).",
+                "Pass Python files, or folders that hold them.",
+            )
         for folder, dirs, files in os.walk(root):
             current = Path(folder)
             relative = _relative(current, base)
@@ -77,6 +89,23 @@ def discover(paths: list[Path], exclude: tuple[str, ...], base: Path) -> list[So
     namer = _Namer()
     cwd = Path.cwd().resolve()
     return [namer.source(path, root, cwd) for path, root in sorted(found.items())]
+
+
+PYTHON_SUFFIXES = frozenset({".py", ".pyi", ".pyw"})
+
+
+def _python_source(path: Path) -> bool:
+    """Whether a file named on the command line is checked: a Python suffix or none
+    (as ruff checks scripts named to it), or another suffix with a `#!` line naming
+    python. A file that cannot be read is kept: its read error is reported."""
+    if not path.suffix or path.suffix.lower() in PYTHON_SUFFIXES:
+        return True
+    try:
+        with path.open("rb") as file:
+            first = file.readline(256)
+    except OSError:
+        return True
+    return first.startswith(b"#!") and b"python" in first
 
 
 def _readable_kind(path: Path) -> bool:

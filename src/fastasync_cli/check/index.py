@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import sys
 from dataclasses import dataclass, field
+from types import FrameType
 
 from fastasync_cli.check.noqa import read_noqa
 from fastasync_cli.check.refs import Ref, to_ref
@@ -88,20 +89,26 @@ class ModuleIndex(Scope):
 
 # How a syntax error says which Python parsed the file (see runner.explain_syntax).
 PARSED_AS = f"(parsed as Python {sys.version_info.major}.{sys.version_info.minor})"
+# Code nested deeper than Python's parser goes: Python cannot compile it either.
+TOO_DEEP = "RecursionError: nested too deeply to parse"
+TOO_DEEP_ADVICE = (
+    "split the nested expression or block into smaller ones (Python refuses to compile "
+    "it too); nothing in this file was checked"
+)
 
 
 def index_module(source: bytes, path: str, name: str, *, is_package: bool) -> ModuleIndex:
     """The index of one module's source; a syntax error is recorded, not raised."""
     module = ModuleIndex(path=path, name=name, is_package=is_package)
     try:
-        tree = ast.parse(source, filename=path)
+        tree = _parse(source, path)
     except SyntaxError as exc:
         # Newer syntax than the running Python knows is an error here too: say which.
         message = f"SyntaxError: {exc.msg} {PARSED_AS}"
         module.error = (exc.lineno or 1, exc.offset or 1, message)
         return module
     except RecursionError:
-        module.error = (1, 1, "SyntaxError: too deeply nested to parse")
+        module.error = (1, 1, TOO_DEEP)
         return module
     except ValueError as exc:  # null bytes, undecodable source
         module.error = (1, 1, f"SyntaxError: {exc}")
@@ -109,11 +116,43 @@ def index_module(source: bytes, path: str, name: str, *, is_package: bool) -> Mo
     text = source.decode("utf-8", "replace")
     module.noqa = read_noqa(text)
     module.lines = text.count("\n") + 1
+    limit = sys.getrecursionlimit()
+    # The indexer recurses in Python alone (no C stack): room for any tree that parsed.
+    sys.setrecursionlimit(max(limit, INDEX_RECURSION_LIMIT))
     try:
         _Indexer(module).visit(tree)
     except RecursionError:
-        module.error = (1, 1, "SyntaxError: too deeply nested to index")
+        module.error = (1, 1, TOO_DEEP)
+    finally:
+        sys.setrecursionlimit(limit)
     return module
+
+
+# Python's default recursion limit, which `python file.py` compiles a file under.
+PYTHON_RECURSION_LIMIT = 1000
+INDEX_RECURSION_LIMIT = 20_000
+
+
+def _parse(source: bytes, path: str) -> ast.Module:
+    """`ast.parse`, with the room Python has when it compiles a file to run it.
+
+    Building the tree recurses in C, up to a depth that the recursion limit sets,
+    counted from the current depth: called some frames deep (as the CLI calls
+    it), it refused code that `python file.py` runs (a sum of 2,950 terms). The
+    limit is set to the current depth plus Python's default for the parse, never
+    more: the C stack allows no deeper.
+    """
+    depth = 0
+    frame: FrameType | None = sys._getframe()
+    while frame is not None:
+        depth += 1
+        frame = frame.f_back
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(depth + PYTHON_RECURSION_LIMIT)
+    try:
+        return ast.parse(source, filename=path)
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 class _Indexer(ast.NodeVisitor):

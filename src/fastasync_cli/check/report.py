@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from pathlib import PurePath
+from urllib.parse import quote
 
 from fastasync_cli import __version__
 from fastasync_cli.check.analysis import Finding
@@ -77,7 +79,7 @@ def sarif(findings: list[Finding]) -> str:
             "locations": [
                 {
                     "physicalLocation": {
-                        "artifactLocation": {"uri": f.path},
+                        "artifactLocation": {"uri": _uri(f.path)},
                         "region": {"startLine": max(f.line, 1), "startColumn": max(f.column, 1)},
                     }
                 }
@@ -102,6 +104,17 @@ def sarif(findings: list[Finding]) -> str:
         ],
     }
     return json.dumps(document, indent=2) + "\n"
+
+
+def _uri(path: str) -> str:
+    """`path` as a SARIF `uri`: a URI reference, so a space, `#`, `%` or a character
+    outside ASCII is percent-encoded (UTF-8), and an absolute path is a `file:` URI.
+    A relative one stays relative (to the folder `check` ran in), as GitHub code
+    scanning expects, with `:` encoded so that `a:b.py` is not read as a scheme."""
+    pure = PurePath(path)
+    if pure.is_absolute():
+        return pure.as_uri()
+    return quote(pure.as_posix(), safe="/")
 
 
 def _escape(value: str, *, property: bool = False) -> str:

@@ -10,7 +10,13 @@ from pathlib import Path
 from fastasync_cli.check.analysis import Analysis, Finding
 from fastasync_cli.check.config import Settings
 from fastasync_cli.check.files import SourceFile, discover
-from fastasync_cli.check.index import PARSED_AS, ModuleIndex, index_module
+from fastasync_cli.check.index import (
+    PARSED_AS,
+    TOO_DEEP,
+    TOO_DEEP_ADVICE,
+    ModuleIndex,
+    index_module,
+)
 from fastasync_cli.check.program import Program
 from fastasync_cli.check.python_version import newer_than_running
 from fastasync_cli.errors import BadOptionError
@@ -73,7 +79,14 @@ def run_check(paths: list[Path], settings: Settings) -> Result:
     broken = [(m.path, m.error) for m in modules if m.error is not None]
     newer = newer_than_running(_start(paths)) if broken else None
     findings = [
-        Finding(path, line, column, "FA001", explain_syntax(message, newer))
+        Finding(
+            path,
+            line,
+            column,
+            "FA001",
+            explain_syntax(message, newer),
+            advice=TOO_DEEP_ADVICE if message == TOO_DEEP else None,
+        )
         for path, (line, column, message) in broken
     ]
     by_path = {module.path: module for module in modules}

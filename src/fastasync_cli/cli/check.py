@@ -127,6 +127,9 @@ def check(
         from fastasync_cli.check.runner import run_check
 
         result = run_check(targets, settings)
+        if not result.files:
+            # As ruff says it: "All checks passed!" alone would read as a clean bill.
+            sys.stderr.write("warning: No Python files found under the given paths.\n")
         if statistics:
             sys.stdout.write(report.statistics(result.findings, output_format.value))
         else:

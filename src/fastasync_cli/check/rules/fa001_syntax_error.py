@@ -22,6 +22,10 @@ one (`except A, B:` needs 3.14, `type X = ...` 3.12) does not parse there: when 
 project's pyproject.toml asks for a newer Python (`requires-python`, Poetry's
 `python`, or ruff's `target-version`), the message names it. Run the check with
 fastasync installed under that Python.
+
+Code nested deeper than Python's parser goes (a sum of thousands of terms in one
+expression) is reported as `RecursionError: nested too deeply to parse`: Python
+refuses to compile it too. Split it into smaller expressions or blocks.
 """
 
 from fastasync_cli.check.rules import Rule
