@@ -50,6 +50,31 @@ def test_found_from_a_subfolder(project: Path, monkeypatch: pytest.MonkeyPatch) 
     result = runner.invoke(app, ["add", "endpoint", "products"])
     assert result.exit_code == 0, result.output
     assert (project / "app/api/routes/products.py").is_file()
+    # The test path is the project's: it printed `pytest tests/...` to run from here.
+    assert result.stdout.splitlines()[-1] == (
+        "Next: cd ../.. && pytest tests/api/routes/test_products.py"
+    )
+
+
+def test_next_step_from_the_project_folder_has_no_cd(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(project)
+    result = runner.invoke(app, ["add", "task", "report"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1] == "Next: pytest tests/tasks/test_report.py"
+
+
+def test_next_step_cd_is_quoted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    where = tmp_path / "my apps" / "shop"
+    assert runner.invoke(app, ["new", str(where), "--yes", "--no-docker", "--ci", "none",
+                               "--db", "none"]).exit_code == 0  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["add", "task", "report", "--project", str(where)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1] == (
+        f"Next: cd '{where}' && pytest tests/tasks/test_report.py"
+    )
 
 
 def test_add_endpoint_status_lines(project: Path) -> None:
@@ -68,7 +93,8 @@ def test_add_endpoint_status_lines(project: Path) -> None:
         "   update  app/main.py",
         "   update  .fastasync.toml",
         "Added endpoint products: /api/products",
-        "Next: pytest tests/api/routes/test_products.py",
+        # Run from elsewhere (--project): the next step starts with a `cd`.
+        f"Next: cd {project} && pytest tests/api/routes/test_products.py",
     ]
     assert "api_router.include_router(products.router)" in (project / "app/api/main.py").read_text()
     manifest = (project / ".fastasync.toml").read_text()
@@ -383,7 +409,7 @@ def test_add_celery_status_lines_then_twice_is_identical(project: Path) -> None:
         f"project: {project}",
         *CELERY_LINES,
         "Added Celery: start a worker with `celery -A app.worker worker`",
-        "Next: fastasync add task NAME --backend celery",
+        f"Next: cd {project} && fastasync add task NAME --backend celery",
     ]
     assert "celery = true" in (project / ".fastasync.toml").read_text()
     after = snapshot(project)
@@ -478,7 +504,7 @@ def test_celery_task_after_add_celery(project: Path) -> None:
         "   update  app/tasks/__init__.py",
         "   update  .fastasync.toml",
         "Added io task report: POST /api/jobs/report (run by a Celery worker)",
-        "Next: pytest tests/tasks/test_report.py",
+        f"Next: cd {project} && pytest tests/tasks/test_report.py",
     ]
     registry = (project / "app/tasks/__init__.py").read_text()
     assert "CELERY_TASKS: list[CeleryTaskSpec] = [report.task]" in registry

@@ -53,7 +53,7 @@ def test_add_db_moves_endpoints_without_touching_their_routers(project: Path) ->
     assert 'db = "sqlite"' in (project / ".fastasync.toml").read_text()
     assert lines[-2:] == [
         "Added the database (sqlite): models in app/models, migrations in migrations/",
-        "Next: alembic upgrade head && pytest",
+        f"Next: cd {project} && alembic upgrade head && pytest",
     ]
 
 
@@ -149,7 +149,10 @@ def test_add_endpoint_on_a_database_project_writes_model_and_migration(
     assert f"   create  migrations/versions/{migration.name}" in lines
     assert not any("app/main.py" in line for line in lines)
     # The app starts only on a database at the head (app/db/revision.py).
-    assert lines[-1] == "Next: alembic upgrade head && pytest tests/api/routes/test_users.py"
+    assert lines[-1] == (
+        f"Next: cd {sqlite_project} && alembic upgrade head && "
+        "pytest tests/api/routes/test_users.py"
+    )
     again = add(sqlite_project, "endpoint", "users", "email:str{120}:unique", "name:str:index")
     assert again.exit_code == 0
     assert again.stdout.splitlines()[-1] == "Nothing to do: the project already has all of this."

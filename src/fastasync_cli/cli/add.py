@@ -105,7 +105,23 @@ def _finish(plan: Plan, *, dry_run: bool, summary: str, next_step: str) -> None:
         return
     apply(plan)
     console.print(f"[bold green]{escape(summary)}[/]")
-    console.print(f"Next: {next_step}", markup=False)
+    console.print(f"Next: {_from_root(plan.root, next_step)}", markup=False)
+
+
+def _from_root(root: Path, commands: str) -> str:
+    """`commands` (run in the project's folder) as typed where the user is: from a
+    subfolder or elsewhere, after a `cd` to the project (`alembic` and the test paths
+    need it)."""
+    import os
+    import shlex
+
+    here = Path.cwd().resolve()
+    root = root.resolve()
+    if here == root:
+        return commands
+    # `../..` from inside the project, its full path from anywhere else.
+    where = os.path.relpath(root, here) if root in here.parents else str(root)
+    return f"cd {shlex.quote(where)} && {commands}"
 
 
 @app.command("endpoint", no_args_is_help=True, cls=Command)
