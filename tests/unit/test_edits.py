@@ -570,6 +570,28 @@ def test_yaml_edit_keeps_anchors_and_leaves_comments_where_they_were() -> None:
     assert config_edits.ensure_yaml_entries(result, "compose.yaml", snippet) == result
 
 
+@pytest.mark.parametrize(
+    ("loop", "line"),
+    [
+        ("x-loop: &loop\n  again: *loop\n", 4),  # a mapping holding itself
+        ("x-list: &list\n  - 1\n  - [*list]\n", 4),  # a sequence, one level down
+    ],
+)
+def test_yaml_edit_refuses_an_anchor_that_refers_to_itself(loop: str, line: int) -> None:
+    """ruamel.yaml loaded the alias as an empty value: the edit dropped it."""
+    source = "services:\n  app:\n    build: .\n" + loop
+    with pytest.raises(
+        edits.SourceError, match=rf"an anchor that refers to itself \(`&\w+`, line {line}\)"
+    ):
+        config_edits.ensure_yaml_entries(source, "compose.yaml", COMPOSE_SNIPPET)
+
+
+def test_yaml_aliases_used_twice_are_not_a_loop() -> None:
+    source = "x: &x {a: 1}\nservices:\n  app: {one: *x, two: *x}\n"
+    result = config_edits.ensure_yaml_entries(source, "compose.yaml", "services:\n  b: {c: 1}\n")
+    assert "one: *x, two: *x" in result
+
+
 def test_yaml_list_environment_gets_the_missing_settings() -> None:
     source = "services:\n  app:\n    environment:\n      - A=1  # mine\n"
     snippet = "services:\n  app:\n    environment:\n      A: x\n      B: b\n"

@@ -159,12 +159,48 @@ def ensure_yaml_entries(text: str, path: str, snippet: str) -> str:
         raise SourceError(f"{path} does not parse ({where}{problem})") from exc
     if not isinstance(document, dict):
         raise AnchorMissing("a mapping at the top level")
+    loop = _self_reference(yaml.compose(text))
+    if loop is not None:
+        # ruamel.yaml loads `x: &a {again: *a}` with `again` empty: writing the file
+        # back would drop the user's alias.
+        raise SourceError(
+            f"{path} has an anchor that refers to itself (`&{loop.anchor}`, line "
+            f"{loop.start_mark.line + 1}), which fastasync cannot write back as it is"
+        )
     changed = _merge_missing(document, yaml.load(snippet), [])
     if not changed:
         return text
     output = io.StringIO()
     yaml.dump(document, output)
     return output.getvalue().rstrip("\n") + "\n"
+
+
+def _self_reference(root: Any) -> Any:
+    """The first node (an anchored mapping or sequence) that contains itself through
+    an alias, or None; `root` is the composed document (`YAML.compose`)."""
+    from ruamel.yaml.nodes import MappingNode, SequenceNode
+
+    done: set[int] = set()
+    inside: set[int] = set()  # the nodes on the path from the root
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:  # depth first, without recursion: a document may nest deeply
+        node, leaving = stack.pop()
+        if leaving:
+            inside.discard(id(node))
+            done.add(id(node))
+            continue
+        if id(node) in inside:
+            return node
+        if id(node) in done or not isinstance(node, MappingNode | SequenceNode):
+            continue
+        inside.add(id(node))
+        stack.append((node, True))
+        if isinstance(node, MappingNode):
+            children = [part for pair in node.value for part in pair]
+        else:
+            children = list(node.value)
+        stack.extend((child, False) for child in reversed(children))
+    return None
 
 
 def _merge_missing(target: dict[str, Any], source: dict[str, Any], where: list[str]) -> bool:
