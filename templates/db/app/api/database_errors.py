@@ -79,8 +79,16 @@ async def _unavailable_or_bug(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
-    # The driver's message can name a table or a lock: log it, do not send it.
-    logger.warning("Database unavailable for %s %s: %s", request.method, request.url.path, exc)
+    # The driver's message can name a table or a lock: log it, do not send it. The
+    # path as the client sent it (still %-encoded): decoded, a `%0A` in it would
+    # start a log line of the client's making.
+    path = request.scope.get("raw_path") or request.url.path.encode()
+    logger.warning(
+        "Database unavailable for %s %s: %s",
+        request.method,
+        path.decode("latin-1"),
+        exc,
+    )
     return JSONResponse(
         {"detail": "The database is unavailable or busy; try again shortly."},
         status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
