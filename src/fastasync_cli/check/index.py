@@ -12,6 +12,7 @@ from types import FrameType
 
 from fastasync_cli.check.noqa import read_noqa
 from fastasync_cli.check.refs import Ref, to_ref
+from fastasync_cli.check.source import char_column, decode, split_lines
 
 # Where a call's result goes: a local name (built per call), `self.attr`, or somewhere
 # that outlives the call (a global, a class attribute, a cache).
@@ -125,7 +126,18 @@ def index_module(source: bytes, path: str, name: str, *, is_package: bool) -> Mo
         module.error = (1, 1, TOO_DEEP)
     finally:
         sys.setrecursionlimit(limit)
+    if not source.isascii():
+        _columns_in_characters(module, split_lines(decode(source)))
     return module
+
+
+def _columns_in_characters(module: ModuleIndex, lines: list[str]) -> None:
+    """`ast` counts columns in UTF-8 bytes; a line with `é` before a call was reported
+    one column too far right per such character."""
+    for scope in (module, *module.functions.values()):
+        for call in scope.calls:
+            if 0 < call.line <= len(lines):
+                call.col = char_column(lines[call.line - 1], call.col)
 
 
 # Python's default recursion limit, which `python file.py` compiles a file under.
