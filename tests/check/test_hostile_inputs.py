@@ -47,3 +47,54 @@ def test_columns_count_characters_not_bytes(folder: Path, source: bytes) -> None
     assert result.exit_code == 1
     line = source.count(b"\n")
     assert places(result) == [("app.py", line, 18)]
+
+
+@pytest.mark.parametrize("separator", ["\x0c", "\x0b", "\x1c", "\u0085", "\u2028"])
+def test_noqa_lines_are_numbered_as_python_numbers_them(folder: Path, separator: str) -> None:
+    """str.splitlines() broke lines at form feeds and Unicode separators, which Python
+    keeps inside a line: the `# noqa` was read one line too low, and missed."""
+    source = f'import time\ns = "a{separator}b"\n\n\nasync def handler():\n'
+    source += "    time.sleep(1)  # noqa: FA101\n"
+    (folder / "app.py").write_text(source, encoding="utf-8")
+    result = check()
+    assert (result.exit_code, result.stdout) == (0, "All checks passed!\n")
+
+
+@pytest.mark.parametrize("newline", ["\r\n", "\r"])
+def test_noqa_with_windows_and_old_mac_line_endings(folder: Path, newline: str) -> None:
+    lines = [*SLEEP.decode().splitlines(), "    time.sleep(1)  # noqa: FA101", "    x = 1", ""]
+    (folder / "app.py").write_bytes(newline.join(lines).encode())
+    result = check()
+    assert (result.exit_code, result.stdout) == (0, "All checks passed!\n")
+
+
+@pytest.mark.parametrize(
+    ("comment", "silenced"),
+    [
+        ("#noqa:FA101", True),
+        ("# NOQA", True),
+        ("# noqa: FA102 FA101", True),
+        ("# noqa:FA102,FA101", True),
+        ("# noqa: FA101 because the loop is idle here", True),
+        ("# type: ignore # noqa: FA101", True),
+        ("# noqa: FA102", False),
+        # As in ruff: no directive, or one naming no code, silences nothing.
+        ("# noqa:", False),
+        ("# noqa: explained below", False),
+        ("# noqaFA101", False),
+        ("# noqa:FA1", False),
+    ],
+)
+def test_noqa_directives_are_read_as_ruff_reads_them(
+    folder: Path, comment: str, silenced: bool
+) -> None:
+    (folder / "app.py").write_bytes(SLEEP + f"    time.sleep(1)  {comment}\n".encode())
+    assert check().exit_code == (0 if silenced else 1)
+
+
+def test_noqa_in_a_string_silences_nothing(folder: Path) -> None:
+    """`x = "# noqa"` is not a comment (ruff reports the line)."""
+    (folder / "app.py").write_bytes(SLEEP + b'    time.sleep(1); x = "# noqa"\n')
+    result = check("--format", "json")
+    assert result.exit_code == 1
+    assert places(result) == [("app.py", 5, 5)]

@@ -114,9 +114,9 @@ def index_module(source: bytes, path: str, name: str, *, is_package: bool) -> Mo
     except ValueError as exc:  # null bytes, undecodable source
         module.error = (1, 1, f"SyntaxError: {exc}")
         return module
-    text = source.decode("utf-8", "replace")
+    text = decode(source)
     module.noqa = read_noqa(text)
-    module.lines = text.count("\n") + 1
+    module.lines = text.count("\n") + text.count("\r") - text.count("\r\n") + 1
     limit = sys.getrecursionlimit()
     # The indexer recurses in Python alone (no C stack): room for any tree that parsed.
     sys.setrecursionlimit(max(limit, INDEX_RECURSION_LIMIT))
@@ -127,7 +127,7 @@ def index_module(source: bytes, path: str, name: str, *, is_package: bool) -> Mo
     finally:
         sys.setrecursionlimit(limit)
     if not source.isascii():
-        _columns_in_characters(module, split_lines(decode(source)))
+        _columns_in_characters(module, split_lines(text))
     return module
 
 
