@@ -98,3 +98,33 @@ def test_noqa_in_a_string_silences_nothing(folder: Path) -> None:
     result = check("--format", "json")
     assert result.exit_code == 1
     assert places(result) == [("app.py", 5, 5)]
+
+
+@pytest.mark.parametrize(
+    ("toml", "what"),
+    [
+        ("tool = 3\n", "`tool` must be a table"),
+        ("[tool]\nfastasync = 3\n", "`tool.fastasync` must be a table"),
+        ("[tool.fastasync]\ncheck = [1]\n", "`tool.fastasync.check` must be a table"),
+    ],
+)
+def test_a_pyproject_table_of_the_wrong_type_exits_2(folder: Path, toml: str, what: str) -> None:
+    """The first two were an AttributeError, "please report"."""
+    (folder / "pyproject.toml").write_text(f"# fastasync\n{toml}")
+    (folder / "app.py").write_text("x = 1\n")
+    result = check()
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"error: {folder / 'pyproject.toml'}: {what}.",
+        "hint: Fix [tool.fastasync.check]: its keys are select, ignore, exclude and "
+        "extra-blocking-calls.",
+    ]
+
+
+def test_another_tools_table_of_the_wrong_type_is_not_an_error(folder: Path) -> None:
+    """Reading `requires-python` to explain a syntax error was an AttributeError."""
+    (folder / "pyproject.toml").write_text("project = 3\n[tool]\nruff = 5\npoetry = 6\n")
+    (folder / "broken.py").write_text("def f(:\n")
+    result = check("--format", "json")
+    assert result.exit_code == 1
+    assert places(result) == [("broken.py", 1, 7)]

@@ -114,10 +114,25 @@ def _table(path: Path) -> dict | None:
         data = parse_toml(_read(path))
     except ValueError as exc:
         raise _bad(path, f"it is not valid TOML ({exc})") from None
-    table = data.get("tool", {}).get("fastasync", {}).get("check")
-    if table is not None and not isinstance(table, dict):
-        raise _bad(path, "`tool.fastasync.check` must be a table")
+    table = data
+    keys = ("tool", "fastasync", "check")
+    for depth, key in enumerate(keys, start=1):
+        value = table.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            # `[tool]\nfastasync = 3` was an AttributeError ("please report").
+            raise _bad(path, f"`{'.'.join(keys[:depth])}` must be a table")
+        table = value
     return table
+
+
+def get_table(data: dict, *keys: str) -> dict:
+    """`data[k1][k2]...`, or an empty table where a key is missing or not a table."""
+    for key in keys:
+        value = data.get(key)
+        data = value if isinstance(value, dict) else {}
+    return data
 
 
 def _bad(path: Path, what: str) -> BadOptionError:

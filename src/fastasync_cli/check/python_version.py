@@ -12,7 +12,7 @@ import re
 import sys
 from pathlib import Path
 
-from fastasync_cli.check.config import parse_toml
+from fastasync_cli.check.config import get_table, parse_toml
 
 # The lower bound of a version specifier: `>=3.14`, `~=3.12`, `==3.13.*`, `^3.12`.
 _LOWER_BOUND = re.compile(r"(?:>=|~=|==|\^)\s*3\.(\d+)")
@@ -31,11 +31,11 @@ def declared_minimum(start: Path) -> tuple[int, int] | None:
             data = parse_toml(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):  # unreadable, not UTF-8, not TOML
             return None
-        tool = data.get("tool", {})
+        # Another tool's table of the wrong type is not ours to refuse: it says nothing.
         candidates = [
-            (data.get("project", {}).get("requires-python"), _LOWER_BOUND),
-            (tool.get("poetry", {}).get("dependencies", {}).get("python"), _LOWER_BOUND),
-            (tool.get("ruff", {}).get("target-version"), _RUFF_TARGET),
+            (get_table(data, "project").get("requires-python"), _LOWER_BOUND),
+            (get_table(data, "tool", "poetry", "dependencies").get("python"), _LOWER_BOUND),
+            (get_table(data, "tool", "ruff").get("target-version"), _RUFF_TARGET),
         ]
         for value, pattern in candidates:
             if isinstance(value, str):
