@@ -128,3 +128,17 @@ def test_another_tools_table_of_the_wrong_type_is_not_an_error(folder: Path) -> 
     result = check("--format", "json")
     assert result.exit_code == 1
     assert places(result) == [("broken.py", 1, 7)]
+
+
+@pytest.mark.parametrize("key", ["select", "ignore"])
+@pytest.mark.parametrize("code", ["", "  "])
+def test_an_empty_code_in_the_configuration_exits_2(folder: Path, key: str, code: str) -> None:
+    """`ignore = [""]` ignored every rule: "All checks passed!" on any code."""
+    (folder / "pyproject.toml").write_text(f'[tool.fastasync.check]\n{key} = ["{code}"]\n')
+    (folder / "app.py").write_bytes(SLEEP + b"    time.sleep(1)\n")
+    result = check()
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"error: An empty rule code in {folder / 'pyproject.toml'} ({key}).",
+        "hint: Remove it, or name a code or prefix such as FA101 or FA1.",
+    ]

@@ -66,6 +66,12 @@ def parse_select(text: str) -> tuple[str, ...]:
 
 
 def _check_code(code: str, where: str) -> None:
+    if not code:
+        # Every code starts with "": `ignore = [""]` ignored every rule, silently.
+        raise BadOptionError(
+            f"An empty rule code in {where}.",
+            "Remove it, or name a code or prefix such as FA101 or FA1.",
+        )
     if code != "ALL" and not any(rule.startswith(code) for rule in RULES):
         raise BadOptionError(
             f"Unknown rule code `{code}` in {where}.",
@@ -158,7 +164,7 @@ def load(pyproject: Path | None) -> Settings:
             raise _bad(pyproject, f"`{key}` must be a list of strings")
         lists[key] = tuple(value)
     for key in ("select", "ignore"):
-        lists[key] = tuple(code.upper() for code in lists[key])
+        lists[key] = tuple(code.strip().upper() for code in lists[key])
         for code in lists[key]:
             _check_code(code, f"{pyproject} ({key})")
     extra = table.get("extra-blocking-calls", [])
