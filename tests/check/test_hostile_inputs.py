@@ -3,7 +3,9 @@ a hostile or unlucky user gives it."""
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -141,4 +143,61 @@ def test_an_empty_code_in_the_configuration_exits_2(folder: Path, key: str, code
     assert result.stderr.splitlines() == [
         f"error: An empty rule code in {folder / 'pyproject.toml'} ({key}).",
         "hint: Remove it, or name a code or prefix such as FA101 or FA1.",
+    ]
+
+
+def _denied(monkeypatch: pytest.MonkeyPatch, function: str, denied: Path) -> None:
+    """`os.<function>` fails on `denied` as it does for a user without the permission
+    (the tests may run as root, who may read anything)."""
+    original = getattr(os, function)
+
+    def refuse(path, *args, **kwargs):
+        if Path(path) == denied:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        return original(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, function, refuse)
+
+
+def test_a_folder_that_cannot_be_listed_exits_2(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """os.walk passed over it without a word: its files were not checked, and
+    "All checks passed!"."""
+    (folder / "app.py").write_text("x = 1\n")
+    (folder / "secret").mkdir()
+    (folder / "secret" / "handlers.py").write_bytes(SLEEP + b"    time.sleep(1)\n")
+    _denied(monkeypatch, "scandir", folder / "secret")
+    result = check()
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.splitlines() == [
+        "error: Cannot read secret: Permission denied.",
+        "hint: Make the folder readable, or leave it out with --exclude.",
+    ]
+
+
+def test_a_path_in_a_folder_that_cannot_be_searched_exits_2(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`check secret/app.py`, `secret` being mode 700 and someone else's, was an
+    "Unexpected PermissionError"."""
+    (folder / "secret").mkdir()
+    (folder / "secret" / "app.py").write_text("x = 1\n")
+    _denied(monkeypatch, "stat", Path("secret/app.py"))
+    result = check("secret/app.py")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.splitlines() == [
+        "error: Cannot read secret/app.py: Permission denied.",
+        "hint: Make it readable, or check another path.",
+    ]
+
+
+def test_a_symlink_loop_named_exits_2(folder: Path) -> None:
+    """It was an "Unexpected RuntimeError: Symlink loop"."""
+    (folder / "loop").symlink_to(folder / "loop")
+    result = check("loop")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.splitlines() == [
+        "error: Cannot read loop: Too many levels of symbolic links.",
+        "hint: Make it readable, or check another path.",
     ]

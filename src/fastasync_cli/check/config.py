@@ -84,11 +84,20 @@ def find_pyproject(start: Path) -> Path | None:
     """The nearest pyproject.toml at or above `start` with a [tool.fastasync.check]."""
     for folder in (start, *start.parents):
         candidate = folder / "pyproject.toml"
-        if candidate.is_file() and "fastasync" in _read(candidate):
+        if _is_file(candidate) and "fastasync" in _read(candidate):
             table = _table(candidate)
             if table is not None:
                 return candidate
     return None
+
+
+def _is_file(path: Path) -> bool:
+    """Whether `path` is a file; False in a folder that may not be searched (the
+    check reports that folder when it walks it)."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
 
 
 def _read(path: Path) -> str:

@@ -57,13 +57,9 @@ def discover(paths: list[Path], exclude: tuple[str, ...], base: Path) -> list[So
     patterns = (*DEFAULT_EXCLUDE, *exclude)
     found: dict[Path, Path] = {}
     for given in paths:
-        if not given.exists():
-            raise BadOptionError(
-                f"{given}: no such file or folder.",
-                "Pass files or folders that exist, or nothing to check the current folder.",
-            )
+        mode = path_mode(given)
         root = given.resolve()
-        if root.is_file():
+        if stat.S_ISREG(mode):
             if not _python_source(root):
                 raise BadOptionError(
                     f"{given}: not a Python file (.py, .pyi, no suffix, or a python `#!` line).",
@@ -71,13 +67,13 @@ def discover(paths: list[Path], exclude: tuple[str, ...], base: Path) -> list[So
                 )
             found.setdefault(root, root.parent)
             continue
-        if not root.is_dir():
+        if not stat.S_ISDIR(mode):
             # A FIFO would wait for a writer for ever; a device never ends.
             raise BadOptionError(
                 f"{given}: not a file or folder (a pipe, socket or device).",
                 "Pass Python files, or folders that hold them.",
             )
-        for folder, dirs, files in os.walk(root):
+        for folder, dirs, files in os.walk(root, onerror=_unreadable_folder):
             current = Path(folder)
             relative = _relative(current, base)
             dirs[:] = sorted(d for d in dirs if not _excluded(f"{relative}{d}", d, patterns))
@@ -89,6 +85,42 @@ def discover(paths: list[Path], exclude: tuple[str, ...], base: Path) -> list[So
     namer = _Namer()
     cwd = Path.cwd().resolve()
     return [namer.source(path, root, cwd) for path, root in sorted(found.items())]
+
+
+def path_mode(given: Path) -> int:
+    """The kind of a path named on the command line, or why it cannot be checked."""
+    try:
+        return given.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        raise BadOptionError(
+            f"{given}: no such file or folder.",
+            "Pass files or folders that exist, or nothing to check the current folder.",
+        ) from None
+    except OSError as exc:
+        # A folder on the way that may not be entered was an "Unexpected
+        # PermissionError"; a symlink loop read as missing.
+        raise BadOptionError(
+            f"Cannot read {given}: {exc.strerror or exc}.",
+            "Make it readable, or check another path.",
+        ) from None
+
+
+def _unreadable_folder(exc: OSError) -> None:
+    """A folder the walk cannot list: its files were left out without a word, and
+    the check passed."""
+    raise BadOptionError(
+        f"Cannot read {_shown(exc.filename)}: {exc.strerror or exc}.",
+        "Make the folder readable, or leave it out with --exclude.",
+    )
+
+
+def _shown(path: str | None) -> str:
+    if path is None:
+        return "a folder"
+    try:
+        return Path(path).relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path
 
 
 PYTHON_SUFFIXES = frozenset({".py", ".pyi", ".pyw"})

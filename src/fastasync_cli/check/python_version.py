@@ -25,9 +25,9 @@ def declared_minimum(start: Path) -> tuple[int, int] | None:
     `target-version`. None when there is no pyproject.toml or it says nothing."""
     for folder in (start, *start.parents):
         path = folder / "pyproject.toml"
-        if not path.is_file():
-            continue
         try:
+            if not path.is_file():
+                continue
             data = parse_toml(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):  # unreadable, not UTF-8, not TOML
             return None

@@ -24,6 +24,8 @@ def check(
         typer.Argument(
             help="Files or folders to check \\[default: the current folder].",
             show_default=False,
+            # Ours to check: click's own refusal is a box, not `error:` and `hint:`.
+            readable=False,
         ),
     ] = None,
     *,
@@ -113,7 +115,11 @@ def check(
                 )
             sys.stdout.write(rule.doc)
             return
+        from fastasync_cli.check.files import path_mode
+
         targets = list(paths or [Path(".")])
+        for target in targets:
+            path_mode(target)  # exit 2 for a missing or unreadable path, before config
         start = targets[0].resolve()
         settings = config.load(config.find_pyproject(start if start.is_dir() else start.parent))
         if select is not None:
