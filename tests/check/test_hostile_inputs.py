@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -201,3 +202,26 @@ def test_a_symlink_loop_named_exits_2(folder: Path) -> None:
         "error: Cannot read loop: Too many levels of symbolic links.",
         "hint: Make it readable, or check another path.",
     ]
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="file names are bytes on Linux only")
+@pytest.mark.parametrize(
+    ("output", "shown"),
+    [
+        ("text", "bad\ufffd.py:5:5: FA101 "),
+        ("json", '"path": "bad\\ufffd.py"'),
+        ("github", "file=bad\ufffd.py,line=5,col=5::bad\ufffd.py:5:5: FA101 "),
+        ("sarif", '"uri": "bad%FF.py"'),
+    ],
+)
+def test_a_file_name_that_is_not_utf8(folder: Path, output: str, shown: str) -> None:
+    """`bad<0xff>.py` was an "Unexpected UnicodeEncodeError" (SARIF always; the others
+    where stdout is strict UTF-8). As ruff does, it is shown with U+FFFD; SARIF's uri
+    keeps the byte, percent-encoded."""
+    (folder / os.fsdecode(b"bad\xff.py")).write_bytes(SLEEP + b"    time.sleep(1)\n")
+    result = check("--format", output)
+    assert result.exit_code == 1
+    assert shown in result.stdout
+    if output in ("json", "sarif"):
+        assert "\\udcff" not in result.stdout
+        json.loads(result.stdout)

@@ -4,7 +4,9 @@ Actions annotations, and the `--statistics` table."""
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
+from dataclasses import replace
 from pathlib import PurePath
 from urllib.parse import quote
 
@@ -75,7 +77,7 @@ def sarif(findings: list[Finding]) -> str:
             "ruleId": f.code,
             "ruleIndex": index[f.code],
             "level": "error",
-            "message": {"text": f"{f.message}; {f.fix}"},
+            "message": {"text": _lossy(f"{f.message}; {f.fix}")},
             "locations": [
                 {
                     "physicalLocation": {
@@ -114,7 +116,8 @@ def _uri(path: str) -> str:
     pure = PurePath(path)
     if pure.is_absolute():
         return pure.as_uri()
-    return quote(pure.as_posix(), safe="/")
+    # The name's bytes: a byte that is not UTF-8 (0xff) is %FF, as in a file: URI.
+    return quote(os.fsencode(pure.as_posix()), safe="/")
 
 
 def _escape(value: str, *, property: bool = False) -> str:
@@ -134,11 +137,34 @@ def github(findings: list[Finding]) -> str:
     )
 
 
+def _lossy(text: str) -> str:
+    """`text` with the bytes of a file name that are not UTF-8 (surrogates, as
+    Python decodes them) shown as U+FFFD, as ruff shows them: they made printing
+    fail ("Unexpected UnicodeEncodeError") and JSON hold lone surrogates."""
+    if text.isascii():
+        return text
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def printable(finding: Finding) -> Finding:
+    return replace(
+        finding,
+        path=_lossy(finding.path),
+        message=_lossy(finding.message),
+        chain=tuple(_lossy(name) for name in finding.chain),
+    )
+
+
 def render(findings: list[Finding], format: str) -> str:
+    if format == "sarif":
+        # The uri keeps the name's real bytes, percent-encoded.
+        return sarif(findings)
+    findings = [printable(finding) for finding in findings]
     if format == "json":
         return as_json(findings)
-    if format == "sarif":
-        return sarif(findings)
     if format == "github":
         return github(findings)
     return text(findings)
