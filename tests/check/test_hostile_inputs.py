@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -225,3 +226,36 @@ def test_a_file_name_that_is_not_utf8(folder: Path, output: str, shown: str) -> 
     if output in ("json", "sarif"):
         assert "\\udcff" not in result.stdout
         json.loads(result.stdout)
+
+
+def _run_cli(folder: Path, stdout) -> subprocess.CompletedProcess:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fastasync_cli", "check", "--format", "json"],
+        cwd=folder,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+    )
+    if stdout is subprocess.PIPE:
+        process.stdout.close()  # the reader is gone before anything is written
+    _, stderr = process.communicate(timeout=60)
+    return subprocess.CompletedProcess(process.args, process.returncode, None, stderr)
+
+
+def test_a_reader_that_stops_reading_is_no_error(folder: Path) -> None:
+    """`fastasync check | head -0` was "Unexpected BrokenPipeError ... report it"."""
+    (folder / "app.py").write_bytes(SLEEP + b"    time.sleep(1)\n")
+    result = _run_cli(folder, subprocess.PIPE)
+    assert (result.returncode, result.stderr) == (1, b"")
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full")
+def test_a_report_that_cannot_be_written_exits_2(folder: Path) -> None:
+    """`> /dev/full` (a full disk) was an "Unexpected OSError ... report it"."""
+    (folder / "app.py").write_bytes(SLEEP + b"    time.sleep(1)\n")
+    with open("/dev/full", "w") as full:
+        result = _run_cli(folder, full)
+    assert result.returncode == 2
+    assert result.stderr.decode().splitlines() == [
+        "error: Cannot write the report: No space left on device.",
+        "hint: Send the output somewhere with room (a file on another disk, or a pipe).",
+    ]

@@ -113,7 +113,7 @@ def check(
                     f"Unknown rule code `{explain}`.",
                     f"Rule codes are {', '.join(sorted(RULES))}.",
                 )
-            sys.stdout.write(rule.doc)
+            _write(rule.doc)
             return
         from fastasync_cli.check.files import path_mode
 
@@ -137,8 +137,42 @@ def check(
             # As ruff says it: "All checks passed!" alone would read as a clean bill.
             sys.stderr.write("warning: No Python files found under the given paths.\n")
         if statistics:
-            sys.stdout.write(report.statistics(result.findings, output_format.value))
+            _write(report.statistics(result.findings, output_format.value))
         else:
-            sys.stdout.write(report.render(result.findings, output_format.value))
+            _write(report.render(result.findings, output_format.value))
         if result.findings:
             raise typer.Exit(1)
+
+
+def _write(text: str) -> None:
+    """Print the report. A reader that stopped reading (`| head -1`) is no error: the
+    exit code is still the check's. A write that fails (a full disk) exits 2."""
+    import sys
+
+    from fastasync_cli.errors import BadOptionError
+
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _drop_stdout()
+    except OSError as exc:
+        _drop_stdout()
+        raise BadOptionError(
+            f"Cannot write the report: {exc.strerror or exc}.",
+            "Send the output somewhere with room (a file on another disk, or a pipe).",
+        ) from None
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null, so that Python's last flush on the way out does not
+    fail again ("Exception ignored ... BrokenPipeError")."""
+    import os
+    import sys
+
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError):  # no file descriptor (under a test runner)
+        pass
