@@ -259,3 +259,27 @@ def test_a_report_that_cannot_be_written_exits_2(folder: Path) -> None:
         "error: Cannot write the report: No space left on device.",
         "hint: Send the output somewhere with room (a file on another disk, or a pipe).",
     ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--format", "xml"],
+            "Invalid value for '--format': 'xml' is not one of 'text', 'json', 'sarif', 'github'.",
+        ),
+        (["--select"], "Option '--select' requires an argument."),
+        (["--statistics=yes"], "Option '--statistics' does not take a value."),
+        (["--formta", "json"], "No such option: --formta (Possible options: --format)"),
+    ],
+)
+def test_a_usage_error_is_one_error_line_and_one_hint(
+    folder: Path, args: list[str], message: str
+) -> None:
+    """Click drew a box of five lines or more, with no `error:` or `hint:`."""
+    result = check(*args)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.splitlines() == [
+        f"error: {message}",
+        "hint: Run `fastasync check -h` for its arguments and options.",
+    ]

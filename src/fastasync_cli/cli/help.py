@@ -41,3 +41,24 @@ class Command(TyperCommand):
 class Group(TyperGroup):
     def get_params(self, ctx: Any) -> list[Any]:
         return _tidy(super().get_params(ctx))
+
+
+class LineErrorsCommand(Command):
+    """A usage error (`--format foo`, an unknown option) said as the command's other
+    errors are: one `error:` line, one `hint:` line, exit 2. Click drew a box."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        import typer
+
+        # Typer ships its own click: its UsageError is BadParameter's base class.
+        usage_error = next(k for k in typer.BadParameter.__mro__ if k.__name__ == "UsageError")
+        try:
+            return super().parse_args(ctx, args)
+        except usage_error as exc:
+            from fastasync_cli.cli.output import print_error
+            from fastasync_cli.errors import BadOptionError
+
+            message = " ".join(exc.format_message().split()).replace("Value error, ", "")
+            hint = f"Run `{ctx.command_path} -h` for its arguments and options."
+            print_error(BadOptionError(message, hint))
+            raise typer.Exit(2) from None
