@@ -592,6 +592,15 @@ def test_yaml_aliases_used_twice_are_not_a_loop() -> None:
     assert "one: *x, two: *x" in result
 
 
+def test_yaml_blank_line_between_services_stays_between_them() -> None:
+    """A blank line (no comment) after `app`'s last entry moved above the added ones,
+    into `app`'s `environment`, and none was left before the next service."""
+    source = "services:\n  app:\n    environment:\n      A: 1\n\n  worker:\n    image: w\n"
+    snippet = "services:\n  app:\n    environment:\n      B: 2\n"
+    result = config_edits.ensure_yaml_entries(source, "compose.yaml", snippet)
+    assert result == source.replace("A: 1\n", "A: 1\n      B: 2\n")
+
+
 def test_yaml_list_environment_gets_the_missing_settings() -> None:
     source = "services:\n  app:\n    environment:\n      - A=1  # mine\n"
     snippet = "services:\n  app:\n    environment:\n      A: x\n      B: b\n"

@@ -267,9 +267,11 @@ def _detach_trailing(node: Any) -> Any:
     holder, key, index = slot
     entry = holder.ca.items.get(key)
     token = entry[index] if entry and len(entry) > index else None
-    if not isinstance(token, CommentToken) or "\n" not in token.value.rstrip("\n"):
+    if not isinstance(token, CommentToken) or "\n" not in token.value:
         return None
     first, rest = token.value.split("\n", 1)
+    if not rest:
+        return None
     entry[index] = CommentToken(first + "\n", token.start_mark, None)
     return CommentToken(rest, token.start_mark, None)
 
