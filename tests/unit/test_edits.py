@@ -601,6 +601,25 @@ def test_yaml_blank_line_between_services_stays_between_them() -> None:
     assert result == source.replace("A: 1\n", "A: 1\n      B: 2\n")
 
 
+def test_yaml_snippet_comment_about_its_next_service_stays_above_it() -> None:
+    """The snippet's comment before `db:` rode along with `app`'s last added entry, so
+    in a compose file where `app` is not the last service it landed inside `app`."""
+    source = (
+        "services:\n  app:\n    depends_on:\n      redis:\n        x: 1\n\n  redis:\n    image: r\n"
+    )
+    snippet = (
+        "services:\n  app:\n    depends_on:\n      db:\n        x: 2\n\n"
+        "  # PostgreSQL\n  db:\n    image: p\n\nvolumes:\n  v:\n"
+    )
+    result = config_edits.ensure_yaml_entries(source, "compose.yaml", snippet)
+    assert result == (
+        "services:\n  app:\n    depends_on:\n      redis:\n        x: 1\n"
+        "      db:\n        x: 2\n\n  redis:\n    image: r\n\n"
+        "  # PostgreSQL\n  db:\n    image: p\n\nvolumes:\n  v:\n"
+    )
+    assert config_edits.ensure_yaml_entries(result, "compose.yaml", snippet) == result
+
+
 def test_yaml_list_environment_gets_the_missing_settings() -> None:
     source = "services:\n  app:\n    environment:\n      - A=1  # mine\n"
     snippet = "services:\n  app:\n    environment:\n      A: x\n      B: b\n"

@@ -8,6 +8,7 @@ and raises `AnchorMissing` or `SourceError` instead of guessing.
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 from typing import Any
 
 from fastasync_cli.engine.edits import AnchorMissing, SourceError
@@ -209,8 +210,13 @@ def _merge_missing(target: dict[str, Any], source: dict[str, Any], where: list[s
     # where the user wrote it, below everything added here.
     trailing = _detach_trailing(target)
     changed = False
+    # The snippet's lines between two of its keys (a comment on the next one) are
+    # stored with the previous key's value: they go with the key they are about.
+    notes = {after: _detach_trailing(source, before) for before, after in pairwise(source)}
     for key, value in source.items():
         if key not in target or (target[key] is None and value is not None):
+            if key not in target:
+                _attach_trailing(target, notes.get(key))
             target[key] = value
             changed = True
         elif isinstance(value, dict):
@@ -258,10 +264,15 @@ def _last_comment_slot(node: Any) -> tuple[Any, Any, int] | None:
     return slot
 
 
-def _detach_trailing(node: Any) -> Any:
+def _detach_trailing(node: Any, key: Any = None) -> Any:
+    """Cut off what follows the deepest last entry of `node` (of `node[key]` with a
+    key), after the end of its line; return it as a comment token, or None."""
     from ruamel.yaml.tokens import CommentToken
 
-    slot = _last_comment_slot(node)
+    if key is None:
+        slot = _last_comment_slot(node)
+    else:
+        slot = _last_comment_slot(node[key]) or (node, key, 2)
     if slot is None:
         return None
     holder, key, index = slot
