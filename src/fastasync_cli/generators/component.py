@@ -96,7 +96,7 @@ class PythonEdit:
     """One change to a Python file, and the lines a user would add by hand instead."""
 
     apply: Callable[[Any], Any]  # libcst Module -> Module
-    manual: str
+    manual: str  # empty when there is nothing to add by hand
 
 
 @dataclass
@@ -217,7 +217,7 @@ class ComponentPlan:
                         raise
             return format_edited(self.root, rel, source, module.code)
 
-        self.edit_file(rel, update, "\n".join(change.manual for change in changes))
+        self.edit_file(rel, update, "\n".join(change.manual for change in changes if change.manual))
 
     def edit_file(self, rel: str, update: Callable[[str], str], manual: str) -> None:
         """Edit a file the user owns with `update`, which raises `edits.SourceError`
