@@ -355,7 +355,15 @@ def _indent(text: str) -> str:
 def _env_key(entry: str) -> str:
     """The variable an .env.example entry sets: its last `NAME=value` line's NAME."""
     line = [line for line in entry.splitlines() if "=" in line][-1]
-    return line.lstrip("# ").split("=", 1)[0].strip()
+    return _env_name(line)
+
+
+def _env_name(line: str) -> str:
+    """The NAME of a `NAME=value` line, commented out (`# NAME=`) or exported
+    (`export NAME=`, which python-dotenv reads too)."""
+    name = line.lstrip("# \t").split("=", 1)[0].strip()
+    words = name.split()
+    return words[1] if len(words) == 2 and words[0] == "export" else name
 
 
 def env_lines_appended(block_comment: str, lines: list[str]) -> Callable[[str], str]:
@@ -366,9 +374,7 @@ def env_lines_appended(block_comment: str, lines: list[str]) -> Callable[[str], 
     """
 
     def update(text: str) -> str:
-        documented = {
-            line.lstrip("# ").split("=", 1)[0].strip() for line in text.splitlines() if "=" in line
-        }
+        documented = {_env_name(line) for line in text.splitlines() if "=" in line}
         missing = [entry for entry in lines if _env_key(entry) not in documented]
         if not missing:
             return text

@@ -30,3 +30,17 @@ def test_a_new_task_s_lines_by_hand_only_say_what_to_add(project: Path) -> None:
         "    from app.tasks import report",
         "    report.task,  # in the TASKS list",
     ]
+
+
+def test_env_example_lines_with_export_count_as_documented(project: Path) -> None:
+    """`export NAME=value` (python-dotenv and shells read it) was not seen as NAME, so
+    `add client` documented the setting a second time."""
+    env = project / ".env.example"
+    env.write_text(env.read_text() + "\nexport GITHUB_BASE_URL=https://ghe.example.com\n")
+    result = add(project, "client", "github", "--base-url", "https://api.github.com")
+    assert result.exit_code == 0, result.output
+    text = env.read_text()
+    assert [line for line in text.splitlines() if "GITHUB_BASE_URL=" in line] == [
+        "export GITHUB_BASE_URL=https://ghe.example.com"
+    ]
+    assert "# GITHUB_TIMEOUT=30.0" in text
