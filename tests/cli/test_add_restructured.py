@@ -44,3 +44,29 @@ def test_env_example_lines_with_export_count_as_documented(project: Path) -> Non
         "export GITHUB_BASE_URL=https://ghe.example.com"
     ]
     assert "# GITHUB_TIMEOUT=30.0" in text
+
+
+def test_a_moved_file_with_the_printed_lines_added_ends_the_loop(project: Path) -> None:
+    """app/api/deps.py split into a package: the error said to add the lines "to where
+    it moved" and run the command again, which then failed the same way for ever."""
+    package = project / "app/api/deps"
+    package.mkdir()
+    (project / "app/api/deps.py").rename(package / "core.py")
+    (package / "__init__.py").write_text(
+        '"""Dependencies."""\n\nfrom app.api.deps.core import *  # noqa: F403\n'
+    )
+    first = add(project, "endpoint", "products")
+    assert first.exit_code == 1
+    assert first.stderr.splitlines()[1] == (
+        "hint: Nothing was written. Restore app/api/deps.py (e.g. from git), or add these "
+        "lines to where it moved (importable as app.api.deps), then run the command again:"
+    )
+    printed = [line[4:] for line in first.stderr.splitlines()[2:]]
+    imports = "\n".join(line for line in printed if line.startswith("from "))
+    rest = "\n".join(line for line in printed if not line.startswith("from "))
+    core = package / "core.py"
+    core.write_text(core.read_text().replace('"""\n\n', f'"""\n\n{imports}\n', 1) + f"\n\n{rest}\n")
+    second = add(project, "endpoint", "products")
+    assert second.exit_code == 0, second.output
+    assert "identical  app/api/deps/core.py" in second.stdout
+    assert not (project / "app/api/deps.py").exists()
