@@ -18,9 +18,9 @@ from fastasync_cli.engine.render import render_piece
 from fastasync_cli.generators.component import (
     ComponentPlan,
     PythonEdit,
-    env_lines_appended,
     import_edit,
 )
+from fastasync_cli.generators.env_example import env_lines_appended
 
 # What the generated project installs; kept in step with this repository's dev extra.
 REQUIREMENT = "celery[redis]>=5.7.0,<6"
