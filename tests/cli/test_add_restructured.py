@@ -70,3 +70,39 @@ def test_a_moved_file_with_the_printed_lines_added_ends_the_loop(project: Path) 
     assert second.exit_code == 0, second.output
     assert "identical  app/api/deps/core.py" in second.stdout
     assert not (project / "app/api/deps.py").exists()
+
+
+TWO_YIELDS = """\
+            if settings.log_level == "DEBUG":
+                logging.getLogger("app").debug("started")
+                yield state
+            else:
+                yield state
+"""
+
+
+def test_a_lifespan_with_a_yield_per_branch_is_left_to_the_user(project: Path) -> None:
+    """The client was opened before the first `yield` only, in the DEBUG branch: every
+    other start had no `request.state.github`, and ruff, mypy and the client's tests
+    all passed."""
+    main = project / "app/main.py"
+    main.write_text(main.read_text().replace("            yield state\n", TWO_YIELDS))
+    args = ("client", "github", "--base-url", "https://api.github.com")
+    first = add(project, *args)
+    assert first.exit_code == 1
+    assert first.stderr.splitlines()[0] == (
+        "error: app/main.py no longer has a single `yield state` inside `lifespan` (it has "
+        "2), so fastasync cannot edit it safely."
+    )
+    [line] = [line[4:].split("  # ")[0] for line in first.stderr.splitlines() if "stack." in line]
+    main.write_text(
+        main.read_text()
+        .replace(TWO_YIELDS, f"            {line}\n{TWO_YIELDS}")
+        .replace(
+            "from app.jobs import",
+            "from app.clients.github import GithubClient\nfrom app.jobs import",
+        )
+    )
+    second = add(project, *args)
+    assert second.exit_code == 0, second.output
+    assert "identical  app/main.py" in second.stdout
