@@ -620,6 +620,16 @@ def test_yaml_snippet_comment_about_its_next_service_stays_above_it() -> None:
     assert config_edits.ensure_yaml_entries(result, "compose.yaml", snippet) == result
 
 
+def test_yaml_comment_indented_into_the_last_entry_stays_in_it() -> None:
+    """The CI workflow's commented-out steps, at the end of `steps`, moved below the
+    `services` that `add db --kind postgres` adds to the job: uncommented as the
+    comment says, they would have landed inside `services`."""
+    source = "jobs:\n  test:\n    steps:\n      - run: a\n      # - run: b\n"
+    snippet = "jobs:\n  test:\n    services:\n      pg:\n        image: p\n"
+    result = config_edits.ensure_yaml_entries(source, "ci.yml", snippet)
+    assert result == source + "    services:\n      pg:\n        image: p\n"
+
+
 def test_yaml_list_environment_gets_the_missing_settings() -> None:
     source = "services:\n  app:\n    environment:\n      - A=1  # mine\n"
     snippet = "services:\n  app:\n    environment:\n      A: x\n      B: b\n"

@@ -281,10 +281,20 @@ def _detach_trailing(node: Any, key: Any = None) -> Any:
     if not isinstance(token, CommentToken) or "\n" not in token.value:
         return None
     first, rest = token.value.split("\n", 1)
-    if not rest:
+    if not rest or _indented_into(rest, node):
         return None
     entry[index] = CommentToken(first + "\n", token.start_mark, None)
     return CommentToken(rest, token.start_mark, None)
+
+
+def _indented_into(comment: str, node: Any) -> bool:
+    """Whether the comment lines start right of `node`'s keys: then they are about
+    its last entry (commented-out list items, say), and stay with it."""
+    lines = [line for line in comment.splitlines() if line.strip()]
+    column = getattr(getattr(node, "lc", None), "col", None)
+    if not lines or not isinstance(column, int):
+        return False
+    return len(lines[0]) - len(lines[0].lstrip()) > column
 
 
 def _attach_trailing(node: Any, token: Any) -> None:
