@@ -106,3 +106,43 @@ def test_a_lifespan_with_a_yield_per_branch_is_left_to_the_user(project: Path) -
     second = add(project, *args)
     assert second.exit_code == 0, second.output
     assert "identical  app/main.py" in second.stdout
+
+
+def _without_pytest_table(pyproject: Path) -> None:
+    text = pyproject.read_text()
+    start = text.index("[tool.pytest.ini_options]")
+    end = text.index("\n[", start + 1)
+    pyproject.write_text(text[:start] + text[end + 1 :])
+
+
+def test_celery_s_pytest_plugin_goes_where_pytest_reads_its_settings(project: Path) -> None:
+    """With pytest.ini, pytest ignores pyproject.toml: the plugin went to a table it
+    never reads (the Celery tests then missed their fixtures), and with that table
+    gone `add celery` stopped for ever, asking for the line in pyproject.toml."""
+    ini = project / "pytest.ini"
+    ini.write_text("[pytest]\naddopts = -ra --strict-markers\nanyio_mode = auto\n")
+    pyproject = project / "pyproject.toml"
+    before = pyproject.read_text()
+    result = add(project, "celery")
+    assert result.exit_code == 0, result.output
+    assert ini.read_text() == (
+        "[pytest]\naddopts = -ra --strict-markers -p celery.contrib.pytest\nanyio_mode = auto\n"
+    )
+    assert "celery.contrib.pytest" not in pyproject.read_text()
+    assert pyproject.read_text() != before  # the dependencies
+    _without_pytest_table(pyproject)
+    again = add(project, "celery")
+    assert again.exit_code == 0, again.output
+    assert "Nothing to do" in again.stdout
+
+
+def test_celery_s_pytest_plugin_in_setup_cfg(project: Path) -> None:
+    _without_pytest_table(project / "pyproject.toml")
+    setup = project / "setup.cfg"
+    setup.write_text("[metadata]\nname = demo\n\n[tool:pytest]\ntestpaths = tests\n")
+    result = add(project, "celery")
+    assert result.exit_code == 0, result.output
+    assert setup.read_text() == (
+        "[metadata]\nname = demo\n\n[tool:pytest]\naddopts = -p celery.contrib.pytest\n"
+        "testpaths = tests\n"
+    )

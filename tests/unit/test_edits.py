@@ -710,3 +710,17 @@ def test_aliased_imports_merge_in_ruff_s_order(project: Path) -> None:
         "from app.api.routes import health as health_routes\n"
         "from app.api.routes import celery_jobs, jobs\n"
     ) in result
+
+
+@pytest.mark.parametrize(
+    "addopts",
+    ["addopts =\n    -ra\n    -q\n", "addopts = -ra  # quiet\n"],
+    ids=["continued", "commented"],
+)
+def test_ini_addopts_the_edit_cannot_extend_safely_is_left_to_the_user(addopts: str) -> None:
+    from fastasync_cli.engine.pytest_config import ensure_ini_plugin
+
+    with pytest.raises(edits.AnchorMissing, match="`addopts` on one line"):
+        ensure_ini_plugin(f"[pytest]\n{addopts}", "pytest.ini", "pytest", "p.plugin")
+    done = f"[pytest]\n{addopts.replace('-ra', '-ra -p p.plugin')}"
+    assert ensure_ini_plugin(done, "pytest.ini", "pytest", "p.plugin") == done

@@ -14,6 +14,7 @@ from pathlib import PurePosixPath
 from fastasync_cli.engine import config_edits, edits
 from fastasync_cli.engine.plan import Action, FileChange, plan_update
 from fastasync_cli.engine.project import MANIFEST_NAME, Manifest, with_project_option
+from fastasync_cli.engine.pytest_config import ensure_ini_plugin, pytest_config
 from fastasync_cli.engine.render import render_piece
 from fastasync_cli.generators.celery_deploy import CI_REDIS, CI_WORKFLOW, COMPOSE
 from fastasync_cli.generators.component import (
@@ -137,13 +138,27 @@ def plan_celery(options: CeleryOptions, manifest: Manifest) -> ComponentPlan:
     root = builder.root
 
     # First: the new modules are formatted with the ruff settings in pyproject.toml.
+    # The pytest plugin goes where pytest reads its settings (pytest.ini, say).
+    pytest = pytest_config(root)
+    plugin_in_pyproject = pytest.section is None
     builder.edit_file(
         "pyproject.toml",
-        _edit_pyproject,
+        lambda text: _edit_pyproject(text, plugin=plugin_in_pyproject),
         f'"{REQUIREMENT}",  # in [project] dependencies\n'
-        f'"{DEV_REQUIREMENT}",  # in the dev list of [project.optional-dependencies]\n'
-        f'addopts = [..., "-p", "{PYTEST_PLUGIN}"]  # in [tool.pytest.ini_options]',
+        f'"{DEV_REQUIREMENT}",  # in the dev list of [project.optional-dependencies]'
+        + (
+            f'\naddopts = [..., "-p", "{PYTEST_PLUGIN}"]  # in [tool.pytest.ini_options]'
+            if plugin_in_pyproject
+            else ""
+        ),
     )
+    if pytest.section is not None:
+        section = pytest.section
+        builder.edit_file(
+            pytest.rel,
+            lambda text: ensure_ini_plugin(text, pytest.rel, section, PYTEST_PLUGIN),
+            f"addopts = ... -p {PYTEST_PLUGIN}  # in [{section}]",
+        )
     for target, template in [
         ("app/jobs/celery_app.py", "celery_app.py.jinja"),
         ("app/jobs/celery_jobs.py", "celery_jobs.py.jinja"),
@@ -251,9 +266,11 @@ def plan_celery(options: CeleryOptions, manifest: Manifest) -> ComponentPlan:
     return builder
 
 
-def _edit_pyproject(text: str) -> str:
+def _edit_pyproject(text: str, *, plugin: bool) -> str:
     text = config_edits.ensure_toml_dependency(text, "pyproject.toml", REQUIREMENT)
     text = config_edits.ensure_toml_dependency(text, "pyproject.toml", DEV_REQUIREMENT, extra="dev")
+    if not plugin:
+        return text
     return config_edits.ensure_pytest_plugin(text, "pyproject.toml", PYTEST_PLUGIN)
 
 
