@@ -454,6 +454,16 @@ def test_toml_dependency_is_appended_once_keeping_comments() -> None:
     assert config_edits.ensure_toml_dependency(pinned, "p", "celery[redis]>=5.7,<6") == pinned
 
 
+def test_toml_dev_dependency_goes_to_the_dev_group_without_a_dev_extra() -> None:
+    """A project that keeps its dev tools in a PEP 735 `[dependency-groups]` dev
+    group only was told to add `redis` to a `[project.optional-dependencies]` dev list
+    it does not have, and the command stopped there every time."""
+    grouped = PYPROJECT + '\n[dependency-groups]\ndev = ["pytest", {include-group = "lint"}]\n'
+    text = config_edits.ensure_toml_dependency(grouped, "p", "redis>=8", extra="dev")
+    assert text == grouped.replace('"lint"}]', '"lint"}, "redis>=8"]')
+    assert config_edits.ensure_toml_dependency(text, "p", "redis>=8", extra="dev") == text
+
+
 def test_toml_edits_need_their_tables() -> None:
     with pytest.raises(edits.AnchorMissing, match=r"a `dependencies = \[...\]` list"):
         config_edits.ensure_toml_dependency('[project]\nname = "x"\n', "p", "celery")

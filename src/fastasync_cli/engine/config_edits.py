@@ -50,6 +50,11 @@ def ensure_toml_dependency(
         where = f"a `{extra} = [...]` list in `[project.optional-dependencies]`"
         extras = project.get("optional-dependencies") if isinstance(project, dict) else None
         dependencies = extras.get(extra) if isinstance(extras, dict) else None
+        if dependencies is None:
+            # Dev tools kept in a PEP 735 group only (`uv add --dev` writes one).
+            groups = doc.get("dependency-groups")
+            dependencies = groups.get(extra) if isinstance(groups, dict) else None
+            where += " or `[dependency-groups]`"
     if not isinstance(dependencies, list):
         raise AnchorMissing(where)
     name = _distribution(requirement)
