@@ -146,3 +146,40 @@ def test_celery_s_pytest_plugin_in_setup_cfg(project: Path) -> None:
         "[metadata]\nname = demo\n\n[tool:pytest]\naddopts = -p celery.contrib.pytest\n"
         "testpaths = tests\n"
     )
+
+
+def test_a_name_imported_from_where_fastapi_has_it_is_not_imported_again(
+    project: Path,
+) -> None:
+    """`from starlette.requests import Request` got a second `from fastapi import
+    Request` beside it, and the project no longer passed ruff (F811)."""
+    deps = project / "app/api/deps.py"
+    text = deps.read_text()
+    deps.write_text(
+        text.replace("HTTPException, Request, status", "HTTPException, status").replace(
+            "from typing import Annotated\n",
+            "from typing import Annotated\n\nfrom starlette.requests import Request\n",
+        )
+    )
+    result = add(project, "endpoint", "products")
+    assert result.exit_code == 0, result.output
+    assert deps.read_text().count("import Request") == 1
+
+
+def test_a_name_the_user_imports_from_elsewhere_is_left_to_the_user(project: Path) -> None:
+    deps = project / "app/api/deps.py"
+    text = deps.read_text()
+    deps.write_text(
+        text.replace("Depends, HTTPException", "HTTPException").replace(
+            "from app.core.config import Settings\n",
+            "from app.core.config import Settings\nfrom app.di import Depends\n",
+        )
+    )
+    before = deps.read_text()
+    result = add(project, "endpoint", "products")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        "error: app/api/deps.py no longer has `Depends` free for `from fastapi import "
+        "Depends` (it imports `Depends` from app.di), so fastasync cannot edit it safely."
+    )
+    assert deps.read_text() == before
