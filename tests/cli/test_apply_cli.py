@@ -99,6 +99,26 @@ def test_malformed_manifests_are_named_not_unexpected(
     assert result.stderr.splitlines()[0] == f"error: {manifest} {problem}."
 
 
+def test_components_written_as_an_inline_array_stay_valid_toml(project: Path) -> None:
+    """`components = [{...}]` is the same TOML as [[components]]: `add` appended a
+    table to the inline array and wrote a manifest no TOML parser reads."""
+    import tomllib
+
+    manifest = project / ".fastasync.toml"
+    inline = 'components = [{kind = "task", name = "first", task_kind = "io", backend = "local"}]\n'
+    manifest.write_text(inline + manifest.read_text())
+    # A component added, then the same one replaced (--force).
+    for kind, extra in (("io", []), ("cpu", ["--force"])):
+        args = ["add", "task", "report", "--kind", kind, *extra, "--project", str(project)]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        recorded = tomllib.loads(manifest.read_text())["components"]
+        assert [(c["name"], c["task_kind"]) for c in recorded] == [
+            ("first", "io"),
+            ("report", kind),
+        ]
+
+
 @pytest.mark.parametrize(
     ("option", "value", "problem"),
     [

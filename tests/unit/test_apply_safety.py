@@ -333,3 +333,88 @@ def test_a_backup_left_by_a_killed_run_is_not_another_name(tmp_path: Path) -> No
     apply(plan)
 
     assert (tmp_path / "a.py").read_text() == "x = 2\n"
+
+
+def _chattr(flag: str, path: Path) -> None:
+    import shutil
+    import subprocess
+
+    if shutil.which("chattr") is None:
+        pytest.skip("no chattr here")
+    done = subprocess.run(["chattr", flag, str(path)], capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot chattr {flag} here: {done.stderr.strip()}")
+
+
+@pytest.mark.parametrize(
+    ("flag", "where", "message"),
+    [
+        ("+i", "app/a.py", "app/a.py is immutable (chattr +i), so fastasync will not change it."),
+        ("+a", "app/a.py", "app/a.py is append-only (chattr +a), so fastasync will not change it."),
+        (
+            "+i",
+            "app",
+            "The folder app is immutable (chattr +i), so fastasync will not write in it.",
+        ),
+    ],
+)
+def test_an_immutable_or_append_only_file_or_folder_is_refused_by_name(
+    tmp_path: Path, flag: str, where: str, message: str
+) -> None:
+    """Root may write a file whose mode forbids it, but not one marked immutable or
+    append-only: the write failed part-way, naming a temporary file that the rollback
+    had removed, and blamed 'the folder's permissions and free space'."""
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app/a.py").write_text("x = 1\n")
+    plan = Plan(root=tmp_path)
+    plan.add(plan_update(tmp_path, "app/a.py", "x = 2\n"))
+    _chattr(flag, tmp_path / where)
+    try:
+        with pytest.raises(TargetError) as caught:
+            apply(plan)
+    finally:
+        _chattr(flag.replace("+", "-"), tmp_path / where)
+    assert caught.value.message == message
+    assert _names(tmp_path) == ["app", "app/a.py"]
+    assert (tmp_path / "app/a.py").read_text() == "x = 1\n"
+
+
+def test_a_failed_write_names_the_project_s_file_not_a_temporary_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app/a.py").write_text("x = 1\n")
+    plan = Plan(root=tmp_path)
+    plan.add(plan_update(tmp_path, "app/a.py", "x = 2\n"))
+
+    def refuse(source: str, target: str) -> None:
+        raise OSError(errno.EIO, os.strerror(errno.EIO), source)
+
+    monkeypatch.setattr(apply_module.os, "replace", refuse)
+    with pytest.raises(TargetError) as caught:
+        apply(plan)
+    assert caught.value.message == f"Could not write app/a.py: {os.strerror(errno.EIO)}."
+    assert _names(tmp_path) == ["app", "app/a.py"]
+
+
+def test_a_file_on_a_read_only_mount_is_refused_by_name(tmp_path: Path) -> None:
+    import subprocess
+
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app/a.py").write_text("x = 1\n")
+    plan = Plan(root=tmp_path)
+    plan.add(plan_update(tmp_path, "app/a.py", "x = 2\n"))
+    folder = str(tmp_path / "app")
+    mounted = subprocess.run(
+        ["mount", "--bind", "-o", "ro", folder, folder], capture_output=True, text=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a folder read-only here: {mounted.stderr.strip()}")
+    try:
+        with pytest.raises(TargetError) as caught:
+            apply(plan)
+    finally:
+        subprocess.run(["umount", folder], check=True)
+    assert caught.value.message == (
+        "The folder app is on a read-only file system, so fastasync will not write in it."
+    )

@@ -122,6 +122,22 @@ def test_what_is_not_a_migration_is_passed_over(sqlite_project: Path) -> None:
     assert db_schema.current_head(sqlite_project) == head
 
 
+@pytest.mark.parametrize(
+    "prefix",
+    [b"\xef\xbb\xbf", b"# -*- coding: latin-1 -*-\n# \xe9t\xe9\n"],
+    ids=["utf-8 BOM", "latin-1 declared"],
+)
+def test_migrations_python_reads_are_read(sqlite_project: Path, prefix: bytes) -> None:
+    """A migration saved with a BOM, or in the encoding it declares, is one Alembic
+    runs: it was refused as not parsing ("invalid non-printable character U+FEFF")."""
+    folder = sqlite_project / "migrations/versions"
+    head = db_schema.current_head(sqlite_project)
+    (folder / "abc_mine.py").write_bytes(
+        prefix + f'revision = "abc"\ndown_revision = "{head}"\n'.encode()
+    )
+    assert db_schema.current_head(sqlite_project) == "abc"
+
+
 def test_long_names_stay_within_63_bytes(sqlite_project: Path) -> None:
     field = "f" * 50
     endpoint(sqlite_project, "n" * 30, f"{field}:str:unique:index")

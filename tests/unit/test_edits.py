@@ -454,6 +454,16 @@ def test_toml_dependency_is_appended_once_keeping_comments() -> None:
     assert config_edits.ensure_toml_dependency(pinned, "p", "celery[redis]>=5.7,<6") == pinned
 
 
+def test_toml_dev_dependency_goes_to_the_dev_group_without_a_dev_extra() -> None:
+    """A project that keeps its dev tools in a PEP 735 `[dependency-groups]` dev
+    group only was told to add `redis` to a `[project.optional-dependencies]` dev list
+    it does not have, and the command stopped there every time."""
+    grouped = PYPROJECT + '\n[dependency-groups]\ndev = ["pytest", {include-group = "lint"}]\n'
+    text = config_edits.ensure_toml_dependency(grouped, "p", "redis>=8", extra="dev")
+    assert text == grouped.replace('"lint"}]', '"lint"}, "redis>=8"]')
+    assert config_edits.ensure_toml_dependency(text, "p", "redis>=8", extra="dev") == text
+
+
 def test_toml_edits_need_their_tables() -> None:
     with pytest.raises(edits.AnchorMissing, match=r"a `dependencies = \[...\]` list"):
         config_edits.ensure_toml_dependency('[project]\nname = "x"\n', "p", "celery")
@@ -592,6 +602,44 @@ def test_yaml_aliases_used_twice_are_not_a_loop() -> None:
     assert "one: *x, two: *x" in result
 
 
+def test_yaml_blank_line_between_services_stays_between_them() -> None:
+    """A blank line (no comment) after `app`'s last entry moved above the added ones,
+    into `app`'s `environment`, and none was left before the next service."""
+    source = "services:\n  app:\n    environment:\n      A: 1\n\n  worker:\n    image: w\n"
+    snippet = "services:\n  app:\n    environment:\n      B: 2\n"
+    result = config_edits.ensure_yaml_entries(source, "compose.yaml", snippet)
+    assert result == source.replace("A: 1\n", "A: 1\n      B: 2\n")
+
+
+def test_yaml_snippet_comment_about_its_next_service_stays_above_it() -> None:
+    """The snippet's comment before `db:` rode along with `app`'s last added entry, so
+    in a compose file where `app` is not the last service it landed inside `app`."""
+    source = (
+        "services:\n  app:\n    depends_on:\n      redis:\n        x: 1\n\n  redis:\n    image: r\n"
+    )
+    snippet = (
+        "services:\n  app:\n    depends_on:\n      db:\n        x: 2\n\n"
+        "  # PostgreSQL\n  db:\n    image: p\n\nvolumes:\n  v:\n"
+    )
+    result = config_edits.ensure_yaml_entries(source, "compose.yaml", snippet)
+    assert result == (
+        "services:\n  app:\n    depends_on:\n      redis:\n        x: 1\n"
+        "      db:\n        x: 2\n\n  redis:\n    image: r\n\n"
+        "  # PostgreSQL\n  db:\n    image: p\n\nvolumes:\n  v:\n"
+    )
+    assert config_edits.ensure_yaml_entries(result, "compose.yaml", snippet) == result
+
+
+def test_yaml_comment_indented_into_the_last_entry_stays_in_it() -> None:
+    """The CI workflow's commented-out steps, at the end of `steps`, moved below the
+    `services` that `add db --kind postgres` adds to the job: uncommented as the
+    comment says, they would have landed inside `services`."""
+    source = "jobs:\n  test:\n    steps:\n      - run: a\n      # - run: b\n"
+    snippet = "jobs:\n  test:\n    services:\n      pg:\n        image: p\n"
+    result = config_edits.ensure_yaml_entries(source, "ci.yml", snippet)
+    assert result == source + "    services:\n      pg:\n        image: p\n"
+
+
 def test_yaml_list_environment_gets_the_missing_settings() -> None:
     source = "services:\n  app:\n    environment:\n      - A=1  # mine\n"
     snippet = "services:\n  app:\n    environment:\n      A: x\n      B: b\n"
@@ -672,3 +720,17 @@ def test_aliased_imports_merge_in_ruff_s_order(project: Path) -> None:
         "from app.api.routes import health as health_routes\n"
         "from app.api.routes import celery_jobs, jobs\n"
     ) in result
+
+
+@pytest.mark.parametrize(
+    "addopts",
+    ["addopts =\n    -ra\n    -q\n", "addopts = -ra  # quiet\n"],
+    ids=["continued", "commented"],
+)
+def test_ini_addopts_the_edit_cannot_extend_safely_is_left_to_the_user(addopts: str) -> None:
+    from fastasync_cli.engine.pytest_config import ensure_ini_plugin
+
+    with pytest.raises(edits.AnchorMissing, match="`addopts` on one line"):
+        ensure_ini_plugin(f"[pytest]\n{addopts}", "pytest.ini", "pytest", "p.plugin")
+    done = f"[pytest]\n{addopts.replace('-ra', '-ra -p p.plugin')}"
+    assert ensure_ini_plugin(done, "pytest.ini", "pytest", "p.plugin") == done

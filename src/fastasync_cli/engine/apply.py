@@ -87,7 +87,7 @@ def apply(plan: Plan, *, users_tree: bool = True) -> None:
             _roll_back(run, exc)
             if isinstance(exc, OSError):
                 raise TargetError(
-                    f"Could not write {exc.filename or plan.root}: {exc.strerror}.",
+                    f"Could not write {_shown(run, exc.filename)}: {exc.strerror}.",
                     "Nothing was changed. Check the folder's permissions and free space, "
                     "then run again.",
                 ) from exc
@@ -95,6 +95,21 @@ def apply(plan: Plan, *, users_tree: bool = True) -> None:
         _discard_backups(run)
         if users_tree:
             interrupts.mark_written()
+
+
+def _shown(run: _Run, filename: object) -> str:
+    """The file a failed write was for, as the user knows it: its name in the project,
+    not the temporary file or backup beside it (`.NAME.*`, gone after the rollback)."""
+    if not filename:
+        return str(run.plan.root)
+    failed = Path(str(filename))
+    for staged in run.staged:
+        target = staged.target
+        if failed == target or (
+            failed.parent == target.parent and failed.name.startswith(f".{target.name}.")
+        ):
+            return str(staged.change.path)
+    return str(failed)
 
 
 def _changed_underneath(change: FileChange) -> ConflictError:

@@ -8,6 +8,7 @@ and raises `AnchorMissing` or `SourceError` instead of guessing.
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 from typing import Any
 
 from fastasync_cli.engine.edits import AnchorMissing, SourceError
@@ -49,6 +50,11 @@ def ensure_toml_dependency(
         where = f"a `{extra} = [...]` list in `[project.optional-dependencies]`"
         extras = project.get("optional-dependencies") if isinstance(project, dict) else None
         dependencies = extras.get(extra) if isinstance(extras, dict) else None
+        if dependencies is None:
+            # Dev tools kept in a PEP 735 group only (`uv add --dev` writes one).
+            groups = doc.get("dependency-groups")
+            dependencies = groups.get(extra) if isinstance(groups, dict) else None
+            where += " or `[dependency-groups]`"
     if not isinstance(dependencies, list):
         raise AnchorMissing(where)
     name = _distribution(requirement)
@@ -209,8 +215,13 @@ def _merge_missing(target: dict[str, Any], source: dict[str, Any], where: list[s
     # where the user wrote it, below everything added here.
     trailing = _detach_trailing(target)
     changed = False
+    # The snippet's lines between two of its keys (a comment on the next one) are
+    # stored with the previous key's value: they go with the key they are about.
+    notes = {after: _detach_trailing(source, before) for before, after in pairwise(source)}
     for key, value in source.items():
         if key not in target or (target[key] is None and value is not None):
+            if key not in target:
+                _attach_trailing(target, notes.get(key))
             target[key] = value
             changed = True
         elif isinstance(value, dict):
@@ -258,20 +269,37 @@ def _last_comment_slot(node: Any) -> tuple[Any, Any, int] | None:
     return slot
 
 
-def _detach_trailing(node: Any) -> Any:
+def _detach_trailing(node: Any, key: Any = None) -> Any:
+    """Cut off what follows the deepest last entry of `node` (of `node[key]` with a
+    key), after the end of its line; return it as a comment token, or None."""
     from ruamel.yaml.tokens import CommentToken
 
-    slot = _last_comment_slot(node)
+    if key is None:
+        slot = _last_comment_slot(node)
+    else:
+        slot = _last_comment_slot(node[key]) or (node, key, 2)
     if slot is None:
         return None
     holder, key, index = slot
     entry = holder.ca.items.get(key)
     token = entry[index] if entry and len(entry) > index else None
-    if not isinstance(token, CommentToken) or "\n" not in token.value.rstrip("\n"):
+    if not isinstance(token, CommentToken) or "\n" not in token.value:
         return None
     first, rest = token.value.split("\n", 1)
+    if not rest or _indented_into(rest, node):
+        return None
     entry[index] = CommentToken(first + "\n", token.start_mark, None)
     return CommentToken(rest, token.start_mark, None)
+
+
+def _indented_into(comment: str, node: Any) -> bool:
+    """Whether the comment lines start right of `node`'s keys: then they are about
+    its last entry (commented-out list items, say), and stay with it."""
+    lines = [line for line in comment.splitlines() if line.strip()]
+    column = getattr(getattr(node, "lc", None), "col", None)
+    if not lines or not isinstance(column, int):
+        return False
+    return len(lines[0]) - len(lines[0].lstrip()) > column
 
 
 def _attach_trailing(node: Any, token: Any) -> None:

@@ -16,6 +16,7 @@ import os
 import shlex
 import shutil
 import stat
+import struct
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -178,6 +179,57 @@ def refuse_read_only(path: Path, display: str) -> None:
             f"Nothing was written. Make it writable (chmod u+w {display}) if it may be "
             "changed, then run the command again.",
         )
+    refuse_locked(path, display)
+
+
+# Linux inode flags (FS_IOC_GETFLAGS): no process may replace or rename such a file,
+# or add or remove names in such a folder, root included.
+_FS_IOC_GETFLAGS = 0x80086601 if struct.calcsize("l") == 8 else 0x80046601
+_LOCKED_FLAGS = {0x10: ("immutable", "i"), 0x20: ("append-only", "a")}
+
+
+def refuse_locked(path: Path, display: str, what: str = "") -> None:
+    """Refuse a file or folder on a read-only file system, or marked immutable or
+    append-only (`chattr +i`, `+a`): writing there failed part-way with a temporary
+    file's name in the error."""
+    try:
+        read_only_fs = bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except OSError:
+        return
+    if read_only_fs:
+        raise TargetError(
+            f"{what}{display} is on a read-only file system, so fastasync will not write "
+            f"{'in' if what else 'to'} it.",
+            "Nothing was written. Mount it read-write, then run the command again.",
+        )
+    flags = _inode_flags(path)
+    for flag, (name, letter) in _LOCKED_FLAGS.items():
+        if flags & flag:
+            raise TargetError(
+                f"{what}{display} is {name} (chattr +{letter}), so fastasync will not "
+                f"{'write in' if what else 'change'} it.",
+                f"Nothing was written. Clear the flag (chattr -{letter} {display}) if it "
+                "may be changed, then run the command again.",
+            )
+
+
+def _inode_flags(path: Path) -> int:
+    """The file's inode flags; 0 where the system or file system has none."""
+    import array
+    import fcntl
+
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    except OSError:
+        return 0
+    try:
+        buffer = array.array("l", [0])
+        fcntl.ioctl(fd, _FS_IOC_GETFLAGS, buffer, True)
+        return buffer[0]
+    except OSError:
+        return 0
+    finally:
+        os.close(fd)
 
 
 def other_hard_links(path: Path) -> int:
@@ -228,14 +280,15 @@ def refuse_read_only_folder(path: Path, root: Path) -> None:
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent
     mode = folder.stat().st_mode
+    shown = folder.relative_to(root) if root in folder.parents else folder
     if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
-        shown = folder.relative_to(root) if root in folder.parents else folder
         raise TargetError(
             f"The folder {shown} is read-only (mode {stat.S_IMODE(mode):04o}), so "
             "fastasync will not write in it.",
             f"Nothing was written. Make it writable (chmod u+w {shown}) if it may be "
             "changed, then run the command again.",
         )
+    refuse_locked(folder, str(shown), what="The folder ")
 
 
 def keep_owner(path: Path | int, like: os.stat_result) -> None:

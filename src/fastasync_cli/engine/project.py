@@ -77,14 +77,26 @@ def with_component(manifest: Manifest, entry: dict[str, Any]) -> str:
     if components is None:
         components = tomlkit.aot()
         doc.append("components", components)
+    # `components = [{...}]`, an inline array, holds inline tables: a table there
+    # would be written as `[..., kind = "task"\nname = ...]`, which is not TOML.
+    inline = not isinstance(components, tomlkit.items.AoT)
+    item = _inline_table(entry) if inline else tomlkit.item(entry)
     for index, existing in enumerate(components):
         if existing.get("kind") == entry["kind"] and existing.get("name") == entry.get("name"):
             if dict(existing) == entry:
                 return manifest.text
-            components[index] = tomlkit.item(entry)
+            components[index] = item
             return tomlkit.dumps(doc)
-    components.append(tomlkit.item(entry))
+    components.append(item)
     return tomlkit.dumps(doc)
+
+
+def _inline_table(entry: dict[str, Any]) -> Any:
+    import tomlkit
+
+    table = tomlkit.inline_table()
+    table.update(entry)
+    return table
 
 
 def with_project_option(manifest: Manifest, key: str, value: Any) -> str:

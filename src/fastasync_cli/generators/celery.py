@@ -14,13 +14,15 @@ from pathlib import PurePosixPath
 from fastasync_cli.engine import config_edits, edits
 from fastasync_cli.engine.plan import Action, FileChange, plan_update
 from fastasync_cli.engine.project import MANIFEST_NAME, Manifest, with_project_option
+from fastasync_cli.engine.pytest_config import ensure_ini_plugin, pytest_config
 from fastasync_cli.engine.render import render_piece
+from fastasync_cli.generators.celery_deploy import CI_REDIS, CI_WORKFLOW, COMPOSE
 from fastasync_cli.generators.component import (
     ComponentPlan,
     PythonEdit,
-    env_lines_appended,
     import_edit,
 )
+from fastasync_cli.generators.env_example import env_lines_appended
 
 # What the generated project installs; kept in step with this repository's dev extra.
 REQUIREMENT = "celery[redis]>=5.7.0,<6"
@@ -124,88 +126,6 @@ GET_JOB_LINE = "job = await jobs.get(job_id)"
 GET_JOB_CELERY_LINE = "job = await jobs.get(job_id) or await celery_jobs.get(job_id)"
 LIFESPAN_LINE = 'state["celery_jobs"] = await stack.enter_async_context(CeleryJobs(settings))'
 
-COMPOSE = """\
-services:
-  app:
-    environment:
-      REDIS_URL: redis://redis:6379/0
-    depends_on:
-      redis:
-        condition: service_healthy
-
-  # Redis: the Celery broker and result backend. The append-only file on a volume
-  # keeps queued jobs and results across restarts of Redis.
-  redis:
-    image: redis:7-alpine
-    command:
-      - redis-server
-      - --appendonly
-      - "yes"
-    volumes:
-      - redis-data:/data
-    healthcheck:
-      test:
-        - CMD
-        - redis-cli
-        - ping
-      interval: 10s
-      timeout: 3s
-      start_period: 5s
-      retries: 5
-    restart: unless-stopped
-
-  # The Celery worker: the app's image, running the tasks of app.tasks.CELERY_TASKS.
-  worker:
-    build: .
-    command:
-      - celery
-      - -A
-      - app.worker
-      - worker
-      - --loglevel
-      - INFO
-    env_file:
-      - path: .env
-        required: false
-    environment:
-      REDIS_URL: redis://redis:6379/0
-    depends_on:
-      redis:
-        condition: service_healthy
-    healthcheck:
-      test:
-        - CMD-SHELL
-        - celery -A app.worker inspect ping --destination celery@$$HOSTNAME --timeout 5
-      interval: 30s
-      timeout: 15s
-      start_period: 20s
-      retries: 3
-    # `docker compose stop` lets running jobs finish (CELERY_TIME_LIMIT is 330 s).
-    stop_grace_period: 6m
-    restart: unless-stopped
-
-volumes:
-  redis-data:
-"""
-
-
-# The CI workflow's test job gets a Redis, so the tests that need one run there.
-CI_WORKFLOW = ".github/workflows/ci.yml"
-CI_REDIS = """\
-jobs:
-  test:
-    services:
-      redis:
-        image: redis:7-alpine
-        ports:
-          - 6379:6379
-        options: >-
-          --health-cmd "redis-cli ping" --health-interval 5s --health-timeout 3s
-          --health-retries 10
-    env:
-      REDIS_URL: redis://localhost:6379/0
-"""
-
 
 @dataclass(frozen=True)
 class CeleryOptions:
@@ -218,13 +138,27 @@ def plan_celery(options: CeleryOptions, manifest: Manifest) -> ComponentPlan:
     root = builder.root
 
     # First: the new modules are formatted with the ruff settings in pyproject.toml.
+    # The pytest plugin goes where pytest reads its settings (pytest.ini, say).
+    pytest = pytest_config(root)
+    plugin_in_pyproject = pytest.section is None
     builder.edit_file(
         "pyproject.toml",
-        _edit_pyproject,
+        lambda text: _edit_pyproject(text, plugin=plugin_in_pyproject),
         f'"{REQUIREMENT}",  # in [project] dependencies\n'
-        f'"{DEV_REQUIREMENT}",  # in the dev list of [project.optional-dependencies]\n'
-        f'addopts = [..., "-p", "{PYTEST_PLUGIN}"]  # in [tool.pytest.ini_options]',
+        f'"{DEV_REQUIREMENT}",  # in the dev list of [project.optional-dependencies]'
+        + (
+            f'\naddopts = [..., "-p", "{PYTEST_PLUGIN}"]  # in [tool.pytest.ini_options]'
+            if plugin_in_pyproject
+            else ""
+        ),
     )
+    if pytest.section is not None:
+        section = pytest.section
+        builder.edit_file(
+            pytest.rel,
+            lambda text: ensure_ini_plugin(text, pytest.rel, section, PYTEST_PLUGIN),
+            f"addopts = ... -p {PYTEST_PLUGIN}  # in [{section}]",
+        )
     for target, template in [
         ("app/jobs/celery_app.py", "celery_app.py.jinja"),
         ("app/jobs/celery_jobs.py", "celery_jobs.py.jinja"),
@@ -332,9 +266,11 @@ def plan_celery(options: CeleryOptions, manifest: Manifest) -> ComponentPlan:
     return builder
 
 
-def _edit_pyproject(text: str) -> str:
+def _edit_pyproject(text: str, *, plugin: bool) -> str:
     text = config_edits.ensure_toml_dependency(text, "pyproject.toml", REQUIREMENT)
     text = config_edits.ensure_toml_dependency(text, "pyproject.toml", DEV_REQUIREMENT, extra="dev")
+    if not plugin:
+        return text
     return config_edits.ensure_pytest_plugin(text, "pyproject.toml", PYTEST_PLUGIN)
 
 

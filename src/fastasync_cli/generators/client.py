@@ -14,9 +14,9 @@ from fastasync_cli.errors import BadOptionError, EditError
 from fastasync_cli.generators.component import (
     ComponentPlan,
     PythonEdit,
-    env_lines_appended,
     import_edit,
 )
+from fastasync_cli.generators.env_example import env_lines_appended
 
 _URL_UNSAFE = re.compile(r"[\s\"'\\<>`{}|^\x00-\x1f\x7f]")
 _EXAMPLE = "e.g. --base-url https://api.example.com or --base-url http://[::1]:8080/v1"

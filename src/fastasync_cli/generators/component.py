@@ -14,7 +14,7 @@ from fastasync_cli.engine.plan import Plan, plan_file, plan_update
 from fastasync_cli.engine.project import MANIFEST_NAME, Manifest, with_component
 from fastasync_cli.engine.python_style import format_edited, line_length
 from fastasync_cli.engine.render import format_python
-from fastasync_cli.errors import BadNameError, EditError
+from fastasync_cli.errors import BadNameError, EditError, TargetError
 
 # Names the generated project already uses for its own modules, lifespan state and
 # routes; a component with one of them would clash.
@@ -96,7 +96,7 @@ class PythonEdit:
     """One change to a Python file, and the lines a user would add by hand instead."""
 
     apply: Callable[[Any], Any]  # libcst Module -> Module
-    manual: str
+    manual: str  # empty when there is nothing to add by hand
 
 
 @dataclass
@@ -217,7 +217,7 @@ class ComponentPlan:
                         raise
             return format_edited(self.root, rel, source, module.code)
 
-        self.edit_file(rel, update, "\n".join(change.manual for change in changes))
+        self.edit_file(rel, update, "\n".join(change.manual for change in changes if change.manual))
 
     def edit_file(self, rel: str, update: Callable[[str], str], manual: str) -> None:
         """Edit a file the user owns with `update`, which raises `edits.SourceError`
@@ -225,11 +225,13 @@ class ComponentPlan:
         is gone; then nothing is written and the user gets `manual`, the lines to add
         by hand."""
         source = read_text_file(self.root, rel)
+        if source is None and self._done_where_it_moved(rel, update, manual):
+            return
         if source is None:
             raise EditError(
                 f"{rel} is missing, so fastasync cannot register the new code in it.",
                 f"Nothing was written. Restore {rel} (e.g. from git), or add these lines "
-                "to where it moved, then run the command again:",
+                f"to where it moved{_importable_as(rel)}, then run the command again:",
                 details=_indent(manual),
             )
         try:
@@ -249,6 +251,32 @@ class ComponentPlan:
                 details=_indent(manual),
             ) from exc
         self.plan.add(plan_update(self.root, rel, new, source=source))
+
+    def _done_where_it_moved(self, rel: str, update: Callable[[str], str], manual: str) -> bool:
+        """Whether a missing Python file's lines are all in another module of its
+        package (where the user moved it and added them, as the error says to): then
+        that module is planned as identical, and following the hint ends the loop."""
+        top = rel.split("/")[0]
+        if not rel.endswith(".py") or top == rel or not (self.root / top).is_dir():
+            return False
+        wanted = "\n".join(line for line in manual.splitlines() if not _is_import(line))
+        for path in sorted((self.root / top).rglob("*.py")):
+            other = path.relative_to(self.root).as_posix()
+            try:
+                found = read_text_file(self.root, other)
+            except TargetError:
+                continue
+            if found is None or not manual_lines_present(found.text, wanted):
+                continue
+            try:
+                done = update(found.text) == found.text
+            except (edits.SourceError, edits.AnchorMissing):
+                done = False
+            if done:
+                if all(str(change.path) != other for change in self.plan.changes):
+                    self.plan.add(plan_update(self.root, other, found.text, source=found))
+                return True
+        return False
 
     def add_dependency(
         self,
@@ -337,6 +365,17 @@ def manual_lines_present(source: str, manual: str) -> bool:
     return bool(code_lines) and all(code in haystack for code in code_lines)
 
 
+def _importable_as(rel: str) -> str:
+    """` (importable as app.api.deps)` for a module that other modules import."""
+    if not rel.endswith(".py") or rel.endswith("__init__.py") or rel == "app/main.py":
+        return ""
+    return f" (importable as {rel.removesuffix('.py').replace('/', '.')})"
+
+
+def _is_import(line: str) -> bool:
+    return line.lstrip().startswith(("from ", "import "))
+
+
 def _pascal(snake: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in snake.split("_"))
 
@@ -350,32 +389,3 @@ def import_edit(module: str, name: str) -> PythonEdit:
 
 def _indent(text: str) -> str:
     return "\n".join(f"    {line}" if line else "" for line in text.splitlines())
-
-
-def _env_key(entry: str) -> str:
-    """The variable an .env.example entry sets: its last `NAME=value` line's NAME."""
-    line = [line for line in entry.splitlines() if "=" in line][-1]
-    return line.lstrip("# ").split("=", 1)[0].strip()
-
-
-def env_lines_appended(block_comment: str, lines: list[str]) -> Callable[[str], str]:
-    """An .env.example update that appends the variables it does not document yet.
-
-    An entry is one `NAME=value` line, or comment lines ending in one; entries of
-    several lines are separated by blank lines, as the generated file does.
-    """
-
-    def update(text: str) -> str:
-        documented = {
-            line.lstrip("# ").split("=", 1)[0].strip() for line in text.splitlines() if "=" in line
-        }
-        missing = [entry for entry in lines if _env_key(entry) not in documented]
-        if not missing:
-            return text
-        prefix = text if text.endswith("\n") or not text else text + "\n"
-        separator = "\n" if prefix else ""
-        between = "\n" if any("\n" in entry for entry in missing) else ""
-        body = between.join(f"{entry}\n" for entry in missing)
-        return f"{prefix}{separator}# {block_comment}\n{body}"
-
-    return update

@@ -25,9 +25,9 @@ from fastasync_cli.generators.component import (
     DATABASE_OWNED_NAMES,
     ComponentPlan,
     PythonEdit,
-    env_lines_appended,
     import_edit,
 )
+from fastasync_cli.generators.env_example import env_lines_appended
 
 KINDS = DATABASES
 # What the generated project installs; kept in step with this repository's dev extra.

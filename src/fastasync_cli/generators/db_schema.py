@@ -190,8 +190,9 @@ def read_revisions(root: Path) -> list[Revision]:
 
 def _module_strings(path: Path, names: set[str]) -> dict[str, Any]:
     try:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-    except (SyntaxError, UnicodeDecodeError) as exc:
+        # From the bytes, as Python and Alembic read it: a BOM or a `coding:` line.
+        tree = ast.parse(path.read_bytes())
+    except (SyntaxError, UnicodeDecodeError, ValueError) as exc:
         raise FastasyncError(
             f"{path.name} in {VERSIONS} does not parse: {exc}.",
             "Fix the migration, then run the command again.",

@@ -52,14 +52,21 @@ def plan_task(options: TaskOptions, manifest: Manifest) -> ComponentPlan:
         f"tests/tasks/test_{name.snake}.py", render_piece(folder, "test_task.py.jinja", context)
     )
     registry = "TASKS" if options.backend == "local" else "CELERY_TASKS"
-    # A task moved to the other backend (with --force) leaves the other registry.
+    # A task moved to the other backend (with --force) leaves the other registry;
+    # only then is taking it out one of the lines to add by hand.
     other = "CELERY_TASKS" if options.backend == "local" else "TASKS"
+    moved = any(
+        c["kind"] == "task"
+        and c.get("name") == name.snake
+        and c.get("backend", "local") != options.backend
+        for c in manifest.components
+    )
     builder.edit_python(
         "app/tasks/__init__.py",
         [
             PythonEdit(
                 lambda m: edits.ensure_list_element_absent(m, other, f"{name.snake}.task"),
-                f"# take {name.snake}.task out of the {other} list",
+                f"# take {name.snake}.task out of the {other} list" if moved else "",
             ),
             import_edit("app.tasks", name.snake),
             PythonEdit(

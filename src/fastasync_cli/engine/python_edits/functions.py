@@ -43,6 +43,7 @@ class _YieldFinder(cst.CSTVisitor):
         self.stacks: list[str | None] = []
         self.state: str | None = None
         self.stack: str | None = None
+        self.yields = 0  # every `yield` in the function, wherever it is
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if node.name.value == self.function:
@@ -51,6 +52,10 @@ class _YieldFinder(cst.CSTVisitor):
     def leave_FunctionDef(self, original: cst.FunctionDef) -> None:
         if original.name.value == self.function:
             self.depth -= 1
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        if self.depth:
+            self.yields += 1
 
     def visit_With(self, node: cst.With) -> None:
         bound = None
@@ -130,6 +135,12 @@ def ensure_statement_before_yield(
     module.visit(finder)
     if finder.state is None:
         raise AnchorMissing(f"`yield {state}` inside `{function}`")
+    if finder.yields > 1:
+        # One yield per branch (`if ...: yield state else: yield state`): a resource
+        # opened before the first only would be missing from the others.
+        raise AnchorMissing(
+            f"a single `yield {finder.state}` inside `{function}` (it has {finder.yields})"
+        )
     names = {state: finder.state}
     if stack in {n.value for n in _names(statement)}:
         if finder.stack is None:

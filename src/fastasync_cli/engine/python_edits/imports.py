@@ -11,7 +11,7 @@ import sys
 
 import libcst as cst
 
-from fastasync_cli.engine.python_edits.syntax import dotted
+from fastasync_cli.engine.python_edits.syntax import AnchorMissing, dotted
 
 FIRST_PARTY = frozenset({"app", "tests"})
 
@@ -59,10 +59,24 @@ def bound_names(module: cst.Module, from_module: str) -> set[str] | None:
 
 
 def ensure_from_import(module: cst.Module, from_module: str, name: str) -> cst.Module:
-    """Make `from from_module import name` true at the top level of the module."""
+    """Make `from from_module import name` true at the top level of the module.
+
+    A `name` the module imports from elsewhere already is the same object when that
+    is where `from_module` has it from (`from starlette.requests import Request` for
+    fastapi's, `typing_extensions` for `typing`): done. From anywhere else it is the
+    user's own, which a second import would replace: left to the user.
+    """
     bound = bound_names(module, from_module)
     if bound is None or name in bound:
         return module
+    other = _imported_from(module, name)
+    if other is not None:
+        if _same_object(from_module, other):
+            return module
+        raise AnchorMissing(
+            f"`{name}` free for `from {from_module} import {name}` (it imports `{name}` "
+            f"from {other})"
+        )
     new = cst.parse_statement(f"from {from_module} import {name}\n")
     body = list(module.body)
     same = [
@@ -75,6 +89,33 @@ def ensure_from_import(module: cst.Module, from_module: str, name: str) -> cst.M
         body.insert(same[-1] + 1, new)
         return module.with_changes(body=body)
     return _insert_import(module, new, from_module)
+
+
+def _imported_from(module: cst.Module, name: str) -> str | None:
+    """The module a top-level import binding `name` imports it from, if any."""
+    for statement in module.body:
+        node = _top_level_import(statement)
+        if node is None or isinstance(node.names, cst.ImportStar):
+            continue
+        for alias in node.names:
+            bound = alias.asname.name if alias.asname is not None else alias.name
+            if not isinstance(bound, cst.Name) or bound.value != name:
+                continue
+            if isinstance(node, cst.ImportFrom):
+                return dotted(node.module)
+            return dotted(alias.name)
+    return None
+
+
+def _same_object(wanted: str, other: str) -> bool:
+    """Whether `other` gives the object `wanted` re-exports (a guess by the names)."""
+    packages = {wanted.split(".")[0], other.split(".")[0]}
+    return (
+        other.startswith(f"{wanted}.")
+        or wanted.startswith(f"{other}.")
+        or packages == {"typing", "typing_extensions"}
+        or packages == {"fastapi", "starlette"}
+    )
 
 
 def _is_docstring(statement: cst.BaseStatement) -> bool:

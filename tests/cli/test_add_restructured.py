@@ -1,0 +1,185 @@
+"""`fastasync add` on projects the user restructured: what it writes, and the lines
+it prints for adding by hand when it cannot edit a file safely."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from fastasync_cli.cli import app
+
+runner = CliRunner()
+
+
+def add(project: Path, *args: str) -> object:
+    return runner.invoke(app, ["add", *args, "--project", str(project)])
+
+
+def test_a_new_task_s_lines_by_hand_only_say_what_to_add(project: Path) -> None:
+    """The lines printed for a new local task began with `# take report.task out of
+    the CELERY_TASKS list`, on a project without Celery; that line is for a task moved
+    from the other backend (--force) only."""
+    registry = project / "app/tasks/__init__.py"
+    registry.write_text(
+        registry.read_text().replace("TASKS: list[TaskSpec] = []", "TASKS: list[TaskSpec] = list()")
+    )
+    result = add(project, "task", "report")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[2:] == [
+        "    from app.tasks import report",
+        "    report.task,  # in the TASKS list",
+    ]
+
+
+def test_env_example_lines_with_export_count_as_documented(project: Path) -> None:
+    """`export NAME=value` (python-dotenv and shells read it) was not seen as NAME, so
+    `add client` documented the setting a second time."""
+    env = project / ".env.example"
+    env.write_text(env.read_text() + "\nexport GITHUB_BASE_URL=https://ghe.example.com\n")
+    result = add(project, "client", "github", "--base-url", "https://api.github.com")
+    assert result.exit_code == 0, result.output
+    text = env.read_text()
+    assert [line for line in text.splitlines() if "GITHUB_BASE_URL=" in line] == [
+        "export GITHUB_BASE_URL=https://ghe.example.com"
+    ]
+    assert "# GITHUB_TIMEOUT=30.0" in text
+
+
+def test_a_moved_file_with_the_printed_lines_added_ends_the_loop(project: Path) -> None:
+    """app/api/deps.py split into a package: the error said to add the lines "to where
+    it moved" and run the command again, which then failed the same way for ever."""
+    package = project / "app/api/deps"
+    package.mkdir()
+    (project / "app/api/deps.py").rename(package / "core.py")
+    (package / "__init__.py").write_text(
+        '"""Dependencies."""\n\nfrom app.api.deps.core import *  # noqa: F403\n'
+    )
+    first = add(project, "endpoint", "products")
+    assert first.exit_code == 1
+    assert first.stderr.splitlines()[1] == (
+        "hint: Nothing was written. Restore app/api/deps.py (e.g. from git), or add these "
+        "lines to where it moved (importable as app.api.deps), then run the command again:"
+    )
+    printed = [line[4:] for line in first.stderr.splitlines()[2:]]
+    imports = "\n".join(line for line in printed if line.startswith("from "))
+    rest = "\n".join(line for line in printed if not line.startswith("from "))
+    core = package / "core.py"
+    core.write_text(core.read_text().replace('"""\n\n', f'"""\n\n{imports}\n', 1) + f"\n\n{rest}\n")
+    second = add(project, "endpoint", "products")
+    assert second.exit_code == 0, second.output
+    assert "identical  app/api/deps/core.py" in second.stdout
+    assert not (project / "app/api/deps.py").exists()
+
+
+TWO_YIELDS = """\
+            if settings.log_level == "DEBUG":
+                logging.getLogger("app").debug("started")
+                yield state
+            else:
+                yield state
+"""
+
+
+def test_a_lifespan_with_a_yield_per_branch_is_left_to_the_user(project: Path) -> None:
+    """The client was opened before the first `yield` only, in the DEBUG branch: every
+    other start had no `request.state.github`, and ruff, mypy and the client's tests
+    all passed."""
+    main = project / "app/main.py"
+    main.write_text(main.read_text().replace("            yield state\n", TWO_YIELDS))
+    args = ("client", "github", "--base-url", "https://api.github.com")
+    first = add(project, *args)
+    assert first.exit_code == 1
+    assert first.stderr.splitlines()[0] == (
+        "error: app/main.py no longer has a single `yield state` inside `lifespan` (it has "
+        "2), so fastasync cannot edit it safely."
+    )
+    [line] = [line[4:].split("  # ")[0] for line in first.stderr.splitlines() if "stack." in line]
+    main.write_text(
+        main.read_text()
+        .replace(TWO_YIELDS, f"            {line}\n{TWO_YIELDS}")
+        .replace(
+            "from app.jobs import",
+            "from app.clients.github import GithubClient\nfrom app.jobs import",
+        )
+    )
+    second = add(project, *args)
+    assert second.exit_code == 0, second.output
+    assert "identical  app/main.py" in second.stdout
+
+
+def _without_pytest_table(pyproject: Path) -> None:
+    text = pyproject.read_text()
+    start = text.index("[tool.pytest.ini_options]")
+    end = text.index("\n[", start + 1)
+    pyproject.write_text(text[:start] + text[end + 1 :])
+
+
+def test_celery_s_pytest_plugin_goes_where_pytest_reads_its_settings(project: Path) -> None:
+    """With pytest.ini, pytest ignores pyproject.toml: the plugin went to a table it
+    never reads (the Celery tests then missed their fixtures), and with that table
+    gone `add celery` stopped for ever, asking for the line in pyproject.toml."""
+    ini = project / "pytest.ini"
+    ini.write_text("[pytest]\naddopts = -ra --strict-markers\nanyio_mode = auto\n")
+    pyproject = project / "pyproject.toml"
+    before = pyproject.read_text()
+    result = add(project, "celery")
+    assert result.exit_code == 0, result.output
+    assert ini.read_text() == (
+        "[pytest]\naddopts = -ra --strict-markers -p celery.contrib.pytest\nanyio_mode = auto\n"
+    )
+    assert "celery.contrib.pytest" not in pyproject.read_text()
+    assert pyproject.read_text() != before  # the dependencies
+    _without_pytest_table(pyproject)
+    again = add(project, "celery")
+    assert again.exit_code == 0, again.output
+    assert "Nothing to do" in again.stdout
+
+
+def test_celery_s_pytest_plugin_in_setup_cfg(project: Path) -> None:
+    _without_pytest_table(project / "pyproject.toml")
+    setup = project / "setup.cfg"
+    setup.write_text("[metadata]\nname = demo\n\n[tool:pytest]\ntestpaths = tests\n")
+    result = add(project, "celery")
+    assert result.exit_code == 0, result.output
+    assert setup.read_text() == (
+        "[metadata]\nname = demo\n\n[tool:pytest]\naddopts = -p celery.contrib.pytest\n"
+        "testpaths = tests\n"
+    )
+
+
+def test_a_name_imported_from_where_fastapi_has_it_is_not_imported_again(
+    project: Path,
+) -> None:
+    """`from starlette.requests import Request` got a second `from fastapi import
+    Request` beside it, and the project no longer passed ruff (F811)."""
+    deps = project / "app/api/deps.py"
+    text = deps.read_text()
+    deps.write_text(
+        text.replace("HTTPException, Request, status", "HTTPException, status").replace(
+            "from typing import Annotated\n",
+            "from typing import Annotated\n\nfrom starlette.requests import Request\n",
+        )
+    )
+    result = add(project, "endpoint", "products")
+    assert result.exit_code == 0, result.output
+    assert deps.read_text().count("import Request") == 1
+
+
+def test_a_name_the_user_imports_from_elsewhere_is_left_to_the_user(project: Path) -> None:
+    deps = project / "app/api/deps.py"
+    text = deps.read_text()
+    deps.write_text(
+        text.replace("Depends, HTTPException", "HTTPException").replace(
+            "from app.core.config import Settings\n",
+            "from app.core.config import Settings\nfrom app.di import Depends\n",
+        )
+    )
+    before = deps.read_text()
+    result = add(project, "endpoint", "products")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        "error: app/api/deps.py no longer has `Depends` free for `from fastapi import "
+        "Depends` (it imports `Depends` from app.di), so fastasync cannot edit it safely."
+    )
+    assert deps.read_text() == before
