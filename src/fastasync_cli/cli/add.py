@@ -278,7 +278,7 @@ def celery(
             )
 
 
-@app.command("db")
+@app.command("db", cls=Command)
 def db(
     *,
     kind: Annotated[

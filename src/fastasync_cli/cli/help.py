@@ -1,4 +1,5 @@
-"""How `--help` names things: `PATH` and `[FIELDS]...` in usage lines, no `<bool>` on flags.
+"""How commands speak: `PATH` and `[FIELDS]...` in usage lines, no `<bool>` on flags,
+usage errors as one `error:` line and one `hint:` line.
 
 Typer renders a required argument as `{path}` in the usage line and a flag's type as
 `<bool>`; both read like placeholders the user must fill in. These command classes give
@@ -7,7 +8,7 @@ the usual Unix spelling instead.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
@@ -30,6 +31,28 @@ def _usage(command: Any, ctx: Any) -> list[str]:
     return pieces
 
 
+def _usage_error_class() -> type[Exception]:
+    import typer
+
+    # Typer ships its own click: its UsageError is BadParameter's base class.
+    return next(k for k in typer.BadParameter.__mro__ if k.__name__ == "UsageError")
+
+
+def _say_usage_error(ctx: Any, exc: Exception, what: str = "arguments") -> NoReturn:
+    """A usage error (`--db foo`, an unknown option or command) said as the other
+    errors are: one `error:` line, one `hint:` line, exit 2. Click drew a box."""
+    import typer
+
+    from fastasync_cli.cli.output import print_error
+    from fastasync_cli.errors import BadOptionError
+
+    text = exc.format_message()  # type: ignore[attr-defined]
+    message = " ".join(text.split()).replace("Value error, ", "")
+    hint = f"Run `{ctx.command_path} -h` for its {what} and options."
+    print_error(BadOptionError(message, hint))
+    raise typer.Exit(2) from None
+
+
 class Command(TyperCommand):
     def get_params(self, ctx: Any) -> list[Any]:
         return _tidy(super().get_params(ctx))
@@ -37,28 +60,25 @@ class Command(TyperCommand):
     def collect_usage_pieces(self, ctx: Any) -> list[str]:
         return _usage(self, ctx)
 
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except _usage_error_class() as exc:
+            _say_usage_error(ctx, exc)
+
 
 class Group(TyperGroup):
     def get_params(self, ctx: Any) -> list[Any]:
         return _tidy(super().get_params(ctx))
 
-
-class LineErrorsCommand(Command):
-    """A usage error (`--format foo`, an unknown option) said as the command's other
-    errors are: one `error:` line, one `hint:` line, exit 2. Click drew a box."""
-
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        import typer
-
-        # Typer ships its own click: its UsageError is BadParameter's base class.
-        usage_error = next(k for k in typer.BadParameter.__mro__ if k.__name__ == "UsageError")
         try:
             return super().parse_args(ctx, args)
-        except usage_error as exc:
-            from fastasync_cli.cli.output import print_error
-            from fastasync_cli.errors import BadOptionError
+        except _usage_error_class() as exc:
+            _say_usage_error(ctx, exc, "commands")
 
-            message = " ".join(exc.format_message().split()).replace("Value error, ", "")
-            hint = f"Run `{ctx.command_path} -h` for its arguments and options."
-            print_error(BadOptionError(message, hint))
-            raise typer.Exit(2) from None
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        try:
+            return super().resolve_command(ctx, args)
+        except _usage_error_class() as exc:
+            _say_usage_error(ctx, exc, "commands")

@@ -8,7 +8,7 @@ import typer
 
 from fastasync_cli import __version__
 from fastasync_cli.cli import add, check, new
-from fastasync_cli.cli.help import Command, Group, LineErrorsCommand
+from fastasync_cli.cli.help import Command, Group
 
 app = typer.Typer(
     name="fastasync",
@@ -48,7 +48,7 @@ def _root(
 
 app.command("new", no_args_is_help=True, cls=Command)(new.new)
 app.add_typer(add.app, name="add")
-app.command("check", cls=LineErrorsCommand)(check.check)
+app.command("check", cls=Command)(check.check)
 
 
 def run() -> None:
