@@ -141,10 +141,24 @@ def test_component_name_forms() -> None:
         ("addresses", "Address"),
         ("news", "News"),
         ("person", "Person"),
+        ("people", "Person"),
+        ("sales-people", "SalesPerson"),
+        ("children", "Child"),
+        ("women", "Woman"),
+        ("specimen", "Specimen"),
     ],
 )
 def test_singular_class_names(raw: str, singular: str) -> None:
     assert component_name(raw, "endpoint").singular_pascal == singular
+
+
+@pytest.mark.parametrize(
+    ("raw", "words"),
+    [("people", "person"), ("sales_people", "sales person"), ("order-items", "order item")],
+)
+def test_singular_words(raw: str, words: str) -> None:
+    """The words in messages: "Another person already has this email"."""
+    assert component_name(raw, "endpoint").singular_words == words
 
 
 @pytest.mark.parametrize("raw", ["products\n", "products\r\n", "pro\nducts", "products\x00"])

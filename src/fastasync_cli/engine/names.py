@@ -97,10 +97,28 @@ def database_identifier(text: str) -> str:
 
 
 _KEEP_AS_IS = ("ss", "us", "is", "news", "series", "data", "media")
+# Plurals no suffix rule undoes ("Another people already has this email").
+_IRREGULAR = {
+    "people": "person",
+    "children": "child",
+    "men": "man",
+    "women": "woman",
+    "mice": "mouse",
+    "geese": "goose",
+    "teeth": "tooth",
+    "feet": "foot",
+    "oxen": "ox",
+}
 
 
 def singular(word: str) -> str:
     """A plain-English singular for resource names; leaves doubtful words alone."""
+    # The last word of "sales people" or "SalesPeople".
+    last = re.split(r" |(?<=[a-z0-9])(?=[A-Z])", word)[-1]
+    irregular = _IRREGULAR.get(last.lower())
+    if irregular is not None:
+        head = word[: len(word) - len(last)]
+        return head + (irregular.capitalize() if last[:1].isupper() else irregular)
     lower = word.lower()
     if lower.endswith(_KEEP_AS_IS) or len(word) < 3:
         return word
