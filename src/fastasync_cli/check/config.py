@@ -32,6 +32,11 @@ class Settings:
             return False
         return not any(_matches(code, i) for i in self.ignore)
 
+    def selects_nothing(self) -> bool:
+        """Whether `select` and `ignore` leave no rule but FA001 (`select = []`, or
+        `ignore` covering all that `select` names)."""
+        return not any(self.enabled(code) for code in RULES if code != "FA001")
+
     def blocking_table(self) -> dict[str, Blocking]:
         return {
             name: Blocking(code, "configured blocking call") for name, code in self.extra_blocking
@@ -195,8 +200,9 @@ def load(pyproject: Path | None) -> Settings:
                 f"`{name}` in extra-blocking-calls: use one of "
                 f"{', '.join(sorted(_EXTRA_CODES))}, not `{code}`",
             )
+    # As in ruff, `select = []` selects no rule; only a missing key means every rule.
     return Settings(
-        select=lists["select"] or ("FA",),
+        select=lists["select"] if "select" in table else ("FA",),
         ignore=lists["ignore"],
         exclude=lists["exclude"],
         extra_blocking=tuple(pairs),

@@ -130,6 +130,13 @@ def check(
         if exclude:
             settings = replace(settings, exclude=(*settings.exclude, *exclude))
 
+        if settings.selects_nothing():
+            # ruff runs silently then; "All checks passed!" alone would read as a clean bill.
+            sys.stderr.write(
+                "warning: No rule is selected (see `select` and `ignore`): only files that "
+                "do not parse (FA001) are reported.\n"
+            )
+
         from fastasync_cli.check.runner import run_check
 
         result = run_check(targets, settings)
