@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -81,3 +82,125 @@ def test_a_missing_select_selects_every_rule(folder: Path) -> None:
     assert result.exit_code == 1
     assert result.stdout.startswith("app.py:5:5: FA101 ")
     assert result.stderr == ""
+
+
+NAME_HINT = (
+    "hint: Write the dotted name the call is imported by: a function "
+    "(`vendor_sdk.fetch_all`), a class, `Class.method`, or `Class.*` for every method."
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ('[""]', '""'),
+        ('["vendor sdk.fetch"]', '"vendor sdk.fetch"'),
+        ('[" vendor_sdk.fetch"]', '" vendor_sdk.fetch"'),
+        ('["vendor_sdk..fetch"]', '"vendor_sdk..fetch"'),
+        ('["vendor_sdk.fetch."]', '"vendor_sdk.fetch."'),
+        ('["3"]', '"3"'),
+        ('["vendor-sdk.fetch"]', '"vendor-sdk.fetch"'),
+        ('["vendor_sdk.*.fetch"]', '"vendor_sdk.*.fetch"'),
+        ('["vendor_sdk*"]', '"vendor_sdk*"'),
+        ('["*"]', '"*"'),
+        ('["class.fetch"]', '"class.fetch"'),
+        ('["vendor_sdk.fetch()"]', '"vendor_sdk.fetch()"'),
+        ('{ "vendor sdk.query" = "FA103" }', '"vendor sdk.query"'),
+        ('{ "" = "FA101" }', '""'),
+    ],
+)
+def test_a_name_that_is_not_a_dotted_python_name_exits_2(
+    folder: Path, value: str, shown: str
+) -> None:
+    """Each was taken, could never match a call, and the check passed as if the
+    name were not configured."""
+    configure(folder, f"extra-blocking-calls = {value}\n")
+    result = check()
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.splitlines() == [
+        f"error: {folder / 'pyproject.toml'}: `extra-blocking-calls` holds {shown}, which "
+        "is not a dotted Python name.",
+        NAME_HINT,
+    ]
+
+
+@pytest.mark.parametrize(
+    "name", ["vendor_sdk.fetch", "open", "vendor_sdk.Client.*", "caf\u00e9.r\u00e9cup\u00e8re"]
+)
+def test_dotted_names_are_taken(folder: Path, name: str) -> None:
+    configure(folder, f'extra-blocking-calls = ["{name}"]\n')
+    result = check()
+    assert (result.exit_code, result.stderr) == (1, "")
+    assert result.stdout.startswith("app.py:5:5: FA101 ")
+
+
+def test_a_configured_class_wildcard_is_reported(folder: Path) -> None:
+    (folder / "vendor.py").write_text(
+        "from vendor_sdk import Client\n\n\nasync def pull(c: Client):\n    c.fetch()\n"
+    )
+    configure(folder, 'extra-blocking-calls = { "vendor_sdk.Client.*" = "FA103" }\n')
+    result = check("--select", "FA103", "--format", "json")
+    assert result.exit_code == 1
+    assert [(f["path"], f["line"], f["code"]) for f in json.loads(result.stdout)] == [
+        ("vendor.py", 5, "FA103")
+    ]
+
+
+GENERIC_HINT = (
+    "hint: Fix [tool.fastasync.check]: its keys are select, ignore, exclude and "
+    "extra-blocking-calls."
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "what"),
+    [
+        ("select = [101]\n", "`select` must be a list of strings; 101 is not one"),
+        ('ignore = "FA106"\n', '`ignore` must be a list of strings, not "FA106"'),
+        ("exclude = [true]\n", "`exclude` must be a list of strings; true is not one"),
+        (
+            'extra-blocking-calls = ["a.b", 3]\n',
+            "`extra-blocking-calls` must be a list of strings; 3 is not one",
+        ),
+        (
+            'extra-blocking-calls = { "a.b" = 103 }\n',
+            '`extra-blocking-calls` gives "a.b" the code 103, not a string',
+        ),
+        (
+            'extra-blocking-calls = "a.b"\n',
+            "`extra-blocking-calls` must be a list of dotted names, or a table of dotted "
+            'names to codes, not "a.b"',
+        ),
+    ],
+)
+def test_a_value_of_the_wrong_type_is_named(folder: Path, body: str, what: str) -> None:
+    configure(folder, body)
+    result = check()
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.splitlines() == [
+        f"error: {folder / 'pyproject.toml'}: {what}.",
+        GENERIC_HINT,
+    ]
+
+
+PATTERN_HINT = "hint: Remove it, or name a file or folder (`migrations`) or a glob (`legacy/*.py`)."
+
+
+@pytest.mark.parametrize("pattern", ["", "  "])
+def test_an_empty_exclude_pattern_exits_2(folder: Path, pattern: str) -> None:
+    """It matched no file: taken without a word."""
+    configure(folder, f'exclude = ["{pattern}"]\n')
+    result = check()
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.splitlines() == [
+        f'error: An empty pattern "{pattern}" in {folder / "pyproject.toml"} (exclude) '
+        "leaves nothing out.",
+        PATTERN_HINT,
+    ]
+    (folder / "pyproject.toml").unlink()
+    result = check("--exclude", pattern)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.splitlines() == [
+        f'error: An empty pattern "{pattern}" in --exclude leaves nothing out.',
+        PATTERN_HINT,
+    ]

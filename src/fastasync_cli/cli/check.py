@@ -128,6 +128,7 @@ def check(
             codes = config.parse_codes(ignore, "--ignore")
             settings = replace(settings, ignore=(*settings.ignore, *codes))
         if exclude:
+            config.check_patterns(exclude, "--exclude")
             settings = replace(settings, exclude=(*settings.exclude, *exclude))
 
         if settings.selects_nothing():
