@@ -67,7 +67,7 @@ def index_module(source: bytes, path: str, name: str, *, is_package: bool) -> Mo
         module.error = (1, 1, f"SyntaxError: {exc}")
         return module
     text = decode(source)
-    module.noqa = read_noqa(text)
+    module.noqa, module.noqa_problems = read_noqa(text)
     module.lines = text.count("\n") + text.count("\r") - text.count("\r\n") + 1
     limit = sys.getrecursionlimit()
     # The indexer recurses in Python alone (no C stack): room for any tree that parsed.

@@ -4,7 +4,7 @@ is not selected or is `# noqa`ed."""
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastasync_cli.check.analysis import Analysis, Finding
@@ -27,6 +27,8 @@ class Result:
     findings: list[Finding]
     files: int
     lines: int
+    warnings: list[str] = field(default_factory=list)
+    """Lines for stderr: malformed `# noqa` comments, as ruff warns of them."""
 
 
 def _index(source: SourceFile) -> ModuleIndex:
@@ -107,4 +109,9 @@ def run_check(paths: list[Path], settings: Settings) -> Result:
             if codes is None or finding.code in codes:
                 continue
         findings.append(finding)
-    return Result(sorted(findings), len(sources), sum(m.lines for m in modules))
+    warnings = [
+        "warning: " + message.format(f"{module.path}:{line}")
+        for module in modules
+        for line, message in module.noqa_problems
+    ]
+    return Result(sorted(findings), len(sources), sum(m.lines for m in modules), warnings)

@@ -141,6 +141,8 @@ def check(
         from fastasync_cli.check.runner import run_check
 
         result = run_check(targets, settings)
+        for warning in result.warnings:
+            sys.stderr.write(f"{warning}\n")
         if not result.files:
             # As ruff says it: "All checks passed!" alone would read as a clean bill.
             sys.stderr.write("warning: No Python files found under the given paths.\n")
