@@ -28,14 +28,17 @@ class Result:
     files: int
     lines: int
     warnings: list[str] = field(default_factory=list)
-    """Lines for stderr: malformed `# noqa` comments, as ruff warns of them."""
+    """Lines for stderr: symlinks skipped, malformed `# noqa` comments (as ruff
+    warns of them)."""
 
 
 def _index(source: SourceFile) -> ModuleIndex:
     try:
         data = source.path.read_bytes()
     except OSError as exc:
-        return ModuleIndex(path=source.display, name=source.name, error=(0, 0, str(exc)))
+        return ModuleIndex(
+            path=source.display, name=source.name, error=(0, 0, exc.strerror or str(exc))
+        )
     return index_module(data, source.display, source.name, is_package=source.is_package)
 
 
@@ -64,7 +67,7 @@ def _start(paths: list[Path]) -> Path:
 
 def run_check(paths: list[Path], settings: Settings) -> Result:
     """Check `paths` (files or folders); the findings sorted by file and line."""
-    sources = discover(paths, settings.exclude, settings.base)
+    sources, skipped = discover(paths, settings.exclude, settings.base)
     modules = index_all(sources)
     unreadable = next((m for m in modules if m.error and m.error[0] == 0), None)
     if unreadable is not None:
@@ -109,7 +112,7 @@ def run_check(paths: list[Path], settings: Settings) -> Result:
             if codes is None or finding.code in codes:
                 continue
         findings.append(finding)
-    warnings = [
+    warnings = skipped + [
         "warning: " + message.format(f"{module.path}:{line}")
         for module in modules
         for line, message in module.noqa_problems
