@@ -204,3 +204,33 @@ def test_an_empty_exclude_pattern_exits_2(folder: Path, pattern: str) -> None:
         f'error: An empty pattern "{pattern}" in --exclude leaves nothing out.',
         PATTERN_HINT,
     ]
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    ["migrations/", "./migrations", "{folder}/migrations", "**/migrations", "migrations/*"],
+)
+def test_exclude_patterns_written_as_in_ruff_leave_the_folder_out(
+    folder: Path, pattern: str
+) -> None:
+    """The first four matched nothing: every migration was checked."""
+    (folder / "migrations" / "versions").mkdir(parents=True)
+    (folder / "migrations" / "env.py").write_bytes(SLEEPS)
+    (folder / "migrations" / "versions" / "001.py").write_bytes(SLEEPS)
+    configure(folder, f'exclude = ["{pattern.format(folder=folder.as_posix())}"]\n')
+    result = check("--format", "json")
+    assert (result.exit_code, result.stderr) == (1, "")
+    assert [f["path"] for f in json.loads(result.stdout)] == ["app.py"]
+
+
+def test_a_nested_folder_pattern_leaves_only_it_out(folder: Path) -> None:
+    (folder / "migrations" / "versions").mkdir(parents=True)
+    (folder / "migrations" / "env.py").write_bytes(SLEEPS)
+    (folder / "migrations" / "versions" / "001.py").write_bytes(SLEEPS)
+    for pattern in ("migrations/versions/", "**/versions"):
+        configure(folder, f'exclude = ["{pattern}"]\n')
+        result = check("--format", "json")
+        assert [f["path"] for f in json.loads(result.stdout)] == [
+            "app.py",
+            "migrations/env.py",
+        ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import posixpath
 import stat
 from dataclasses import dataclass
 from fnmatch import fnmatch
@@ -54,6 +55,22 @@ def _excluded(folders: set[str], name: str, patterns: tuple[str, ...]) -> bool:
     )
 
 
+def _patterns(pattern: str, base: Path) -> tuple[str, ...]:
+    """How a user's `exclude` pattern is matched, as ruff matches it: `migrations/` and
+    `./migrations` are `migrations`, an absolute path inside `base` is relative to it,
+    and `**/migrations` is also `migrations` at the top. They matched nothing."""
+    normal = posixpath.normpath(pattern)
+    if os.path.isabs(normal):
+        try:
+            relative = Path(normal).relative_to(base).as_posix()
+        except ValueError:
+            relative = "."
+        normal = normal if relative == "." else relative
+    if normal.startswith("**/"):
+        return (normal, normal.removeprefix("**/"))
+    return (normal,)
+
+
 def discover(
     paths: list[Path], exclude: tuple[str, ...], base: Path
 ) -> tuple[list[SourceFile], list[str]]:
@@ -68,7 +85,7 @@ def discover(
     `exclude` patterns match a file or folder name, or a path relative to `base`
     (as walked, or with the symlink the walk started from resolved).
     """
-    patterns = (*DEFAULT_EXCLUDE, *exclude)
+    patterns = (*DEFAULT_EXCLUDE, *(p for pattern in exclude for p in _patterns(pattern, base)))
     # Real path -> every (path as reached, root given) that leads to it, first first.
     routes: dict[str, list[tuple[Path, Path]]] = {}
     warnings: list[str] = []
