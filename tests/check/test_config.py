@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -234,3 +235,26 @@ def test_a_nested_folder_pattern_leaves_only_it_out(folder: Path) -> None:
             "app.py",
             "migrations/env.py",
         ]
+
+
+def test_a_pyproject_with_a_byte_order_mark_is_read(folder: Path) -> None:
+    """It was "not valid TOML (Invalid statement (at line 1, column 1))"; ruff reads it."""
+    (folder / "pyproject.toml").write_bytes(
+        b'\xef\xbb\xbf[tool.fastasync.check]\nselect = ["FA102"]\n'
+    )
+    result = check()
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "All checks passed!\n", "")
+
+
+def test_a_current_folder_that_was_deleted_exits_2(folder: Path) -> None:
+    """It was an "Unexpected FileNotFoundError ... report it"."""
+    gone = folder / "gone"
+    gone.mkdir()
+    os.chdir(gone)
+    gone.rmdir()
+    result = check(str(folder / "app.py"))
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.splitlines() == [
+        "error: The current folder no longer exists (it was deleted or moved).",
+        "hint: Change to a folder that exists, and run the check again.",
+    ]

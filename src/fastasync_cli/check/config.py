@@ -109,7 +109,9 @@ def _is_file(path: Path) -> bool:
 
 def _read(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        # utf-8-sig: a byte order mark (Windows editors write one) is no TOML error;
+        # ruff reads such a file too.
+        return path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise BadOptionError(
             f"Cannot read {path}: {exc}.", "Make the file readable, or check another folder."

@@ -92,6 +92,7 @@ def check(
     Exit 0: no findings; 1: findings; 2: bad usage or unreadable input.
     """
     with handle_errors(verbose=verbose):
+        import os
         import sys
         from dataclasses import replace
 
@@ -117,6 +118,14 @@ def check(
             return
         from fastasync_cli.check.files import path_mode
 
+        try:
+            os.getcwd()
+        except FileNotFoundError:
+            # Paths are shown relative to it: this was an "Unexpected FileNotFoundError".
+            raise BadOptionError(
+                "The current folder no longer exists (it was deleted or moved).",
+                "Change to a folder that exists, and run the check again.",
+            ) from None
         targets = list(paths or [Path(".")])
         for target in targets:
             path_mode(target)  # exit 2 for a missing or unreadable path, before config
