@@ -3,6 +3,8 @@ ruff refuses silences nothing and is reported on stderr, in ruff's words."""
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -104,4 +106,14 @@ def test_a_malformed_directive_on_a_line_without_a_finding_is_reported(folder: P
     assert (result.exit_code, result.stdout) == (0, "All checks passed!\n")
     assert result.stderr.splitlines() == [
         f"warning: Invalid `# noqa` directive on app.py:1: {CODES}"
+    ]
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="file names are bytes on Linux only")
+def test_a_warning_shows_a_file_name_that_is_not_utf8_as_findings_do(folder: Path) -> None:
+    (folder / os.fsdecode(b"bad\xff.py")).write_text("x = 1  # noqa: fa101\n")
+    result = runner.invoke(app, ["check"])
+    assert result.exit_code == 0
+    assert result.stderr.splitlines() == [
+        f"warning: Invalid `# noqa` directive on bad\ufffd.py:1: {CODES}"
     ]

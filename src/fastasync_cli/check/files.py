@@ -202,17 +202,17 @@ def _python_source(path: Path) -> bool:
 
 
 def _kind(path: Path) -> str | None:
-    """ "file" for a file to check; None for a FIFO, socket, device or folder named
-    *.py (reading a FIFO would wait for a writer for ever); why it is skipped for a
-    dangling or looping symlink. A file that cannot be stat'ed otherwise stays in,
-    and its read error is reported."""
+    """What a *.py met in a walk is: `file` to check it; None for a FIFO, socket,
+    device or folder (reading a FIFO would wait for a writer for ever); for a dangling
+    or looping symlink, why it is skipped. A file that cannot be stat'ed otherwise
+    stays in, and its read error is reported."""
     try:
         mode = path.stat().st_mode
     except OSError as exc:
         if path.is_symlink():
             if exc.errno == errno.ELOOP:
                 return f"a symbolic link that loops ({exc.strerror})"
-            if isinstance(exc, FileNotFoundError):
+            if isinstance(exc, (FileNotFoundError, NotADirectoryError)):
                 return f"a symbolic link to {os.readlink(path)}, which does not exist"
         return "file"
     return "file" if stat.S_ISREG(mode) else None

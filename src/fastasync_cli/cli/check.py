@@ -151,7 +151,7 @@ def check(
 
         result = run_check(targets, settings)
         for warning in result.warnings:
-            sys.stderr.write(f"{warning}\n")
+            sys.stderr.write(f"{report.lossy(warning)}\n")
         if not result.files:
             # As ruff says it: "All checks passed!" alone would read as a clean bill.
             sys.stderr.write("warning: No Python files found under the given paths.\n")
