@@ -258,3 +258,24 @@ def test_a_current_folder_that_was_deleted_exits_2(folder: Path) -> None:
         "error: The current folder no longer exists (it was deleted or moved).",
         "hint: Change to a folder that exists, and run the check again.",
     ]
+
+
+TWO_RULES = (
+    b"import time\n\nimport httpx\n\n\n"
+    b"async def handler():\n    time.sleep(1)\n    httpx.AsyncClient()\n"
+)
+
+
+def test_repeated_select_and_ignore_add_up_as_in_ruff(folder: Path) -> None:
+    """Only the last one counted: `--ignore FA101 --ignore FA102` reported FA101."""
+    (folder / "app.py").write_bytes(TWO_RULES)
+
+    def codes(*args: str) -> list[str]:
+        result = check("--format", "json", *args)
+        assert result.stderr == ""
+        return [f["code"] for f in json.loads(result.stdout)]
+
+    assert codes() == ["FA101", "FA102"]
+    assert codes("--select", "FA101", "--select", "FA102") == ["FA101", "FA102"]
+    assert codes("--ignore", "FA101", "--ignore", "FA102") == []
+    assert codes("--select", "FA101,FA102", "--ignore", "FA102") == ["FA101"]

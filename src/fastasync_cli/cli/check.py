@@ -39,18 +39,18 @@ def check(
         ),
     ] = Format.text,
     select: Annotated[
-        str | None,
+        list[str] | None,
         typer.Option(
-            help="Comma-separated rule codes or prefixes to report (replaces the "
-            "configured `select`). \\[default: FA, every rule]",
+            help="Comma-separated rule codes or prefixes to report (repeatable; replaces "
+            "the configured `select`). \\[default: FA, every rule]",
             show_default=False,
         ),
     ] = None,
     ignore: Annotated[
-        str | None,
+        list[str] | None,
         typer.Option(
-            help="Comma-separated rule codes or prefixes not to report (added to the "
-            "configured `ignore`).",
+            help="Comma-separated rule codes or prefixes not to report (repeatable; added "
+            "to the configured `ignore`).",
             show_default=False,
         ),
     ] = None,
@@ -131,10 +131,11 @@ def check(
             path_mode(target)  # exit 2 for a missing or unreadable path, before config
         start = targets[0].resolve()
         settings = config.load(config.find_pyproject(start if start.is_dir() else start.parent))
+        # Repeated, as in ruff, they add up: only the last one counted.
         if select is not None:
-            settings = replace(settings, select=config.parse_select(select))
+            settings = replace(settings, select=config.parse_select(",".join(select)))
         if ignore is not None:
-            codes = config.parse_codes(ignore, "--ignore")
+            codes = config.parse_codes(",".join(ignore), "--ignore")
             settings = replace(settings, ignore=(*settings.ignore, *codes))
         if exclude:
             config.check_patterns(exclude, "--exclude")
