@@ -132,3 +132,13 @@ def test_dot_dot_after_a_symlink_is_not_dropped(folder: Path) -> None:
     (folder / "linked").symlink_to("../real")
     (folder.parent / "outside.py").write_text(SLEEPS)
     assert paths(check("linked/../outside.py")) == [("linked/../outside.py", 5)]
+
+
+def test_a_symlinked_folder_takes_the_configuration_above_the_link(folder: Path) -> None:
+    """The configuration was looked for above the link's target: the project's
+    `select`, `ignore` and `exclude` did not apply (ruff applies them)."""
+    (folder / "linked").symlink_to("../real")
+    (folder / "pyproject.toml").write_text('[tool.fastasync.check]\nselect = ["FA102"]\n')
+    for path in ("linked", "linked/app.py"):
+        result = check(path)
+        assert (result.exit_code, result.stdout, result.stderr) == (0, "[]\n", "")

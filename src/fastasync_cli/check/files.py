@@ -91,7 +91,7 @@ def discover(
     warnings: list[str] = []
     for given in paths:
         mode = path_mode(given)
-        where = _absolute(given)
+        where = absolute(given)
         if stat.S_ISREG(mode):
             if not _python_source(where):
                 raise BadOptionError(
@@ -129,9 +129,10 @@ def discover(
     return sorted(sources, key=lambda source: source.path), warnings
 
 
-def _absolute(given: Path) -> Path:
-    """`given` from the working folder, with `.` and `x/..` dropped where that names
-    the same thing (past a symlink, `link/..` is not the link's folder)."""
+def absolute(given: Path) -> Path:
+    """`given` from the working folder, as named (symlinks kept), with `.` and `x/..`
+    dropped where that names the same thing (past a symlink, `link/..` is not the
+    link's folder)."""
     plain = Path(os.path.abspath(given))
     if os.path.realpath(plain) == os.path.realpath(given):
         return plain

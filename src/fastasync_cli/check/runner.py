@@ -9,7 +9,7 @@ from pathlib import Path
 
 from fastasync_cli.check.analysis import Analysis, Finding
 from fastasync_cli.check.config import Settings
-from fastasync_cli.check.files import SourceFile, discover
+from fastasync_cli.check.files import SourceFile, absolute, discover
 from fastasync_cli.check.index import (
     PARSED_AS,
     TOO_DEEP,
@@ -61,7 +61,7 @@ def explain_syntax(message: str, newer: tuple[int, int] | None) -> str:
 
 
 def _start(paths: list[Path]) -> Path:
-    first = (paths or [Path()])[0].resolve()
+    first = absolute((paths or [Path()])[0])
     return first if first.is_dir() else first.parent
 
 

@@ -116,7 +116,7 @@ def check(
                 )
             _write(rule.doc)
             return
-        from fastasync_cli.check.files import path_mode
+        from fastasync_cli.check.files import absolute, path_mode
 
         try:
             os.getcwd()
@@ -129,7 +129,9 @@ def check(
         targets = list(paths or [Path(".")])
         for target in targets:
             path_mode(target)  # exit 2 for a missing or unreadable path, before config
-        start = targets[0].resolve()
+        # The configuration above the path as named, as in ruff: a symlinked folder
+        # in the project takes the project's, not the one above its target.
+        start = absolute(targets[0])
         settings = config.load(config.find_pyproject(start if start.is_dir() else start.parent))
         # Repeated, as in ruff, they add up: only the last one counted.
         if select is not None:
