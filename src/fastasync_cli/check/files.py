@@ -113,14 +113,15 @@ def discover(
             current = Path(folder)
             real_current = real / current.relative_to(where)
             relatives = {_relative(current, base), _relative(real_current, base)}
+            real_folder = str(real_current).rstrip("/")
             dirs[:] = sorted(d for d in dirs if not _excluded(relatives, d, patterns))
             for file in sorted(files):
                 if file.endswith(".py") and not _excluded(relatives, file, patterns):
                     path = current / file
                     kind = _kind(path)
-                    if kind == "file":
-                        key = os.path.realpath(path) if path.is_symlink() else real_current / file
-                        routes.setdefault(str(key), []).append((path, where))
+                    if kind in ("file", "link"):
+                        key = os.path.realpath(path) if kind == "link" else f"{real_folder}/{file}"
+                        routes.setdefault(key, []).append((path, where))
                     elif kind is not None:
                         warnings.append(f"warning: Skipped {_shown(str(path))}: {kind}.")
     namer = _Namer()
@@ -203,20 +204,22 @@ def _python_source(path: Path) -> bool:
 
 
 def _kind(path: Path) -> str | None:
-    """What a *.py met in a walk is: `file` to check it; None for a FIFO, socket,
-    device or folder (reading a FIFO would wait for a writer for ever); for a dangling
-    or looping symlink, why it is skipped. A file that cannot be stat'ed otherwise
-    stays in, and its read error is reported."""
+    """What a *.py met in a walk is: `file` or `link` (to a file) to check it; None
+    for a FIFO, socket, device or folder (reading a FIFO would wait for a writer for
+    ever); for a dangling or looping symlink, why it is skipped. A file that cannot
+    be stat'ed otherwise stays in, and its read error is reported."""
     try:
+        mode = path.lstat().st_mode
+        if not stat.S_ISLNK(mode):
+            return "file" if stat.S_ISREG(mode) else None
         mode = path.stat().st_mode
     except OSError as exc:
-        if path.is_symlink():
-            if exc.errno == errno.ELOOP:
-                return f"a symbolic link that loops ({exc.strerror})"
-            if isinstance(exc, (FileNotFoundError, NotADirectoryError)):
-                return f"a symbolic link to {os.readlink(path)}, which does not exist"
+        if exc.errno == errno.ELOOP:
+            return f"a symbolic link that loops ({exc.strerror})"
+        if isinstance(exc, (FileNotFoundError, NotADirectoryError)) and path.is_symlink():
+            return f"a symbolic link to {os.readlink(path)}, which does not exist"
         return "file"
-    return "file" if stat.S_ISREG(mode) else None
+    return "link" if stat.S_ISREG(mode) else None
 
 
 def _relative(path: Path, base: Path) -> str:
