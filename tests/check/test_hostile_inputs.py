@@ -200,8 +200,8 @@ def test_a_symlink_loop_named_exits_2(folder: Path) -> None:
     result = check("loop")
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr.splitlines() == [
-        "error: Cannot read loop: Too many levels of symbolic links.",
-        "hint: Make it readable, or check another path.",
+        "error: loop: a symbolic link that loops (Too many levels of symbolic links).",
+        "hint: Point the link at a file or folder, or pass another path.",
     ]
 
 

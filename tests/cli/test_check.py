@@ -3,6 +3,7 @@ exact messages users see."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
@@ -184,14 +185,23 @@ def test_missing_path_exits_2(code: Path) -> None:
     ]
 
 
-def test_unreadable_file_exits_2(code: Path) -> None:
-    # A dangling symlink cannot be read, even by root.
-    (code / "gone.py").symlink_to(code / "missing-target.py")
+def test_unreadable_file_exits_2(code: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # As for a user without the permission (the tests may run as root).
+    (code / "secret.py").write_text("x = 1\n")
+    read_bytes = Path.read_bytes
+
+    def refuse(path: Path) -> bytes:
+        if path.name == "secret.py":
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        return read_bytes(path)
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
     result = check()
-    assert result.exit_code == 2
-    lines = result.stderr.splitlines()
-    assert lines[0].startswith("error: Cannot read gone.py: [Errno 2] No such file")
-    assert lines[1] == "hint: Make the file readable, or leave it out with --exclude."
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.splitlines() == [
+        "error: Cannot read secret.py: Permission denied.",
+        "hint: Make the file readable, or leave it out with --exclude.",
+    ]
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import keyword
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +33,11 @@ class Settings:
         if not any(_matches(code, s) for s in self.select):
             return False
         return not any(_matches(code, i) for i in self.ignore)
+
+    def selects_nothing(self) -> bool:
+        """Whether `select` and `ignore` leave no rule but FA001 (`select = []`, or
+        `ignore` covering all that `select` names)."""
+        return not any(self.enabled(code) for code in RULES if code != "FA001")
 
     def blocking_table(self) -> dict[str, Blocking]:
         return {
@@ -102,7 +109,9 @@ def _is_file(path: Path) -> bool:
 
 def _read(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        # utf-8-sig: a byte order mark (Windows editors write one) is no TOML error;
+        # ruff reads such a file too.
+        return path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise BadOptionError(
             f"Cannot read {path}: {exc}.", "Make the file readable, or check another folder."
@@ -158,6 +167,85 @@ def _bad(path: Path, what: str) -> BadOptionError:
     )
 
 
+_LISTS = ("select", "ignore", "exclude")
+_NAME_HINT = (
+    "Write the dotted name the call is imported by: a function (`vendor_sdk.fetch_all`), "
+    "a class, `Class.method`, or `Class.*` for every method."
+)
+
+
+def _toml(value: object) -> str:
+    """A configured value as TOML writes it (`"a b"`, `3`, `true`)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return repr(value)
+
+
+def check_patterns(patterns: tuple[str, ...] | list[str], where: str) -> None:
+    """Refuse a blank `exclude` pattern: it matches no file, silently."""
+    for pattern in patterns:
+        if not pattern.strip():
+            raise BadOptionError(
+                f"An empty pattern {_toml(pattern)} in {where} leaves nothing out.",
+                "Remove it, or name a file or folder (`migrations`) or a glob (`legacy/*.py`).",
+            )
+
+
+def _strings(pyproject: Path, key: str, value: object) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise _bad(pyproject, f"`{key}` must be a list of strings, not {_toml(value)}")
+    for item in value:
+        if not isinstance(item, str):
+            raise _bad(pyproject, f"`{key}` must be a list of strings; {_toml(item)} is not one")
+    return tuple(value)
+
+
+def _dotted_name(name: str) -> bool:
+    """`vendor_sdk.Client.get`, `open` or `vendor_sdk.Client.*`: what a call's name
+    can be matched with (`Class.*` is the only wildcard the lookup knows)."""
+    parts = name.removesuffix(".*").split(".")
+    return all(part.isidentifier() and not keyword.iskeyword(part) for part in parts)
+
+
+def _extra_blocking(pyproject: Path, extra: object) -> list[tuple[str, str]]:
+    """`extra-blocking-calls` as (dotted name, code) pairs."""
+    if isinstance(extra, dict):
+        pairs = list(extra.items())
+        for name, code in pairs:
+            if not isinstance(code, str):
+                raise _bad(
+                    pyproject,
+                    f"`extra-blocking-calls` gives {_toml(name)} the code {_toml(code)}, "
+                    "not a string",
+                )
+        pairs = [(name, code.upper()) for name, code in pairs]
+    elif isinstance(extra, list):
+        pairs = [(name, "FA101") for name in _strings(pyproject, "extra-blocking-calls", extra)]
+    else:
+        raise _bad(
+            pyproject,
+            "`extra-blocking-calls` must be a list of dotted names, or a table of "
+            f"dotted names to codes, not {_toml(extra)}",
+        )
+    for name, code in pairs:
+        if not _dotted_name(name):
+            # It could never match a call: the check passed as if it were not there.
+            raise BadOptionError(
+                f"{pyproject}: `extra-blocking-calls` holds {_toml(name)}, which is not "
+                "a dotted Python name.",
+                _NAME_HINT,
+            )
+        if code not in _EXTRA_CODES:
+            raise _bad(
+                pyproject,
+                f"`{name}` in extra-blocking-calls: use one of "
+                f"{', '.join(sorted(_EXTRA_CODES))}, not `{code}`",
+            )
+    return pairs
+
+
 def load(pyproject: Path | None) -> Settings:
     """The settings a pyproject.toml gives (the defaults when there is none)."""
     if pyproject is None:
@@ -166,37 +254,16 @@ def load(pyproject: Path | None) -> Settings:
     unknown = sorted(set(table) - _KEYS)
     if unknown:
         raise _bad(pyproject, f"unknown key `{unknown[0]}` in [tool.fastasync.check]")
-    lists = {}
-    for key in ("select", "ignore", "exclude"):
-        value = table.get(key, [])
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise _bad(pyproject, f"`{key}` must be a list of strings")
-        lists[key] = tuple(value)
+    lists = {key: _strings(pyproject, key, table.get(key, [])) for key in _LISTS}
     for key in ("select", "ignore"):
         lists[key] = tuple(code.strip().upper() for code in lists[key])
         for code in lists[key]:
             _check_code(code, f"{pyproject} ({key})")
-    extra = table.get("extra-blocking-calls", [])
-    pairs: list[tuple[str, str]] = []
-    if isinstance(extra, list) and all(isinstance(v, str) for v in extra):
-        pairs = [(name, "FA101") for name in extra]
-    elif isinstance(extra, dict) and all(isinstance(v, str) for v in extra.values()):
-        pairs = [(name, code.upper()) for name, code in extra.items()]
-    else:
-        raise _bad(
-            pyproject,
-            "`extra-blocking-calls` must be a list of dotted names, or a table of "
-            "dotted names to codes",
-        )
-    for name, code in pairs:
-        if code not in _EXTRA_CODES:
-            raise _bad(
-                pyproject,
-                f"`{name}` in extra-blocking-calls: use one of "
-                f"{', '.join(sorted(_EXTRA_CODES))}, not `{code}`",
-            )
+    check_patterns(lists["exclude"], f"{pyproject} (exclude)")
+    pairs = _extra_blocking(pyproject, table.get("extra-blocking-calls", []))
+    # As in ruff, `select = []` selects no rule; only a missing key means every rule.
     return Settings(
-        select=lists["select"] or ("FA",),
+        select=lists["select"] if "select" in table else ("FA",),
         ignore=lists["ignore"],
         exclude=lists["exclude"],
         extra_blocking=tuple(pairs),

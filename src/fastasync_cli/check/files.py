@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import posixpath
 import stat
 from dataclasses import dataclass
 from fnmatch import fnmatch
@@ -44,28 +46,59 @@ class SourceFile:
     is_package: bool
 
 
-def _excluded(relative: str, name: str, patterns: tuple[str, ...]) -> bool:
-    return any(fnmatch(name, pattern) or fnmatch(relative, pattern) for pattern in patterns)
+def _excluded(folders: set[str], name: str, patterns: tuple[str, ...]) -> bool:
+    """Whether `name`, in a folder reached as each of `folders` (relative paths with
+    a trailing `/`), is left out."""
+    return any(
+        fnmatch(name, pattern) or any(fnmatch(f"{folder}{name}", pattern) for folder in folders)
+        for pattern in patterns
+    )
 
 
-def discover(paths: list[Path], exclude: tuple[str, ...], base: Path) -> list[SourceFile]:
-    """The Python files under `paths`, sorted; a Python file named explicitly is always
-    checked (excluded or not), another file or a pipe is refused.
+def _patterns(pattern: str, base: Path) -> tuple[str, ...]:
+    """How a user's `exclude` pattern is matched, as ruff matches it: `migrations/` and
+    `./migrations` are `migrations`, an absolute path inside `base` is relative to it,
+    and `**/migrations` is also `migrations` at the top. They matched nothing."""
+    normal = posixpath.normpath(pattern)
+    if os.path.isabs(normal):
+        try:
+            relative = Path(normal).relative_to(base).as_posix()
+        except ValueError:
+            relative = "."
+        normal = normal if relative == "." else relative
+    if normal.startswith("**/"):
+        return (normal, normal.removeprefix("**/"))
+    return (normal,)
 
-    `exclude` patterns match a file or folder name, or a path relative to `base`.
+
+def discover(
+    paths: list[Path], exclude: tuple[str, ...], base: Path
+) -> tuple[list[SourceFile], list[str]]:
+    """The Python files under `paths`, sorted, and warnings for the stderr; a Python
+    file named explicitly is always checked (excluded or not), another file or a
+    pipe is refused.
+
+    Files are reported under the paths given and walked, as ruff reports them, not
+    their symlinks' targets; a file reached by two routes (a symlink beside its
+    target, a folder named twice) is checked once, under the first. A dangling or
+    looping symlink met in a folder is skipped with a warning: it holds no code.
+    `exclude` patterns match a file or folder name, or a path relative to `base`
+    (as walked, or with the symlink the walk started from resolved).
     """
-    patterns = (*DEFAULT_EXCLUDE, *exclude)
-    found: dict[Path, Path] = {}
+    patterns = (*DEFAULT_EXCLUDE, *(p for pattern in exclude for p in _patterns(pattern, base)))
+    # Real path -> every (path as reached, root given) that leads to it, first first.
+    routes: dict[str, list[tuple[Path, Path]]] = {}
+    warnings: list[str] = []
     for given in paths:
         mode = path_mode(given)
-        root = given.resolve()
+        where = absolute(given)
         if stat.S_ISREG(mode):
-            if not _python_source(root):
+            if not _python_source(where):
                 raise BadOptionError(
                     f"{given}: not a Python file (.py, .pyi, no suffix, or a python `#!` line).",
                     "Pass Python files, or folders that hold them.",
                 )
-            found.setdefault(root, root.parent)
+            routes.setdefault(os.path.realpath(where), []).append((where, where.parent))
             continue
         if not stat.S_ISDIR(mode):
             # A FIFO would wait for a writer for ever; a device never ends.
@@ -73,18 +106,38 @@ def discover(paths: list[Path], exclude: tuple[str, ...], base: Path) -> list[So
                 f"{given}: not a file or folder (a pipe, socket or device).",
                 "Pass Python files, or folders that hold them.",
             )
-        for folder, dirs, files in os.walk(root, onerror=_unreadable_folder):
+        # os.walk follows no symlinked folder below `where`: below its real path,
+        # the folders are the same.
+        real = Path(os.path.realpath(where))
+        for folder, dirs, files in os.walk(where, onerror=_unreadable_folder):
             current = Path(folder)
-            relative = _relative(current, base)
-            dirs[:] = sorted(d for d in dirs if not _excluded(f"{relative}{d}", d, patterns))
-            for file in files:
-                if file.endswith(".py") and not _excluded(f"{relative}{file}", file, patterns):
+            real_current = real / current.relative_to(where)
+            relatives = {_relative(current, base), _relative(real_current, base)}
+            real_folder = str(real_current).rstrip("/")
+            dirs[:] = sorted(d for d in dirs if not _excluded(relatives, d, patterns))
+            for file in sorted(files):
+                if file.endswith(".py") and not _excluded(relatives, file, patterns):
                     path = current / file
-                    if _readable_kind(path):
-                        found.setdefault(path, root)
+                    kind = _kind(path)
+                    if kind in ("file", "link"):
+                        key = os.path.realpath(path) if kind == "link" else f"{real_folder}/{file}"
+                        routes.setdefault(key, []).append((path, where))
+                    elif kind is not None:
+                        warnings.append(f"warning: Skipped {_shown(str(path))}: {kind}.")
     namer = _Namer()
-    cwd = Path.cwd().resolve()
-    return [namer.source(path, root, cwd) for path, root in sorted(found.items())]
+    cwd = Path.cwd()
+    sources = [namer.source(found, cwd) for found in routes.values()]
+    return sorted(sources, key=lambda source: source.path), warnings
+
+
+def absolute(given: Path) -> Path:
+    """`given` from the working folder, as named (symlinks kept), with `.` and `x/..`
+    dropped where that names the same thing (past a symlink, `link/..` is not the
+    link's folder)."""
+    plain = Path(os.path.abspath(given))
+    if os.path.realpath(plain) == os.path.realpath(given):
+        return plain
+    return Path.cwd() / given
 
 
 def path_mode(given: Path) -> int:
@@ -92,6 +145,11 @@ def path_mode(given: Path) -> int:
     try:
         return given.stat().st_mode
     except (FileNotFoundError, NotADirectoryError):
+        if given.is_symlink():
+            raise BadOptionError(
+                f"{given}: a symbolic link to {os.readlink(given)}, which does not exist.",
+                "Point the link at a file or folder, or pass another path.",
+            ) from None
         raise BadOptionError(
             f"{given}: no such file or folder.",
             "Pass files or folders that exist, or nothing to check the current folder.",
@@ -99,6 +157,11 @@ def path_mode(given: Path) -> int:
     except OSError as exc:
         # A folder on the way that may not be entered was an "Unexpected
         # PermissionError"; a symlink loop read as missing.
+        if exc.errno == errno.ELOOP:
+            raise BadOptionError(
+                f"{given}: a symbolic link that loops ({exc.strerror}).",
+                "Point the link at a file or folder, or pass another path.",
+            ) from None
         raise BadOptionError(
             f"Cannot read {given}: {exc.strerror or exc}.",
             "Make it readable, or check another path.",
@@ -118,7 +181,7 @@ def _shown(path: str | None) -> str:
     if path is None:
         return "a folder"
     try:
-        return Path(path).relative_to(Path.cwd().resolve()).as_posix()
+        return Path(path).relative_to(Path.cwd()).as_posix()
     except ValueError:
         return path
 
@@ -140,15 +203,23 @@ def _python_source(path: Path) -> bool:
     return first.startswith(b"#!") and b"python" in first
 
 
-def _readable_kind(path: Path) -> bool:
-    """False for a FIFO, socket or device named *.py: reading a FIFO would wait for a
-    writer for ever. A file that cannot be stat'ed (a dangling link) stays in, and its
-    read error is reported."""
+def _kind(path: Path) -> str | None:
+    """What a *.py met in a walk is: `file` or `link` (to a file) to check it; None
+    for a FIFO, socket, device or folder (reading a FIFO would wait for a writer for
+    ever); for a dangling or looping symlink, why it is skipped. A file that cannot
+    be stat'ed otherwise stays in, and its read error is reported."""
     try:
+        mode = path.lstat().st_mode
+        if not stat.S_ISLNK(mode):
+            return "file" if stat.S_ISREG(mode) else None
         mode = path.stat().st_mode
-    except OSError:
-        return True
-    return stat.S_ISREG(mode)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return f"a symbolic link that loops ({exc.strerror})"
+        if isinstance(exc, (FileNotFoundError, NotADirectoryError)) and path.is_symlink():
+            return f"a symbolic link to {os.readlink(path)}, which does not exist"
+        return "file"
+    return "link" if stat.S_ISREG(mode) else None
 
 
 def _relative(path: Path, base: Path) -> str:
@@ -169,7 +240,22 @@ class _Namer:
             known = self._packages[folder] = (folder / "__init__.py").is_file()
         return known
 
-    def source(self, path: Path, root: Path, cwd: Path) -> SourceFile:
+    def source(self, routes: list[tuple[Path, Path]], cwd: Path) -> SourceFile:
+        """The file reached by `routes`, (path, root given) each: shown as the first
+        reaches it, importable by the names of every route."""
+        path, root = routes[0]
+        name, names = self._names(path, root)
+        for other, other_root in routes[1:]:
+            names = (*names, *(n for n in self._names(other, other_root)[1] if n not in names))
+        try:
+            display = path.relative_to(cwd).as_posix()
+        except ValueError:
+            display = path.as_posix()
+        return SourceFile(path, display, name, names, path.name == "__init__.py")
+
+    def _names(self, path: Path, root: Path) -> tuple[str, tuple[str, ...]]:
+        """The dotted name `path`'s own imports are relative to, and every name other
+        modules may import it by, with `root` the folder given."""
         is_package = path.name == "__init__.py"
         parts = [] if is_package else [path.stem]
         folder = path.parent
@@ -191,8 +277,4 @@ class _Namer:
         name = package_name if in_package and package_name else (names[-1] if names else "")
         # Longest first: the names most likely to be the ones the code imports.
         names.reverse()
-        try:
-            display = path.relative_to(cwd).as_posix()
-        except ValueError:
-            display = path.as_posix()
-        return SourceFile(path, display, name, tuple(names), is_package)
+        return name, tuple(names)

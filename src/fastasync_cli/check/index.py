@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import ast
 import sys
-from types import FrameType
 
 from fastasync_cli.check.index_model import (
     KEPT,
@@ -21,7 +20,7 @@ from fastasync_cli.check.index_model import (
 )
 from fastasync_cli.check.noqa import read_noqa
 from fastasync_cli.check.refs import Ref, to_ref
-from fastasync_cli.check.source import char_column, decode, split_lines
+from fastasync_cli.check.source import char_column, decode, parse, split_lines
 
 # The index's data classes live in index_model; importable from here as well.
 __all__ = [
@@ -54,7 +53,7 @@ def index_module(source: bytes, path: str, name: str, *, is_package: bool) -> Mo
     """The index of one module's source; a syntax error is recorded, not raised."""
     module = ModuleIndex(path=path, name=name, is_package=is_package)
     try:
-        tree = _parse(source, path)
+        tree = parse(source, path)
     except SyntaxError as exc:
         # Newer syntax than the running Python knows is an error here too: say which.
         message = f"SyntaxError: {exc.msg} {PARSED_AS}"
@@ -67,7 +66,7 @@ def index_module(source: bytes, path: str, name: str, *, is_package: bool) -> Mo
         module.error = (1, 1, f"SyntaxError: {exc}")
         return module
     text = decode(source)
-    module.noqa = read_noqa(text)
+    module.noqa, module.noqa_problems = read_noqa(text)
     module.lines = text.count("\n") + text.count("\r") - text.count("\r\n") + 1
     limit = sys.getrecursionlimit()
     # The indexer recurses in Python alone (no C stack): room for any tree that parsed.
@@ -92,31 +91,7 @@ def _columns_in_characters(module: ModuleIndex, lines: list[str]) -> None:
                 call.col = char_column(lines[call.line - 1], call.col)
 
 
-# Python's default recursion limit, which `python file.py` compiles a file under.
-PYTHON_RECURSION_LIMIT = 1000
 INDEX_RECURSION_LIMIT = 20_000
-
-
-def _parse(source: bytes, path: str) -> ast.Module:
-    """`ast.parse`, with the room Python has when it compiles a file to run it.
-
-    Building the tree recurses in C, up to a depth that the recursion limit sets,
-    counted from the current depth: called some frames deep (as the CLI calls
-    it), it refused code that `python file.py` runs (a sum of 2,950 terms). The
-    limit is set to the current depth plus Python's default for the parse, never
-    more: the C stack allows no deeper.
-    """
-    depth = 0
-    frame: FrameType | None = sys._getframe()
-    while frame is not None:
-        depth += 1
-        frame = frame.f_back
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(depth + PYTHON_RECURSION_LIMIT)
-    try:
-        return ast.parse(source, filename=path)
-    finally:
-        sys.setrecursionlimit(limit)
 
 
 class _Indexer(ast.NodeVisitor):

@@ -1,44 +1,130 @@
-"""`# noqa` comments: which lines silence which codes, read as ruff reads them."""
+"""`# noqa` comments: which lines silence which codes, read as ruff reads them (its
+inline lexer, crates/ruff_linter/src/noqa.rs): `noqa` in any case, codes exactly as
+written (`fa101` is no code)."""
 
 from __future__ import annotations
 
 import io
-import re
 import tokenize
 from collections.abc import Iterator
 
 from fastasync_cli.check.source import split_lines
 
-# `noqa` then a colon and codes, or nothing that continues the word (`noqa` glued to
-# a code is no directive).
-_DIRECTIVE = re.compile(r"#\s*noqa(?![\w])(?P<colon>\s*:)?", re.I)
-_CODE = re.compile(r"[\s,]*([A-Za-z]+[0-9]+)(?![\w])")
+INVALID = "Invalid `# noqa` directive on {}: "
+JOINED = "Missing or joined rule code(s) at {}: "
+_SUFFIX = "expected `:` followed by a comma-separated list of codes (e.g., `# noqa: FA101, FA102`)."
+_NO_CODES = "expected a comma-separated list of codes (e.g., `# noqa: FA101, FA102`)."
+_CODE_SUFFIX = (
+    "expected code to consist of uppercase letters followed by digits only (e.g. `FA101`)"
+)
+
+Noqa = dict[int, frozenset[str] | None]
+Problems = list[tuple[int, str]]
+"""(line, message): the message has a `{}` for `path:line`."""
 
 
-def read_noqa(text: str) -> dict[int, frozenset[str] | None]:
-    """`# noqa` and `# noqa: FA101, FA102` comments, by line.
+class _Invalid(Exception):
+    """A directive ruff refuses (and warns about): it silences nothing."""
 
-    Only comments count: `"# noqa"` in a string silences nothing. A `# noqa:` that
-    names no code (`# noqa: explained`) silences nothing either, as in ruff.
+
+def read_noqa(text: str) -> tuple[Noqa, Problems]:
+    """`# noqa` and `# noqa: FA101, FA102` comments by line, and what is wrong with
+    those that are malformed.
+
+    Only comments count: `"# noqa"` in a string silences nothing. A directive ruff
+    refuses (`# noqa: fa101`, `# noqa: explained`, `# noqaFA101`, `# noqa: FA101x`)
+    silences nothing either, and is reported, as ruff reports it.
     """
-    found: dict[int, frozenset[str] | None] = {}
+    found: Noqa = {}
+    problems: Problems = []
     if "noqa" not in text.lower():
-        return found
+        return found, problems
     for number, comment in _comments(text):
-        match = _DIRECTIVE.search(comment)
-        if match is None:
+        try:
+            directive = _directive(comment)
+        except _Invalid as exc:
+            problems.append((number, INVALID + str(exc)))
             continue
-        if match.group("colon") is None:
-            found[number] = None
+        if directive is not None:
+            codes, warnings = directive
+            found[number] = codes
+            problems.extend((number, JOINED + warning) for warning in warnings)
+    return found, problems
+
+
+def _directive(comment: str) -> tuple[frozenset[str] | None, list[str]] | None:
+    """The first `#\\s*noqa` of a comment: None for no directive, else its codes (None:
+    every code) and warnings; _Invalid when ruff refuses it."""
+    position = 0
+    while (position := comment.find("#", position)) >= 0:
+        position = _skip_space(comment, position + 1)
+        if comment[position : position + 4].lower() != "noqa":
             continue
-        codes = []
-        position = match.end()
-        while code := _CODE.match(comment, position):
-            codes.append(code.group(1).upper())
-            position = code.end()
-        if codes:
-            found[number] = frozenset(codes)
-    return found
+        position += 4
+        after = comment[position : position + 1]
+        if after in ("", "#"):
+            return None, []
+        if after.isspace():
+            position = _skip_space(comment, position)
+            if comment[position : position + 1] != ":":
+                return None, []  # the word, a space and words: every code, as in ruff
+        elif after != ":":
+            raise _Invalid(_SUFFIX)  # the word glued to a code, or a semicolon
+        codes, warnings = _codes(comment, position + 1)
+        if not codes:
+            raise _Invalid(_NO_CODES)
+        return frozenset(codes), warnings
+    return None
+
+
+def _codes(comment: str, position: int) -> tuple[list[str], list[str]]:
+    """Codes from `position` to the first word that is not one (a comment after them)."""
+    codes: list[str] = []
+    warnings: list[str] = []
+    joined = False
+    end = len(comment)
+    while position < end:
+        position = _skip_space(comment, position)
+        if comment.startswith(",", position):
+            warnings.append("expected rule code between commas")
+            position += 1
+            continue
+        start = position
+        if position >= end or not _upper(comment[position]):
+            break  # words after the codes are a comment
+        while position < end and _upper(comment[position]):
+            position += 1
+        if position >= end or not _digit(comment[position]):
+            if joined:
+                raise _Invalid(_CODE_SUFFIX)  # `FA101Fx`
+            break
+        while position < end and _digit(comment[position]):
+            position += 1
+        codes.append(comment[start:position])
+        following = comment[position : position + 1]
+        joined = False
+        if following == ",":
+            position += 1
+        elif following and _upper(following):
+            warnings.append("expected comma or space delimiter between codes")
+            joined = True
+        elif following and not following.isspace() and following != "#":
+            raise _Invalid(_CODE_SUFFIX)  # `FA101x`, `FA101:`
+    return codes, warnings
+
+
+def _skip_space(text: str, position: int) -> int:
+    while position < len(text) and text[position].isspace():
+        position += 1
+    return position
+
+
+def _upper(char: str) -> bool:
+    return "A" <= char <= "Z"
+
+
+def _digit(char: str) -> bool:
+    return "0" <= char <= "9"
 
 
 def _comments(text: str) -> Iterator[tuple[int, str]]:

@@ -28,7 +28,7 @@ def declared_minimum(start: Path) -> tuple[int, int] | None:
         try:
             if not path.is_file():
                 continue
-            data = parse_toml(path.read_text(encoding="utf-8"))
+            data = parse_toml(path.read_text(encoding="utf-8-sig"))
         except (OSError, ValueError):  # unreadable, not UTF-8, not TOML
             return None
         # Another tool's table of the wrong type is not ours to refuse: it says nothing.

@@ -77,7 +77,7 @@ def sarif(findings: list[Finding]) -> str:
             "ruleId": f.code,
             "ruleIndex": index[f.code],
             "level": "error",
-            "message": {"text": _lossy(f"{f.message}; {f.fix}")},
+            "message": {"text": lossy(f"{f.message}; {f.fix}")},
             "locations": [
                 {
                     "physicalLocation": {
@@ -137,7 +137,7 @@ def github(findings: list[Finding]) -> str:
     )
 
 
-def _lossy(text: str) -> str:
+def lossy(text: str) -> str:
     """`text` with the bytes of a file name that are not UTF-8 (surrogates, as
     Python decodes them) shown as U+FFFD, as ruff shows them: they made printing
     fail ("Unexpected UnicodeEncodeError") and JSON hold lone surrogates."""
@@ -152,9 +152,9 @@ def _lossy(text: str) -> str:
 def printable(finding: Finding) -> Finding:
     return replace(
         finding,
-        path=_lossy(finding.path),
-        message=_lossy(finding.message),
-        chain=tuple(_lossy(name) for name in finding.chain),
+        path=lossy(finding.path),
+        message=lossy(finding.message),
+        chain=tuple(lossy(name) for name in finding.chain),
     )
 
 

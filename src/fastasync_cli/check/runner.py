@@ -4,12 +4,12 @@ is not selected or is `# noqa`ed."""
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastasync_cli.check.analysis import Analysis, Finding
 from fastasync_cli.check.config import Settings
-from fastasync_cli.check.files import SourceFile, discover
+from fastasync_cli.check.files import SourceFile, absolute, discover
 from fastasync_cli.check.index import (
     PARSED_AS,
     TOO_DEEP,
@@ -27,13 +27,18 @@ class Result:
     findings: list[Finding]
     files: int
     lines: int
+    warnings: list[str] = field(default_factory=list)
+    """Lines for stderr: symlinks skipped, malformed `# noqa` comments (as ruff
+    warns of them)."""
 
 
 def _index(source: SourceFile) -> ModuleIndex:
     try:
         data = source.path.read_bytes()
     except OSError as exc:
-        return ModuleIndex(path=source.display, name=source.name, error=(0, 0, str(exc)))
+        return ModuleIndex(
+            path=source.display, name=source.name, error=(0, 0, exc.strerror or str(exc))
+        )
     return index_module(data, source.display, source.name, is_package=source.is_package)
 
 
@@ -56,13 +61,13 @@ def explain_syntax(message: str, newer: tuple[int, int] | None) -> str:
 
 
 def _start(paths: list[Path]) -> Path:
-    first = (paths or [Path()])[0].resolve()
+    first = absolute((paths or [Path()])[0])
     return first if first.is_dir() else first.parent
 
 
 def run_check(paths: list[Path], settings: Settings) -> Result:
     """Check `paths` (files or folders); the findings sorted by file and line."""
-    sources = discover(paths, settings.exclude, settings.base)
+    sources, skipped = discover(paths, settings.exclude, settings.base)
     modules = index_all(sources)
     unreadable = next((m for m in modules if m.error and m.error[0] == 0), None)
     if unreadable is not None:
@@ -107,4 +112,9 @@ def run_check(paths: list[Path], settings: Settings) -> Result:
             if codes is None or finding.code in codes:
                 continue
         findings.append(finding)
-    return Result(sorted(findings), len(sources), sum(m.lines for m in modules))
+    warnings = skipped + [
+        "warning: " + message.format(f"{module.path}:{line}")
+        for module in modules
+        for line, message in module.noqa_problems
+    ]
+    return Result(sorted(findings), len(sources), sum(m.lines for m in modules), warnings)

@@ -39,18 +39,18 @@ def check(
         ),
     ] = Format.text,
     select: Annotated[
-        str | None,
+        list[str] | None,
         typer.Option(
-            help="Comma-separated rule codes or prefixes to report (replaces the "
-            "configured `select`). \\[default: FA, every rule]",
+            help="Comma-separated rule codes or prefixes to report (repeatable; replaces "
+            "the configured `select`). \\[default: FA, every rule]",
             show_default=False,
         ),
     ] = None,
     ignore: Annotated[
-        str | None,
+        list[str] | None,
         typer.Option(
-            help="Comma-separated rule codes or prefixes not to report (added to the "
-            "configured `ignore`).",
+            help="Comma-separated rule codes or prefixes not to report (repeatable; added "
+            "to the configured `ignore`).",
             show_default=False,
         ),
     ] = None,
@@ -92,6 +92,7 @@ def check(
     Exit 0: no findings; 1: findings; 2: bad usage or unreadable input.
     """
     with handle_errors(verbose=verbose):
+        import os
         import sys
         from dataclasses import replace
 
@@ -115,24 +116,45 @@ def check(
                 )
             _write(rule.doc)
             return
-        from fastasync_cli.check.files import path_mode
+        from fastasync_cli.check.files import absolute, path_mode
 
+        try:
+            os.getcwd()
+        except FileNotFoundError:
+            # Paths are shown relative to it: this was an "Unexpected FileNotFoundError".
+            raise BadOptionError(
+                "The current folder no longer exists (it was deleted or moved).",
+                "Change to a folder that exists, and run the check again.",
+            ) from None
         targets = list(paths or [Path(".")])
         for target in targets:
             path_mode(target)  # exit 2 for a missing or unreadable path, before config
-        start = targets[0].resolve()
+        # The configuration above the path as named, as in ruff: a symlinked folder
+        # in the project takes the project's, not the one above its target.
+        start = absolute(targets[0])
         settings = config.load(config.find_pyproject(start if start.is_dir() else start.parent))
+        # Repeated, as in ruff, they add up: only the last one counted.
         if select is not None:
-            settings = replace(settings, select=config.parse_select(select))
+            settings = replace(settings, select=config.parse_select(",".join(select)))
         if ignore is not None:
-            codes = config.parse_codes(ignore, "--ignore")
+            codes = config.parse_codes(",".join(ignore), "--ignore")
             settings = replace(settings, ignore=(*settings.ignore, *codes))
         if exclude:
+            config.check_patterns(exclude, "--exclude")
             settings = replace(settings, exclude=(*settings.exclude, *exclude))
+
+        if settings.selects_nothing():
+            # ruff runs silently then; "All checks passed!" alone would read as a clean bill.
+            sys.stderr.write(
+                "warning: No rule is selected (see `select` and `ignore`): only files that "
+                "do not parse (FA001) are reported.\n"
+            )
 
         from fastasync_cli.check.runner import run_check
 
         result = run_check(targets, settings)
+        for warning in result.warnings:
+            sys.stderr.write(f"{report.lossy(warning)}\n")
         if not result.files:
             # As ruff says it: "All checks passed!" alone would read as a clean bill.
             sys.stderr.write("warning: No Python files found under the given paths.\n")
