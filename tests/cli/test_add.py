@@ -285,6 +285,14 @@ def test_user_code_and_comments_survive_edits(project: Path) -> None:
             "false.",
         ),
         (
+            ["endpoint", "products", "stock:int=many"],
+            "error: The field 'stock:int=many' has a default that is not an integer.",
+        ),
+        (
+            ["endpoint", "products", "price:float=cheap"],
+            "error: The field 'price:float=cheap' has a default that is not a number.",
+        ),
+        (
             ["endpoint", "products", "id:int"],
             "error: The field 'id:int' uses the name 'id', which every model or schema "
             "already has.",

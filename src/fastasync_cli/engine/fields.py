@@ -233,7 +233,7 @@ def _default_source(spec: str, field: Field, raw: str) -> str:
         except ValueError:
             raise _bad_field(
                 spec,
-                f"has a default that is not a {type_name}",
+                f"has a default that is not {'an integer' if type_name == 'int' else 'a number'}",
                 f"Write e.g. {spec.split('=')[0]}=1.",
             ) from None
         if isinstance(value, float) and not math.isfinite(value):
