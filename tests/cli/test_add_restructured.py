@@ -148,6 +148,52 @@ def test_celery_s_pytest_plugin_in_setup_cfg(project: Path) -> None:
     )
 
 
+def test_celery_s_pytest_plugin_in_pytest_9_s_native_table(project: Path) -> None:
+    """pytest 9 reads `[tool.pytest]` with native TOML values; `add celery` looked for
+    `[tool.pytest.ini_options]` only, and stopped for ever on such a project."""
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace("[tool.pytest.ini_options]", "[tool.pytest]")
+    )
+    result = add(project, "celery")
+    assert result.exit_code == 0, result.output
+    text = pyproject.read_text()
+    assert "[tool.pytest.ini_options]" not in text
+    assert 'addopts = ["-ra", "--strict-markers", "-p", "celery.contrib.pytest"]\n' in text
+    assert "Nothing to do" in add(project, "celery").stdout
+
+
+def test_celery_s_pytest_plugin_in_pytest_toml(project: Path) -> None:
+    """pytest.toml comes before every other file pytest reads."""
+    config = project / "pytest.toml"
+    config.write_text('[pytest]\naddopts = ["-ra"]\nanyio_mode = "auto"\n')
+    result = add(project, "celery")
+    assert result.exit_code == 0, result.output
+    assert config.read_text() == (
+        '[pytest]\naddopts = ["-ra", "-p", "celery.contrib.pytest"]\nanyio_mode = "auto"\n'
+    )
+    assert "celery.contrib.pytest" not in (project / "pyproject.toml").read_text()
+
+
+def test_celery_s_pytest_plugin_in_a_native_table_with_string_addopts(project: Path) -> None:
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text().replace("[tool.pytest.ini_options]", "[tool.pytest]")
+    pyproject.write_text(text.replace('addopts = ["-ra", "--strict-markers"]', 'addopts = "-ra"'))
+    before = pyproject.read_bytes()
+    result = add(project, "celery")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[:2] == [
+        "error: pyproject.toml no longer has `addopts` as a list of strings in "
+        "`[tool.pytest]`, so fastasync cannot edit it safely.",
+        "hint: Nothing was written. Add these lines to pyproject.toml by hand, then run "
+        "the command again:",
+    ]
+    assert result.stderr.splitlines()[-1] == (
+        '    addopts = [..., "-p", "celery.contrib.pytest"]  # in [tool.pytest]'
+    )
+    assert pyproject.read_bytes() == before
+
+
 def test_a_name_imported_from_where_fastapi_has_it_is_not_imported_again(
     project: Path,
 ) -> None:

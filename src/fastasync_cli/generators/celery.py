@@ -14,7 +14,13 @@ from pathlib import PurePosixPath
 from fastasync_cli.engine import config_edits, edits
 from fastasync_cli.engine.plan import Action, FileChange, plan_update
 from fastasync_cli.engine.project import MANIFEST_NAME, Manifest, with_project_option
-from fastasync_cli.engine.pytest_config import ensure_ini_plugin, pytest_config
+from fastasync_cli.engine.pytest_config import (
+    PYPROJECT,
+    PytestConfig,
+    ensure_ini_plugin,
+    ensure_toml_plugin,
+    pytest_config,
+)
 from fastasync_cli.engine.render import render_piece
 from fastasync_cli.generators.celery_deploy import CI_REDIS, CI_WORKFLOW, COMPOSE
 from fastasync_cli.generators.component import (
@@ -140,25 +146,16 @@ def plan_celery(options: CeleryOptions, manifest: Manifest) -> ComponentPlan:
     # First: the new modules are formatted with the ruff settings in pyproject.toml.
     # The pytest plugin goes where pytest reads its settings (pytest.ini, say).
     pytest = pytest_config(root)
-    plugin_in_pyproject = pytest.section is None
+    plugin_table = pytest.table if pytest.rel == PYPROJECT else None
     builder.edit_file(
         "pyproject.toml",
-        lambda text: _edit_pyproject(text, plugin=plugin_in_pyproject),
+        lambda text: _edit_pyproject(text, plugin_table=plugin_table),
         f'"{REQUIREMENT}",  # in [project] dependencies\n'
         f'"{DEV_REQUIREMENT}",  # in the dev list of [project.optional-dependencies]'
-        + (
-            f'\naddopts = [..., "-p", "{PYTEST_PLUGIN}"]  # in [tool.pytest.ini_options]'
-            if plugin_in_pyproject
-            else ""
-        ),
+        + (f"\n{_plugin_line(pytest)}" if plugin_table is not None else ""),
     )
-    if pytest.section is not None:
-        section = pytest.section
-        builder.edit_file(
-            pytest.rel,
-            lambda text: ensure_ini_plugin(text, pytest.rel, section, PYTEST_PLUGIN),
-            f"addopts = ... -p {PYTEST_PLUGIN}  # in [{section}]",
-        )
+    if pytest.rel != PYPROJECT:
+        builder.edit_file(pytest.rel, lambda text: _edit_plugin(text, pytest), _plugin_line(pytest))
     for target, template in [
         ("app/jobs/celery_app.py", "celery_app.py.jinja"),
         ("app/jobs/celery_jobs.py", "celery_jobs.py.jinja"),
@@ -266,12 +263,26 @@ def plan_celery(options: CeleryOptions, manifest: Manifest) -> ComponentPlan:
     return builder
 
 
-def _edit_pyproject(text: str, *, plugin: bool) -> str:
-    text = config_edits.ensure_toml_dependency(text, "pyproject.toml", REQUIREMENT)
-    text = config_edits.ensure_toml_dependency(text, "pyproject.toml", DEV_REQUIREMENT, extra="dev")
-    if not plugin:
+def _edit_pyproject(text: str, *, plugin_table: str | None) -> str:
+    text = config_edits.ensure_toml_dependency(text, PYPROJECT, REQUIREMENT)
+    text = config_edits.ensure_toml_dependency(text, PYPROJECT, DEV_REQUIREMENT, extra="dev")
+    if plugin_table is None:
         return text
-    return config_edits.ensure_pytest_plugin(text, "pyproject.toml", PYTEST_PLUGIN)
+    return ensure_toml_plugin(text, PYPROJECT, PYTEST_PLUGIN, plugin_table)
+
+
+def _edit_plugin(text: str, pytest: PytestConfig) -> str:
+    """`-p celery.contrib.pytest` in pytest's settings outside pyproject.toml."""
+    if pytest.section is not None:
+        return ensure_ini_plugin(text, pytest.rel, pytest.section, PYTEST_PLUGIN)
+    return ensure_toml_plugin(text, pytest.rel, PYTEST_PLUGIN, pytest.table or "pytest")
+
+
+def _plugin_line(pytest: PytestConfig) -> str:
+    """The plugin's line to add by hand, where pytest reads it."""
+    if pytest.section is not None:
+        return f"addopts = ... -p {PYTEST_PLUGIN}  # in [{pytest.section}]"
+    return f'addopts = [..., "-p", "{PYTEST_PLUGIN}"]  # in [{pytest.table}]'
 
 
 def _edit_settings(builder: ComponentPlan) -> None:
