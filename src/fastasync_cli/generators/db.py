@@ -22,11 +22,11 @@ from fastasync_cli.engine.render import render_piece
 from fastasync_cli.errors import ConflictError, FastasyncError
 from fastasync_cli.generators import db_deploy, db_endpoints, db_schema
 from fastasync_cli.generators.component import (
-    DATABASE_OWNED_NAMES,
     ComponentPlan,
     PythonEdit,
     import_edit,
 )
+from fastasync_cli.generators.component_names import DATABASE_OWNED_NAMES
 from fastasync_cli.generators.env_example import env_lines_appended
 
 KINDS = DATABASES
