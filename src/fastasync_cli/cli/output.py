@@ -109,7 +109,10 @@ def print_plan(plan: Plan, *, diffs: bool = False) -> None:
 
     console = stdout()
     for change in plan.changes:
-        console.print(status_line(change.action.value, escape(str(change.path))))
+        line = status_line(change.action.value, escape(str(change.path)))
+        if change.reason:
+            line += f"  [dim]({escape(change.reason)})[/]"
+        console.print(line)
     if diffs:
         # Only dry runs show diffs; Syntax pulls in pygments, which is slow to import.
         from rich.syntax import Syntax

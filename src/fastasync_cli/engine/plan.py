@@ -38,6 +38,7 @@ class FileChange:
     # The file's bytes when planned (None: it did not exist); apply checks they still are.
     read: bytes | None = None
     source: TextFile | None = None  # how the current file is encoded, to write alike
+    reason: str | None = None  # why, shown after the status line (a `skip`, say)
 
     @property
     def new_bytes(self) -> bytes:

@@ -9,10 +9,9 @@ registry, the test fixtures, pyproject.toml, .env.example, compose.yaml and READ
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 
 from fastasync_cli.engine import config_edits, edits
-from fastasync_cli.engine.plan import Action, FileChange, plan_update
+from fastasync_cli.engine.plan import plan_update
 from fastasync_cli.engine.project import MANIFEST_NAME, Manifest, with_project_option
 from fastasync_cli.engine.pytest_config import (
     PYPROJECT,
@@ -169,7 +168,9 @@ def plan_celery(options: CeleryOptions, manifest: Manifest) -> ComponentPlan:
         builder.create(target, render_piece("celery", template, {}))
 
     _edit_settings(builder)
-    builder.edit_text(".env.example", env_lines_appended(ENV_COMMENT, ENV_ENTRIES))
+    builder.edit_optional(
+        ".env.example", env_lines_appended(ENV_COMMENT, ENV_ENTRIES), "the Celery settings"
+    )
 
     registry = (
         "\n\n# Tasks run by a Celery worker (`celery -A app.worker worker`), started with\n"
@@ -235,23 +236,22 @@ def plan_celery(options: CeleryOptions, manifest: Manifest) -> ComponentPlan:
     builder.add_to_lifespan("app.jobs.celery_jobs", "CeleryJobs", LIFESPAN_LINE)
     _edit_test_fixtures(builder)
 
-    compose = root / "compose.yaml"
-    if compose.is_file():
-        builder.edit_file(
+    # A file `new` made that the user deleted stays deleted (a `skip` line says so).
+    if (root / "compose.yaml").is_file() or manifest.project.get("docker"):
+        builder.edit_optional(
             "compose.yaml",
             lambda text: config_edits.ensure_yaml_entries(text, "compose.yaml", COMPOSE),
+            "the redis and worker services",
             COMPOSE,
         )
-    elif manifest.project.get("docker"):
-        # The user removed it; say so rather than bring it back.
-        builder.plan.add(FileChange(PurePosixPath("compose.yaml"), Action.SKIP))
-    if (root / CI_WORKFLOW).is_file():
-        builder.edit_file(
+    if (root / CI_WORKFLOW).is_file() or manifest.project.get("ci") == "github":
+        builder.edit_optional(
             CI_WORKFLOW,
             lambda text: config_edits.ensure_yaml_entries(text, CI_WORKFLOW, CI_REDIS),
+            "the Redis service of the test job",
             CI_REDIS,
         )
-    builder.edit_text("README.md", _readme_section)
+    builder.edit_optional("README.md", _readme_section, "the Celery section")
     builder.plan.add(
         plan_update(
             root,

@@ -161,9 +161,10 @@ def plan_client(options: ClientOptions, manifest: Manifest) -> ComponentPlan:
             f"app/core/config.py already sets {', '.join(differing)} differently.",
             "Nothing was written. Change the value there, or run again with --force to replace it.",
         )
-    builder.edit_text(
+    builder.edit_optional(
         ".env.example",
         env_lines_appended(f"The {name.words} API", env_entries(options)),
+        f"the {name.snake} client's settings",
     )
     client_class = f"{name.pascal}Client"
     open_line = (

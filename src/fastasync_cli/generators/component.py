@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from fastasync_cli.engine import edits
 from fastasync_cli.engine.fileio import read_text_file
 from fastasync_cli.engine.names import Name
-from fastasync_cli.engine.plan import Plan, plan_file, plan_update
+from fastasync_cli.engine.plan import Action, FileChange, Plan, plan_file, plan_update
 from fastasync_cli.engine.project import MANIFEST_NAME, Manifest, with_component
 from fastasync_cli.engine.python_style import format_edited, line_length
 from fastasync_cli.engine.render import format_python
@@ -173,13 +173,21 @@ class ComponentPlan:
         """The project's ruff line length."""
         return line_length(self.root)
 
-    def edit_text(self, rel: str, update: Callable[[str], str]) -> None:
+    def edit_optional(
+        self, rel: str, update: Callable[[str], str], what: str, manual: str = ""
+    ) -> None:
+        """Edit a file the app runs without (README.md, .env.example, compose.yaml, the
+        CI workflow): one that is missing stays missing, as a `skip` saying that `what`
+        it would have got is not added, rather than coming back with only that."""
         source = read_text_file(self.root, rel)
-        new = update(source.text if source is not None else "")
-        if source is not None:
-            self.plan.add(plan_update(self.root, rel, new, source=source))
-        else:
-            self.plan.add(plan_file(self.root, rel, new))
+        if source is None:
+            self.skip(rel, f"missing: not recreated just for {what}")
+            return
+        self.edit_file(rel, update, manual)
+
+    def skip(self, rel: str, reason: str) -> None:
+        """A file this command leaves alone, and why."""
+        self.plan.add(FileChange(PurePosixPath(rel), Action.SKIP, reason=reason))
 
     def record(self, entry: dict[str, Any]) -> None:
         """Record the component and its options in the manifest."""

@@ -232,7 +232,11 @@ def plan_db(options: DbOptions, manifest: Manifest) -> ComponentPlan:
         )
 
     _edit_settings(builder, kind)
-    builder.edit_text(".env.example", env_lines_appended(SETTINGS_COMMENT, _env_entries(kind)))
+    builder.edit_optional(
+        ".env.example",
+        env_lines_appended(SETTINGS_COMMENT, _env_entries(kind)),
+        "the database settings",
+    )
     dependency = builder.snippet("app/api/deps.py", render_piece("db", "deps.py.jinja", {}))
     builder.edit_python(
         "app/api/deps.py",

@@ -5,11 +5,8 @@ Part of the `fastasync add db` plan (generators/db.py).
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
-
 from fastasync_cli.engine import config_edits
 from fastasync_cli.engine.edits import AnchorMissing
-from fastasync_cli.engine.plan import Action, FileChange
 from fastasync_cli.engine.project import Manifest
 from fastasync_cli.engine.render import render_piece
 from fastasync_cli.generators.component import ComponentPlan
@@ -174,32 +171,35 @@ def plan_deployment(builder: ComponentPlan, manifest: Manifest, kind: str) -> No
     root = builder.root
     docker = bool(manifest.project.get("docker"))
     compose = COMPOSE_POSTGRES if kind == "postgres" else COMPOSE_SQLITE
-    if (root / "compose.yaml").is_file():
-        builder.edit_file(
+    # A file `new` made that the user deleted stays deleted (a `skip` line says so).
+    if (root / "compose.yaml").is_file() or docker:
+        builder.edit_optional(
             "compose.yaml",
             lambda text: config_edits.ensure_yaml_entries(text, "compose.yaml", compose),
+            "the database services",
             compose,
         )
-    elif docker:
-        builder.plan.add(FileChange(PurePosixPath("compose.yaml"), Action.SKIP))
-    if (root / "Dockerfile").is_file():
+    if (root / "Dockerfile").is_file() or docker:
         lines = DOCKERFILE_LINES[kind]
-        builder.edit_file(
+        builder.edit_optional(
             "Dockerfile",
             lambda text: _dockerfile(text, lines),
+            "the migrations' lines",
             f"{lines.rstrip()}  # in the runtime stage, after `USER app`",
         )
-    elif docker:
-        builder.plan.add(FileChange(PurePosixPath("Dockerfile"), Action.SKIP))
-    if kind == "postgres" and (root / CI_WORKFLOW).is_file():
-        builder.edit_file(
+    github = (root / CI_WORKFLOW).is_file() or manifest.project.get("ci") == "github"
+    if kind == "postgres" and github:
+        builder.edit_optional(
             CI_WORKFLOW,
             lambda text: config_edits.ensure_yaml_entries(text, CI_WORKFLOW, CI_POSTGRES),
+            "the PostgreSQL service of the test job",
             CI_POSTGRES,
         )
-    if kind == "sqlite" and (root / ".gitignore").is_file():
-        builder.edit_text(".gitignore", _gitignore)
-    builder.edit_text("README.md", lambda text: _readme_section(text, kind))
+    if kind == "sqlite":
+        builder.edit_optional(".gitignore", _gitignore, "the database folder's line")
+    builder.edit_optional(
+        "README.md", lambda text: _readme_section(text, kind), "the database section"
+    )
 
 
 def _dockerfile(text: str, lines: str) -> str:
