@@ -3,8 +3,10 @@ it prints for adding by hand when it cannot edit a file safely."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import tomlkit
 from typer.testing import CliRunner
 
 from fastasync_cli.cli import app
@@ -229,3 +231,84 @@ def test_a_name_the_user_imports_from_elsewhere_is_left_to_the_user(project: Pat
         "Depends` (it imports `Depends` from app.di), so fastasync cannot edit it safely."
     )
     assert deps.read_text() == before
+
+
+def _dependencies_from(pyproject: Path, tables: str) -> list[str]:
+    """Make the project's dependencies dynamic, read as `tables` say; return them."""
+    text = pyproject.read_text()
+    requirements = [str(line) for line in tomlkit.parse(text)["project"]["dependencies"]]
+    text = re.sub(
+        r"\ndependencies = \[\n.*?\n\]\n", '\ndynamic = ["dependencies"]\n', text, flags=re.S
+    )
+    pyproject.write_text(text + tables)
+    return requirements
+
+
+def test_dynamic_dependencies_go_to_setuptools_requirements_file(sqlite_project: Path) -> None:
+    """`dynamic = ["dependencies"]` stopped every `add` that brings a requirement,
+    asking for a `dependencies` list pyproject.toml must not have."""
+    project = sqlite_project
+    pyproject = project / "pyproject.toml"
+    requirements = _dependencies_from(
+        pyproject, '\n[tool.setuptools.dynamic]\ndependencies = {file = ["requirements.txt"]}\n'
+    )
+    listed = project / "requirements.txt"
+    listed.write_bytes("".join(f"{line}\r\n" for line in requirements).encode())
+    before = pyproject.read_text()
+    result = add(project, "celery")
+    assert result.exit_code == 0, result.output
+    assert "   update  requirements.txt" in result.stdout.splitlines()
+    assert (
+        listed.read_bytes()
+        == "".join(f"{line}\r\n" for line in [*requirements, "celery[redis]>=5.7.0,<6"]).encode()
+    )
+    text = pyproject.read_text()
+    assert "celery[redis]" not in text
+    assert '"redis>=8.1.0,<9",' in text  # the dev extra is no dynamic list
+    assert "celery.contrib.pytest" in text and text != before
+    assert result.stderr == ""
+    again = add(project, "celery")
+    assert again.exit_code == 0, again.output
+    assert "identical  requirements.txt" in again.stdout.splitlines()
+
+
+def test_dynamic_dependencies_go_to_hatch_requirements_file(project: Path) -> None:
+    pyproject = project / "pyproject.toml"
+    _dependencies_from(
+        pyproject, '\n[tool.hatch.metadata.hooks.requirements_txt]\nfiles = ["requirements.txt"]\n'
+    )
+    listed = project / "requirements.txt"
+    listed.write_text("fastapi[standard]>=0.162.5,<1\nSQLAlchemy>=2.0  # pinned\n")
+    result = add(project, "db")
+    assert result.exit_code == 0, result.output
+    assert listed.read_text() == (
+        "fastapi[standard]>=0.162.5,<1\nSQLAlchemy>=2.0  # pinned\n"
+        "alembic>=1.20.1,<2\naiosqlite>=0.22.1,<1\n"
+    )
+    assert "[tool.alembic]" in pyproject.read_text()
+
+
+def test_dynamic_dependencies_from_elsewhere_are_printed_and_the_rest_is_done(
+    project: Path,
+) -> None:
+    """With no requirements file to be found (pdm, a plugin), the command does the
+    rest and prints the requirement lines to add by hand, exit 0."""
+    pyproject = project / "pyproject.toml"
+    _dependencies_from(pyproject, "")
+    dry = add(project, "db", "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert not (project / "app/db").exists()
+    result = add(project, "db")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        "warning: pyproject.toml leaves its dependencies to the build backend "
+        '(`dynamic = ["dependencies"]`), and fastasync cannot tell where it reads them.',
+        "hint: Add these requirements by hand where your build backend reads them:",
+        "    sqlalchemy[asyncio]>=2.1.9,<3",
+        "    alembic>=1.20.1,<2",
+        "    aiosqlite>=0.22.1,<1",
+    ]
+    assert dry.stderr == result.stderr
+    assert (project / "app/db/engine.py").is_file()
+    text = pyproject.read_text()
+    assert "[tool.alembic]" in text and "aiosqlite" not in text

@@ -120,13 +120,13 @@ def _finish(plan: Plan, *, dry_run: bool, summary: str, next_step: str) -> None:
         )
     if dry_run:
         console.print("Dry run: nothing was written.")
-        return
-    if plan.unchanged:
+    elif plan.unchanged:
         console.print("Nothing to do: the project already has all of this.")
-        return
-    apply(plan)
-    console.print(f"[bold green]{escape(summary)}[/]")
-    console.print(f"Next: {_from_root(plan.root, next_step)}", markup=False)
+    else:
+        apply(plan)
+        console.print(f"[bold green]{escape(summary)}[/]")
+        console.print(f"Next: {_from_root(plan.root, next_step)}", markup=False)
+    output.print_by_hand(plan)
 
 
 def _from_root(root: Path, commands: str) -> str:

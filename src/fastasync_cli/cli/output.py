@@ -122,6 +122,17 @@ def print_plan(plan: Plan, *, diffs: bool = False) -> None:
                 console.print(Syntax(change.diff(), "diff", theme="ansi_dark"))
 
 
+def print_by_hand(plan: Plan) -> None:
+    """What the command left to the user: a warning, a hint and the lines, on stderr."""
+    from rich.markup import escape
+
+    console = stderr()
+    for item in plan.by_hand:
+        console.print(f"[bold yellow]warning:[/] {escape(item.message)}")
+        console.print(f"[bold]hint:[/] {escape(item.hint)}")
+        console.print(escape("\n".join(f"    {line}" for line in item.lines.splitlines())))
+
+
 def print_tree(plan: Plan) -> None:
     """The files of a plan as a tree under its root, non-create actions marked."""
     from rich.markup import escape

@@ -27,7 +27,8 @@ def parse_toml(text: str, path: str) -> Any:
         raise SourceError(f"{path} does not parse (line {exc.line}: {exc})") from exc
 
 
-def _distribution(requirement: str) -> str:
+def distribution_name(requirement: str) -> str:
+    """The normalized name of the distribution a requirement line names."""
     match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
     return re.sub(r"[-_.]+", "-", match.group(1)).lower() if match else requirement
 
@@ -58,8 +59,8 @@ def ensure_toml_dependency(
             where += " or `[dependency-groups]`"
     if not isinstance(dependencies, list):
         raise AnchorMissing(where)
-    name = _distribution(requirement)
-    if any(_distribution(str(existing)) == name for existing in dependencies):
+    name = distribution_name(requirement)
+    if any(distribution_name(str(existing)) == name for existing in dependencies):
         return text
     append_in_layout(dependencies, requirement)
     return tomlkit.dumps(doc)

@@ -58,11 +58,9 @@ def pytest_config(root: Path) -> PytestConfig:
 
 def _pyproject_table(path: Path) -> str | None:
     """The table of pyproject.toml pytest reads, or None when it has none."""
-    import tomllib
-
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        data = parse_toml(path.read_text(encoding="utf-8-sig"), PYPROJECT).unwrap()
+    except (OSError, UnicodeDecodeError, SourceError):
         # The edit names what is wrong with it.
         return INI_OPTIONS if path.is_file() else None
     tool = data.get("tool", {})

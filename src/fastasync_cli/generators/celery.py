@@ -28,6 +28,7 @@ from fastasync_cli.generators.component import (
     import_edit,
 )
 from fastasync_cli.generators.env_example import env_lines_appended
+from fastasync_cli.generators.requirements import edit_pyproject
 
 # What the generated project installs; kept in step with this repository's dev extra.
 REQUIREMENT = "celery[redis]>=5.7.0,<6"
@@ -146,12 +147,11 @@ def plan_celery(options: CeleryOptions, manifest: Manifest) -> ComponentPlan:
     # The pytest plugin goes where pytest reads its settings (pytest.ini, say).
     pytest = pytest_config(root)
     plugin_table = pytest.table if pytest.rel == PYPROJECT else None
-    builder.edit_file(
-        "pyproject.toml",
-        lambda text: _edit_pyproject(text, plugin_table=plugin_table),
-        f'"{REQUIREMENT}",  # in [project] dependencies\n'
-        f'"{DEV_REQUIREMENT}",  # in the dev list of [project.optional-dependencies]'
-        + (f"\n{_plugin_line(pytest)}" if plugin_table is not None else ""),
+    edit_pyproject(
+        builder,
+        [(REQUIREMENT, None), (DEV_REQUIREMENT, "dev")],
+        more=lambda text: _edit_pyproject(text, plugin_table=plugin_table),
+        more_manual=_plugin_line(pytest) if plugin_table is not None else "",
     )
     if pytest.rel != PYPROJECT:
         builder.edit_file(pytest.rel, lambda text: _edit_plugin(text, pytest), _plugin_line(pytest))
@@ -264,8 +264,6 @@ def plan_celery(options: CeleryOptions, manifest: Manifest) -> ComponentPlan:
 
 
 def _edit_pyproject(text: str, *, plugin_table: str | None) -> str:
-    text = config_edits.ensure_toml_dependency(text, PYPROJECT, REQUIREMENT)
-    text = config_edits.ensure_toml_dependency(text, PYPROJECT, DEV_REQUIREMENT, extra="dev")
     if plugin_table is None:
         return text
     return ensure_toml_plugin(text, PYPROJECT, PYTEST_PLUGIN, plugin_table)

@@ -28,6 +28,7 @@ from fastasync_cli.generators.component import (
 )
 from fastasync_cli.generators.component_names import DATABASE_OWNED_NAMES
 from fastasync_cli.generators.env_example import env_lines_appended
+from fastasync_cli.generators.requirements import edit_pyproject
 
 KINDS = DATABASES
 # What the generated project installs; kept in step with this repository's dev extra.
@@ -199,11 +200,14 @@ def plan_db(options: DbOptions, manifest: Manifest) -> ComponentPlan:
     builder = ComponentPlan(manifest, options.force)
     context = {"kind": kind}
 
-    builder.edit_file(
-        "pyproject.toml",
-        lambda text: _edit_pyproject(text, kind),
-        "\n".join(f'"{r}",  # in [project] dependencies' for r in _requirements(kind))
-        + '\n[tool.alembic]\nscript_location = "%(here)s/migrations"\nprepend_sys_path = ["."]',
+    edit_pyproject(
+        builder,
+        [(requirement, None) for requirement in _requirements(kind)],
+        more=lambda text: config_edits.ensure_toml_table(
+            text, "pyproject.toml", "tool.alembic", ALEMBIC_TABLE
+        ),
+        more_manual='[tool.alembic]\nscript_location = "%(here)s/migrations"\n'
+        'prepend_sys_path = ["."]',
     )
     for target, template in [
         ("app/db/__init__.py", "app/db/__init__.py"),
@@ -283,12 +287,6 @@ def plan_db(options: DbOptions, manifest: Manifest) -> ComponentPlan:
 
 def _requirements(kind: str) -> list[str]:
     return [*REQUIREMENTS, DRIVERS[kind]]
-
-
-def _edit_pyproject(text: str, kind: str) -> str:
-    for requirement in _requirements(kind):
-        text = config_edits.ensure_toml_dependency(text, "pyproject.toml", requirement)
-    return config_edits.ensure_toml_table(text, "pyproject.toml", "tool.alembic", ALEMBIC_TABLE)
 
 
 def _edit_settings(builder: ComponentPlan, kind: str) -> None:
