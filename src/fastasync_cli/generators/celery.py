@@ -8,6 +8,7 @@ registry, the test fixtures, pyproject.toml, .env.example, compose.yaml and READ
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from fastasync_cli.engine import config_edits, edits
@@ -27,7 +28,7 @@ from fastasync_cli.generators.component import (
     PythonEdit,
     import_edit,
 )
-from fastasync_cli.generators.env_example import env_lines_appended
+from fastasync_cli.generators.env_example import edit_compose, edit_env_example
 from fastasync_cli.generators.requirements import edit_pyproject
 
 # What the generated project installs; kept in step with this repository's dev extra.
@@ -128,6 +129,10 @@ TEST_SETTINGS = [
     ("celery_result_expires", "600"),
 ]
 
+# The variables the Celery settings are read from (REDIS_URL, CELERY_*), as named
+# in the README, .env.example and compose.yaml.
+SETTING_NAMES = [field.name for field in SETTINGS_FIELDS]
+
 GET_JOB_LINE = "job = await jobs.get(job_id)"
 GET_JOB_CELERY_LINE = "job = await jobs.get(job_id) or await celery_jobs.get(job_id)"
 LIFESPAN_LINE = 'state["celery_jobs"] = await stack.enter_async_context(CeleryJobs(settings))'
@@ -168,9 +173,7 @@ def plan_celery(options: CeleryOptions, manifest: Manifest) -> ComponentPlan:
         builder.create(target, render_piece("celery", template, {}))
 
     _edit_settings(builder)
-    builder.edit_optional(
-        ".env.example", env_lines_appended(ENV_COMMENT, ENV_ENTRIES), "the Celery settings"
-    )
+    edit_env_example(builder, ENV_COMMENT, ENV_ENTRIES, SETTING_NAMES, "the Celery settings")
 
     registry = (
         "\n\n# Tasks run by a Celery worker (`celery -A app.worker worker`), started with\n"
@@ -238,12 +241,7 @@ def plan_celery(options: CeleryOptions, manifest: Manifest) -> ComponentPlan:
 
     # A file `new` made that the user deleted stays deleted (a `skip` line says so).
     if (root / "compose.yaml").is_file() or manifest.project.get("docker"):
-        builder.edit_optional(
-            "compose.yaml",
-            lambda text: config_edits.ensure_yaml_entries(text, "compose.yaml", COMPOSE),
-            "the redis and worker services",
-            COMPOSE,
-        )
+        edit_compose(builder, COMPOSE, SETTING_NAMES, "the redis and worker services")
     if (root / CI_WORKFLOW).is_file() or manifest.project.get("ci") == "github":
         builder.edit_optional(
             CI_WORKFLOW,
@@ -251,7 +249,12 @@ def plan_celery(options: CeleryOptions, manifest: Manifest) -> ComponentPlan:
             "the Redis service of the test job",
             CI_REDIS,
         )
-    builder.edit_optional("README.md", _readme_section, "the Celery section")
+    env = builder.env_names
+    builder.edit_optional(
+        "README.md",
+        lambda text: _readme_section(text, lambda doc: env.rename(doc, SETTING_NAMES)),
+        "the Celery section",
+    )
     builder.plan.add(
         plan_update(
             root,
@@ -330,11 +333,13 @@ def _edit_test_fixtures(builder: ComponentPlan) -> None:
     )
 
 
-def _readme_section(text: str) -> str:
-    """README.md with the Celery section, before `## Next steps` when it has one."""
+def _readme_section(text: str, named: Callable[[str], str]) -> str:
+    """README.md with the Celery section, before `## Next steps` when it has one;
+    `named` names its variables as the settings read them."""
     if README_MARKER in text:
         return text
-    section = f"{README_MARKER}\n{render_piece('celery', 'README.md.jinja', {}).strip()}\n"
+    body = named(render_piece("celery", "README.md.jinja", {}).strip())
+    section = f"{README_MARKER}\n{body}\n"
     anchor = "\n## Next steps\n"
     if anchor in text:
         head, tail = text.split(anchor, 1)

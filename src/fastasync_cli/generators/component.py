@@ -4,16 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from fastasync_cli.engine import edits
 from fastasync_cli.engine.fileio import read_text_file
 from fastasync_cli.engine.names import Name
-from fastasync_cli.engine.plan import Action, FileChange, Plan, plan_file, plan_update
+from fastasync_cli.engine.plan import (
+    Action,
+    ByHand,
+    FileChange,
+    Plan,
+    plan_file,
+    plan_update,
+)
 from fastasync_cli.engine.project import MANIFEST_NAME, Manifest, with_component
 from fastasync_cli.engine.python_style import format_edited, line_length
 from fastasync_cli.engine.render import format_python
+from fastasync_cli.engine.settings_env import SETTINGS_MODULE, EnvNames, env_names
 from fastasync_cli.errors import EditError, TargetError
 from fastasync_cli.generators.component_names import check_component_name
 
@@ -184,6 +193,18 @@ class ComponentPlan:
             self.skip(rel, f"missing: not recreated just for {what}")
             return
         self.edit_file(rel, update, manual)
+
+    @cached_property
+    def env_names(self) -> EnvNames:
+        """How the project's `Settings` names its environment variables (`env_prefix`)."""
+        source = read_text_file(self.root, SETTINGS_MODULE)
+        return env_names(source.text if source is not None else None)
+
+    def leave_to_user(self, rel: str, message: str, hint: str, lines: str) -> None:
+        """A file this command cannot edit but the rest can do without: `skip`, and
+        the lines printed after the plan for the user to add."""
+        self.skip(rel, "left to you: see the lines below")
+        self.plan.by_hand.append(ByHand(message, hint, lines))
 
     def skip(self, rel: str, reason: str) -> None:
         """A file this command leaves alone, and why."""

@@ -27,7 +27,7 @@ from fastasync_cli.generators.component import (
     import_edit,
 )
 from fastasync_cli.generators.component_names import DATABASE_OWNED_NAMES
-from fastasync_cli.generators.env_example import env_lines_appended
+from fastasync_cli.generators.env_example import edit_env_example
 from fastasync_cli.generators.requirements import edit_pyproject
 
 KINDS = DATABASES
@@ -41,6 +41,11 @@ DEFAULT_URLS = {
 ALEMBIC_TABLE = {"script_location": "%(here)s/migrations", "prepend_sys_path": ["."]}
 
 SETTINGS_COMMENT = "Database (fastasync add db)."
+
+
+def setting_names(kind: str) -> list[str]:
+    """The database's settings, named in .env.example, compose.yaml and the README."""
+    return [field.name for field in _settings_fields(kind)]
 
 
 def _settings_fields(kind: str) -> list[edits.Field]:
@@ -236,9 +241,11 @@ def plan_db(options: DbOptions, manifest: Manifest) -> ComponentPlan:
         )
 
     _edit_settings(builder, kind)
-    builder.edit_optional(
-        ".env.example",
-        env_lines_appended(SETTINGS_COMMENT, _env_entries(kind)),
+    edit_env_example(
+        builder,
+        SETTINGS_COMMENT,
+        _env_entries(kind),
+        setting_names(kind),
         "the database settings",
     )
     dependency = builder.snippet("app/api/deps.py", render_piece("db", "deps.py.jinja", {}))
@@ -278,7 +285,7 @@ def plan_db(options: DbOptions, manifest: Manifest) -> ComponentPlan:
         render_piece("db", "migrations/create_jobs.py", {"revision": JOBS_REVISION}),
     )
     db_endpoints.move_endpoints(builder, manifest, JOBS_REVISION)
-    db_deploy.plan_deployment(builder, manifest, kind)
+    db_deploy.plan_deployment(builder, manifest, kind, setting_names(kind))
     builder.plan.add(
         plan_update(builder.root, MANIFEST_NAME, with_project_option(manifest, "db", kind))
     )

@@ -5,11 +5,14 @@ Part of the `fastasync add db` plan (generators/db.py).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastasync_cli.engine import config_edits
 from fastasync_cli.engine.edits import AnchorMissing
 from fastasync_cli.engine.project import Manifest
 from fastasync_cli.engine.render import render_piece
 from fastasync_cli.generators.component import ComponentPlan
+from fastasync_cli.generators.env_example import edit_compose
 
 README_MARKER = "<!-- fastasync: db -->"
 # The README's word on where local jobs are kept, as `new` writes it, and what it
@@ -166,19 +169,17 @@ DOCKERFILE_LINES = {
 GITIGNORE = "\n# The local SQLite database (DATABASE_URL)\n/data/\n"
 
 
-def plan_deployment(builder: ComponentPlan, manifest: Manifest, kind: str) -> None:
-    """Edit compose.yaml, the Dockerfile, the CI workflow, .gitignore and README.md."""
+def plan_deployment(
+    builder: ComponentPlan, manifest: Manifest, kind: str, names: list[str]
+) -> None:
+    """Edit compose.yaml, the Dockerfile, the CI workflow, .gitignore and README.md;
+    `names` are the database settings, named as the app reads them."""
     root = builder.root
     docker = bool(manifest.project.get("docker"))
     compose = COMPOSE_POSTGRES if kind == "postgres" else COMPOSE_SQLITE
     # A file `new` made that the user deleted stays deleted (a `skip` line says so).
     if (root / "compose.yaml").is_file() or docker:
-        builder.edit_optional(
-            "compose.yaml",
-            lambda text: config_edits.ensure_yaml_entries(text, "compose.yaml", compose),
-            "the database services",
-            compose,
-        )
+        edit_compose(builder, compose, names, "the database services")
     if (root / "Dockerfile").is_file() or docker:
         lines = DOCKERFILE_LINES[kind]
         builder.edit_optional(
@@ -197,8 +198,11 @@ def plan_deployment(builder: ComponentPlan, manifest: Manifest, kind: str) -> No
         )
     if kind == "sqlite":
         builder.edit_optional(".gitignore", _gitignore, "the database folder's line")
+    env = builder.env_names
     builder.edit_optional(
-        "README.md", lambda text: _readme_section(text, kind), "the database section"
+        "README.md",
+        lambda text: _readme_section(text, kind, lambda doc: env.rename(doc, names)),
+        "the database section",
     )
 
 
@@ -217,15 +221,16 @@ def _gitignore(text: str) -> str:
     return text.rstrip("\n") + "\n" + GITIGNORE
 
 
-def _readme_section(text: str, kind: str) -> str:
-    """README.md with the database section, before `## Next steps` when it has one."""
+def _readme_section(text: str, kind: str, named: Callable[[str], str]) -> str:
+    """README.md with the database section, before `## Next steps` when it has one;
+    `named` names its variables as the settings read them."""
     for paragraph in (README_JOBS_IN_MEMORY, README_JOBS_IN_MEMORY_EARLIER):
         text = text.replace(paragraph, README_JOBS_IN_TABLE)
     if README_RUN_MIGRATE not in text:
         text = text.replace(README_RUN_DEV, README_RUN_MIGRATE + README_RUN_DEV, 1)
     if README_MARKER in text:
         return text
-    body = render_piece("db", "README.md.jinja", {"kind": kind}).strip()
+    body = named(render_piece("db", "README.md.jinja", {"kind": kind}).strip())
     section = f"{README_MARKER}\n{body}\n"
     anchor = "\n## Next steps\n"
     if anchor in text:
