@@ -151,14 +151,16 @@ def plan_celery(options: CeleryOptions, manifest: Manifest) -> ComponentPlan:
     # First: the new modules are formatted with the ruff settings in pyproject.toml.
     # The pytest plugin goes where pytest reads its settings (pytest.ini, say).
     pytest = pytest_config(root)
-    plugin_table = pytest.table if pytest.rel == PYPROJECT else None
+    # The requirements go where the project keeps them (a requirements file, when
+    # pyproject.toml declares them dynamic).
+    plugin = pytest.rel == PYPROJECT
     edit_pyproject(
         builder,
         [(REQUIREMENT, None), (DEV_REQUIREMENT, "dev")],
-        more=lambda text: _edit_pyproject(text, plugin_table=plugin_table),
-        more_manual=_plugin_line(pytest) if plugin_table is not None else "",
+        more=(lambda text: _edit_plugin(text, pytest)) if plugin else None,
+        more_manual=_plugin_line(pytest) if plugin else "",
     )
-    if pytest.rel != PYPROJECT:
+    if not plugin:
         builder.edit_file(pytest.rel, lambda text: _edit_plugin(text, pytest), _plugin_line(pytest))
     for target, template in [
         ("app/jobs/celery_app.py", "celery_app.py.jinja"),
@@ -266,14 +268,8 @@ def plan_celery(options: CeleryOptions, manifest: Manifest) -> ComponentPlan:
     return builder
 
 
-def _edit_pyproject(text: str, *, plugin_table: str | None) -> str:
-    if plugin_table is None:
-        return text
-    return ensure_toml_plugin(text, PYPROJECT, PYTEST_PLUGIN, plugin_table)
-
-
 def _edit_plugin(text: str, pytest: PytestConfig) -> str:
-    """`-p celery.contrib.pytest` in pytest's settings outside pyproject.toml."""
+    """`-p celery.contrib.pytest` in the `addopts` of the file pytest reads."""
     if pytest.section is not None:
         return ensure_ini_plugin(text, pytest.rel, pytest.section, PYTEST_PLUGIN)
     return ensure_toml_plugin(text, pytest.rel, PYTEST_PLUGIN, pytest.table or "pytest")
