@@ -357,3 +357,16 @@ def test_temporary_files_of_a_killed_run_are_removed_by_the_next(project: Path) 
     after = tree(project)
     assert after.keys() >= before.keys()
     assert "app/tasks/report.py" in after
+
+
+def test_new_force_on_a_project_removes_what_a_killed_run_left(project: Path) -> None:
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    stale = project / "app" / f".main.py.{gone.pid}.abcdefgh.fastasync-tmp"
+    stale.write_text("half")
+    result = runner.invoke(app, ["new", str(project), "--yes", "--force", "--db", "none"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == (
+        f"Removed 1 temporary file left by a killed fastasync run: app/{stale.name}"
+    )
+    assert not stale.exists()

@@ -78,27 +78,8 @@ def _locked_project(project: Path | None, *, dry_run: bool = False) -> Iterator[
         output.stderr().print("Waiting for another fastasync command on this project to finish.")
 
     with project_lock(root, on_wait=waiting):
-        _remove_leftovers(root, dry_run=dry_run)
+        output.remove_leftovers(root, dry_run=dry_run)
         yield read_manifest(root)
-
-
-def _remove_leftovers(root: Path, *, dry_run: bool) -> None:
-    from fastasync_cli.cli import output
-    from fastasync_cli.engine.leftovers import remove_stale_temporaries
-
-    found = remove_stale_temporaries(root, dry_run=dry_run)
-    if not found:
-        return
-    names = ", ".join(str(path) for path in found)
-    files = "file" if len(found) == 1 else "files"
-    if dry_run:
-        line = (
-            f"Found {len(found)} temporary {files} of a killed fastasync run, which a run "
-            f"without --dry-run removes: {names}"
-        )
-    else:
-        line = f"Removed {len(found)} temporary {files} left by a killed fastasync run: {names}"
-    output.stdout().print(line, markup=False)
 
 
 def _finish(plan: Plan, *, dry_run: bool, summary: str, next_step: str) -> None:

@@ -122,6 +122,26 @@ def print_plan(plan: Plan, *, diffs: bool = False) -> None:
                 console.print(Syntax(change.diff(), "diff", theme="ansi_dark"))
 
 
+def remove_leftovers(root: Path, *, dry_run: bool) -> None:
+    """Remove the temporary files of killed runs under `root` (list them in a dry
+    run), in one line; call it holding the project lock."""
+    from fastasync_cli.engine.leftovers import remove_stale_temporaries
+
+    found = remove_stale_temporaries(root, dry_run=dry_run)
+    if not found:
+        return
+    names = ", ".join(str(path) for path in found)
+    files = "file" if len(found) == 1 else "files"
+    if dry_run:
+        line = (
+            f"Found {len(found)} temporary {files} of a killed fastasync run, which a run "
+            f"without --dry-run removes: {names}"
+        )
+    else:
+        line = f"Removed {len(found)} temporary {files} left by a killed fastasync run: {names}"
+    stdout().print(line, markup=False)
+
+
 def print_by_hand(plan: Plan) -> None:
     """What the command left to the user: a warning, a hint and the lines, on stderr."""
     from rich.markup import escape
