@@ -497,8 +497,56 @@ def test_add_celery_without_compose_file_says_skip(project: Path) -> None:
     (project / "compose.yaml").unlink()
     result = add(project, "celery")
     assert result.exit_code == 0, result.output
-    assert "     skip  compose.yaml" in result.stdout.splitlines()
+    assert (
+        "     skip  compose.yaml  (missing: not recreated just for the redis and worker services)"
+    ) in result.stdout.splitlines()
     assert not (project / "compose.yaml").exists()
+
+
+def test_deleted_optional_files_stay_deleted(project: Path) -> None:
+    """A deleted README.md came back holding only the Celery section (and
+    .env.example only the new settings); the CI workflow was passed over without a
+    word. Each stays deleted, with a `skip` line saying what it does not get."""
+    for rel in ("README.md", ".env.example", ".github/workflows/ci.yml"):
+        (project / rel).unlink()
+    result = add(project, "celery")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    for line in [
+        "     skip  .env.example  (missing: not recreated just for the Celery settings)",
+        "     skip  .github/workflows/ci.yml  (missing: not recreated just for the Redis "
+        "service of the test job)",
+        "     skip  README.md  (missing: not recreated just for the Celery section)",
+    ]:
+        assert line in lines
+    assert not (project / "README.md").exists()
+    assert not (project / ".env.example").exists()
+    assert not (project / ".github/workflows/ci.yml").exists()
+    client = add(project, "client", "github", "--base-url", "https://api.github.com")
+    assert client.exit_code == 0, client.output
+    assert (
+        "     skip  .env.example  (missing: not recreated just for the github client's settings)"
+    ) in client.stdout.splitlines()
+    assert not (project / ".env.example").exists()
+    again = add(project, "celery")
+    assert "Nothing to do: the project already has all of this." in again.stdout
+
+
+def test_deleted_optional_files_stay_deleted_with_add_db(project: Path) -> None:
+    for rel in ("README.md", ".env.example", ".gitignore", "Dockerfile"):
+        (project / rel).unlink()
+    result = add(project, "db")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    for line in [
+        "     skip  .env.example  (missing: not recreated just for the database settings)",
+        "     skip  .gitignore  (missing: not recreated just for the database folder's line)",
+        "     skip  Dockerfile  (missing: not recreated just for the migrations' lines)",
+        "     skip  README.md  (missing: not recreated just for the database section)",
+    ]:
+        assert line in lines
+    for rel in ("README.md", ".env.example", ".gitignore", "Dockerfile"):
+        assert not (project / rel).exists()
 
 
 def test_celery_task_after_add_celery(project: Path) -> None:

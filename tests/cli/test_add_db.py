@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from fastasync_cli.cli import app
-from fastasync_cli.generators.component import PROJECT_SETTINGS
+from fastasync_cli.generators.component_names import PROJECT_SETTINGS
 from fastasync_cli.generators.db_deploy import (
     README_JOBS_IN_MEMORY,
     README_JOBS_IN_MEMORY_EARLIER,
@@ -276,10 +276,10 @@ def test_add_db_refuses_an_endpoint_named_as_the_job_model(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A project whose `job` endpoint was made before the name was refused."""
-    from fastasync_cli.generators import component
+    from fastasync_cli.generators import component_names
 
     with monkeypatch.context() as patched:
-        patched.setattr(component, "DATABASE_OWNED_NAMES", {})
+        patched.setattr(component_names, "DATABASE_OWNED_NAMES", {})
         assert add(project, "endpoint", "job", "title:str").exit_code == 0
     before = snapshot(project)
     result = add(project, "db")

@@ -3,8 +3,10 @@ it prints for adding by hand when it cannot edit a file safely."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import tomlkit
 from typer.testing import CliRunner
 
 from fastasync_cli.cli import app
@@ -148,6 +150,52 @@ def test_celery_s_pytest_plugin_in_setup_cfg(project: Path) -> None:
     )
 
 
+def test_celery_s_pytest_plugin_in_pytest_9_s_native_table(project: Path) -> None:
+    """pytest 9 reads `[tool.pytest]` with native TOML values; `add celery` looked for
+    `[tool.pytest.ini_options]` only, and stopped for ever on such a project."""
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace("[tool.pytest.ini_options]", "[tool.pytest]")
+    )
+    result = add(project, "celery")
+    assert result.exit_code == 0, result.output
+    text = pyproject.read_text()
+    assert "[tool.pytest.ini_options]" not in text
+    assert 'addopts = ["-ra", "--strict-markers", "-p", "celery.contrib.pytest"]\n' in text
+    assert "Nothing to do" in add(project, "celery").stdout
+
+
+def test_celery_s_pytest_plugin_in_pytest_toml(project: Path) -> None:
+    """pytest.toml comes before every other file pytest reads."""
+    config = project / "pytest.toml"
+    config.write_text('[pytest]\naddopts = ["-ra"]\nanyio_mode = "auto"\n')
+    result = add(project, "celery")
+    assert result.exit_code == 0, result.output
+    assert config.read_text() == (
+        '[pytest]\naddopts = ["-ra", "-p", "celery.contrib.pytest"]\nanyio_mode = "auto"\n'
+    )
+    assert "celery.contrib.pytest" not in (project / "pyproject.toml").read_text()
+
+
+def test_celery_s_pytest_plugin_in_a_native_table_with_string_addopts(project: Path) -> None:
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text().replace("[tool.pytest.ini_options]", "[tool.pytest]")
+    pyproject.write_text(text.replace('addopts = ["-ra", "--strict-markers"]', 'addopts = "-ra"'))
+    before = pyproject.read_bytes()
+    result = add(project, "celery")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[:2] == [
+        "error: pyproject.toml no longer has `addopts` as a list of strings in "
+        "`[tool.pytest]`, so fastasync cannot edit it safely.",
+        "hint: Nothing was written. Add these lines to pyproject.toml by hand, then run "
+        "the command again:",
+    ]
+    assert result.stderr.splitlines()[-1] == (
+        '    addopts = [..., "-p", "celery.contrib.pytest"]  # in [tool.pytest]'
+    )
+    assert pyproject.read_bytes() == before
+
+
 def test_a_name_imported_from_where_fastapi_has_it_is_not_imported_again(
     project: Path,
 ) -> None:
@@ -183,3 +231,163 @@ def test_a_name_the_user_imports_from_elsewhere_is_left_to_the_user(project: Pat
         "Depends` (it imports `Depends` from app.di), so fastasync cannot edit it safely."
     )
     assert deps.read_text() == before
+
+
+def _dependencies_from(pyproject: Path, tables: str) -> list[str]:
+    """Make the project's dependencies dynamic, read as `tables` say; return them."""
+    text = pyproject.read_text()
+    requirements = [str(line) for line in tomlkit.parse(text)["project"]["dependencies"]]
+    text = re.sub(
+        r"\ndependencies = \[\n.*?\n\]\n", '\ndynamic = ["dependencies"]\n', text, flags=re.S
+    )
+    pyproject.write_text(text + tables)
+    return requirements
+
+
+def test_dynamic_dependencies_go_to_setuptools_requirements_file(sqlite_project: Path) -> None:
+    """`dynamic = ["dependencies"]` stopped every `add` that brings a requirement,
+    asking for a `dependencies` list pyproject.toml must not have."""
+    project = sqlite_project
+    pyproject = project / "pyproject.toml"
+    requirements = _dependencies_from(
+        pyproject, '\n[tool.setuptools.dynamic]\ndependencies = {file = ["requirements.txt"]}\n'
+    )
+    listed = project / "requirements.txt"
+    listed.write_bytes("".join(f"{line}\r\n" for line in requirements).encode())
+    before = pyproject.read_text()
+    result = add(project, "celery")
+    assert result.exit_code == 0, result.output
+    assert "   update  requirements.txt" in result.stdout.splitlines()
+    assert (
+        listed.read_bytes()
+        == "".join(f"{line}\r\n" for line in [*requirements, "celery[redis]>=5.7.0,<6"]).encode()
+    )
+    text = pyproject.read_text()
+    assert "celery[redis]" not in text
+    assert '"redis>=8.1.0,<9",' in text  # the dev extra is no dynamic list
+    assert "celery.contrib.pytest" in text and text != before
+    assert result.stderr == ""
+    again = add(project, "celery")
+    assert again.exit_code == 0, again.output
+    assert "identical  requirements.txt" in again.stdout.splitlines()
+
+
+def test_dynamic_dependencies_go_to_hatch_requirements_file(project: Path) -> None:
+    pyproject = project / "pyproject.toml"
+    _dependencies_from(
+        pyproject, '\n[tool.hatch.metadata.hooks.requirements_txt]\nfiles = ["requirements.txt"]\n'
+    )
+    listed = project / "requirements.txt"
+    listed.write_text("fastapi[standard]>=0.162.5,<1\nSQLAlchemy>=2.0  # pinned\n")
+    result = add(project, "db")
+    assert result.exit_code == 0, result.output
+    assert listed.read_text() == (
+        "fastapi[standard]>=0.162.5,<1\nSQLAlchemy>=2.0  # pinned\n"
+        "alembic>=1.20.1,<2\naiosqlite>=0.22.1,<1\n"
+    )
+    assert "[tool.alembic]" in pyproject.read_text()
+
+
+def test_dynamic_dependencies_from_elsewhere_are_printed_and_the_rest_is_done(
+    project: Path,
+) -> None:
+    """With no requirements file to be found (pdm, a plugin), the command does the
+    rest and prints the requirement lines to add by hand, exit 0."""
+    pyproject = project / "pyproject.toml"
+    _dependencies_from(pyproject, "")
+    dry = add(project, "db", "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert not (project / "app/db").exists()
+    result = add(project, "db")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        "warning: pyproject.toml leaves its dependencies to the build backend "
+        '(`dynamic = ["dependencies"]`), and fastasync cannot tell where it reads them.',
+        "hint: Add these requirements by hand where your build backend reads them:",
+        "    sqlalchemy[asyncio]>=2.1.9,<3",
+        "    alembic>=1.20.1,<2",
+        "    aiosqlite>=0.22.1,<1",
+    ]
+    assert dry.stderr == result.stderr
+    assert (project / "app/db/engine.py").is_file()
+    text = pyproject.read_text()
+    assert "[tool.alembic]" in text and "aiosqlite" not in text
+
+
+def _with_settings_config(project: Path, config: str) -> None:
+    settings = project / "app/core/config.py"
+    text = settings.read_text()
+    old = 'env_file=".env", env_file_encoding="utf-8", extra="ignore"'
+    assert old in text
+    settings.write_text(text.replace(old, f"{old}, {config}"))
+
+
+def test_env_prefix_names_the_variables_add_documents(project: Path) -> None:
+    """With `env_prefix="APP_"`, `.env.example`, compose.yaml and the README named
+    REDIS_URL, GITHUB_BASE_URL..., which the app never reads (it reads APP_REDIS_URL)."""
+    _with_settings_config(project, 'env_prefix="APP_"')
+    client = add(project, "client", "github", "--base-url", "https://api.github.com")
+    assert client.exit_code == 0, client.output
+    celery = add(project, "celery")
+    assert celery.exit_code == 0, celery.output
+    env = (project / ".env.example").read_text()
+    assert "\nAPP_GITHUB_BASE_URL=https://api.github.com\n" in env
+    assert "\n# APP_CELERY_TIME_LIMIT=330\n" in env
+    assert "Must be longer than APP_CELERY_TIME_LIMIT." in env
+    assert "\nGITHUB_BASE_URL" not in env and "# REDIS_URL" not in env
+    compose = (project / "compose.yaml").read_text()
+    assert compose.count("APP_REDIS_URL: redis://redis:6379/0") == 2  # app and worker
+    assert " REDIS_URL:" not in compose
+    readme = (project / "README.md").read_text()
+    assert "| `APP_REDIS_URL`" in readme and "`APP_CELERY_VISIBILITY_TIMEOUT`" in readme
+    assert "| `REDIS_URL`" not in readme
+    again = add(project, "celery")
+    assert "Nothing to do: the project already has all of this." in again.stdout
+
+
+def test_env_prefix_names_the_database_variables(project: Path) -> None:
+    _with_settings_config(project, 'env_prefix="svc_", case_sensitive=True')
+    result = add(project, "db", "--kind", "postgres")
+    assert result.exit_code == 0, result.output
+    env = (project / ".env.example").read_text()
+    assert "svc_database_url=" in env and "DATABASE_URL=" not in env
+    compose = (project / "compose.yaml").read_text()
+    assert compose.count("svc_database_url: postgresql+asyncpg://") == 2  # app, migrate
+    assert "POSTGRES_PASSWORD: ${POSTGRES_PASSWORD" in compose  # PostgreSQL's own
+    assert "`svc_database_url`" in (project / "README.md").read_text()
+
+
+def test_a_computed_env_prefix_leaves_the_variables_to_the_user(project: Path) -> None:
+    settings = project / "app/core/config.py"
+    _with_settings_config(project, "env_prefix=PREFIX")
+    settings.write_text(
+        settings.read_text().replace(
+            "\n\nclass Settings", '\n\nPREFIX = "APP_"\n\n\nclass Settings', 1
+        )
+    )
+    env_before = (project / ".env.example").read_bytes()
+    compose_before = (project / "compose.yaml").read_bytes()
+    result = add(project, "celery")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert "     skip  .env.example  (left to you: see the lines below)" in lines
+    assert "     skip  compose.yaml  (left to you: see the lines below)" in lines
+    warning = (
+        "warning: `env_prefix` of Settings in app/core/config.py is not a literal string, "
+        "so the names of its environment variables are unknown."
+    )
+    errors = result.stderr.splitlines()
+    assert errors.count(warning) == 2
+    assert (
+        "hint: Add these lines to .env.example by hand, with the prefix in front of each "
+        "variable's name:"
+    ) in errors
+    assert "    # CELERY_TIME_LIMIT=330" in errors
+    assert (
+        "hint: Add these lines to compose.yaml by hand, with the prefix in front of the "
+        "names of the app's variables (CELERY_TIME_LIMIT, REDIS_URL):"
+    ) in errors
+    assert "          REDIS_URL: redis://redis:6379/0" in errors
+    assert (project / ".env.example").read_bytes() == env_before
+    assert (project / "compose.yaml").read_bytes() == compose_before
+    assert (project / "app/worker.py").is_file()

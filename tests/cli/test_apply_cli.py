@@ -312,3 +312,61 @@ def test_non_ascii_arguments_survive_an_ascii_locale(project: Path) -> None:
     assert result.returncode == 0, result.stderr
     manifest = (project / ".fastasync.toml").read_text(encoding="utf-8")
     assert 'fields = ["name:str=café"]' in manifest
+
+
+def test_temporary_files_of_a_killed_run_are_removed_by_the_next(project: Path) -> None:
+    """SIGKILL mid-apply left `.NAME.<pid>.<random>.fastasync-tmp` files beside the
+    project's files for good; the next command holding the lock removes them, saying so,
+    and keeps a file of that suffix that is not of that shape."""
+    before = tree(project)
+    users = project / "notes.fastasync-tmp"
+    users.write_text("mine")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fastasync_cli", "add", "task", "report"],
+        cwd=project,
+        env={**os.environ, "FASTASYNC_TEST_APPLY_DELAY": "5"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while not list(project.rglob(f".*.{proc.pid}.*.fastasync-tmp")):
+        assert proc.poll() is None and time.monotonic() < deadline, "nothing was staged"
+        time.sleep(0.01)
+    proc.kill()  # still staging: the first file waits 5 s before the next
+    proc.wait()
+    left = sorted(project.rglob(f".*.{proc.pid}.*.fastasync-tmp"))
+    assert left
+    shown = ", ".join(path.relative_to(project).as_posix() for path in left)
+
+    dry = runner.invoke(app, ["add", "task", "report", "--project", str(project), "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert dry.stdout.splitlines()[1] == (
+        f"Found {len(left)} temporary file{'s' * (len(left) > 1)} of a killed fastasync "
+        f"run, which a run without --dry-run removes: {shown}"
+    )
+    assert all(path.exists() for path in left)
+
+    result = runner.invoke(app, ["add", "task", "report", "--project", str(project)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[1] == (
+        f"Removed {len(left)} temporary file{'s' * (len(left) > 1)} left by a killed "
+        f"fastasync run: {shown}"
+    )
+    assert list(project.rglob("*.fastasync-tmp*")) == [users]
+    assert users.read_text() == "mine"
+    after = tree(project)
+    assert after.keys() >= before.keys()
+    assert "app/tasks/report.py" in after
+
+
+def test_new_force_on_a_project_removes_what_a_killed_run_left(project: Path) -> None:
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    stale = project / "app" / f".main.py.{gone.pid}.abcdefgh.fastasync-tmp"
+    stale.write_text("half")
+    result = runner.invoke(app, ["new", str(project), "--yes", "--force", "--db", "none"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == (
+        f"Removed 1 temporary file left by a killed fastasync run: app/{stale.name}"
+    )
+    assert not stale.exists()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import httpx
 
-from tests.e2e.conftest import check_project, fastasync, follow_job, serve
+from tests.e2e.conftest import check_project, fastasync, follow_job, run, serve
 
 LONGEST = "customer_support_ticket_attachments_and_their_xyz"
 
@@ -66,3 +67,21 @@ def test_a_sequence_of_adds_then_again_stays_green_and_serves(tmp_path: Path) ->
         assert started.headers["location"].endswith(f"/api/jobs/{started.json()['id']}")
         job = follow_job(http, started.headers["location"])
         assert job["status"] == "succeeded" and job["result"] == {"message": "done"}
+
+
+def test_a_client_s_tests_name_the_variables_with_the_settings_prefix(tmp_path: Path) -> None:
+    """The client's tests set `GITHUB_TIMEOUT=0` and the like to check each is refused
+    by name; with `env_prefix="APP_"` the app reads `APP_GITHUB_TIMEOUT`, so they
+    failed on a project whose only change was the prefix."""
+    fastasync("new", "shop", "--yes", "--no-docker", "--ci", "none", "--db", "none", cwd=tmp_path)
+    root = tmp_path / "shop"
+    config = root / "app/core/config.py"
+    old = 'env_file=".env", env_file_encoding="utf-8", extra="ignore"'
+    config.write_text(config.read_text().replace(old, f'{old}, env_prefix="APP_"'))
+    fastasync("add", "client", "github", "--base-url", "https://api.github.com", cwd=root)
+    assert "APP_GITHUB_TIMEOUT" in (root / ".env.example").read_text()
+    output = run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/clients"],
+        cwd=root,
+    )
+    assert " passed" in output and "failed" not in output

@@ -10,6 +10,7 @@ import pytest
 from ruff.__main__ import find_ruff_bin
 
 from fastasync_cli.engine import config_edits, edits
+from fastasync_cli.engine.pytest_config import ensure_toml_plugin, pytest_config
 from fastasync_cli.engine.python_style import format_edited
 
 ROUTERS = textwrap.dedent(
@@ -468,22 +469,87 @@ def test_toml_edits_need_their_tables() -> None:
     with pytest.raises(edits.AnchorMissing, match=r"a `dependencies = \[...\]` list"):
         config_edits.ensure_toml_dependency('[project]\nname = "x"\n', "p", "celery")
     with pytest.raises(edits.AnchorMissing, match=r"a `\[tool.pytest.ini_options\]` table"):
-        config_edits.ensure_pytest_plugin('[project]\nname = "x"\n', "p", "celery.contrib.pytest")
+        ensure_toml_plugin('[project]\nname = "x"\n', "p", "celery.contrib.pytest")
     with pytest.raises(edits.SourceError, match=r"pyproject.toml does not parse \(line 1"):
         config_edits.ensure_toml_dependency("[project\n", "pyproject.toml", "celery")
 
 
 def test_pytest_plugin_is_added_to_list_or_string_addopts_once() -> None:
-    text = config_edits.ensure_pytest_plugin(PYPROJECT, "p", "celery.contrib.pytest")
+    text = ensure_toml_plugin(PYPROJECT, "p", "celery.contrib.pytest")
     assert 'addopts = ["-ra", "-p", "celery.contrib.pytest"]\n' in text
-    assert config_edits.ensure_pytest_plugin(text, "p", "celery.contrib.pytest") == text
+    assert ensure_toml_plugin(text, "p", "celery.contrib.pytest") == text
     as_string = PYPROJECT.replace('addopts = ["-ra"]', 'addopts = "-ra -q"')
-    text = config_edits.ensure_pytest_plugin(as_string, "p", "celery.contrib.pytest")
+    text = ensure_toml_plugin(as_string, "p", "celery.contrib.pytest")
     assert 'addopts = "-ra -q -p celery.contrib.pytest"\n' in text
-    assert config_edits.ensure_pytest_plugin(text, "p", "celery.contrib.pytest") == text
+    assert ensure_toml_plugin(text, "p", "celery.contrib.pytest") == text
     missing = PYPROJECT.replace('addopts = ["-ra"]\n', 'testpaths = ["tests"]\n')
-    text = config_edits.ensure_pytest_plugin(missing, "p", "celery.contrib.pytest")
+    text = ensure_toml_plugin(missing, "p", "celery.contrib.pytest")
     assert 'addopts = ["-p", "celery.contrib.pytest"]\n' in text
+
+
+NATIVE_PYPROJECT = '[project]\nname = "x"\n\n[tool.pytest]\naddopts = [\n    "-ra",\n]\n'
+
+
+def test_pytest_plugin_goes_to_pytest_9_s_native_tool_pytest_table() -> None:
+    """pytest 9 reads `[tool.pytest]` (native TOML, `addopts` a list); a project
+    configured there was told it had no `[tool.pytest.ini_options]` table."""
+    text = ensure_toml_plugin(NATIVE_PYPROJECT, "p", "celery.contrib.pytest", "tool.pytest")
+    assert text == NATIVE_PYPROJECT.replace(
+        '"-ra",\n', '"-ra",\n    "-p",\n    "celery.contrib.pytest",\n'
+    )
+    assert ensure_toml_plugin(text, "p", "celery.contrib.pytest", "tool.pytest") == text
+    no_addopts = '[tool.pytest]\ntestpaths = ["tests"]\n'
+    assert ensure_toml_plugin(no_addopts, "p", "x.y", "tool.pytest") == (
+        '[tool.pytest]\ntestpaths = ["tests"]\naddopts = ["-p", "x.y"]\n'
+    )
+    # pytest.toml's own table.
+    assert ensure_toml_plugin('[pytest]\naddopts = ["-q"]\n', "pytest.toml", "x.y", "pytest") == (
+        '[pytest]\naddopts = ["-q", "-p", "x.y"]\n'
+    )
+
+
+def test_native_pytest_table_needs_addopts_as_a_list() -> None:
+    """pytest's native mode refuses a string `addopts`; appending to it would keep a
+    value pytest cannot start with."""
+    with pytest.raises(
+        edits.AnchorMissing, match=r"`addopts` as a list of strings in `\[tool.pytest\]`"
+    ):
+        ensure_toml_plugin('[tool.pytest]\naddopts = "-ra"\n', "p", "x.y", "tool.pytest")
+    both = '[tool.pytest]\nminversion = "9.0"\n\n[tool.pytest.ini_options]\naddopts = "-ra"\n'
+    with pytest.raises(edits.AnchorMissing, match=r"only one of `\[tool.pytest\]` and"):
+        ensure_toml_plugin(both, "p", "x.y", "tool.pytest")
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"pyproject.toml": NATIVE_PYPROJECT}, ("pyproject.toml", None, "tool.pytest")),
+        (
+            {"pyproject.toml": '[tool.pytest.ini_options]\naddopts = "-q"\n'},
+            ("pyproject.toml", None, "tool.pytest.ini_options"),
+        ),
+        (
+            {"pyproject.toml": NATIVE_PYPROJECT, "pytest.toml": "[pytest]\n"},
+            ("pytest.toml", None, "pytest"),
+        ),
+        (
+            {"pytest.ini": "[pytest]\n", ".pytest.toml": "[pytest]\n"},
+            (".pytest.toml", None, "pytest"),
+        ),
+        (
+            {"pyproject.toml": "[tool.pytest]\n", "tox.ini": "[pytest]\n"},
+            ("tox.ini", "pytest", None),
+        ),
+    ],
+    ids=["native", "ini-options", "pytest.toml", "hidden-pytest.toml", "empty-native-table"],
+)
+def test_pytest_config_is_found_where_pytest_9_looks(
+    tmp_path: Path, files: dict[str, str], expected: tuple[str, str | None, str | None]
+) -> None:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    found = pytest_config(tmp_path)
+    assert (found.rel, found.section, found.table) == expected
 
 
 COMPOSE = textwrap.dedent(
@@ -665,7 +731,7 @@ def test_toml_arrays_grow_in_their_own_layout_and_stay_valid() -> None:
         """
     )
     result = config_edits.ensure_toml_dependency(source, "pyproject.toml", "c>=3")
-    result = config_edits.ensure_pytest_plugin(result, "pyproject.toml", "celery.contrib.pytest")
+    result = ensure_toml_plugin(result, "pyproject.toml", "celery.contrib.pytest")
     assert result == source.replace(
         '    "b>=2"  # retries\n    # more to come\n',
         '    "b>=2",  # retries\n    # more to come\n    "c>=3",\n',

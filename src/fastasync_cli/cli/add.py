@@ -53,10 +53,11 @@ class Backend(str, enum.Enum):
 
 
 @contextmanager
-def _locked_project(project: Path | None) -> Iterator[Manifest]:
+def _locked_project(project: Path | None, *, dry_run: bool = False) -> Iterator[Manifest]:
     """The project's manifest, read under the project lock held until the `with` ends.
 
     Prints which project was found first: in a nested folder it may be an outer one.
+    Temporary files a killed run left behind are removed first (listed in a dry run).
     """
     from rich.markup import escape
 
@@ -77,6 +78,7 @@ def _locked_project(project: Path | None) -> Iterator[Manifest]:
         output.stderr().print("Waiting for another fastasync command on this project to finish.")
 
     with project_lock(root, on_wait=waiting):
+        output.remove_leftovers(root, dry_run=dry_run)
         yield read_manifest(root)
 
 
@@ -99,13 +101,13 @@ def _finish(plan: Plan, *, dry_run: bool, summary: str, next_step: str) -> None:
         )
     if dry_run:
         console.print("Dry run: nothing was written.")
-        return
-    if plan.unchanged:
+    elif plan.unchanged:
         console.print("Nothing to do: the project already has all of this.")
-        return
-    apply(plan)
-    console.print(f"[bold green]{escape(summary)}[/]")
-    console.print(f"Next: {_from_root(plan.root, next_step)}", markup=False)
+    else:
+        apply(plan)
+        console.print(f"[bold green]{escape(summary)}[/]")
+        console.print(f"Next: {_from_root(plan.root, next_step)}", markup=False)
+    output.print_by_hand(plan)
 
 
 def _from_root(root: Path, commands: str) -> str:
@@ -155,7 +157,7 @@ def endpoint(
             fields=tuple(parse_fields(fields or [])),
             force=force,
         )
-        with _locked_project(project) as manifest:
+        with _locked_project(project, dry_run=dry_run) as manifest:
             tests = f"pytest tests/api/routes/test_{options.name.snake}.py"
             # With a database, the app starts only once the new table's migration ran.
             migrate = "" if manifest.database == "none" else "alembic upgrade head && "
@@ -192,7 +194,7 @@ def client(
         options = ClientOptions(
             name=component_name(name, "client"), base_url=check_base_url(base_url), force=force
         )
-        with _locked_project(project) as manifest:
+        with _locked_project(project, dry_run=dry_run) as manifest:
             _finish(
                 plan_client(options, manifest).plan,
                 dry_run=dry_run,
@@ -247,7 +249,7 @@ def task(
             force=force,
         )
         where = " (run by a Celery worker)" if options.backend == "celery" else ""
-        with _locked_project(project) as manifest:
+        with _locked_project(project, dry_run=dry_run) as manifest:
             _finish(
                 plan_task(options, manifest).plan,
                 dry_run=dry_run,
@@ -269,7 +271,7 @@ def celery(
     with handle_errors(verbose=verbose):
         from fastasync_cli.generators.celery import CeleryOptions, plan_celery
 
-        with _locked_project(project) as manifest:
+        with _locked_project(project, dry_run=dry_run) as manifest:
             _finish(
                 plan_celery(CeleryOptions(force=force), manifest).plan,
                 dry_run=dry_run,
@@ -299,7 +301,7 @@ def db(
         from fastasync_cli.generators.db import DbOptions, check_kind, plan_db
 
         options = DbOptions(kind=check_kind(kind, allow_none=False), force=force)
-        with _locked_project(project) as manifest:
+        with _locked_project(project, dry_run=dry_run) as manifest:
             _finish(
                 plan_db(options, manifest).plan,
                 dry_run=dry_run,

@@ -94,7 +94,9 @@ def new(
 ) -> None:
     """Create a new async FastAPI project in PATH."""
     with handle_errors(verbose=verbose):
+        from fastasync_cli.cli.output import remove_leftovers
         from fastasync_cli.engine.lock import project_lock
+        from fastasync_cli.engine.project import MANIFEST_NAME
         from fastasync_cli.generators.db import check_kind
         from fastasync_cli.generators.project import (
             ProjectOptions,
@@ -134,6 +136,9 @@ def new(
         )
         # The folder itself when it exists (--force), else the nearest one above it.
         with project_lock(target if target.is_dir() else nearest_existing(target.parent)):
+            # A project made before (--force): what a killed run left in it goes.
+            if (target / MANIFEST_NAME).is_file():
+                remove_leftovers(target, dry_run=dry_run)
             plan = plan_project(options)
             _report(plan, dry_run=dry_run, verbose=verbose, celery=celery, db=db)
 

@@ -109,7 +109,10 @@ def print_plan(plan: Plan, *, diffs: bool = False) -> None:
 
     console = stdout()
     for change in plan.changes:
-        console.print(status_line(change.action.value, escape(str(change.path))))
+        line = status_line(change.action.value, escape(str(change.path)))
+        if change.reason:
+            line += f"  [dim]({escape(change.reason)})[/]"
+        console.print(line)
     if diffs:
         # Only dry runs show diffs; Syntax pulls in pygments, which is slow to import.
         from rich.syntax import Syntax
@@ -117,6 +120,37 @@ def print_plan(plan: Plan, *, diffs: bool = False) -> None:
         for change in plan.changes:
             if change.action.value in {"update", "overwrite"} and change.old is not None:
                 console.print(Syntax(change.diff(), "diff", theme="ansi_dark"))
+
+
+def remove_leftovers(root: Path, *, dry_run: bool) -> None:
+    """Remove the temporary files of killed runs under `root` (list them in a dry
+    run), in one line; call it holding the project lock."""
+    from fastasync_cli.engine.leftovers import remove_stale_temporaries
+
+    found = remove_stale_temporaries(root, dry_run=dry_run)
+    if not found:
+        return
+    names = ", ".join(str(path) for path in found)
+    files = "file" if len(found) == 1 else "files"
+    if dry_run:
+        line = (
+            f"Found {len(found)} temporary {files} of a killed fastasync run, which a run "
+            f"without --dry-run removes: {names}"
+        )
+    else:
+        line = f"Removed {len(found)} temporary {files} left by a killed fastasync run: {names}"
+    stdout().print(line, markup=False)
+
+
+def print_by_hand(plan: Plan) -> None:
+    """What the command left to the user: a warning, a hint and the lines, on stderr."""
+    from rich.markup import escape
+
+    console = stderr()
+    for item in plan.by_hand:
+        console.print(f"[bold yellow]warning:[/] {escape(item.message)}")
+        console.print(f"[bold]hint:[/] {escape(item.hint)}")
+        console.print(escape("\n".join(f"    {line}" for line in item.lines.splitlines())))
 
 
 def print_tree(plan: Plan) -> None:

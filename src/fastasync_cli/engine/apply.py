@@ -167,7 +167,11 @@ def _stage(run: _Run) -> None:
         _make_dirs(target.parent, run)
         staged = _Staged(change, target)
         run.staged.append(staged)
-        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=TMP_SUFFIX)
+        # The process id in the name tells the next run whether its writer is gone
+        # (killed outright): see `leftovers`.
+        fd, name = tempfile.mkstemp(
+            dir=target.parent, prefix=f".{target.name}.{os.getpid()}.", suffix=TMP_SUFFIX
+        )
         staged.tmp = Path(name)
         with os.fdopen(fd, "wb") as handle:
             handle.write(change.new_bytes)

@@ -16,7 +16,8 @@ from fastasync_cli.engine.edits import AnchorMissing, SourceError
 # --- TOML (tomlkit) ------------------------------------------------------------------
 
 
-def _toml(text: str, path: str) -> Any:
+def parse_toml(text: str, path: str) -> Any:
+    """The tomlkit document of `text`; `SourceError` naming `path` when it does not parse."""
     import tomlkit
     from tomlkit.exceptions import ParseError
 
@@ -26,7 +27,8 @@ def _toml(text: str, path: str) -> Any:
         raise SourceError(f"{path} does not parse (line {exc.line}: {exc})") from exc
 
 
-def _distribution(requirement: str) -> str:
+def distribution_name(requirement: str) -> str:
+    """The normalized name of the distribution a requirement line names."""
     match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
     return re.sub(r"[-_.]+", "-", match.group(1)).lower() if match else requirement
 
@@ -41,7 +43,7 @@ def ensure_toml_dependency(
     """
     import tomlkit
 
-    doc = _toml(text, path)
+    doc = parse_toml(text, path)
     project = doc.get("project")
     if extra is None:
         where = "a `dependencies = [...]` list in `[project]`"
@@ -57,14 +59,14 @@ def ensure_toml_dependency(
             where += " or `[dependency-groups]`"
     if not isinstance(dependencies, list):
         raise AnchorMissing(where)
-    name = _distribution(requirement)
-    if any(_distribution(str(existing)) == name for existing in dependencies):
+    name = distribution_name(requirement)
+    if any(distribution_name(str(existing)) == name for existing in dependencies):
         return text
-    _append(dependencies, requirement)
+    append_in_layout(dependencies, requirement)
     return tomlkit.dumps(doc)
 
 
-def _append(array: Any, *values: str) -> None:
+def append_in_layout(array: Any, *values: str) -> None:
     """Append to a TOML array in its own layout: one a line, at its indentation, when
     it is split over lines (tomlkit's `append` would forget the comma after a last
     element that has a comment)."""
@@ -78,34 +80,6 @@ def _append(array: Any, *values: str) -> None:
         array.add_line(value, indent=indent)
 
 
-def ensure_pytest_plugin(text: str, path: str, plugin: str) -> str:
-    """Load `plugin` in every pytest run: `-p plugin` in `[tool.pytest.ini_options]`."""
-    import shlex
-
-    import tomlkit
-
-    doc = _toml(text, path)
-    options = doc.get("tool", {}).get("pytest", {}).get("ini_options")
-    if not isinstance(options, dict):
-        raise AnchorMissing("a `[tool.pytest.ini_options]` table")
-    addopts = options.get("addopts")
-    if addopts is None:
-        options["addopts"] = ["-p", plugin]
-    elif isinstance(addopts, list):
-        words = [str(word) for word in addopts]
-        if plugin in words or f"-p{plugin}" in words:
-            return text
-        _append(addopts, "-p", plugin)
-    elif isinstance(addopts, str):
-        words = shlex.split(addopts)
-        if plugin in words or f"-p{plugin}" in words:
-            return text
-        options["addopts"] = f"{addopts} -p {plugin}".strip()
-    else:
-        raise AnchorMissing("`addopts` as a list or a string in `[tool.pytest.ini_options]`")
-    return tomlkit.dumps(doc)
-
-
 def ensure_toml_table(text: str, path: str, dotted: str, values: dict[str, Any]) -> str:
     """Add the table `dotted` (e.g. `tool.alembic`) with `values`, or the keys it lacks.
 
@@ -113,7 +87,7 @@ def ensure_toml_table(text: str, path: str, dotted: str, values: dict[str, Any])
     """
     import tomlkit
 
-    doc = _toml(text, path)
+    doc = parse_toml(text, path)
     table: Any = doc
     parts = dotted.split(".")
     for depth, part in enumerate(parts):

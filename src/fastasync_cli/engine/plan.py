@@ -38,6 +38,7 @@ class FileChange:
     # The file's bytes when planned (None: it did not exist); apply checks they still are.
     read: bytes | None = None
     source: TextFile | None = None  # how the current file is encoded, to write alike
+    reason: str | None = None  # why, shown after the status line (a `skip`, say)
 
     @property
     def new_bytes(self) -> bytes:
@@ -69,6 +70,16 @@ def _visible_cr(line: str) -> str:
     return line.replace("\r\n", "\\r\n")
 
 
+@dataclass(frozen=True)
+class ByHand:
+    """A part of the change the command cannot make and leaves to the user, while it
+    makes the rest: what and why, what to do, and the exact lines to add."""
+
+    message: str
+    hint: str
+    lines: str
+
+
 @dataclass
 class Plan:
     """Every change of one command, decided before anything is written."""
@@ -77,6 +88,8 @@ class Plan:
     changes: list[FileChange] = field(default_factory=list)
     # True when applying creates `root` itself (and a failure removes it again).
     creates_root: bool = False
+    # What the user adds by hand: printed after the plan, the command still succeeds.
+    by_hand: list[ByHand] = field(default_factory=list)
 
     def add(self, change: FileChange) -> None:
         if any(existing.path == change.path for existing in self.changes):

@@ -8,13 +8,19 @@ registry, the test fixtures, pyproject.toml, .env.example, compose.yaml and READ
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 
 from fastasync_cli.engine import config_edits, edits
-from fastasync_cli.engine.plan import Action, FileChange, plan_update
+from fastasync_cli.engine.plan import plan_update
 from fastasync_cli.engine.project import MANIFEST_NAME, Manifest, with_project_option
-from fastasync_cli.engine.pytest_config import ensure_ini_plugin, pytest_config
+from fastasync_cli.engine.pytest_config import (
+    PYPROJECT,
+    PytestConfig,
+    ensure_ini_plugin,
+    ensure_toml_plugin,
+    pytest_config,
+)
 from fastasync_cli.engine.render import render_piece
 from fastasync_cli.generators.celery_deploy import CI_REDIS, CI_WORKFLOW, COMPOSE
 from fastasync_cli.generators.component import (
@@ -22,7 +28,8 @@ from fastasync_cli.generators.component import (
     PythonEdit,
     import_edit,
 )
-from fastasync_cli.generators.env_example import env_lines_appended
+from fastasync_cli.generators.env_example import edit_compose, edit_env_example
+from fastasync_cli.generators.requirements import edit_pyproject
 
 # What the generated project installs; kept in step with this repository's dev extra.
 REQUIREMENT = "celery[redis]>=5.7.0,<6"
@@ -122,6 +129,10 @@ TEST_SETTINGS = [
     ("celery_result_expires", "600"),
 ]
 
+# The variables the Celery settings are read from (REDIS_URL, CELERY_*), as named
+# in the README, .env.example and compose.yaml.
+SETTING_NAMES = [field.name for field in SETTINGS_FIELDS]
+
 GET_JOB_LINE = "job = await jobs.get(job_id)"
 GET_JOB_CELERY_LINE = "job = await jobs.get(job_id) or await celery_jobs.get(job_id)"
 LIFESPAN_LINE = 'state["celery_jobs"] = await stack.enter_async_context(CeleryJobs(settings))'
@@ -140,25 +151,17 @@ def plan_celery(options: CeleryOptions, manifest: Manifest) -> ComponentPlan:
     # First: the new modules are formatted with the ruff settings in pyproject.toml.
     # The pytest plugin goes where pytest reads its settings (pytest.ini, say).
     pytest = pytest_config(root)
-    plugin_in_pyproject = pytest.section is None
-    builder.edit_file(
-        "pyproject.toml",
-        lambda text: _edit_pyproject(text, plugin=plugin_in_pyproject),
-        f'"{REQUIREMENT}",  # in [project] dependencies\n'
-        f'"{DEV_REQUIREMENT}",  # in the dev list of [project.optional-dependencies]'
-        + (
-            f'\naddopts = [..., "-p", "{PYTEST_PLUGIN}"]  # in [tool.pytest.ini_options]'
-            if plugin_in_pyproject
-            else ""
-        ),
+    # The requirements go where the project keeps them (a requirements file, when
+    # pyproject.toml declares them dynamic).
+    plugin = pytest.rel == PYPROJECT
+    edit_pyproject(
+        builder,
+        [(REQUIREMENT, None), (DEV_REQUIREMENT, "dev")],
+        more=(lambda text: _edit_plugin(text, pytest)) if plugin else None,
+        more_manual=_plugin_line(pytest) if plugin else "",
     )
-    if pytest.section is not None:
-        section = pytest.section
-        builder.edit_file(
-            pytest.rel,
-            lambda text: ensure_ini_plugin(text, pytest.rel, section, PYTEST_PLUGIN),
-            f"addopts = ... -p {PYTEST_PLUGIN}  # in [{section}]",
-        )
+    if not plugin:
+        builder.edit_file(pytest.rel, lambda text: _edit_plugin(text, pytest), _plugin_line(pytest))
     for target, template in [
         ("app/jobs/celery_app.py", "celery_app.py.jinja"),
         ("app/jobs/celery_jobs.py", "celery_jobs.py.jinja"),
@@ -172,7 +175,7 @@ def plan_celery(options: CeleryOptions, manifest: Manifest) -> ComponentPlan:
         builder.create(target, render_piece("celery", template, {}))
 
     _edit_settings(builder)
-    builder.edit_text(".env.example", env_lines_appended(ENV_COMMENT, ENV_ENTRIES))
+    edit_env_example(builder, ENV_COMMENT, ENV_ENTRIES, SETTING_NAMES, "the Celery settings")
 
     registry = (
         "\n\n# Tasks run by a Celery worker (`celery -A app.worker worker`), started with\n"
@@ -238,23 +241,22 @@ def plan_celery(options: CeleryOptions, manifest: Manifest) -> ComponentPlan:
     builder.add_to_lifespan("app.jobs.celery_jobs", "CeleryJobs", LIFESPAN_LINE)
     _edit_test_fixtures(builder)
 
-    compose = root / "compose.yaml"
-    if compose.is_file():
-        builder.edit_file(
-            "compose.yaml",
-            lambda text: config_edits.ensure_yaml_entries(text, "compose.yaml", COMPOSE),
-            COMPOSE,
-        )
-    elif manifest.project.get("docker"):
-        # The user removed it; say so rather than bring it back.
-        builder.plan.add(FileChange(PurePosixPath("compose.yaml"), Action.SKIP))
-    if (root / CI_WORKFLOW).is_file():
-        builder.edit_file(
+    # A file `new` made that the user deleted stays deleted (a `skip` line says so).
+    if (root / "compose.yaml").is_file() or manifest.project.get("docker"):
+        edit_compose(builder, COMPOSE, SETTING_NAMES, "the redis and worker services")
+    if (root / CI_WORKFLOW).is_file() or manifest.project.get("ci") == "github":
+        builder.edit_optional(
             CI_WORKFLOW,
             lambda text: config_edits.ensure_yaml_entries(text, CI_WORKFLOW, CI_REDIS),
+            "the Redis service of the test job",
             CI_REDIS,
         )
-    builder.edit_text("README.md", _readme_section)
+    env = builder.env_names
+    builder.edit_optional(
+        "README.md",
+        lambda text: _readme_section(text, lambda doc: env.rename(doc, SETTING_NAMES)),
+        "the Celery section",
+    )
     builder.plan.add(
         plan_update(
             root,
@@ -266,12 +268,18 @@ def plan_celery(options: CeleryOptions, manifest: Manifest) -> ComponentPlan:
     return builder
 
 
-def _edit_pyproject(text: str, *, plugin: bool) -> str:
-    text = config_edits.ensure_toml_dependency(text, "pyproject.toml", REQUIREMENT)
-    text = config_edits.ensure_toml_dependency(text, "pyproject.toml", DEV_REQUIREMENT, extra="dev")
-    if not plugin:
-        return text
-    return config_edits.ensure_pytest_plugin(text, "pyproject.toml", PYTEST_PLUGIN)
+def _edit_plugin(text: str, pytest: PytestConfig) -> str:
+    """`-p celery.contrib.pytest` in the `addopts` of the file pytest reads."""
+    if pytest.section is not None:
+        return ensure_ini_plugin(text, pytest.rel, pytest.section, PYTEST_PLUGIN)
+    return ensure_toml_plugin(text, pytest.rel, PYTEST_PLUGIN, pytest.table or "pytest")
+
+
+def _plugin_line(pytest: PytestConfig) -> str:
+    """The plugin's line to add by hand, where pytest reads it."""
+    if pytest.section is not None:
+        return f"addopts = ... -p {PYTEST_PLUGIN}  # in [{pytest.section}]"
+    return f'addopts = [..., "-p", "{PYTEST_PLUGIN}"]  # in [{pytest.table}]'
 
 
 def _edit_settings(builder: ComponentPlan) -> None:
@@ -321,11 +329,13 @@ def _edit_test_fixtures(builder: ComponentPlan) -> None:
     )
 
 
-def _readme_section(text: str) -> str:
-    """README.md with the Celery section, before `## Next steps` when it has one."""
+def _readme_section(text: str, named: Callable[[str], str]) -> str:
+    """README.md with the Celery section, before `## Next steps` when it has one;
+    `named` names its variables as the settings read them."""
     if README_MARKER in text:
         return text
-    section = f"{README_MARKER}\n{render_piece('celery', 'README.md.jinja', {}).strip()}\n"
+    body = named(render_piece("celery", "README.md.jinja", {}).strip())
+    section = f"{README_MARKER}\n{body}\n"
     anchor = "\n## Next steps\n"
     if anchor in text:
         head, tail = text.split(anchor, 1)

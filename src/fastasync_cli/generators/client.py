@@ -16,7 +16,7 @@ from fastasync_cli.generators.component import (
     PythonEdit,
     import_edit,
 )
-from fastasync_cli.generators.env_example import env_lines_appended
+from fastasync_cli.generators.env_example import edit_env_example
 
 _URL_UNSAFE = re.compile(r"[\s\"'\\<>`{}|^\x00-\x1f\x7f]")
 _EXAMPLE = "e.g. --base-url https://api.example.com or --base-url http://[::1]:8080/v1"
@@ -161,9 +161,12 @@ def plan_client(options: ClientOptions, manifest: Manifest) -> ComponentPlan:
             f"app/core/config.py already sets {', '.join(differing)} differently.",
             "Nothing was written. Change the value there, or run again with --force to replace it.",
         )
-    builder.edit_text(
-        ".env.example",
-        env_lines_appended(f"The {name.words} API", env_entries(options)),
+    edit_env_example(
+        builder,
+        f"The {name.words} API",
+        env_entries(options),
+        [field.name for field in fields],
+        f"the {name.snake} client's settings",
     )
     client_class = f"{name.pascal}Client"
     open_line = (

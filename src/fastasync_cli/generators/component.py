@@ -4,91 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
+from functools import cached_property
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from fastasync_cli.engine import edits
 from fastasync_cli.engine.fileio import read_text_file
 from fastasync_cli.engine.names import Name
-from fastasync_cli.engine.plan import Plan, plan_file, plan_update
+from fastasync_cli.engine.plan import (
+    Action,
+    ByHand,
+    FileChange,
+    Plan,
+    plan_file,
+    plan_update,
+)
 from fastasync_cli.engine.project import MANIFEST_NAME, Manifest, with_component
 from fastasync_cli.engine.python_style import format_edited, line_length
 from fastasync_cli.engine.render import format_python
-from fastasync_cli.errors import BadNameError, EditError, TargetError
-
-# Names the generated project already uses for its own modules, lifespan state and
-# routes; a component with one of them would clash.
-PROJECT_OWNED_NAMES = frozenset(
-    {
-        "api",
-        "base",
-        "core",
-        "deps",
-        "errors",
-        "health",
-        "jobs",
-        "main",
-        "registry",
-        "routes",
-        "runner",
-        "settings",
-        "state",
-        "store",
-        "tasks",
-        "worker",
-        # fastasync add celery
-        "celery_app",
-        "celery_jobs",
-        "celery_sample_tasks",
-        "config",
-        "models",
-    }
-)
-
-
-# What a project with a database (`add db`, now or later) calls its own: an
-# endpoint's table is its name, and its model is app/models/NAME.py.
-DATABASE_OWNED_NAMES = {
-    "job": "the job records' model, app/models/job.py",
-    "alembic_version": "Alembic's own table, alembic_version",
-}
-
-# What the lifespan's state holds before any component: `request.state.<key>`.
-PROJECT_STATE_KEYS = frozenset({"settings", "jobs", "celery_jobs"})
-
-# Settings fields the project, `add db` and `add celery` define; every Celery one
-# starts with `celery_`, so client names starting with it are refused. A client's
-# own (`NAME_timeout`, ...) must not be one of these: `add client database_pool`
-# would set `database_pool_timeout`, the database's pool timeout.
-PROJECT_SETTINGS = frozenset(
-    {
-        *("app_name", "log_level", "threadpool_size", "cpu_workers", "redis_url"),
-        *("job_store_max", "job_inputs_max_bytes", "job_timeout_s", "job_ttl_s"),
-        *("max_body_bytes", "max_header_bytes", "header_timeout_s", "body_timeout_s"),
-        *("allowed_hosts", "cors_origins"),
-        *("database_url", "database_pool_size", "database_max_overflow"),
-        *("database_pool_timeout", "database_pool_pre_ping", "database_echo"),
-        "database_statement_timeout",
-    }
-)
-
-# What a task module defines beside the task's function.
-TASK_MODULE_NAMES = frozenset({"task"})
-
-
-def state_keys(kind: str, snake: str) -> set[str]:
-    """The lifespan state keys a component of this kind and name adds."""
-    if kind == "endpoint":
-        return {f"{snake}_repository"}
-    if kind == "client":
-        return {snake}
-    return set()
-
-
-def client_settings(snake: str) -> set[str]:
-    from fastasync_cli.generators.client import SETTINGS_SUFFIXES
-
-    return {f"{snake}_{suffix}" for suffix in SETTINGS_SUFFIXES}
+from fastasync_cli.engine.settings_env import SETTINGS_MODULE, EnvNames, env_names
+from fastasync_cli.errors import EditError, TargetError
+from fastasync_cli.generators.component_names import check_component_name
 
 
 @dataclass(frozen=True)
@@ -116,81 +52,7 @@ class ComponentPlan:
 
     def check_name(self, name: Name, kind: str) -> None:
         """Refuse names the project owns, or that another kind of component has."""
-        if name.snake in PROJECT_OWNED_NAMES:
-            raise BadNameError(
-                f"The {kind} name {name.raw!r} clashes with the project's own {name.snake!r}.",
-                f"Pick another name, e.g. '{name.kebab}-{kind}'.",
-            )
-        taken = self.manifest.names_in_use()
-        if name.snake in taken and taken[name.snake] != kind:
-            other = taken[name.snake]
-            article = "an" if other[0] in "aeiou" else "a"
-            raise BadNameError(
-                f"The name {name.raw!r} is already used by {article} {other} of this project.",
-                f"Pick another name for the {kind}, e.g. '{name.kebab}-{kind}'.",
-            )
-        others = {n: k for n, k in taken.items() if n != name.snake}
-        self._check_state_keys(name, kind, others)
-        if kind == "client":
-            self._check_settings(name, others)
-        if kind == "task" and name.snake in TASK_MODULE_NAMES:
-            raise BadNameError(
-                f"The task name {name.raw!r} clashes with the {name.snake!r} its module defines.",
-                f"Pick another name, e.g. '{name.kebab}-job'.",
-            )
-        if kind == "endpoint":
-            if name.snake in DATABASE_OWNED_NAMES:
-                raise self._clash(name, kind, DATABASE_OWNED_NAMES[name.snake])
-            self._check_item_class(name, others)
-
-    def _clash(self, name: Name, kind: str, what: str) -> BadNameError:
-        return BadNameError(
-            f"The {kind} name {name.raw!r} would clash with {what}.",
-            f"Pick another name, e.g. '{name.kebab}-{kind}'.",
-        )
-
-    def _check_state_keys(self, name: Name, kind: str, others: dict[str, str]) -> None:
-        mine = state_keys(kind, name.snake)
-        if mine & PROJECT_STATE_KEYS:
-            raise self._clash(name, kind, "the app's own lifespan state")
-        for other, other_kind in others.items():
-            if mine & state_keys(other_kind, other):
-                raise self._clash(name, kind, f"the lifespan state of the {other_kind} {other!r}")
-
-    def _check_settings(self, name: Name, others: dict[str, str]) -> None:
-        mine = client_settings(name.snake)
-        if name.snake.startswith("celery_") or mine & PROJECT_SETTINGS:
-            raise self._clash(name, "client", "the project's Celery or core settings")
-        for other, other_kind in others.items():
-            if other_kind == "client" and mine & client_settings(other):
-                raise self._clash(name, "client", f"the settings of the client {other!r}")
-
-    def _check_item_class(self, name: Name, others: dict[str, str]) -> None:
-        import keyword
-
-        from fastasync_cli.engine.names import singular
-        from fastasync_cli.generators.db_schema import MODEL_NEIGHBOURS
-
-        item = name.singular_pascal
-        # The item class is the model's and the schemas' stem: `None` or `Row`
-        # there gives code that does not parse, or that redefines an import.
-        if keyword.iskeyword(item) or item in MODEL_NEIGHBOURS:
-            what = (
-                "a Python keyword"
-                if keyword.iskeyword(item)
-                else "a name the modules beside its model already import"
-            )
-            raise BadNameError(
-                f"The endpoint name {name.raw!r} names its items {item!r}, {what}.",
-                f"Pick a name whose singular differs, e.g. '{name.kebab}-records'.",
-            )
-        for other, other_kind in others.items():
-            if other_kind == "endpoint" and singular(_pascal(other)) == name.singular_pascal:
-                raise BadNameError(
-                    f"The endpoint name {name.raw!r} names its items "
-                    f"{name.singular_pascal!r}, as the endpoint {other!r} does.",
-                    f"Pick a name whose singular differs, e.g. '{name.kebab}-records'.",
-                )
+        check_component_name(self.manifest, name, kind)
 
     def create(self, rel: str, content: str) -> None:
         """A file this command owns: create, identical, or conflict unless --force."""
@@ -320,13 +182,33 @@ class ComponentPlan:
         """The project's ruff line length."""
         return line_length(self.root)
 
-    def edit_text(self, rel: str, update: Callable[[str], str]) -> None:
+    def edit_optional(
+        self, rel: str, update: Callable[[str], str], what: str, manual: str = ""
+    ) -> None:
+        """Edit a file the app runs without (README.md, .env.example, compose.yaml, the
+        CI workflow): one that is missing stays missing, as a `skip` saying that `what`
+        it would have got is not added, rather than coming back with only that."""
         source = read_text_file(self.root, rel)
-        new = update(source.text if source is not None else "")
-        if source is not None:
-            self.plan.add(plan_update(self.root, rel, new, source=source))
-        else:
-            self.plan.add(plan_file(self.root, rel, new))
+        if source is None:
+            self.skip(rel, f"missing: not recreated just for {what}")
+            return
+        self.edit_file(rel, update, manual)
+
+    @cached_property
+    def env_names(self) -> EnvNames:
+        """How the project's `Settings` names its environment variables (`env_prefix`)."""
+        source = read_text_file(self.root, SETTINGS_MODULE)
+        return env_names(source.text if source is not None else None)
+
+    def leave_to_user(self, rel: str, message: str, hint: str, lines: str) -> None:
+        """A file this command cannot edit but the rest can do without: `skip`, and
+        the lines printed after the plan for the user to add."""
+        self.skip(rel, "left to you: see the lines below")
+        self.plan.by_hand.append(ByHand(message, hint, lines))
+
+    def skip(self, rel: str, reason: str) -> None:
+        """A file this command leaves alone, and why."""
+        self.plan.add(FileChange(PurePosixPath(rel), Action.SKIP, reason=reason))
 
     def record(self, entry: dict[str, Any]) -> None:
         """Record the component and its options in the manifest."""
@@ -374,10 +256,6 @@ def _importable_as(rel: str) -> str:
 
 def _is_import(line: str) -> bool:
     return line.lstrip().startswith(("from ", "import "))
-
-
-def _pascal(snake: str) -> str:
-    return "".join(part[:1].upper() + part[1:] for part in snake.split("_"))
 
 
 def import_edit(module: str, name: str) -> PythonEdit:

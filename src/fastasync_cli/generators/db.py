@@ -22,12 +22,13 @@ from fastasync_cli.engine.render import render_piece
 from fastasync_cli.errors import ConflictError, FastasyncError
 from fastasync_cli.generators import db_deploy, db_endpoints, db_schema
 from fastasync_cli.generators.component import (
-    DATABASE_OWNED_NAMES,
     ComponentPlan,
     PythonEdit,
     import_edit,
 )
-from fastasync_cli.generators.env_example import env_lines_appended
+from fastasync_cli.generators.component_names import DATABASE_OWNED_NAMES
+from fastasync_cli.generators.env_example import edit_env_example
+from fastasync_cli.generators.requirements import edit_pyproject
 
 KINDS = DATABASES
 # What the generated project installs; kept in step with this repository's dev extra.
@@ -40,6 +41,11 @@ DEFAULT_URLS = {
 ALEMBIC_TABLE = {"script_location": "%(here)s/migrations", "prepend_sys_path": ["."]}
 
 SETTINGS_COMMENT = "Database (fastasync add db)."
+
+
+def setting_names(kind: str) -> list[str]:
+    """The database's settings, named in .env.example, compose.yaml and the README."""
+    return [field.name for field in _settings_fields(kind)]
 
 
 def _settings_fields(kind: str) -> list[edits.Field]:
@@ -199,11 +205,14 @@ def plan_db(options: DbOptions, manifest: Manifest) -> ComponentPlan:
     builder = ComponentPlan(manifest, options.force)
     context = {"kind": kind}
 
-    builder.edit_file(
-        "pyproject.toml",
-        lambda text: _edit_pyproject(text, kind),
-        "\n".join(f'"{r}",  # in [project] dependencies' for r in _requirements(kind))
-        + '\n[tool.alembic]\nscript_location = "%(here)s/migrations"\nprepend_sys_path = ["."]',
+    edit_pyproject(
+        builder,
+        [(requirement, None) for requirement in _requirements(kind)],
+        more=lambda text: config_edits.ensure_toml_table(
+            text, "pyproject.toml", "tool.alembic", ALEMBIC_TABLE
+        ),
+        more_manual='[tool.alembic]\nscript_location = "%(here)s/migrations"\n'
+        'prepend_sys_path = ["."]',
     )
     for target, template in [
         ("app/db/__init__.py", "app/db/__init__.py"),
@@ -232,7 +241,13 @@ def plan_db(options: DbOptions, manifest: Manifest) -> ComponentPlan:
         )
 
     _edit_settings(builder, kind)
-    builder.edit_text(".env.example", env_lines_appended(SETTINGS_COMMENT, _env_entries(kind)))
+    edit_env_example(
+        builder,
+        SETTINGS_COMMENT,
+        _env_entries(kind),
+        setting_names(kind),
+        "the database settings",
+    )
     dependency = builder.snippet("app/api/deps.py", render_piece("db", "deps.py.jinja", {}))
     builder.edit_python(
         "app/api/deps.py",
@@ -270,7 +285,7 @@ def plan_db(options: DbOptions, manifest: Manifest) -> ComponentPlan:
         render_piece("db", "migrations/create_jobs.py", {"revision": JOBS_REVISION}),
     )
     db_endpoints.move_endpoints(builder, manifest, JOBS_REVISION)
-    db_deploy.plan_deployment(builder, manifest, kind)
+    db_deploy.plan_deployment(builder, manifest, kind, setting_names(kind))
     builder.plan.add(
         plan_update(builder.root, MANIFEST_NAME, with_project_option(manifest, "db", kind))
     )
@@ -279,12 +294,6 @@ def plan_db(options: DbOptions, manifest: Manifest) -> ComponentPlan:
 
 def _requirements(kind: str) -> list[str]:
     return [*REQUIREMENTS, DRIVERS[kind]]
-
-
-def _edit_pyproject(text: str, kind: str) -> str:
-    for requirement in _requirements(kind):
-        text = config_edits.ensure_toml_dependency(text, "pyproject.toml", requirement)
-    return config_edits.ensure_toml_table(text, "pyproject.toml", "tool.alembic", ALEMBIC_TABLE)
 
 
 def _edit_settings(builder: ComponentPlan, kind: str) -> None:

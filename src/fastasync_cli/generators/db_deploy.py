@@ -5,14 +5,14 @@ Part of the `fastasync add db` plan (generators/db.py).
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
+from collections.abc import Callable
 
 from fastasync_cli.engine import config_edits
 from fastasync_cli.engine.edits import AnchorMissing
-from fastasync_cli.engine.plan import Action, FileChange
 from fastasync_cli.engine.project import Manifest
 from fastasync_cli.engine.render import render_piece
 from fastasync_cli.generators.component import ComponentPlan
+from fastasync_cli.generators.env_example import edit_compose
 
 README_MARKER = "<!-- fastasync: db -->"
 # The README's word on where local jobs are kept, as `new` writes it, and what it
@@ -169,37 +169,41 @@ DOCKERFILE_LINES = {
 GITIGNORE = "\n# The local SQLite database (DATABASE_URL)\n/data/\n"
 
 
-def plan_deployment(builder: ComponentPlan, manifest: Manifest, kind: str) -> None:
-    """Edit compose.yaml, the Dockerfile, the CI workflow, .gitignore and README.md."""
+def plan_deployment(
+    builder: ComponentPlan, manifest: Manifest, kind: str, names: list[str]
+) -> None:
+    """Edit compose.yaml, the Dockerfile, the CI workflow, .gitignore and README.md;
+    `names` are the database settings, named as the app reads them."""
     root = builder.root
     docker = bool(manifest.project.get("docker"))
     compose = COMPOSE_POSTGRES if kind == "postgres" else COMPOSE_SQLITE
-    if (root / "compose.yaml").is_file():
-        builder.edit_file(
-            "compose.yaml",
-            lambda text: config_edits.ensure_yaml_entries(text, "compose.yaml", compose),
-            compose,
-        )
-    elif docker:
-        builder.plan.add(FileChange(PurePosixPath("compose.yaml"), Action.SKIP))
-    if (root / "Dockerfile").is_file():
+    # A file `new` made that the user deleted stays deleted (a `skip` line says so).
+    if (root / "compose.yaml").is_file() or docker:
+        edit_compose(builder, compose, names, "the database services")
+    if (root / "Dockerfile").is_file() or docker:
         lines = DOCKERFILE_LINES[kind]
-        builder.edit_file(
+        builder.edit_optional(
             "Dockerfile",
             lambda text: _dockerfile(text, lines),
+            "the migrations' lines",
             f"{lines.rstrip()}  # in the runtime stage, after `USER app`",
         )
-    elif docker:
-        builder.plan.add(FileChange(PurePosixPath("Dockerfile"), Action.SKIP))
-    if kind == "postgres" and (root / CI_WORKFLOW).is_file():
-        builder.edit_file(
+    github = (root / CI_WORKFLOW).is_file() or manifest.project.get("ci") == "github"
+    if kind == "postgres" and github:
+        builder.edit_optional(
             CI_WORKFLOW,
             lambda text: config_edits.ensure_yaml_entries(text, CI_WORKFLOW, CI_POSTGRES),
+            "the PostgreSQL service of the test job",
             CI_POSTGRES,
         )
-    if kind == "sqlite" and (root / ".gitignore").is_file():
-        builder.edit_text(".gitignore", _gitignore)
-    builder.edit_text("README.md", lambda text: _readme_section(text, kind))
+    if kind == "sqlite":
+        builder.edit_optional(".gitignore", _gitignore, "the database folder's line")
+    env = builder.env_names
+    builder.edit_optional(
+        "README.md",
+        lambda text: _readme_section(text, kind, lambda doc: env.rename(doc, names)),
+        "the database section",
+    )
 
 
 def _dockerfile(text: str, lines: str) -> str:
@@ -217,15 +221,16 @@ def _gitignore(text: str) -> str:
     return text.rstrip("\n") + "\n" + GITIGNORE
 
 
-def _readme_section(text: str, kind: str) -> str:
-    """README.md with the database section, before `## Next steps` when it has one."""
+def _readme_section(text: str, kind: str, named: Callable[[str], str]) -> str:
+    """README.md with the database section, before `## Next steps` when it has one;
+    `named` names its variables as the settings read them."""
     for paragraph in (README_JOBS_IN_MEMORY, README_JOBS_IN_MEMORY_EARLIER):
         text = text.replace(paragraph, README_JOBS_IN_TABLE)
     if README_RUN_MIGRATE not in text:
         text = text.replace(README_RUN_DEV, README_RUN_MIGRATE + README_RUN_DEV, 1)
     if README_MARKER in text:
         return text
-    body = render_piece("db", "README.md.jinja", {"kind": kind}).strip()
+    body = named(render_piece("db", "README.md.jinja", {"kind": kind}).strip())
     section = f"{README_MARKER}\n{body}\n"
     anchor = "\n## Next steps\n"
     if anchor in text:

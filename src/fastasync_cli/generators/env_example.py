@@ -1,8 +1,17 @@
-"""The lines `add` appends to .env.example: each setting a component reads."""
+"""The lines `add` appends to .env.example: each setting a component reads, named
+as the project's `Settings` reads it (its `env_prefix`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fastasync_cli.generators.component import ComponentPlan
+
+ENV_EXAMPLE = ".env.example"
+COMPOSE = "compose.yaml"
 
 
 def _env_key(entry: str) -> str:
@@ -38,3 +47,52 @@ def env_lines_appended(block_comment: str, lines: list[str]) -> Callable[[str], 
         return f"{prefix}{separator}# {block_comment}\n{body}"
 
     return update
+
+
+def edit_env_example(
+    builder: ComponentPlan,
+    block_comment: str,
+    entries: list[str],
+    fields: Iterable[str],
+    what: str,
+) -> None:
+    """Append `entries` (documenting the settings `fields`) to .env.example, each
+    variable named with the `Settings` class's `env_prefix`. When that prefix is not
+    a literal, the lines are printed for the user to add instead."""
+    env = builder.env_names
+    if env.unknown is not None and (builder.root / ENV_EXAMPLE).is_file():
+        builder.leave_to_user(
+            ENV_EXAMPLE,
+            f"{env.unknown}.",
+            f"Add these lines to {ENV_EXAMPLE} by hand, with the prefix in front of each "
+            "variable's name:",
+            f"# {block_comment}\n" + "\n".join(entries),
+        )
+        return
+    named = [env.rename(entry, fields) for entry in entries]
+    builder.edit_optional(ENV_EXAMPLE, env_lines_appended(block_comment, named), what)
+
+
+def edit_compose(builder: ComponentPlan, snippet: str, fields: Iterable[str], what: str) -> None:
+    """Merge the compose `snippet` into compose.yaml, its `environment` entries named
+    as the settings `fields` are read; left to the user, with the lines, when the
+    `Settings` class's `env_prefix` is not a literal."""
+    from fastasync_cli.engine.config_edits import ensure_yaml_entries
+
+    env = builder.env_names
+    if env.unknown is not None and (builder.root / COMPOSE).is_file():
+        names = ", ".join(
+            sorted(n for n in {f.upper() for f in fields} if re.search(rf"\b{n}\b", snippet))
+        )
+        builder.leave_to_user(
+            COMPOSE,
+            f"{env.unknown}.",
+            f"Add these lines to {COMPOSE} by hand, with the prefix in front of the names "
+            f"of the app's variables ({names}):",
+            snippet,
+        )
+        return
+    named = env.rename(snippet, fields)
+    builder.edit_optional(
+        COMPOSE, lambda text: ensure_yaml_entries(text, COMPOSE, named), what, named
+    )

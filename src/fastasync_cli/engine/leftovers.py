@@ -1,0 +1,87 @@
+"""Temporary files a killed run left behind, found and removed by the next one.
+
+Apply stages each new content in `.NAME.<pid>.<random>.fastasync-tmp` beside its
+target and removes it however the run ends, except when the process is killed
+outright (SIGKILL, a power cut). The project lock is `flock` on the folder and
+records no owner, so the writer's process id is in the file's name: a file of that
+shape, owned by this user, whose process is gone, is ours and stale. Anything else
+is left alone: a file named by hand, another user's, a live run's (a `new` in a
+nested folder holds another lock), or one that is not a regular file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import stat
+from pathlib import Path, PurePosixPath
+
+from fastasync_cli.engine.apply import TMP_SUFFIX
+
+# mkstemp's random part: eight of [a-z0-9_].
+_NAME = re.compile(
+    rf"\.(?P<target>.+)\.(?P<pid>[1-9][0-9]*)\.[a-z0-9_]{{8}}{re.escape(TMP_SUFFIX)}"
+)
+# Folders no `add` writes into, that can hold many files: not searched.
+_PRUNED = frozenset(
+    {".git", ".hg", ".svn", "node_modules", "__pycache__", ".tox", ".nox"}
+    | {".mypy_cache", ".ruff_cache", ".pytest_cache", ".hypothesis"}
+)
+
+
+def _writer_gone(pid: int) -> bool:
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False  # it exists (another user's process)
+    return False
+
+
+def _is_stale(path: Path, name: str) -> bool:
+    match = _NAME.fullmatch(name)
+    if match is None:
+        return False
+    try:
+        status = path.lstat()
+    except OSError:
+        return False
+    if not stat.S_ISREG(status.st_mode) or status.st_uid != os.getuid():
+        return False
+    return _writer_gone(int(match.group("pid")))
+
+
+def stale_temporaries(root: Path) -> list[Path]:
+    """The temporary files of runs that were killed mid-apply, under `root`."""
+    found = []
+    for folder, subfolders, files in os.walk(root):
+        here = Path(folder)
+        # A virtual environment (pyvenv.cfg) and tool caches are not searched.
+        subfolders[:] = sorted(
+            name
+            for name in subfolders
+            if name not in _PRUNED and not (here / name / "pyvenv.cfg").exists()
+        )
+        found.extend(here / name for name in sorted(files) if _is_stale(here / name, name))
+    return found
+
+
+def remove_stale_temporaries(root: Path, *, dry_run: bool = False) -> list[PurePosixPath]:
+    """Remove the stale temporary files under `root` (only list them in a dry run);
+    return those removed, relative to `root`."""
+    removed = []
+    for path in stale_temporaries(root):
+        if not dry_run:
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                continue  # gone meanwhile
+            except OSError:
+                continue  # a folder we may not write to: left as it is
+        with contextlib.suppress(ValueError):
+            removed.append(PurePosixPath(path.relative_to(root).as_posix()))
+    return removed
