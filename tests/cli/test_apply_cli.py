@@ -316,7 +316,8 @@ def test_non_ascii_arguments_survive_an_ascii_locale(project: Path) -> None:
 
 def test_temporary_files_of_a_killed_run_are_removed_by_the_next(project: Path) -> None:
     """SIGKILL mid-apply left `.NAME.<pid>.<random>.fastasync-tmp` files beside the
-    project's files for good; the next command holding the lock removes them, saying so,
+    project's files for good; the next command holding the lock removes them (the
+    killed run's journal names its process), saying so,
     and keeps a file of that suffix that is not of that shape."""
     before = tree(project)
     users = project / "notes.fastasync-tmp"
@@ -340,18 +341,20 @@ def test_temporary_files_of_a_killed_run_are_removed_by_the_next(project: Path) 
 
     dry = runner.invoke(app, ["add", "task", "report", "--project", str(project), "--dry-run"])
     assert dry.exit_code == 0, dry.output
-    assert dry.stdout.splitlines()[1] == (
-        f"Found {len(left)} temporary file{'s' * (len(left) > 1)} of a killed fastasync "
-        f"run, which a run without --dry-run removes: {shown}"
+    killed = f"A fastasync run (process {proc.pid}) was killed while writing its changes"
+    assert dry.stderr.splitlines()[0] == (
+        f"{killed}; a run without --dry-run undoes them and removes its backup and "
+        f"temporary files {shown}."
     )
+    assert (project / ".fastasync-journal").is_file()
     assert all(path.exists() for path in left)
 
     result = runner.invoke(app, ["add", "task", "report", "--project", str(project)])
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[1] == (
-        f"Removed {len(left)} temporary file{'s' * (len(left) > 1)} left by a killed "
-        f"fastasync run: {shown}"
+    assert result.stderr.splitlines()[0] == (
+        f"{killed}; undid them: removed its backup and temporary files {shown}."
     )
+    assert not (project / ".fastasync-journal").exists()
     assert list(project.rglob("*.fastasync-tmp*")) == [users]
     assert users.read_text() == "mine"
     after = tree(project)

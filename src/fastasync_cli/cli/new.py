@@ -95,6 +95,7 @@ def new(
     """Create a new async FastAPI project in PATH."""
     with handle_errors(verbose=verbose):
         from fastasync_cli.cli.output import remove_leftovers
+        from fastasync_cli.engine.journal import JOURNAL_NAME
         from fastasync_cli.engine.lock import project_lock
         from fastasync_cli.engine.project import MANIFEST_NAME
         from fastasync_cli.generators.db import check_kind
@@ -136,8 +137,9 @@ def new(
         )
         # The folder itself when it exists (--force), else the nearest one above it.
         with project_lock(target if target.is_dir() else nearest_existing(target.parent)):
-            # A project made before (--force): what a killed run left in it goes.
-            if (target / MANIFEST_NAME).is_file():
+            # A project made before (--force), or a folder a killed `new` was filling
+            # (its journal): what a killed run left in it is undone first.
+            if (target / MANIFEST_NAME).is_file() or (target / JOURNAL_NAME).is_file():
                 remove_leftovers(target, dry_run=dry_run)
             plan = plan_project(options)
             _report(plan, dry_run=dry_run, verbose=verbose, celery=celery, db=db)

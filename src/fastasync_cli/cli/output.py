@@ -15,6 +15,7 @@ from fastasync_cli.errors import FastasyncError
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from fastasync_cli.engine.journal import Recovery
     from fastasync_cli.engine.plan import Plan
 
 _STYLES = {
@@ -123,10 +124,15 @@ def print_plan(plan: Plan, *, diffs: bool = False) -> None:
 
 
 def remove_leftovers(root: Path, *, dry_run: bool) -> None:
-    """Remove the temporary files of killed runs under `root` (list them in a dry
-    run), in one line; call it holding the project lock."""
+    """Undo a run killed mid-commit (see `engine.journal`), then remove the temporary
+    files of killed runs under `root` (say what in a dry run), one line each; call it
+    holding the project lock."""
+    from fastasync_cli.engine.journal import recover
     from fastasync_cli.engine.leftovers import remove_stale_temporaries
 
+    recovery = recover(root, dry_run=dry_run)
+    if recovery is not None:
+        stderr().print(recovery_line(recovery, dry_run=dry_run), markup=False)
     found = remove_stale_temporaries(root, dry_run=dry_run)
     if not found:
         return
@@ -140,6 +146,31 @@ def remove_leftovers(root: Path, *, dry_run: bool) -> None:
     else:
         line = f"Removed {len(found)} temporary {files} left by a killed fastasync run: {names}"
     stdout().print(line, markup=False)
+
+
+def recovery_line(recovery: Recovery, *, dry_run: bool) -> str:
+    """One line: what undoing a killed run did, or in a dry run would do."""
+    parts = []
+    verbs = ("restores", "removes", "keeps") if dry_run else ("restored", "removed", "kept")
+    names_by_verb = zip(verbs, (recovery.restored, recovery.removed, recovery.kept), strict=True)
+    for verb, names in names_by_verb:
+        if names:
+            parts.append(f"{verb} {', '.join(names)}")
+    if recovery.cleaned:
+        cleaned = "removes" if dry_run else "removed"
+        parts.append(f"{cleaned} its backup and temporary files {', '.join(recovery.cleaned)}")
+    done = "; ".join(parts) or "found nothing else to do"
+    pid = recovery.pid
+    if recovery.committed:
+        what = f"A fastasync run (process {pid}) was killed after writing all its changes"
+    else:
+        what = f"A fastasync run (process {pid}) was killed while writing its changes"
+    if dry_run:
+        undoes = "keeps them and" if recovery.committed else "undoes them and"
+        return f"{what}; a run without --dry-run {undoes} {done}."
+    if recovery.committed:
+        return f"{what}; kept them and {done}."
+    return f"{what}; undid them: {done}."
 
 
 def print_by_hand(plan: Plan) -> None:

@@ -12,6 +12,10 @@
    Signals are held (see `interrupts`): once this starts, it finishes or is rolled back.
 4. Backups are removed. A failure in 2 or 3 rolls everything back; a rollback step that
    fails itself is reported by name, with where the old content was kept.
+
+Every step of 2 and 3 is first written to an undo journal in the project's root (see
+`journal`), removed when the run ends either way: a process killed outright (SIGKILL),
+which no handler sees, is undone by the next run from it.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from fastasync_cli.engine.fileio import (
     refuse_read_only,
     refuse_read_only_folder,
 )
+from fastasync_cli.engine.journal import Journal
 from fastasync_cli.engine.plan import Action, FileChange, Plan
 from fastasync_cli.errors import ConflictError, FastasyncError, TargetError
 
@@ -63,6 +68,7 @@ class _Run:
     staged: list[_Staged] = field(default_factory=list)
     created_dirs: list[Path] = field(default_factory=list)
     delay: float = 0.0
+    journal: Journal | None = None
 
 
 def apply(plan: Plan, *, users_tree: bool = True) -> None:
@@ -84,7 +90,7 @@ def apply(plan: Plan, *, users_tree: bool = True) -> None:
             _stage(run)
             _commit(run)
         except BaseException as exc:
-            _roll_back(run, exc)
+            _roll_back(run, exc)  # one that fails keeps the journal for the next run
             if isinstance(exc, OSError):
                 raise TargetError(
                     f"Could not write {_shown(run, exc.filename)}: {exc.strerror}.",
@@ -93,6 +99,8 @@ def apply(plan: Plan, *, users_tree: bool = True) -> None:
                 ) from exc
             raise
         _discard_backups(run)
+        if run.journal is not None:
+            run.journal.remove()
         if users_tree:
             interrupts.mark_written()
 
@@ -161,6 +169,12 @@ def _stage(run: _Run) -> None:
     os.umask(umask)
     if run.plan.creates_root:
         _make_dirs(run.plan.root, run)
+    # The journal lives in the root, so the folders a `new` made for it come first and
+    # are recorded right after (a kill in between leaves empty folders, no more).
+    run.journal = Journal(run.plan.root)
+    run.journal.open()
+    for directory in run.created_dirs:
+        run.journal.folder(directory)
     for change in run.plan.writes:
         interrupts.checkpoint()
         target = inside(run.plan.root, change.path)
@@ -194,26 +208,34 @@ def _make_dirs(directory: Path, run: _Run) -> None:
             break
         missing.append(parent)
     for parent in reversed(missing):
+        if run.journal is not None:
+            run.journal.folder(parent)
         parent.mkdir()
         run.created_dirs.append(parent)
 
 
 def _commit(run: _Run) -> None:
     """Step 3: rename every staged file into place (signals are held meanwhile)."""
+    journal = run.journal
+    assert journal is not None
     for staged in run.staged:
         assert staged.tmp is not None
         if staged.change.action is Action.CREATE:
             # link() fails if the name appeared meanwhile: never clobber a file.
+            journal.create(staged.target, staged.change.new_bytes)
             os.link(staged.tmp, staged.target)
             staged.committed = True
             staged.tmp.unlink()
             staged.tmp = None
         else:
+            journal.replace(staged.target, staged.change.new_bytes)
             staged.backup = _backup(staged.target)
+            journal.backup(staged.target, staged.backup)
             os.replace(staged.tmp, staged.target)
             staged.tmp = None
             staged.committed = True
         _pause(run)
+    journal.committed()
 
 
 def _backup(target: Path) -> Path:
@@ -262,6 +284,8 @@ def _roll_back(run: _Run, cause: BaseException) -> None:
                 staged.tmp.unlink()
             except OSError as exc:
                 report.failed.append(f"temporary file {staged.tmp}: {exc.strerror}")
+    if run.journal is not None and not report.failed:
+        run.journal.remove()  # before the folders: it is in the root
     for directory in reversed(run.created_dirs):
         try:
             directory.rmdir()
@@ -270,12 +294,15 @@ def _roll_back(run: _Run, cause: BaseException) -> None:
             if exc.errno not in {errno.ENOTEMPTY, errno.EEXIST, errno.ENOENT}:
                 report.failed.append(f"folder {directory}: {exc.strerror}")
     if report.failed:
+        if run.journal is not None:
+            run.journal.close()  # kept: the next run retries what failed here
         restored = ", ".join(report.restored) or "nothing needed restoring"
         raise RollbackError(
             f"Writing failed ({_describe(cause)}), and undoing it failed too: "
             f"{'; '.join(report.failed)}.",
-            f"Restored: {restored}. Check the files named above by hand (git status "
-            "shows what differs).",
+            f"Restored: {restored}. The next fastasync command on this project retries "
+            "the undo; or check the files named above by hand (git status shows what "
+            "differs).",
         ) from cause
 
 

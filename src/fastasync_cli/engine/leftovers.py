@@ -7,6 +7,9 @@ records no owner, so the writer's process id is in the file's name: a file of th
 shape, owned by this user, whose process is gone, is ours and stale. Anything else
 is left alone: a file named by hand, another user's, a live run's (a `new` in a
 nested folder holds another lock), or one that is not a regular file.
+
+A run killed during the commit also left a half-changed tree: `journal` undoes that
+first (and removes that run's temporary files itself); this removes the rest.
 """
 
 from __future__ import annotations
@@ -40,6 +43,12 @@ def _writer_gone(pid: int) -> bool:
     except OSError:
         return False  # it exists (another user's process)
     return False
+
+
+def writer_pid(name: str) -> int | None:
+    """The process id in a temporary file's name, None for a name of another shape."""
+    match = _NAME.fullmatch(name)
+    return None if match is None else int(match.group("pid"))
 
 
 def _is_stale(path: Path, name: str) -> bool:
