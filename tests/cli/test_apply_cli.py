@@ -373,3 +373,80 @@ def test_new_force_on_a_project_removes_what_a_killed_run_left(project: Path) ->
         f"Removed 1 temporary file left by a killed fastasync run: app/{stale.name}"
     )
     assert not stale.exists()
+
+
+def _files_and_folders(root: Path) -> dict[str, bytes | None]:
+    return {
+        p.relative_to(root).as_posix(): None if p.is_dir() else p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if "__pycache__" not in p.parts
+    }
+
+
+def _kill_inside_the_commit(project: Path) -> int:
+    """Start `add task report` (creates two files, then replaces two) and SIGKILL it
+    right after it replaced its first file: the test hook pauses 0.5 s after each."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fastasync_cli", "add", "task", "report"],
+        cwd=project,
+        env={**os.environ, "FASTASYNC_TEST_APPLY_DELAY": "0.5"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    journal = project / ".fastasync-journal"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if b'"backup"' in journal.read_bytes():
+                break
+        except FileNotFoundError:
+            pass
+        assert proc.poll() is None and time.monotonic() < deadline, "no file was replaced"
+        time.sleep(0.005)
+    time.sleep(0.1)  # the rename follows its journal line at once; the pause is 0.5 s
+    proc.kill()
+    proc.wait()
+    return proc.pid
+
+
+def test_a_run_killed_during_the_commit_is_undone_by_the_next(project: Path) -> None:
+    """SIGKILL mid-commit left some files new, some old, a backup and a temporary
+    file; the next command holding the lock puts the old tree back from the journal,
+    byte for byte, and says so on stderr (a dry run only says what it would do)."""
+    mine = project / "app" / "tasks" / "audit.py"
+    mine.write_text("# mine\n")  # makes `add task audit` below a conflict: no writes
+    before = _files_and_folders(project)
+    pid = _kill_inside_the_commit(project)
+
+    mixed = _files_and_folders(project)
+    assert mixed[".fastasync-journal"] is not None
+    assert "app/tasks/report.py" in mixed and "tests/tasks/test_report.py" in mixed
+    assert mixed["app/tasks/__init__.py"] != before["app/tasks/__init__.py"]
+    assert mixed[".fastasync.toml"] == before[".fastasync.toml"]  # not reached
+    assert list(project.rglob("*.fastasync-backup"))
+    left = sorted(project.rglob(f".*.{pid}.*.fastasync-tmp"))
+    assert [path.name.split(".")[1:4] for path in left] == [["", "fastasync", "toml"]]
+    killed = f"A fastasync run (process {pid}) was killed while writing its changes"
+    restored = "app/tasks/__init__.py"
+    removed = "tests/tasks/test_report.py, app/tasks/report.py"
+    temporary = left[0].relative_to(project).as_posix()
+
+    dry = runner.invoke(app, ["add", "task", "audit", "--project", str(project), "--dry-run"])
+    assert dry.stderr.splitlines()[0] == (
+        f"{killed}; a run without --dry-run undoes them and restores {restored}; removes "
+        f"{removed}; removes its backup and temporary files {temporary}."
+    )
+    assert _files_and_folders(project) == mixed
+
+    result = runner.invoke(app, ["add", "task", "audit", "--project", str(project)])
+    assert result.exit_code == 1, result.output  # the conflict, planned on the old tree
+    assert result.stderr.splitlines()[0] == (
+        f"{killed}; undid them: restored {restored}; removed {removed}; removed its "
+        f"backup and temporary files {temporary}."
+    )
+    assert _files_and_folders(project) == before
+
+    again = runner.invoke(app, ["add", "task", "report", "--project", str(project)])
+    assert again.exit_code == 0, again.output
+    assert "killed" not in again.stderr
+    assert not list(project.rglob("*.fastasync-*")) and not list(project.rglob(".*.fastasync-*"))
