@@ -450,3 +450,39 @@ def test_a_run_killed_during_the_commit_is_undone_by_the_next(project: Path) -> 
     assert again.exit_code == 0, again.output
     assert "killed" not in again.stderr
     assert not list(project.rglob("*.fastasync-*")) and not list(project.rglob(".*.fastasync-*"))
+
+
+def test_a_new_killed_during_the_commit_is_undone_by_the_next_new(
+    pristine_project: Path, tmp_path: Path
+) -> None:
+    """A killed `new` left a half-made folder with its journal; the next `new` there
+    (no --force needed: the folder is its own) removes what it wrote, then makes it."""
+    target = tmp_path / "demo"
+    command = [sys.executable, "-m", "fastasync_cli", "new", str(target), "--yes", "--db", "none"]
+    proc = subprocess.Popen(
+        command,
+        env={**os.environ, "FASTASYNC_TEST_APPLY_DELAY": "0.02"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    journal = target / ".fastasync-journal"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if journal.read_bytes().count(b'"create"') >= 3:
+                break
+        except FileNotFoundError:
+            pass
+        assert proc.poll() is None and time.monotonic() < deadline, "nothing was committed"
+        time.sleep(0.002)
+    proc.kill()
+    proc.wait()
+    assert journal.is_file()
+
+    result = runner.invoke(app, ["new", str(target), "--yes", "--db", "none"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith(
+        f"A fastasync run (process {proc.pid}) was killed while writing its changes; "
+        "undid them: removed "
+    )
+    assert _files_and_folders(target) == _files_and_folders(pristine_project)
