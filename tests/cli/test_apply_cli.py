@@ -3,6 +3,8 @@ interrupts at any moment, help text, and the same bytes on every run."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import shutil
@@ -486,3 +488,26 @@ def test_a_new_killed_during_the_commit_is_undone_by_the_next_new(
         "undid them: removed "
     )
     assert _files_and_folders(target) == _files_and_folders(pristine_project)
+
+
+def test_add_in_the_folder_of_a_killed_new_undoes_it_and_says_so(tmp_path: Path) -> None:
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    target = tmp_path / "demo"
+    target.mkdir()
+    (target / ".fastasync.toml").write_bytes(b"[fastasync]\n")
+    lines = [
+        {"journal": 1, "pid": gone.pid},
+        {"dir": "."},
+        {"create": ".fastasync.toml", "sha256": hashlib.sha256(b"[fastasync]\n").hexdigest()},
+    ]
+    (target / ".fastasync-journal").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    result = runner.invoke(app, ["add", "task", "report", "--project", str(target)])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines()[:2] == [
+        f"A fastasync run (process {gone.pid}) was killed while writing its changes; undid "
+        "them: removed .fastasync.toml.",
+        f"error: {target} was being made by a `fastasync new` that was killed; undoing it "
+        "removed the folder.",
+    ]
+    assert list(tmp_path.iterdir()) == []

@@ -79,6 +79,12 @@ def _locked_project(project: Path | None, *, dry_run: bool = False) -> Iterator[
 
     with project_lock(root, on_wait=waiting):
         output.remove_leftovers(root, dry_run=dry_run)
+        if not root.exists():
+            raise NotAProjectError(
+                f"{root} was being made by a `fastasync new` that was killed; undoing it "
+                "removed the folder.",
+                "Run `fastasync new` again.",
+            )
         yield read_manifest(root)
 
 
