@@ -51,7 +51,14 @@ def test_lines_round_trip_odd_names_and_a_cut_last_line_is_ignored(tmp_path: Pat
 
 
 @pytest.mark.parametrize(
-    "text", [b"", b"not json\n", b'{"journal": 2, "pid": 1}\n', b'{"journal": 1, "pid": 1}\n[]\n']
+    "text",
+    [
+        b"",
+        b"not json\n",
+        b'{"journal": 2, "pid": 1}\n',
+        b'{"journal": 1, "pid": 1}\n[]\n',
+        b'{"journal": 1, "pid": 1}\n{"dir": 5}\n',
+    ],
 )
 def test_an_unreadable_journal_stops_with_a_hint(tmp_path: Path, text: bytes) -> None:
     path = tmp_path / JOURNAL_NAME
@@ -178,3 +185,16 @@ def test_a_path_leading_out_of_the_project_is_refused(tmp_path: Path, dead_pid: 
     with pytest.raises(UndoError):
         recover(tmp_path / "p")
     assert (tmp_path / "x.py").exists()
+
+
+def test_a_new_under_a_symlinked_folder_records_its_root_as_dot(tmp_path: Path) -> None:
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    root = tmp_path / "link" / "demo"
+    root.mkdir()
+    journal = Journal(root)
+    journal.open()
+    journal.folder(root)
+    journal.close()
+    path = root / JOURNAL_NAME
+    assert parse(path.read_bytes(), path).steps == [{"dir": "."}]

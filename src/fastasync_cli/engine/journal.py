@@ -79,7 +79,9 @@ class Journal:
         self._write({"journal": _VERSION, "pid": os.getpid()})
 
     def rel(self, path: Path) -> str:
-        return PurePosixPath(os.path.relpath(path, self.root)).as_posix()
+        # Resolved like the root: a `new` under a symlinked folder records `.`, not a
+        # detour through the link.
+        return PurePosixPath(os.path.relpath(path.resolve(), self.root)).as_posix()
 
     def folder(self, path: Path) -> None:
         self._write({"dir": self.rel(path)})
@@ -146,6 +148,8 @@ def parse(text: bytes, where: Path) -> Entries:
                 entries.committed = True
             elif not any(key in step for key in ("dir", "create", "replace", "backup")):
                 raise ValueError(f"unknown entry {line!r}")
+            elif any(not isinstance(value, str) for value in step.values()):
+                raise ValueError(f"not a path {line!r}")
             else:
                 entries.steps.append(step)
     except (IndexError, ValueError, UnicodeDecodeError, AttributeError) as exc:
