@@ -371,7 +371,7 @@ def test_new_force_on_a_project_removes_what_a_killed_run_left(project: Path) ->
     stale.write_text("half")
     result = runner.invoke(app, ["new", str(project), "--yes", "--force", "--db", "none"])
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[0] == (
+    assert result.stderr.splitlines()[0] == (
         f"Removed 1 temporary file left by a killed fastasync run: app/{stale.name}"
     )
     assert not stale.exists()

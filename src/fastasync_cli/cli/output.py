@@ -145,7 +145,8 @@ def remove_leftovers(root: Path, *, dry_run: bool) -> None:
         )
     else:
         line = f"Removed {len(found)} temporary {files} left by a killed fastasync run: {names}"
-    stdout().print(line, markup=False)
+    # On stderr, as the undo's line: a repair of the last run, not this run's output.
+    stderr().print(line, markup=False)
 
 
 def recovery_line(recovery: Recovery, *, dry_run: bool) -> str:
