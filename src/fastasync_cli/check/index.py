@@ -209,7 +209,8 @@ class _Indexer(ast.NodeVisitor):
 
     def _expression(self, node: ast.expr) -> None:
         # Dispatched on the exact type (faster than isinstance on big trees); each `cast`
-        # only tells mypy what the `kind is ...` test just above it established.
+        # only tells mypy what the `kind is ...` test just above it established (its type
+        # is a string: nothing to look up at run time).
         stack: list[ast.AST] = [node]
         calls = self.scope.calls
         while stack:
@@ -218,9 +219,9 @@ class _Indexer(ast.NodeVisitor):
             if kind is ast.Name or kind is ast.Constant:
                 continue
             if kind is ast.Attribute:
-                stack.append(cast(ast.Attribute, current).value)
+                stack.append(cast("ast.Attribute", current).value)
             elif kind is ast.Call:
-                call = cast(ast.Call, current)
+                call = cast("ast.Call", current)
                 ref = to_ref(call)
                 if ref is not None:
                     stored = self.stored.get(id(call), LOCAL)
@@ -233,7 +234,6 @@ class _Indexer(ast.NodeVisitor):
                 # loop (`to_thread.run_sync(lambda: ...)`): not followed.
                 continue
             elif kind is ast.Yield or kind is ast.YieldFrom:
-                # a string, so that no union is built at run time
                 value = cast("ast.Yield | ast.YieldFrom", current).value
                 if value is not None:
                     if self.function is not None:
@@ -250,7 +250,7 @@ class _Indexer(ast.NodeVisitor):
         kind = type(target)
         stored = LOCAL
         if kind is ast.Name:
-            name = cast(ast.Name, target).id
+            name = cast("ast.Name", target).id
             if self.cls is not None and self.function is None:
                 self.cls.attrs.setdefault(name, []).append(value)
                 stored = KEPT
@@ -260,7 +260,7 @@ class _Indexer(ast.NodeVisitor):
                 if function is None or name in function.global_names:
                     stored = KEPT
         elif kind is ast.Attribute:
-            attribute = cast(ast.Attribute, target)
+            attribute = cast("ast.Attribute", target)
             function = self.function
             base = attribute.value
             if (
@@ -364,13 +364,13 @@ def _built_by(value: ast.expr) -> list[ast.Call]:
     # `cast`: what the `kind is ...` test above it established (see _expression)
     kind = type(value)
     if kind is ast.Call:
-        return [cast(ast.Call, value)]
+        return [cast("ast.Call", value)]
     if kind is ast.Await:
-        return _built_by(cast(ast.Await, value).value)
+        return _built_by(cast("ast.Await", value).value)
     if kind is ast.BoolOp:
-        return [call for operand in cast(ast.BoolOp, value).values for call in _built_by(operand)]
+        return [call for operand in cast("ast.BoolOp", value).values for call in _built_by(operand)]
     if kind is ast.IfExp:
-        if_exp = cast(ast.IfExp, value)
+        if_exp = cast("ast.IfExp", value)
         return [*_built_by(if_exp.body), *_built_by(if_exp.orelse)]
     return []
 
@@ -381,7 +381,7 @@ def _is_stub(body: list[ast.stmt]) -> bool:
         kind = type(statement)
         if kind is ast.Pass or kind is ast.Raise:
             continue
-        if kind is ast.Expr and type(cast(ast.Expr, statement).value) is ast.Constant:
+        if kind is ast.Expr and type(cast("ast.Expr", statement).value) is ast.Constant:
             continue
         return False
     return True

@@ -24,16 +24,17 @@ _KEYWORDS = frozenset({"lifespan", "on_startup", "on_shutdown", "dependency"})
 def to_ref(node: ast.expr | None) -> Ref:
     """The small tuple standing for an expression, or None when it is not followed."""
     # Dispatched on the exact type, which is faster than isinstance on big trees; each
-    # `cast` only tells mypy what the `kind is ...` test just above it established.
+    # `cast` only tells mypy what the `kind is ...` test just above it established (its
+    # type is a string: nothing to look up at run time).
     kind = type(node)
     if kind is ast.Name:
-        return ("n", cast(ast.Name, node).id)
+        return ("n", cast("ast.Name", node).id)
     if kind is ast.Attribute:
-        attribute = cast(ast.Attribute, node)
+        attribute = cast("ast.Attribute", node)
         base = to_ref(attribute.value)
         return ("a", base, attribute.attr) if base is not None else None
     if kind is ast.Call:
-        call = cast(ast.Call, node)
+        call = cast("ast.Call", node)
         func = to_ref(call.func)
         if func is None:
             return None
@@ -43,26 +44,25 @@ def to_ref(node: ast.expr | None) -> Ref:
         kwargs = tuple((kw.arg, to_ref(kw.value)) for kw in call.keywords if kw.arg in _KEYWORDS)
         return ("c", func, args, kwargs)
     if kind is ast.Await:
-        return to_ref(cast(ast.Await, node).value)
+        return to_ref(cast("ast.Await", node).value)
     if kind is ast.Subscript:
-        subscript = cast(ast.Subscript, node)
+        subscript = cast("ast.Subscript", node)
         base = to_ref(subscript.value)
         return ("s", base, to_ref(subscript.slice)) if base is not None else None
     if kind is ast.Constant:
-        value = cast(ast.Constant, node).value
+        value = cast("ast.Constant", node).value
         return ("k", value) if isinstance(value, str) else None
     if kind is ast.Tuple or kind is ast.List:
-        # a string, so that no union is built at run time
         return ("t", tuple(to_ref(elt) for elt in cast("ast.Tuple | ast.List", node).elts))
     if kind is ast.BinOp:
-        binop = cast(ast.BinOp, node)
+        binop = cast("ast.BinOp", node)
         op = type(binop.op)
         if op is ast.BitOr or op is ast.Div:
             return ("o", "|" if op is ast.BitOr else "/", to_ref(binop.left), to_ref(binop.right))
         return None
     if kind is ast.BoolOp:
         # `client or httpx.AsyncClient()`: the last operand is what is built.
-        return to_ref(cast(ast.BoolOp, node).values[-1])
+        return to_ref(cast("ast.BoolOp", node).values[-1])
     if kind is ast.IfExp:
-        return to_ref(cast(ast.IfExp, node).body)
+        return to_ref(cast("ast.IfExp", node).body)
     return None
