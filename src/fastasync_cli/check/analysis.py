@@ -4,11 +4,14 @@ FA103-FA106), clients built per request (FA102), heavy background tasks (FA107).
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from fastasync_cli.check import calls
 from fastasync_cli.check.index import KEPT, SELF, CallSite
-from fastasync_cli.check.program import Call, FunctionId, Program
+from fastasync_cli.check.program import Call, Program
+from fastasync_cli.check.resolve import FunctionId
 from fastasync_cli.check.rules import RULES
 
 # Decorator methods that make a function an endpoint: `@router.get(...)`.
@@ -88,7 +91,9 @@ class Analysis:
         self._leaves[fid] = found
         return found
 
-    def _reached(self, action: Call):
+    def _reached(
+        self, action: Call
+    ) -> Iterator[tuple[tuple[str, bool], tuple[str, ...], calls.Blocking]]:
         if action.kind == "blocking":
             assert action.blocking is not None
             blocking = action.blocking
@@ -147,8 +152,8 @@ class Analysis:
                     if site.stored == KEPT or (site.stored == SELF and function.name != "__init__"):
                         continue
                     path = [fid]
-                    while parents.get(path[-1]) is not None:
-                        path.append(parents[path[-1]])
+                    while (parent := parents.get(path[-1])) is not None:
+                        path.append(parent)
                     names = [self.program.display(f) for f in reversed(path)]
                     names[0] = path[-1][1].replace(".<locals>", "")
                     chain = (*names, action.name)
@@ -206,7 +211,11 @@ class Analysis:
         return once
 
     def _entry_points(
-        self, ref: tuple, where: tuple, once: set[FunctionId], requests: set[FunctionId]
+        self,
+        ref: tuple[Any, ...],
+        where: tuple[str, str | None],
+        once: set[FunctionId],
+        requests: set[FunctionId],
     ) -> None:
         """Functions passed as a lifespan or startup handler, or as a dependency."""
         program = self.program

@@ -7,6 +7,7 @@ import keyword
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from fastasync_cli.check.calls import Blocking
 from fastasync_cli.check.rules import RULES
@@ -118,7 +119,7 @@ def _read(path: Path) -> str:
         ) from None
 
 
-def parse_toml(text: str) -> dict:
+def parse_toml(text: str) -> dict[str, Any]:
     """`text` as TOML; a ValueError when it is not TOML."""
     if sys.version_info >= (3, 11):
         import tomllib
@@ -133,7 +134,7 @@ def parse_toml(text: str) -> dict:
         raise ValueError(str(exc)) from None
 
 
-def _table(path: Path) -> dict | None:
+def _table(path: Path) -> dict[str, Any] | None:
     try:
         data = parse_toml(_read(path))
     except ValueError as exc:
@@ -151,7 +152,7 @@ def _table(path: Path) -> dict | None:
     return table
 
 
-def get_table(data: dict, *keys: str) -> dict:
+def get_table(data: dict[str, Any], *keys: str) -> dict[str, Any]:
     """`data[k1][k2]...`, or an empty table where a key is missing or not a table."""
     for key in keys:
         value = data.get(key)

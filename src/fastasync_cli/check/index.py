@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import sys
+from typing import cast
 
 from fastasync_cli.check.index_model import (
     KEPT,
@@ -207,6 +208,9 @@ class _Indexer(ast.NodeVisitor):
             self.visit(child)
 
     def _expression(self, node: ast.expr) -> None:
+        # Dispatched on the exact type (faster than isinstance on big trees); each `cast`
+        # only tells mypy what the `kind is ...` test just above it established (its type
+        # is a string: nothing to look up at run time).
         stack: list[ast.AST] = [node]
         calls = self.scope.calls
         while stack:
@@ -215,24 +219,26 @@ class _Indexer(ast.NodeVisitor):
             if kind is ast.Name or kind is ast.Constant:
                 continue
             if kind is ast.Attribute:
-                stack.append(current.value)
+                stack.append(cast("ast.Attribute", current).value)
             elif kind is ast.Call:
-                ref = to_ref(current)
+                call = cast("ast.Call", current)
+                ref = to_ref(call)
                 if ref is not None:
-                    stored = self.stored.get(id(current), LOCAL)
-                    calls.append(CallSite(current.lineno, current.col_offset, ref, stored))
-                stack.extend(kw.value for kw in current.keywords)
-                stack.extend(current.args)
-                stack.append(current.func)
+                    stored = self.stored.get(id(call), LOCAL)
+                    calls.append(CallSite(call.lineno, call.col_offset, ref, stored))
+                stack.extend(kw.value for kw in call.keywords)
+                stack.extend(call.args)
+                stack.append(call.func)
             elif kind is ast.Lambda:
                 # A lambda's body runs where the lambda is called, usually off the
                 # loop (`to_thread.run_sync(lambda: ...)`): not followed.
                 continue
             elif kind is ast.Yield or kind is ast.YieldFrom:
-                if current.value is not None:
+                value = cast("ast.Yield | ast.YieldFrom", current).value
+                if value is not None:
                     if self.function is not None:
-                        self.function.returns.append(to_ref(current.value))
-                    stack.append(current.value)
+                        self.function.returns.append(to_ref(value))
+                    stack.append(value)
             elif isinstance(current, ast.stmt):
                 self.visit(current)
             else:
@@ -244,17 +250,19 @@ class _Indexer(ast.NodeVisitor):
         kind = type(target)
         stored = LOCAL
         if kind is ast.Name:
+            name = cast("ast.Name", target).id
             if self.cls is not None and self.function is None:
-                self.cls.attrs.setdefault(target.id, []).append(value)
+                self.cls.attrs.setdefault(name, []).append(value)
                 stored = KEPT
             else:
-                self.scope.assigns.setdefault(target.id, []).append(value)
+                self.scope.assigns.setdefault(name, []).append(value)
                 function = self.function
-                if function is None or target.id in function.global_names:
+                if function is None or name in function.global_names:
                     stored = KEPT
         elif kind is ast.Attribute:
+            attribute = cast("ast.Attribute", target)
             function = self.function
-            base = target.value
+            base = attribute.value
             if (
                 function is not None
                 and type(base) is ast.Name
@@ -264,7 +272,7 @@ class _Indexer(ast.NodeVisitor):
             ):
                 cls = self.module.classes.get(function.owner)
                 if cls is not None:
-                    cls.self_attrs.setdefault(target.attr, []).append((function.qualname, value))
+                    cls.self_attrs.setdefault(attribute.attr, []).append((function.qualname, value))
                 stored = SELF
             else:
                 stored = KEPT
@@ -310,11 +318,12 @@ class _Indexer(ast.NodeVisitor):
     visit_With = _with
     visit_AsyncWith = _with
 
-    def visit_Global(self, node: ast.Global) -> None:
+    def _global(self, node: ast.Global | ast.Nonlocal) -> None:
         if self.function is not None:
             self.function.global_names.update(node.names)
 
-    visit_Nonlocal = visit_Global
+    visit_Global = _global
+    visit_Nonlocal = _global
 
     def visit_Return(self, node: ast.Return) -> None:
         if node.value is not None:
@@ -352,15 +361,17 @@ class _Indexer(ast.NodeVisitor):
 
 def _built_by(value: ast.expr) -> list[ast.Call]:
     """The calls whose result an assignment stores: `X()`, `await X()`, `a or X()`."""
+    # `cast`: what the `kind is ...` test above it established (see _expression)
     kind = type(value)
     if kind is ast.Call:
-        return [value]
+        return [cast("ast.Call", value)]
     if kind is ast.Await:
-        return _built_by(value.value)
+        return _built_by(cast("ast.Await", value).value)
     if kind is ast.BoolOp:
-        return [call for operand in value.values for call in _built_by(operand)]
+        return [call for operand in cast("ast.BoolOp", value).values for call in _built_by(operand)]
     if kind is ast.IfExp:
-        return [*_built_by(value.body), *_built_by(value.orelse)]
+        if_exp = cast("ast.IfExp", value)
+        return [*_built_by(if_exp.body), *_built_by(if_exp.orelse)]
     return []
 
 
@@ -370,7 +381,7 @@ def _is_stub(body: list[ast.stmt]) -> bool:
         kind = type(statement)
         if kind is ast.Pass or kind is ast.Raise:
             continue
-        if kind is ast.Expr and type(statement.value) is ast.Constant:
+        if kind is ast.Expr and type(cast("ast.Expr", statement).value) is ast.Constant:
             continue
         return False
     return True

@@ -4,6 +4,7 @@ no `ast` nodes, so an index is cheap to keep and to compare."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from fastasync_cli.check.refs import Ref
 
@@ -16,7 +17,7 @@ LOCAL, SELF, KEPT = 0, 1, 2
 class CallSite:
     line: int
     col: int
-    ref: tuple
+    ref: tuple[Any, ...]
     stored: int = LOCAL
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from fastasync_cli.check import calls
 from fastasync_cli.check.index import CallSite, ModuleIndex
@@ -51,6 +52,7 @@ class Program(Resolver):
         cached = self._calls.get(scope)
         if cached is not None:
             return cached
+        where: tuple[str, str | None]
         if isinstance(scope, str):
             sites, where = self.modules[scope].calls, (scope, None)
         else:
@@ -59,14 +61,14 @@ class Program(Resolver):
         self._calls[scope] = result
         return result
 
-    def _classify_safely(self, ref: tuple, scope: tuple[str, str | None]) -> list[Call]:
+    def _classify_safely(self, ref: tuple[Any, ...], scope: tuple[str, str | None]) -> list[Call]:
         try:
             return self.classify(ref, scope)
         except RecursionError:
             # Pathologically long chains of names or calls: treated as unknown.
             return []
 
-    def classify(self, ref: tuple, scope: tuple[str, str | None]) -> list[Call]:
+    def classify(self, ref: tuple[Any, ...], scope: tuple[str, str | None]) -> list[Call]:
         func_ref = ref[1]
         value = self.value(func_ref, scope)
         found: list[Call] = []
@@ -86,7 +88,7 @@ class Program(Resolver):
             init = self._method((value[1], value[2]), "__init__")
             if init is not None:
                 found.append(Call("func", target=init))
-            name = next(
+            client = next(
                 (
                     b
                     for b in self._outside_bases((value[1], value[2]))
@@ -94,8 +96,8 @@ class Program(Resolver):
                 ),
                 None,
             )
-            if name is not None:
-                found.append(Call("client", name=name))
+            if client is not None:
+                found.append(Call("client", name=client))
             return found
         if kind == "ext":
             name = value[1]

@@ -14,46 +14,55 @@
 from __future__ import annotations
 
 import ast
+from typing import Any, cast
 
-Ref = tuple | None
+Ref = tuple[Any, ...] | None
 
 _KEYWORDS = frozenset({"lifespan", "on_startup", "on_shutdown", "dependency"})
 
 
 def to_ref(node: ast.expr | None) -> Ref:
     """The small tuple standing for an expression, or None when it is not followed."""
+    # Dispatched on the exact type, which is faster than isinstance on big trees; each
+    # `cast` only tells mypy what the `kind is ...` test just above it established (its
+    # type is a string: nothing to look up at run time).
     kind = type(node)
     if kind is ast.Name:
-        return ("n", node.id)
+        return ("n", cast("ast.Name", node).id)
     if kind is ast.Attribute:
-        base = to_ref(node.value)
-        return ("a", base, node.attr) if base is not None else None
+        attribute = cast("ast.Attribute", node)
+        base = to_ref(attribute.value)
+        return ("a", base, attribute.attr) if base is not None else None
     if kind is ast.Call:
-        func = to_ref(node.func)
+        call = cast("ast.Call", node)
+        func = to_ref(call.func)
         if func is None:
             return None
         # Only the arguments a rule reads: `Depends(f)`, `add_task(f, ...)`,
         # `add_event_handler("startup", f)`, `FastAPI(lifespan=...)`.
-        args = tuple(to_ref(arg) for arg in node.args[:2])
-        kwargs = tuple((kw.arg, to_ref(kw.value)) for kw in node.keywords if kw.arg in _KEYWORDS)
+        args = tuple(to_ref(arg) for arg in call.args[:2])
+        kwargs = tuple((kw.arg, to_ref(kw.value)) for kw in call.keywords if kw.arg in _KEYWORDS)
         return ("c", func, args, kwargs)
     if kind is ast.Await:
-        return to_ref(node.value)
+        return to_ref(cast("ast.Await", node).value)
     if kind is ast.Subscript:
-        base = to_ref(node.value)
-        return ("s", base, to_ref(node.slice)) if base is not None else None
+        subscript = cast("ast.Subscript", node)
+        base = to_ref(subscript.value)
+        return ("s", base, to_ref(subscript.slice)) if base is not None else None
     if kind is ast.Constant:
-        return ("k", node.value) if isinstance(node.value, str) else None
+        value = cast("ast.Constant", node).value
+        return ("k", value) if isinstance(value, str) else None
     if kind is ast.Tuple or kind is ast.List:
-        return ("t", tuple(to_ref(elt) for elt in node.elts))
+        return ("t", tuple(to_ref(elt) for elt in cast("ast.Tuple | ast.List", node).elts))
     if kind is ast.BinOp:
-        op = type(node.op)
+        binop = cast("ast.BinOp", node)
+        op = type(binop.op)
         if op is ast.BitOr or op is ast.Div:
-            return ("o", "|" if op is ast.BitOr else "/", to_ref(node.left), to_ref(node.right))
+            return ("o", "|" if op is ast.BitOr else "/", to_ref(binop.left), to_ref(binop.right))
         return None
     if kind is ast.BoolOp:
         # `client or httpx.AsyncClient()`: the last operand is what is built.
-        return to_ref(node.values[-1])
+        return to_ref(cast("ast.BoolOp", node).values[-1])
     if kind is ast.IfExp:
-        return to_ref(node.body)
+        return to_ref(cast("ast.IfExp", node).body)
     return None

@@ -20,12 +20,13 @@ import ast
 import functools
 import sys
 from collections.abc import Iterator
+from typing import Any, cast
 
 from fastasync_cli.check import calls
 from fastasync_cli.check.index import ClassIndex, FunctionIndex, ModuleIndex
 from fastasync_cli.check.refs import Ref, to_ref
 
-Value = tuple | None
+Value = tuple[Any, ...] | None
 FunctionId = tuple[str, str]
 
 _STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | {"builtins"}
@@ -98,7 +99,7 @@ class Resolver:
         self._values[key] = result
         return result
 
-    def _value(self, ref: tuple, scope: tuple[str, str | None]) -> Value:
+    def _value(self, ref: tuple[Any, ...], scope: tuple[str, str | None]) -> Value:
         kind = ref[0]
         if kind == "n":
             return self.lookup(ref[1], scope)
@@ -294,8 +295,11 @@ class Resolver:
             base = self.value(annotation[1], scope)
             inner = annotation[2]
             items = inner[1] if inner is not None and inner[0] == "t" else (inner,)
-            wrapper = base is not None and base[0] == "ext"
-            if wrapper and (base[1] in _TYPE_WRAPPERS or base[1] in _ITERATORS):
+            if (
+                base is not None
+                and base[0] == "ext"
+                and (base[1] in _TYPE_WRAPPERS or base[1] in _ITERATORS)
+            ):
                 for item in items:
                     found = self.instance(item, scope)
                     if found is not None:
@@ -309,10 +313,11 @@ class Resolver:
         if value[0] == "ext":
             return ("inst", value[1])
         if value[0] == "alias":
-            return value[1]
+            # ("alias", value): what `_value` stores is the instance, itself a Value
+            return cast(Value, value[1])
         return None
 
-    def _call_result(self, ref: tuple, scope: tuple[str, str | None]) -> Value:
+    def _call_result(self, ref: tuple[Any, ...], scope: tuple[str, str | None]) -> Value:
         func = self.value(ref[1], scope)
         if func is None:
             return None

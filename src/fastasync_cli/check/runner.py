@@ -71,6 +71,7 @@ def run_check(paths: list[Path], settings: Settings) -> Result:
     modules = index_all(sources)
     unreadable = next((m for m in modules if m.error and m.error[0] == 0), None)
     if unreadable is not None:
+        assert unreadable.error is not None  # what `next` above looked for
         raise BadOptionError(
             f"Cannot read {unreadable.path}: {unreadable.error[2]}.",
             "Make the file readable, or leave it out with --exclude.",

@@ -173,7 +173,7 @@ def _ask_ci() -> CI:
 def _ask_db() -> str:
     choices = ("sqlite", "postgres", "none")
     while True:
-        answer = (
+        answer: str = (
             typer.prompt("Database (sqlite, postgres or none)", default="sqlite").strip().lower()
         )
         if answer in choices:

@@ -226,7 +226,7 @@ def _last_comment_slot(node: Any) -> tuple[Any, Any, int] | None:
     """The comment slot after the deepest last entry below `node`: (holder, key, index)."""
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-    slot = None
+    slot: tuple[Any, Any, int] | None = None
     while isinstance(node, CommentedMap | CommentedSeq) and len(node):
         if isinstance(node, CommentedMap):
             # Its own keys: not those merged in from an anchor (`<<: *common`).

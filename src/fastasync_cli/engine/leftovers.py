@@ -66,7 +66,7 @@ def _is_stale(path: Path, name: str) -> bool:
 
 def stale_temporaries(root: Path) -> list[Path]:
     """The temporary files of runs that were killed mid-apply, under `root`."""
-    found = []
+    found: list[Path] = []
     for folder, subfolders, files in os.walk(root):
         here = Path(folder)
         # A virtual environment (pyvenv.cfg) and tool caches are not searched.

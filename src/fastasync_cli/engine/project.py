@@ -104,7 +104,7 @@ def with_project_option(manifest: Manifest, key: str, value: Any) -> str:
     import tomlkit
 
     doc = tomlkit.parse(manifest.text)
-    doc["project"][key] = value  # type: ignore[index]
+    doc["project"][key] = value
     return tomlkit.dumps(doc)
 
 

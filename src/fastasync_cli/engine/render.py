@@ -7,9 +7,12 @@ import os
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastasync_cli.errors import FastasyncError
+
+if TYPE_CHECKING:
+    import jinja2  # for the annotation only: _jinja_env imports it when first used
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,7 @@ def read_tree(root: Path) -> list[RenderedFile]:
 
 
 @functools.cache
-def _jinja_env(kind: str) -> Any:
+def _jinja_env(kind: str) -> jinja2.Environment:
     import jinja2
 
     return jinja2.Environment(

@@ -4,6 +4,8 @@ instead of the in-memory one; its router is not touched."""
 
 from __future__ import annotations
 
+import functools
+
 from fastasync_cli.engine import edits
 from fastasync_cli.engine.fields import Field, parse_fields
 from fastasync_cli.engine.names import Name, component_name
@@ -52,8 +54,8 @@ def dependency_swaps(builder: ComponentPlan, manifest: Manifest) -> list[PythonE
         changes += [
             import_edit(f"app.repositories.{name.snake}", f"Sql{name.singular_pascal}Repository"),
             PythonEdit(
-                lambda m, function=function, old=old, new=new: (
-                    swap_edits.ensure_definition_replaced(m, function, old, new)
+                functools.partial(
+                    swap_edits.ensure_definition_replaced, name=function, old=old, new=new
                 ),
                 f"{new}\n# instead of the in-memory {function}",
             ),
@@ -89,7 +91,7 @@ def move_endpoints(builder: ComponentPlan, manifest: Manifest, head: str) -> Non
             f"app/repositories/{name.snake}.py",
             [
                 *imports,
-                PythonEdit(lambda m, sql=sql: edits.ensure_definitions(m, sql), sql.strip()),
+                PythonEdit(functools.partial(edits.ensure_definitions, snippet=sql), sql.strip()),
             ],
         )
     models = "app/models/__init__.py"
@@ -117,12 +119,14 @@ def in_memory_repository_removals(manifest: Manifest) -> list[PythonEdit]:
         module = f"app.repositories.{name.snake}"
         changes += [
             PythonEdit(
-                lambda m, line=line: swap_edits.ensure_statement_removed(m, "lifespan", line),
+                functools.partial(
+                    swap_edits.ensure_statement_removed, function="lifespan", code=line
+                ),
                 f"# remove from the lifespan: {line}",
             ),
             PythonEdit(
-                lambda m, module=module, in_memory=in_memory: (
-                    swap_edits.ensure_unused_import_removed(m, module, in_memory)
+                functools.partial(
+                    swap_edits.ensure_unused_import_removed, from_module=module, name=in_memory
                 ),
                 f"# remove: from {module} import {in_memory}",
             ),

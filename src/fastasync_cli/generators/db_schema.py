@@ -204,14 +204,15 @@ def _module_strings(path: Path, names: set[str]) -> dict[str, Any]:
         ) from exc
     values: dict[str, Any] = {}
     for node in tree.body:
-        target = None
+        target: ast.expr | None = None
+        value: ast.expr | None = None
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target = node.targets[0]
+            target, value = node.targets[0], node.value
         elif isinstance(node, ast.AnnAssign):
-            target = node.target
-        if isinstance(target, ast.Name) and target.id in names and node.value is not None:
+            target, value = node.target, node.value
+        if isinstance(target, ast.Name) and target.id in names and value is not None:
             try:
-                values[target.id] = ast.literal_eval(node.value)
+                values[target.id] = ast.literal_eval(value)
             except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
                 continue  # not a literal (`{[]}` is a TypeError): not ours to read
     return values

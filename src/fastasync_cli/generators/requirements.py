@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 from fastasync_cli.engine.config_edits import ensure_toml_dependency
@@ -59,7 +60,7 @@ def edit_pyproject(
     manual = [f'"{requirement}",  # in {_list_name(extra)}' for requirement, extra in static]
     builder.edit_file(PYPROJECT, update, "\n".join([*manual, more_manual]).strip("\n"))
     for rel, lines in files.items():
-        builder.edit_file(rel, lambda text, lines=lines: _with_lines(text, lines), "\n".join(lines))
+        builder.edit_file(rel, functools.partial(_with_lines, lines=lines), "\n".join(lines))
     for reason, lines in unknown.items():
         builder.plan.by_hand.append(ByHand(f"{reason}.", BY_HAND_HINT, "\n".join(lines)))
 

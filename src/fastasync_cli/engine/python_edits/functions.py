@@ -10,6 +10,7 @@ import libcst as cst
 from fastasync_cli.engine.python_edits.sequences import append_item
 from fastasync_cli.engine.python_edits.syntax import (
     AnchorMissing,
+    block_statements,
     code,
     dotted,
     module_contains,
@@ -235,13 +236,17 @@ def ensure_statement_replaced(module: cst.Module, function: str, old: str, new: 
     def edit(node: cst.FunctionDef) -> cst.FunctionDef:
         if module_contains(node, new):
             return node
-        body = list(node.body.body)  # type: ignore[attr-defined]
+        # a one-line `def f(): x` (a SimpleStatementSuite) already failed below
+        assert isinstance(node.body, cst.IndentedBlock)
+        body = block_statements(node.body)
         for index, statement in enumerate(body):
             if statement_code(statement) == anchor:
+                # `old` is one simple line; a compound one already failed below
+                assert isinstance(statement, cst.SimpleStatementLine)
                 replacement = cst.parse_statement(new + "\n")
                 body[index] = replacement.with_changes(
                     leading_lines=statement.leading_lines,
-                    trailing_whitespace=statement.trailing_whitespace,  # type: ignore[attr-defined]
+                    trailing_whitespace=statement.trailing_whitespace,
                 )
                 return node.with_changes(body=node.body.with_changes(body=body))
         raise AnchorMissing(f"`{old}` inside `{node.name.value}`")

@@ -11,7 +11,7 @@ import sys
 
 import libcst as cst
 
-from fastasync_cli.engine.python_edits.syntax import AnchorMissing, dotted
+from fastasync_cli.engine.python_edits.syntax import AnchorMissing, Statement, dotted
 
 FIRST_PARTY = frozenset({"app", "tests"})
 
@@ -143,7 +143,7 @@ def _sort_key(statement: cst.BaseStatement) -> tuple[int, str]:
     return (1 if isinstance(node, cst.ImportFrom) else 0, _import_module(statement).lower())
 
 
-def _insert_import(module: cst.Module, new: cst.BaseStatement, from_module: str) -> cst.Module:
+def _insert_import(module: cst.Module, new: Statement, from_module: str) -> cst.Module:
     body = list(module.body)
     imports = [i for i, s in enumerate(body) if _is_import(s) and _top_level_import(s)]
     if not imports:

@@ -10,7 +10,8 @@ from typing import Any, TypeVar
 
 import libcst as cst
 
-Item = TypeVar("Item", cst.Element, cst.Arg, cst.Param)
+# BaseElement: a list literal's items, `*rest` (StarredElement) too
+Item = TypeVar("Item", cst.BaseElement, cst.Arg, cst.Param)
 
 _NO_SPACE = cst.SimpleWhitespace("")
 

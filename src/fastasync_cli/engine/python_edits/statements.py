@@ -12,6 +12,8 @@ import libcst as cst
 from fastasync_cli.engine.python_edits.sequences import append_item, remove_item
 from fastasync_cli.engine.python_edits.syntax import (
     AnchorMissing,
+    Statement,
+    block_statements,
     code,
     contains,
     defined_name,
@@ -88,7 +90,11 @@ def _list_assignment(module: cst.Module, variable: str) -> tuple[int, cst.List |
     for index, statement in enumerate(module.body):
         if defined_name(statement) != variable:
             continue
-        node = statement.body[0]  # type: ignore[attr-defined]
+        # `defined_name` names a variable only for one `x = ...` or `x: T = ...` line
+        # (a `def` or `class` of that name fails here, as it did before)
+        assert isinstance(statement, cst.SimpleStatementLine)
+        node = statement.body[0]
+        assert isinstance(node, cst.Assign | cst.AnnAssign)
         return index, node.value if isinstance(node.value, cst.List) else None
     return -1, None
 
@@ -141,8 +147,9 @@ def ensure_list_element_absent(module: cst.Module, variable: str, element: str) 
 def _replace_value(module: cst.Module, index: int, value: cst.List) -> cst.Module:
     body = list(module.body)
     statement = body[index]
-    node = statement.body[0]  # type: ignore[attr-defined]
-    body[index] = statement.with_changes(body=[node.with_changes(value=value)])  # type: ignore[call-arg]
+    assert isinstance(statement, cst.SimpleStatementLine)  # what _list_assignment found
+    node = statement.body[0]
+    body[index] = statement.with_changes(body=[node.with_changes(value=value)])
     return module.with_changes(body=body)
 
 
@@ -183,10 +190,10 @@ def ensure_class_fields(
         if not (isinstance(statement, cst.ClassDef) and statement.name.value == class_name):
             continue
         assert isinstance(statement.body, cst.IndentedBlock)
-        class_body = list(statement.body.body)
+        class_body = block_statements(statement.body)
         existing = {defined_name(s): i for i, s in enumerate(class_body)}
         differing = []
-        new_statements: list[cst.BaseStatement] = []
+        new_statements: list[Statement] = []
         for field in fields:
             parsed = cst.parse_statement(field.code + "\n")
             if field.name in existing:

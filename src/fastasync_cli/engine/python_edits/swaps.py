@@ -13,7 +13,12 @@ from collections.abc import Callable
 
 import libcst as cst
 
-from fastasync_cli.engine.python_edits.syntax import AnchorMissing, defined_name, normalise
+from fastasync_cli.engine.python_edits.syntax import (
+    AnchorMissing,
+    block_statements,
+    defined_name,
+    normalise,
+)
 from fastasync_cli.engine.python_edits.syntax import code as _code
 
 
@@ -229,7 +234,7 @@ class _InsertBefore(cst.CSTTransformer):
     ) -> cst.IndentedBlock:
         if not self.depth or self.done:
             return updated
-        statements = list(updated.body)
+        statements = block_statements(updated)
         for index, statement in enumerate(statements):
             if self.anchor(statement):
                 new = cst.parse_statement(self.code + "\n")

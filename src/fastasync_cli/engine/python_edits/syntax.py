@@ -5,8 +5,18 @@ from __future__ import annotations
 import ast
 import textwrap
 from collections.abc import Sequence
+from typing import cast
 
 import libcst as cst
+
+# What a module or an indented block holds: libcst's BaseStatement has these two kinds
+# only (`Module.body` and `parse_statement` are typed so, `IndentedBlock.body` is not).
+Statement = cst.SimpleStatementLine | cst.BaseCompoundStatement
+
+
+def block_statements(block: cst.IndentedBlock) -> list[Statement]:
+    """The statements of `block`, as a list typed like `Module.body`'s."""
+    return cast("list[Statement]", list(block.body))
 
 
 class AnchorMissing(Exception):
