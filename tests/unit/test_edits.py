@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import textwrap
 from pathlib import Path
@@ -321,6 +322,28 @@ def test_parameter_edit_needs_the_function_and_a_plain_parameter_list() -> None:
     source = "def get_job(*args: int) -> None:\n    pass\n"
     with pytest.raises(edits.AnchorMissing, match="a plain parameter list in `get_job`"):
         edits.ensure_parameter(edits.parse(source, "j"), "get_job", "a: int")
+
+
+def test_statement_replaced_in_a_one_line_function_is_an_anchor_missing() -> None:
+    """`def get_job(): job = ...` on one line was a TypeError (an unexpected error)."""
+    source = "def get_job(job_id): job = jobs.get(job_id); return job\n"
+    with pytest.raises(
+        edits.AnchorMissing, match=re.escape("`job = jobs.get(job_id)` inside `get_job`")
+    ):
+        edits.ensure_statement_replaced(
+            edits.parse(source, "j"), "get_job", "job = jobs.get(job_id)", "job = 1"
+        )
+
+
+def test_list_edit_on_a_function_of_the_lists_name_is_an_anchor_missing() -> None:
+    """A `def TASKS()` or `class TASKS` failed an assertion (an unexpected error)."""
+    for source in ("def TASKS():\n    return []\n", "class TASKS:\n    pass\n"):
+        module = edits.parse(source, "t")
+        with pytest.raises(
+            edits.AnchorMissing, match=re.escape("`TASKS = [...]` as a list literal")
+        ):
+            edits.ensure_list_element(module, "TASKS", "x.task")
+        assert edits.ensure_list_element_absent(module, "TASKS", "x.task").code == source
 
 
 def test_statement_is_replaced_in_place_keeping_its_comment() -> None:

@@ -236,20 +236,21 @@ def ensure_statement_replaced(module: cst.Module, function: str, old: str, new: 
     def edit(node: cst.FunctionDef) -> cst.FunctionDef:
         if module_contains(node, new):
             return node
-        # a one-line `def f(): x` (a SimpleStatementSuite) already failed below
-        assert isinstance(node.body, cst.IndentedBlock)
+        missing = AnchorMissing(f"`{old}` inside `{node.name.value}`")
+        if not isinstance(node.body, cst.IndentedBlock):
+            raise missing  # a one-line `def f(): x = 1`
         body = block_statements(node.body)
         for index, statement in enumerate(body):
-            if statement_code(statement) == anchor:
-                # `old` is one simple line; a compound one already failed below
-                assert isinstance(statement, cst.SimpleStatementLine)
+            if statement_code(statement) == anchor and isinstance(
+                statement, cst.SimpleStatementLine
+            ):
                 replacement = cst.parse_statement(new + "\n")
                 body[index] = replacement.with_changes(
                     leading_lines=statement.leading_lines,
                     trailing_whitespace=statement.trailing_whitespace,
                 )
                 return node.with_changes(body=node.body.with_changes(body=body))
-        raise AnchorMissing(f"`{old}` inside `{node.name.value}`")
+        raise missing
 
     return _edit_function(module, function, edit)
 

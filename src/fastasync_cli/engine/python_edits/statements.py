@@ -90,11 +90,12 @@ def _list_assignment(module: cst.Module, variable: str) -> tuple[int, cst.List |
     for index, statement in enumerate(module.body):
         if defined_name(statement) != variable:
             continue
-        # `defined_name` names a variable only for one `x = ...` or `x: T = ...` line
-        # (a `def` or `class` of that name fails here, as it did before)
-        assert isinstance(statement, cst.SimpleStatementLine)
+        # A `def` or `class` of that name is no list: the caller says what is missing.
+        if not isinstance(statement, cst.SimpleStatementLine):
+            return index, None
         node = statement.body[0]
-        assert isinstance(node, cst.Assign | cst.AnnAssign)
+        if not isinstance(node, cst.Assign | cst.AnnAssign):
+            return index, None
         return index, node.value if isinstance(node.value, cst.List) else None
     return -1, None
 
