@@ -6,11 +6,20 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from fastasync_cli.engine.journal import JOURNAL_NAME, Journal, UndoError, digest, parse, recover
+from fastasync_cli.engine.journal import (
+    JOURNAL_NAME,
+    Journal,
+    UndoError,
+    digest,
+    parse,
+    recover,
+    writer_gone,
+)
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +83,28 @@ def test_a_live_writers_journal_is_left_alone(tmp_path: Path) -> None:
     (tmp_path / "x.py").write_bytes(b"x")
     assert recover(tmp_path) is None
     assert path.exists() and (tmp_path / "x.py").exists()
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
+def test_a_killed_writer_not_yet_reaped_is_gone(tmp_path: Path) -> None:
+    """A killed run whose parent has not waited for it is a zombie: `kill(pid, 0)`
+    still finds it, but it writes nothing more, so its journal is undone."""
+    with subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"]) as child:
+        try:
+            assert not writer_gone(child.pid)
+            child.kill()
+            for _ in range(500):  # until the kernel has made it a zombie
+                if writer_gone(child.pid):
+                    break
+                time.sleep(0.01)
+            os.kill(child.pid, 0)  # still there: not reaped
+            _half_applied(tmp_path, child.pid)
+            recovery = recover(tmp_path)
+            assert recovery is not None and recovery.pid == child.pid
+            assert not (tmp_path / JOURNAL_NAME).exists()
+            assert (tmp_path / "old.py").read_bytes() == b"old"
+        finally:
+            child.kill()
 
 
 def _half_applied(root: Path, pid: int) -> None:

@@ -166,16 +166,29 @@ def _unreadable(where: Path, exc: Exception) -> UndoError:
     )
 
 
-def _writer_alive(pid: int) -> bool:
+def writer_gone(pid: int) -> bool:
+    """Whether process `pid` has ended: there is no such process, or it is a zombie
+    (killed, not yet reaped by its parent: it writes nothing more)."""
     if pid == os.getpid():
-        return True
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
-        return False
+        return True
     except OSError:
-        return True  # another user's process
-    return True
+        return False  # another user's process
+    return _zombie(pid)
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:  # Linux; elsewhere: alive
+            status = handle.read()
+    except OSError:
+        return False
+    # "PID (NAME) STATE ...": NAME may hold spaces and parentheses, so the last ")".
+    end = status.rfind(b")")
+    return end >= 0 and status[end + 2 : end + 3] == b"Z"
 
 
 def _inside(root: Path, rel: object, *, folder: bool = False) -> Path:
@@ -214,7 +227,7 @@ def recover(root: Path, *, dry_run: bool = False) -> Recovery | None:
     except IsADirectoryError:
         return None
     entries = parse(text, path)
-    if _writer_alive(entries.pid):
+    if not writer_gone(entries.pid):
         return None
     report = Recovery(entries.pid, committed=entries.committed)
     try:

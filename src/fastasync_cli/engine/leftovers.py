@@ -21,6 +21,7 @@ import stat
 from pathlib import Path, PurePosixPath
 
 from fastasync_cli.engine.apply import TMP_SUFFIX
+from fastasync_cli.engine.journal import writer_gone
 
 # mkstemp's random part: eight of [a-z0-9_].
 _NAME = re.compile(
@@ -31,18 +32,6 @@ _PRUNED = frozenset(
     {".git", ".hg", ".svn", "node_modules", "__pycache__", ".tox", ".nox"}
     | {".mypy_cache", ".ruff_cache", ".pytest_cache", ".hypothesis"}
 )
-
-
-def _writer_gone(pid: int) -> bool:
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except OSError:
-        return False  # it exists (another user's process)
-    return False
 
 
 def writer_pid(name: str) -> int | None:
@@ -61,7 +50,7 @@ def _is_stale(path: Path, name: str) -> bool:
         return False
     if not stat.S_ISREG(status.st_mode) or status.st_uid != os.getuid():
         return False
-    return _writer_gone(int(match.group("pid")))
+    return writer_gone(int(match.group("pid")))
 
 
 def stale_temporaries(root: Path) -> list[Path]:
