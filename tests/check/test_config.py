@@ -279,3 +279,25 @@ def test_repeated_select_and_ignore_add_up_as_in_ruff(folder: Path) -> None:
     assert codes("--select", "FA101", "--select", "FA102") == ["FA101", "FA102"]
     assert codes("--ignore", "FA101", "--ignore", "FA102") == []
     assert codes("--select", "FA101,FA102", "--ignore", "FA102") == ["FA101"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--ignore", ""), "--ignore '' has an empty rule code."),
+        (("--ignore", "FA1,,FA2"), "--ignore 'FA1,,FA2' has an empty rule code."),
+        (("--select", "FA101,"), "--select 'FA101,' has an empty rule code."),
+        (("--select", "FA101", "--select", ""), "--select '' names no rule code, "),
+    ],
+)
+def test_an_empty_rule_code_is_refused_as_in_ruff(
+    folder: Path, args: tuple[str, ...], message: str
+) -> None:
+    """`--ignore ""` ignored nothing and `--select FA101,` passed, silently; ruff refuses
+    both ("Unknown rule selector ``"). Each value is quoted as it was typed."""
+    (folder / "app.py").write_bytes(TWO_RULES)
+    result = check(*args)
+    assert (result.exit_code, result.stdout) == (2, "")
+    error, hint = result.stderr.splitlines()
+    assert error.startswith(f"error: {message}")
+    assert hint.startswith("hint: ")

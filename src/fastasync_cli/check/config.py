@@ -54,7 +54,13 @@ def parse_codes(text: str | None, where: str) -> tuple[str, ...]:
     """`FA101,FA2` -> its codes, each checked to select at least one rule."""
     if text is None:
         return ()
-    codes = tuple(code.strip().upper() for code in text.split(",") if code.strip())
+    codes = tuple(code.strip().upper() for code in text.split(","))
+    if "" in codes:
+        # As in ruff: `--ignore ""` ignored nothing, `--select FA101,` looked fine.
+        raise BadOptionError(
+            f"{where} {text!r} has an empty rule code.",
+            "Remove the extra comma, or name codes or prefixes such as FA101,FA2.",
+        )
     for code in codes:
         _check_code(code, where)
     return codes
@@ -63,14 +69,13 @@ def parse_codes(text: str | None, where: str) -> tuple[str, ...]:
 def parse_select(text: str) -> tuple[str, ...]:
     """--select's codes. None at all (`--select ""`, from an unset variable in CI)
     would report nothing and pass every file, so it is refused."""
-    codes = parse_codes(text, "--select")
-    if not codes:
+    if not text.strip(" ,"):
         raise BadOptionError(
             f"--select {text!r} names no rule code, so nothing would be checked.",
             "Pass codes or prefixes (--select FA101,FA2), or leave --select out to "
             "check every rule.",
         )
-    return codes
+    return parse_codes(text, "--select")
 
 
 def _check_code(code: str, where: str) -> None:

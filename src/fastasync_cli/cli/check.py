@@ -134,10 +134,12 @@ def check(
         start = absolute(targets[0])
         settings = config.load(config.find_pyproject(start if start.is_dir() else start.parent))
         # Repeated, as in ruff, they add up: only the last one counted.
+        # Each value on its own, so an error quotes what was typed.
         if select is not None:
-            settings = replace(settings, select=config.parse_select(",".join(select)))
+            chosen = tuple(code for text in select for code in config.parse_select(text))
+            settings = replace(settings, select=chosen)
         if ignore is not None:
-            codes = config.parse_codes(",".join(ignore), "--ignore")
+            codes = tuple(code for text in ignore for code in config.parse_codes(text, "--ignore"))
             settings = replace(settings, ignore=(*settings.ignore, *codes))
         if exclude:
             config.check_patterns(exclude, "--exclude")
