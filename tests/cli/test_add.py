@@ -285,6 +285,10 @@ def test_user_code_and_comments_survive_edits(project: Path) -> None:
             "false.",
         ),
         (
+            ["endpoint", "products", "sku:str:unique:index:unique"],
+            "error: The field 'sku:str:unique:index:unique' repeats the modifier :unique.",
+        ),
+        (
             ["endpoint", "products", "stock:int=many"],
             "error: The field 'stock:int=many' has a default that is not an integer.",
         ),

@@ -314,6 +314,13 @@ def _modifiers(spec: str, type_name: str, raw: str) -> set[str]:
                 f"has an unknown modifier {modifier!r}",
                 f"Use {' or '.join(':' + m for m in MODIFIERS)}, e.g. email:str:unique.",
             )
+    repeated = sorted({m for m in given if given.count(m) > 1})
+    if repeated:
+        raise _bad_field(
+            spec,
+            f"repeats the modifier :{repeated[0]}",
+            f"Give :{repeated[0]} once, e.g. email:str:unique.",
+        )
     if "unique" in given and not FIELD_TYPES[type_name].can_be_unique:
         raise _bad_field(
             spec,
