@@ -438,6 +438,10 @@ def test_a_run_killed_during_the_commit_is_undone_by_the_next(project: Path) -> 
         f"{killed}; a run without --dry-run undoes them and restores {restored}; removes "
         f"{removed}; removes its backup and temporary files {temporary}."
     )
+    assert dry.stderr.splitlines()[1] == (
+        "The changes below are planned against the files as the killed run left them; "
+        "after the undo, a run may plan differently."
+    )
     assert _files_and_folders(project) == mixed
 
     result = runner.invoke(app, ["add", "task", "audit", "--project", str(project)])

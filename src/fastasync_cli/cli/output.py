@@ -133,6 +133,13 @@ def remove_leftovers(root: Path, *, dry_run: bool) -> None:
     recovery = recover(root, dry_run=dry_run)
     if recovery is not None:
         stderr().print(recovery_line(recovery, dry_run=dry_run), markup=False)
+        if dry_run and (recovery.restored or recovery.removed):
+            # The plan is made from the files as they are now, the killed run's mix.
+            stderr().print(
+                "The changes below are planned against the files as the killed run left "
+                "them; after the undo, a run may plan differently.",
+                markup=False,
+            )
     found = remove_stale_temporaries(root, dry_run=dry_run)
     if not found:
         return
