@@ -283,3 +283,22 @@ def test_a_usage_error_is_one_error_line_and_one_hint(
         f"error: {message}",
         "hint: Run `fastasync check -h` for its arguments and options.",
     ]
+
+
+def test_a_chain_of_helpers_thousands_deep_is_followed(folder: Path) -> None:
+    """Generated code can chain thousands of plain functions: following them
+    recursively was an "Unexpected RecursionError", and kept a whole chain per
+    function (memory quadratic in the depth)."""
+    depth = 30_000
+    lines = ["import time", "", "", "def f0():", "    time.sleep(1)"]
+    for i in range(1, depth):
+        lines += ["", "", f"def f{i}():", f"    f{i - 1}()"]
+    lines += ["", "", "async def handler():", f"    f{depth - 1}()", ""]
+    (folder / "app.py").write_text("\n".join(lines))
+    result = check("--format", "json")
+    assert result.exit_code == 1, result.stderr
+    [finding] = json.loads(result.stdout)
+    assert (finding["code"], finding["line"]) == ("FA101", len(lines) - 1)
+    chain = finding["message"].split(": ", 1)[1].split("; ")[0].split(" -> ")
+    assert chain[:3] == ["handler", f"app.f{depth - 1}", f"app.f{depth - 2}"]
+    assert chain[-2:] == ["app.f0", "time.sleep"] and len(chain) == depth + 2

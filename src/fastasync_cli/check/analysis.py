@@ -50,15 +50,18 @@ class Finding:
         return self.advice or RULES[self.code].fix
 
 
-# A sync function's blocking leaves: (code, long) -> the shortest chain to one.
-Leaves = dict[tuple[str, bool], tuple[tuple[str, ...], calls.Blocking]]
+# A sync function's blocking leaves: (code, long) -> the shortest chain to one, as a
+# link: (its length, its first name, the function it continues in or None, the call).
+# Whole tuples per function took memory quadratic in the depth of a chain of helpers.
+LeafKey = tuple[str, bool]
+Link = tuple[int, str, "FunctionId | None", calls.Blocking]
+Leaves = dict[LeafKey, Link]
 
 
 class Analysis:
     def __init__(self, program: Program) -> None:
         self.program = program
         self._leaves: dict[FunctionId, Leaves] = {}
-        self._active: set[FunctionId] = set()
         self._cached: dict[FunctionId, bool] = {}
 
     def run(self) -> list[Finding]:
@@ -74,38 +77,85 @@ class Analysis:
             self._cached[fid] = any(name in calls.CACHED_DECORATORS for name in names)
         return self._cached[fid]
 
+    def _followed(self, action: Call) -> FunctionId | None:
+        """The plain, uncached `def` a call runs, whose own calls block the caller too."""
+        if action.kind != "func":
+            return None
+        target = action.target
+        assert target is not None
+        if self.program.function(target).is_async or self.is_cached(target):
+            return None
+        return target
+
+    def _callees(self, fid: FunctionId) -> Iterator[FunctionId]:
+        for _site, actions in self.program.calls_of(fid):
+            for action in actions:
+                target = self._followed(action)
+                if target is not None:
+                    yield target
+
     def leaves(self, fid: FunctionId) -> Leaves:
-        """What a plain `def` blocks on, directly or through the plain `def`s it calls."""
+        """What a plain `def` blocks on, directly or through the plain `def`s it calls.
+
+        A depth-first walk with its own stack, not recursion: chains of helpers
+        thousands deep (generated code) overflowed Python's stack. A function met
+        again while its own leaves are being found (recursion) adds nothing."""
         if fid in self._leaves:
             return self._leaves[fid]
-        if fid in self._active:
-            return {}
-        self._active.add(fid)
+        active = {fid}
+        stack = [(fid, self._callees(fid))]
+        while stack:
+            current, callees = stack[-1]
+            for target in callees:
+                if target not in self._leaves and target not in active:
+                    active.add(target)
+                    stack.append((target, self._callees(target)))
+                    break
+            else:
+                self._leaves[current] = self._combine(current)
+                active.discard(current)
+                stack.pop()
+        return self._leaves[fid]
+
+    def _combine(self, fid: FunctionId) -> Leaves:
+        """`fid`'s leaves, once those of every function it calls are known."""
         found: Leaves = {}
         for _site, actions in self.program.calls_of(fid):
             for action in actions:
-                for key, chain, blocking in self._reached(action):
-                    if key not in found or len(chain) < len(found[key][0]):
-                        found[key] = (chain, blocking)
-        self._active.discard(fid)
-        self._leaves[fid] = found
+                for key, link in self._links(action):
+                    if key not in found or link[0] < found[key][0]:
+                        found[key] = link
         return found
 
-    def _reached(
-        self, action: Call
-    ) -> Iterator[tuple[tuple[str, bool], tuple[str, ...], calls.Blocking]]:
+    def _links(self, action: Call) -> Iterator[tuple[LeafKey, Link]]:
         if action.kind == "blocking":
             assert action.blocking is not None
             blocking = action.blocking
-            yield (blocking.code, blocking.long), (action.name,), blocking
-        elif action.kind == "func":
-            target = action.target
-            assert target is not None
-            if self.program.function(target).is_async or self.is_cached(target):
-                return
-            display = self.program.display(target)
-            for key, (chain, blocking) in self.leaves(target).items():
-                yield key, (display, *chain), blocking
+            yield (blocking.code, blocking.long), (1, action.name, None, blocking)
+            return
+        target = self._followed(action)
+        if target is None:
+            return
+        display = self.program.display(target)
+        # Not yet known only while its own leaves are being found: a recursion.
+        for key, (length, _name, _next, blocking) in self._leaves.get(target, {}).items():
+            yield key, (length + 1, display, target, blocking)
+
+    def _chain(self, link: Link, key: LeafKey) -> tuple[str, ...]:
+        names = []
+        _length, name, following, _blocking = link
+        names.append(name)
+        while following is not None:
+            _length, name, following, _blocking = self._leaves[following][key]
+            names.append(name)
+        return tuple(names)
+
+    def _reached(self, action: Call) -> Iterator[tuple[LeafKey, tuple[str, ...], calls.Blocking]]:
+        target = self._followed(action)
+        if target is not None:
+            self.leaves(target)
+        for key, link in self._links(action):
+            yield key, self._chain(link, key), link[3]
 
     def chains(self) -> list[Finding]:
         findings = []
@@ -287,14 +337,11 @@ class Analysis:
                     task = (target[1], target[2])
                     if self.program.function(task).is_async:
                         continue
-                    heavy = [
-                        (chain, blocking)
-                        for (_code, long), (chain, blocking) in self.leaves(task).items()
-                        if long
-                    ]
+                    heavy = [(link, key) for key, link in self.leaves(task).items() if key[1]]
                     if not heavy:
                         continue
-                    chain, blocking = min(heavy, key=lambda item: len(item[0]))
+                    link, key = min(heavy, key=lambda item: item[0][0])
+                    chain, blocking = self._chain(link, key), link[3]
                     full = (
                         fid[1].replace(".<locals>", ""),
                         self.program.display(task),

@@ -96,8 +96,9 @@ def run_check(paths: list[Path], settings: Settings) -> Result:
         for path, (line, column, message) in broken
     ]
     by_path = {module.path: module for module in modules}
-    # Chains of helpers are followed recursively; real code stays far below this,
-    # generated code (thousands of functions calling each other) may not.
+    # Chains of helpers are followed with a stack of the analysis's own; resolving a
+    # name through assignments and imports still recurses, and deep generated code
+    # can need more than the default limit for that.
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, 20_000))
     try:
