@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -385,30 +386,50 @@ def _files_and_folders(root: Path) -> dict[str, bytes | None]:
     }
 
 
-def _kill_inside_the_commit(project: Path) -> int:
-    """Start `add task report` (creates two files, then replaces two) and SIGKILL it
-    right after it replaced its first file: the test hook pauses 0.5 s after each."""
+def _kill_when(
+    command: list[str],
+    journal: Path,
+    ready: Callable[[bytes], bool],
+    *,
+    delay: str,
+    cwd: Path | None = None,
+    settle: float = 0.0,
+) -> int:
+    """Run `command` with the test hook pausing `delay` seconds after each step, and
+    SIGKILL it `settle` seconds after its journal's bytes are `ready`; its pid."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "fastasync_cli", "add", "task", "report"],
-        cwd=project,
-        env={**os.environ, "FASTASYNC_TEST_APPLY_DELAY": "0.5"},
+        command,
+        cwd=cwd,
+        env={**os.environ, "FASTASYNC_TEST_APPLY_DELAY": delay},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    journal = project / ".fastasync-journal"
     deadline = time.monotonic() + 60
     while True:
         try:
-            if b'"backup"' in journal.read_bytes():
+            if ready(journal.read_bytes()):
                 break
         except FileNotFoundError:
             pass
-        assert proc.poll() is None and time.monotonic() < deadline, "no file was replaced"
-        time.sleep(0.005)
-    time.sleep(0.1)  # the rename follows its journal line at once; the pause is 0.5 s
+        assert proc.poll() is None and time.monotonic() < deadline, "the moment never came"
+        time.sleep(0.002)
+    time.sleep(settle)
     proc.kill()
     proc.wait()
     return proc.pid
+
+
+def _kill_inside_the_commit(project: Path) -> int:
+    """Start `add task report` (creates two files, then replaces two) and SIGKILL it
+    right after it replaced its first file: the test hook pauses 0.5 s after each."""
+    return _kill_when(
+        [sys.executable, "-m", "fastasync_cli", "add", "task", "report"],
+        project / ".fastasync-journal",
+        lambda journal: b'"backup"' in journal,
+        delay="0.5",
+        cwd=project,
+        settle=0.1,  # the rename follows its journal line at once; the pause is 0.5 s
+    )
 
 
 def test_a_run_killed_during_the_commit_is_undone_by_the_next(project: Path) -> None:
@@ -465,30 +486,14 @@ def test_a_new_killed_during_the_commit_is_undone_by_the_next_new(
     (no --force needed: the folder is its own) removes what it wrote, then makes it."""
     target = tmp_path / "demo"
     command = [sys.executable, "-m", "fastasync_cli", "new", str(target), "--yes", "--db", "none"]
-    proc = subprocess.Popen(
-        command,
-        env={**os.environ, "FASTASYNC_TEST_APPLY_DELAY": "0.02"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     journal = target / ".fastasync-journal"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if journal.read_bytes().count(b'"create"') >= 3:
-                break
-        except FileNotFoundError:
-            pass
-        assert proc.poll() is None and time.monotonic() < deadline, "nothing was committed"
-        time.sleep(0.002)
-    proc.kill()
-    proc.wait()
+    pid = _kill_when(command, journal, lambda text: text.count(b'"create"') >= 3, delay="0.02")
     assert journal.is_file()
 
     result = runner.invoke(app, ["new", str(target), "--yes", "--db", "none"])
     assert result.exit_code == 0, result.output
     assert result.stderr.startswith(
-        f"A fastasync run (process {proc.pid}) was killed while writing its changes; "
+        f"A fastasync run (process {pid}) was killed while writing its changes; "
         "undid them: removed "
     )
     assert _files_and_folders(target) == _files_and_folders(pristine_project)

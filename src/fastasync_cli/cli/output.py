@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -128,9 +129,13 @@ def remove_leftovers(root: Path, *, dry_run: bool) -> None:
     files of killed runs under `root` (say what in a dry run), one line each; call it
     holding the project lock."""
     from fastasync_cli.engine.journal import recover
-    from fastasync_cli.engine.leftovers import remove_stale_temporaries
+    from fastasync_cli.engine.leftovers import remove_stale_temporaries, stale_temporaries
 
-    recovery = recover(root, dry_run=dry_run)
+    # One walk of the tree for both: the killed run's own temporary files go with its
+    # undo, the others (and, in a dry run, those too) in the line after it.
+    real = root.resolve()
+    stale = stale_temporaries(real)
+    recovery = recover(real, dry_run=dry_run, temporaries=stale)
     if recovery is not None:
         stderr().print(recovery_line(recovery, dry_run=dry_run), markup=False)
         if dry_run and (recovery.restored or recovery.removed):
@@ -140,7 +145,8 @@ def remove_leftovers(root: Path, *, dry_run: bool) -> None:
                 "them; after the undo, a run may plan differently.",
                 markup=False,
             )
-    found = remove_stale_temporaries(root, dry_run=dry_run)
+    left = [path for path in stale if os.path.lexists(path)]
+    found = remove_stale_temporaries(real, dry_run=dry_run, found=left)
     if not found:
         return
     names = ", ".join(str(path) for path in found)

@@ -215,9 +215,15 @@ class Recovery:
     failed: list[str] = field(default_factory=list)
 
 
-def recover(root: Path, *, dry_run: bool = False) -> Recovery | None:
+def recover(
+    root: Path, *, dry_run: bool = False, temporaries: list[Path] | None = None
+) -> Recovery | None:
     """Undo the run a journal under `root` records, if its writer is gone (see the
-    module's docstring); call it holding the project lock. None when there is none."""
+    module's docstring); call it holding the project lock. None when there is none.
+
+    `temporaries`: the stale temporary files under the resolved `root`, when the caller
+    has already looked for them (`leftovers.stale_temporaries`), so the tree is walked
+    once."""
     root = root.resolve()
     path = root / JOURNAL_NAME
     try:
@@ -231,7 +237,7 @@ def recover(root: Path, *, dry_run: bool = False) -> Recovery | None:
         return None
     report = Recovery(entries.pid, committed=entries.committed)
     try:
-        _undo(root, entries, report, dry_run=dry_run)
+        _undo(root, entries, report, dry_run=dry_run, temporaries=temporaries)
     except (ValueError, KeyError, TypeError) as exc:
         raise _unreadable(path, exc) from None
     if report.failed:
@@ -248,7 +254,14 @@ def recover(root: Path, *, dry_run: bool = False) -> Recovery | None:
     return report
 
 
-def _undo(root: Path, entries: Entries, report: Recovery, *, dry_run: bool) -> None:
+def _undo(
+    root: Path,
+    entries: Entries,
+    report: Recovery,
+    *,
+    dry_run: bool,
+    temporaries: list[Path] | None,
+) -> None:
     backups: dict[str, str] = {}
     for step in entries.steps:
         if "backup" in step:
@@ -258,7 +271,7 @@ def _undo(root: Path, entries: Entries, report: Recovery, *, dry_run: bool) -> N
             _undo_replace(root, step, backups.get(step["replace"]), entries, report, dry_run)
         elif "create" in step and not entries.committed:
             _undo_create(root, step, report, dry_run)
-    _remove_temporaries(root, entries.pid, report, dry_run)
+    _remove_temporaries(root, entries.pid, report, dry_run, temporaries)
     if not dry_run and not report.failed:
         _remove_folders(root, entries, report, outside=False)
 
@@ -321,33 +334,36 @@ def _undo_create(root: Path, step: dict[str, Any], report: Recovery, dry_run: bo
     report.removed.append(rel)
 
 
+def _unlink(path: Path, shown: str, report: Recovery, dry_run: bool) -> bool:
+    """Remove `path` (not in a dry run): whether it is gone now (or would be). A file
+    already gone counts as nothing done; a failure goes to the report as `shown`."""
+    if dry_run:
+        return True
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        report.failed.append(f"{shown}: {exc.strerror}")
+        return False
+    return True
+
+
 def _discard(backup: Path, rel: str, report: Recovery, dry_run: bool) -> None:
-    if not dry_run:
-        try:
-            backup.unlink()
-        except FileNotFoundError:
-            return
-        except OSError as exc:
-            report.failed.append(f"backup {backup.name} of {rel}: {exc.strerror}")
-            return
-    report.cleaned.append(f"{PurePosixPath(rel).parent / backup.name}")
+    if _unlink(backup, f"backup {backup.name} of {rel}", report, dry_run):
+        report.cleaned.append(f"{PurePosixPath(rel).parent / backup.name}")
 
 
-def _remove_temporaries(root: Path, pid: int, report: Recovery, dry_run: bool) -> None:
+def _remove_temporaries(
+    root: Path, pid: int, report: Recovery, dry_run: bool, temporaries: list[Path] | None
+) -> None:
     from fastasync_cli.engine.leftovers import stale_temporaries, writer_pid
 
-    for tmp in stale_temporaries(root):
+    for tmp in stale_temporaries(root) if temporaries is None else temporaries:
         if writer_pid(tmp.name) != pid:
             continue  # another killed run's: `leftovers` reports it
-        if not dry_run:
-            try:
-                tmp.unlink()
-            except FileNotFoundError:
-                continue
-            except OSError as exc:
-                report.failed.append(f"temporary file {_rel(root, tmp)}: {exc.strerror}")
-                continue
-        report.cleaned.append(_rel(root, tmp))
+        if _unlink(tmp, f"temporary file {_rel(root, tmp)}", report, dry_run):
+            report.cleaned.append(_rel(root, tmp))
 
 
 def _remove_folders(root: Path, entries: Entries, report: Recovery, *, outside: bool) -> None:

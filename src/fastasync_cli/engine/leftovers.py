@@ -68,11 +68,14 @@ def stale_temporaries(root: Path) -> list[Path]:
     return found
 
 
-def remove_stale_temporaries(root: Path, *, dry_run: bool = False) -> list[PurePosixPath]:
+def remove_stale_temporaries(
+    root: Path, *, dry_run: bool = False, found: list[Path] | None = None
+) -> list[PurePosixPath]:
     """Remove the stale temporary files under `root` (only list them in a dry run);
-    return those removed, relative to `root`."""
+    return those removed, relative to `root`. `found`: `stale_temporaries(root)`,
+    when the caller has it already."""
     removed = []
-    for path in stale_temporaries(root):
+    for path in stale_temporaries(root) if found is None else found:
         if not dry_run:
             try:
                 path.unlink()

@@ -9,7 +9,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from fastasync_cli.engine import edits
-from fastasync_cli.engine.fileio import read_text_file
+from fastasync_cli.engine.fileio import TextFile, read_text_file
 from fastasync_cli.engine.names import Name
 from fastasync_cli.engine.plan import (
     Action,
@@ -96,6 +96,12 @@ class ComponentPlan:
                 f"to where it moved{_importable_as(rel)}, then run the command again:",
                 details=_indent(manual),
             )
+        self._update(rel, source, update, manual)
+
+    def _update(
+        self, rel: str, source: TextFile, update: Callable[[str], str], manual: str
+    ) -> None:
+        """Plan `update` of `source` (the file at `rel`), or say what to add by hand."""
         try:
             new = update(source.text)
         except edits.SourceError as exc:
@@ -192,7 +198,7 @@ class ComponentPlan:
         if source is None:
             self.skip(rel, f"missing: not recreated just for {what}")
             return
-        self.edit_file(rel, update, manual)
+        self._update(rel, source, update, manual)
 
     @cached_property
     def env_names(self) -> EnvNames:

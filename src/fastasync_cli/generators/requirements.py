@@ -9,6 +9,7 @@ from fastasync_cli.engine.config_edits import ensure_toml_dependency
 from fastasync_cli.engine.fileio import read_text_file
 from fastasync_cli.engine.plan import ByHand
 from fastasync_cli.engine.requirements_files import (
+    RequirementsSource,
     ensure_requirement_line,
     requirements_source,
 )
@@ -43,8 +44,12 @@ def edit_pyproject(
     static: list[tuple[str, str | None]] = []
     files: dict[str, list[str]] = {}
     unknown: dict[str, list[str]] = {}
+    # pyproject.toml parsed once per list, not once per requirement.
+    sources: dict[str | None, RequirementsSource] = {}
     for requirement, extra in requirements:
-        where = requirements_source(builder.root, current, extra)
+        if extra not in sources:
+            sources[extra] = requirements_source(builder.root, current, extra)
+        where = sources[extra]
         if where.file is not None:
             files.setdefault(where.file, []).append(requirement)
         elif where.unknown is not None:
