@@ -236,9 +236,8 @@ def plan_db(options: DbOptions, manifest: Manifest) -> ComponentPlan:
         builder.create(target, render_piece("db", template, context))
     builder.create("migrations/script.py.mako", render_piece("db", "migrations/script.py.mako", {}))
     if kind == "postgres":
-        builder.create(
-            "tests/postgres_server.py", render_piece("db", "tests/postgres_server.py", {})
-        )
+        for target in ("tests/postgres_server.py", "tests/db/test_outages.py"):
+            builder.create(target, render_piece("db", target, {}))
 
     _edit_settings(builder, kind)
     edit_env_example(
