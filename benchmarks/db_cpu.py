@@ -332,9 +332,10 @@ def run(args: argparse.Namespace) -> int:
             results = measure(setup, variants, args)
     unit = "kilo-instructions" if args.measure == "instructions" else "CPU µs"
     ops = args.ops.split(",")
+    labels = getattr(args, "labels", {})  # db_layers.py names its folders
     rows = []
     for v in variants:
-        row: list[object] = [v, *(round(results[v][op]) for op in ops)]
+        row: list[object] = [labels.get(v, v), *(round(results[v][op]) for op in ops)]
         if "floor" in results and v != "floor":
             row += [f"{results['floor'][op] / results[v][op]:.2f}x" for op in ops]
         else:

@@ -57,3 +57,27 @@ def test_the_client_benchmark_adds_its_client_and_route_to_a_new_project(
     )
     assert result.returncode == 0, result.stderr
     assert "/bench/call" in result.stdout
+
+
+def test_the_layer_benchmark_still_finds_the_text_it_edits(generated, tmp_path: Path) -> None:
+    # db_layers.py edits copies of a generated project; a template change under its
+    # anchors should fail here, not in the middle of a benchmark run.
+    import db_layers
+
+    root = generated.generate_with_endpoint(
+        tmp_path / "shop", db="postgres", endpoint=["items", "name:str", "price:float"]
+    )
+    copies = db_layers.layered_copies(root)
+    assert list(copies) == list(db_layers.LAYERS)
+    raw = copies["raw-driver"]
+    assert "driver_connection.fetchrow(" in (raw / "app/repositories/items.py").read_text()
+    assert "read_engine.connect()" in (raw / "app/api/deps.py").read_text()
+    assert (
+        "add_middleware(app, settings)\n    return app" not in (raw / "app" / "main.py").read_text()
+    )
+    for path in copies.values():  # every copy still compiles
+        result = subprocess.run(
+            [sys.executable, "-m", "compileall", "-q", "app"],
+            cwd=path, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stdout + result.stderr
