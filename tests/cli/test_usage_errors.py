@@ -31,6 +31,25 @@ from fastasync_cli.cli.root import app
             "arguments",
         ),
         (
+            ["new", ""],
+            "Invalid value for 'PATH': the path is empty; to mean the current folder, pass '.'",
+            "fastasync new",
+            "arguments",
+        ),
+        (
+            ["add", "endpoint", "items", "--project", " "],
+            "Invalid value for '--project': the path is empty; to mean the current folder, "
+            "pass '.'",
+            "fastasync add endpoint",
+            "arguments",
+        ),
+        (
+            ["check", "app", ""],
+            "Invalid value for 'PATHS...': the path is empty; to mean the current folder, pass '.'",
+            "fastasync check",
+            "arguments",
+        ),
+        (
             ["add", "celery", "extra"],
             "Got unexpected extra argument(s) (extra)",
             "fastasync add celery",
@@ -55,3 +74,24 @@ def test_a_usage_error_is_one_error_line_and_one_hint(
         f"hint: Run `{hint_command} -h` for its {what} and options.",
     ]
     assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+@pytest.mark.parametrize(
+    ("args", "usage"),
+    [
+        ([], "Usage: fastasync [OPTIONS] COMMAND"),
+        (["add"], "Usage: fastasync add [OPTIONS] COMMAND"),
+        (["new"], "Usage: fastasync new [OPTIONS] PATH"),
+        (["add", "endpoint"], "Usage: fastasync add endpoint [OPTIONS] NAME"),
+    ],
+)
+def test_a_command_given_nothing_prints_its_help_and_no_empty_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], usage: str
+) -> None:
+    """It printed the help, then `error: ` with nothing after it, and a hint."""
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, args, prog_name="fastasync")
+    assert result.exit_code == 2
+    assert usage in " ".join(result.stdout.split())
+    assert result.stderr == ""
+    assert list(tmp_path.iterdir()) == []

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from fastasync_cli.cli import params
 from fastasync_cli.cli.help import Command, Group
 from fastasync_cli.cli.output import handle_errors
 
@@ -30,6 +31,7 @@ ProjectOption = Annotated[
         "--project",
         help="The project's folder \\[default: found by walking up from the current folder].",
         show_default=False,
+        parser=params.path,
     ),
 ]
 DryRunOption = Annotated[

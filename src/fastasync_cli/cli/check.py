@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from fastasync_cli.cli import params
 from fastasync_cli.cli.output import handle_errors
 
 
@@ -25,7 +26,7 @@ def check(
             help="Files or folders to check \\[default: the current folder].",
             show_default=False,
             # Ours to check: click's own refusal is a box, not `error:` and `hint:`.
-            readable=False,
+            parser=params.path,
         ),
     ] = None,
     *,

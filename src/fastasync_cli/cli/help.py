@@ -40,8 +40,16 @@ def _usage_error_class() -> type[Exception]:
 
 def _say_usage_error(ctx: Any, exc: Exception, what: str = "arguments") -> NoReturn:
     """A usage error (`--db foo`, an unknown option or command) said as the other
-    errors are: one `error:` line, one `hint:` line, exit 2. Click drew a box."""
+    errors are: one `error:` line, one `hint:` line, exit 2. Click drew a box.
+
+    A command given no arguments (`fastasync`, `fastasync add endpoint`) raises a
+    usage error too, after its help is printed: that one stays click's (the help,
+    exit 2), not followed by an empty `error:` line."""
     import typer
+
+    # Typer's own click's class, found by name as in `_usage_error_class`.
+    if type(exc).__name__ == "NoArgsIsHelpError":
+        raise exc
 
     from fastasync_cli.cli.output import print_error
     from fastasync_cli.errors import BadOptionError

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from fastasync_cli.cli import params
 from fastasync_cli.cli.output import handle_errors
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ def new(
         typer.Argument(
             help="Folder to create the project in; it must not exist or be empty.",
             show_default=False,
+            parser=params.path,
         ),
     ],
     *,
