@@ -381,3 +381,28 @@ def test_endpoint_names_whose_item_class_is_taken_are_refused(
         f"hint: Pick a name whose singular differs, e.g. '{name.lower()}-records'.",
     ]
     assert snapshot(sqlite_project) == before
+
+
+def test_a_model_named_test_something_is_not_imported_where_pytest_collects(
+    sqlite_project: Path,
+) -> None:
+    """pytest collects every `Test*` class a test module holds, imported ones too: a
+    model `Testimonial` imported into tests/db/test_testimonials_rows.py was a
+    PytestCollectionWarning (an error under `-W error`)."""
+    result = add(sqlite_project, "endpoint", "testimonials", "body:str")
+    assert result.exit_code == 0, result.output
+    created = [
+        line.split()[-1]
+        for line in result.stdout.splitlines()
+        if line.startswith("   create  tests/")
+    ]
+    assert "tests/db/test_testimonials_rows.py" in created
+    for rel in created:
+        tree = ast.parse((sqlite_project / rel).read_text())
+        names = [
+            alias.asname or alias.name
+            for node in tree.body
+            if isinstance(node, ast.ImportFrom | ast.Import)
+            for alias in node.names
+        ]
+        assert not [name for name in names if name.startswith("Test")], rel
