@@ -129,13 +129,17 @@ def remove_leftovers(root: Path, *, dry_run: bool) -> None:
     files of killed runs under `root` (say what in a dry run), one line each; call it
     holding the project lock."""
     from fastasync_cli.engine.journal import recover
-    from fastasync_cli.engine.leftovers import remove_stale_temporaries, stale_temporaries
+    from fastasync_cli.engine.leftovers import (
+        remove_stale_temporaries,
+        stale_temporaries,
+        temporary_files,
+    )
 
     # One walk of the tree for both: the killed run's own temporary files go with its
     # undo, the others (and, in a dry run, those too) in the line after it.
     real = root.resolve()
-    stale = stale_temporaries(real)
-    recovery = recover(real, dry_run=dry_run, temporaries=stale)
+    temporaries = temporary_files(real)
+    recovery = recover(real, dry_run=dry_run, temporaries=temporaries)
     if recovery is not None:
         stderr().print(recovery_line(recovery, dry_run=dry_run), markup=False)
         if dry_run and (recovery.restored or recovery.removed):
@@ -145,7 +149,7 @@ def remove_leftovers(root: Path, *, dry_run: bool) -> None:
                 "them; after the undo, a run may plan differently.",
                 markup=False,
             )
-    left = [path for path in stale if os.path.lexists(path)]
+    left = stale_temporaries(real, found=[p for p in temporaries if os.path.lexists(p)])
     found = remove_stale_temporaries(real, dry_run=dry_run, found=left)
     if not found:
         return

@@ -6,7 +6,8 @@ files new, some old, and their backups. So before the first change to the tree a
 creates `JOURNAL_NAME` in the project's root, and writes one JSON line per step *before*
 doing it (paths relative to the root, so odd names survive as JSON strings):
 
-    {"journal": 1, "pid": 1234}                    first line: the writer
+    {"journal": 1, "pid": 1234, "start": 2453979, "boot": "aafd6e57-..."}
+                                                   first line: the writer
     {"dir": "app/tasks"}                           a folder it is about to create
     {"create": "app/tasks/x.py", "sha256": "..."}  a file it is about to link into place
     {"replace": "app/main.py", "sha256": "..."}    a file it is about to back up
@@ -25,7 +26,11 @@ target, each created file is removed if it still has the bytes written (else kep
 named), each created folder removed if empty, the writer's temporary files removed.
 After `committed` the new tree is complete, so only the backups left are removed. A step
 that fails stops the undo with an error naming the files and where their old content is;
-the journal stays for a later run. A journal whose writer is alive is left alone.
+the journal stays for a later run. A journal whose writer is alive is left alone: the
+first line names the writer by its pid and, where Linux's /proc shows them, its start
+time and boot, so a pid reused by another process does not keep a killed run's journal
+(`process_identity`); a journal naming its writer by pid alone (older fastasync, or no
+/proc) is judged by the pid alone.
 """
 
 from __future__ import annotations
@@ -37,12 +42,15 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import IO, Any
+from typing import IO, Any, TypeGuard
 
 from fastasync_cli.engine.fileio import BACKUP_SUFFIX
+from fastasync_cli.engine.process_identity import ProcessIdentity, gone, this_process
 from fastasync_cli.errors import FastasyncError, TargetError
 
 JOURNAL_NAME = ".fastasync-journal"
+# Still 1 with "start" and "boot" in the header: a reader that does not know them reads
+# the journal as before (by its pid alone), and a journal without them is read here so.
 _VERSION = 1
 # fsync each line too? Not by default: it would not make a power cut safe by itself (the
 # renamed files are not synced either) and costs ~0.3 ms a line (docs/design.md).
@@ -76,7 +84,13 @@ class Journal:
                 "is running: it undoes the killed run first.",
             ) from None
         self._handle = os.fdopen(fd, "ab")
-        self._write({"journal": _VERSION, "pid": os.getpid()})
+        writer = this_process()
+        header: dict[str, Any] = {"journal": _VERSION, "pid": writer.pid}
+        if writer.start is not None:
+            header["start"] = writer.start
+        if writer.boot is not None:
+            header["boot"] = writer.boot
+        self._write(header)
 
     def rel(self, path: Path) -> str:
         # Resolved like the root: a `new` under a symlinked folder records `.`, not a
@@ -125,7 +139,7 @@ class Journal:
 
 @dataclass
 class Entries:
-    pid: int
+    writer: ProcessIdentity
     steps: list[dict[str, Any]] = field(default_factory=list)
     committed: bool = False
 
@@ -136,10 +150,7 @@ def parse(text: bytes, where: Path) -> Entries:
     lines = text.split(b"\n")
     complete = lines[:-1]  # the part after the last newline is incomplete or empty
     try:
-        header = json.loads(complete[0])
-        if header.get("journal") != _VERSION or not isinstance(header.get("pid"), int):
-            raise ValueError("not a journal header")
-        entries = Entries(pid=header["pid"])
+        entries = Entries(writer=_writer(json.loads(complete[0])))
         for line in complete[1:]:
             step = json.loads(line)
             if not isinstance(step, dict):
@@ -157,6 +168,25 @@ def parse(text: bytes, where: Path) -> Entries:
     return entries
 
 
+def _writer(header: object) -> ProcessIdentity:
+    """The writer a journal's first line names; "start" and "boot" are optional."""
+    if not isinstance(header, dict) or header.get("journal") != _VERSION:
+        raise ValueError("not a journal header")
+    pid, start, boot = header.get("pid"), header.get("start"), header.get("boot")
+    # kill(0) or kill(-1) would signal whole process groups: a pid is positive.
+    if not (_is_int(pid) and 0 < pid < 2**31):
+        raise ValueError(f"bad pid {pid!r}")
+    if not (start is None or (_is_int(start) and start >= 0)):
+        raise ValueError(f"bad start time {start!r}")
+    if not (boot is None or isinstance(boot, str)):
+        raise ValueError(f"bad boot id {boot!r}")
+    return ProcessIdentity(pid, start=start, boot=boot)
+
+
+def _is_int(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _unreadable(where: Path, exc: Exception) -> UndoError:
     return UndoError(
         f"{where} cannot be read ({exc}): it is the journal of a fastasync run that "
@@ -164,31 +194,6 @@ def _unreadable(where: Path, exc: Exception) -> UndoError:
         "Compare the project with its last commit (git status), repair it by hand, "
         f"then delete {where}.",
     )
-
-
-def writer_gone(pid: int) -> bool:
-    """Whether process `pid` has ended: there is no such process, or it is a zombie
-    (killed, not yet reaped by its parent: it writes nothing more)."""
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except OSError:
-        return False  # another user's process
-    return _zombie(pid)
-
-
-def _zombie(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:  # Linux; elsewhere: alive
-            status = handle.read()
-    except OSError:
-        return False
-    # "PID (NAME) STATE ...": NAME may hold spaces and parentheses, so the last ")".
-    end = status.rfind(b")")
-    return end >= 0 and status[end + 2 : end + 3] == b"Z"
 
 
 def _inside(root: Path, rel: object, *, folder: bool = False) -> Path:
@@ -216,13 +221,16 @@ class Recovery:
 
 
 def recover(
-    root: Path, *, dry_run: bool = False, temporaries: list[Path] | None = None
+    root: Path,
+    *,
+    dry_run: bool = False,
+    temporaries: list[Path] | None = None,
 ) -> Recovery | None:
     """Undo the run a journal under `root` records, if its writer is gone (see the
     module's docstring); call it holding the project lock. None when there is none.
 
-    `temporaries`: the stale temporary files under the resolved `root`, when the caller
-    has already looked for them (`leftovers.stale_temporaries`), so the tree is walked
+    `temporaries`: apply's temporary files under the resolved `root`, when the caller
+    has already looked for them (`leftovers.temporary_files`), so the tree is walked
     once."""
     root = root.resolve()
     path = root / JOURNAL_NAME
@@ -233,9 +241,9 @@ def recover(
     except IsADirectoryError:
         return None
     entries = parse(text, path)
-    if not writer_gone(entries.pid):
+    if not gone(entries.writer):
         return None
-    report = Recovery(entries.pid, committed=entries.committed)
+    report = Recovery(entries.writer.pid, committed=entries.committed)
     try:
         _undo(root, entries, report, dry_run=dry_run, temporaries=temporaries)
     except (ValueError, KeyError, TypeError) as exc:
@@ -271,7 +279,7 @@ def _undo(
             _undo_replace(root, step, backups.get(step["replace"]), entries, report, dry_run)
         elif "create" in step and not entries.committed:
             _undo_create(root, step, report, dry_run)
-    _remove_temporaries(root, entries.pid, report, dry_run, temporaries)
+    _remove_temporaries(root, entries.writer.pid, report, dry_run, temporaries)
     if not dry_run and not report.failed:
         _remove_folders(root, entries, report, outside=False)
 
@@ -357,9 +365,11 @@ def _discard(backup: Path, rel: str, report: Recovery, dry_run: bool) -> None:
 def _remove_temporaries(
     root: Path, pid: int, report: Recovery, dry_run: bool, temporaries: list[Path] | None
 ) -> None:
-    from fastasync_cli.engine.leftovers import stale_temporaries, writer_pid
+    from fastasync_cli.engine.leftovers import temporary_files, writer_pid
 
-    for tmp in stale_temporaries(root) if temporaries is None else temporaries:
+    # Whether a process has its pid now or not: the writer is gone (its pid may have
+    # been reused), so the files named with its pid are its own.
+    for tmp in temporary_files(root) if temporaries is None else temporaries:
         if writer_pid(tmp.name) != pid:
             continue  # another killed run's: `leftovers` reports it
         if _unlink(tmp, f"temporary file {_rel(root, tmp)}", report, dry_run):
