@@ -279,6 +279,25 @@ def test_a_backup_made_before_its_line_is_removed_when_identical(
     assert sorted(p.name for p in tmp_path.iterdir()) == [".old.py.1.fastasync-backup", "old.py"]
 
 
+def test_a_backup_of_a_file_not_renamed_yet_is_removed(tmp_path: Path, dead_pid: int) -> None:
+    """Killed after every backup and its line, before the rename: the backup is another
+    name of the target (rename() between the two would do nothing), so it is removed
+    and the target, never changed, is not reported restored."""
+    (tmp_path / "old.py").write_bytes(b"old")
+    os.link(tmp_path / "old.py", tmp_path / ".old.py.0.fastasync-backup")
+    _write(
+        tmp_path,
+        dead_pid,
+        {"replace": "old.py", "sha256": digest(b"new")},
+        {"backup": "old.py", "name": ".old.py.0.fastasync-backup"},
+    )
+    report = recover(tmp_path)
+    assert report is not None
+    assert (report.restored, report.cleaned) == ([], [".old.py.0.fastasync-backup"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old.py"]
+    assert (tmp_path / "old.py").read_bytes() == b"old"
+
+
 def test_a_path_leading_out_of_the_project_is_refused(tmp_path: Path, dead_pid: int) -> None:
     (tmp_path / "p").mkdir()
     (tmp_path / "x.py").write_bytes(b"x")

@@ -15,10 +15,12 @@ doing it (paths relative to the root, so odd names survive as JSON strings):
                                                    that backup exists; the rename follows
     {"committed": true}                            every file is in place
 
-A line is written and flushed (to the page cache, which outlives the process) before its
-step. Without fsync a power cut can lose lines the disk never got: only a killed process
-is covered. A normal run removes the journal after discarding its backups, and after an
-in-process rollback; a rollback that fails itself leaves it, so the next run retries.
+A line is written and flushed (to the page cache, which outlives a killed process)
+before its step, and on the disk (`sync`, which fsyncs) before the step can be: apply
+syncs lines in batches, with the files the next steps need (see `apply`), so a power
+cut leaves the journal of every step that reached the disk. A normal run removes the
+journal after discarding its backups, and after an in-process rollback; a rollback that
+fails itself leaves it, so the next run retries.
 
 The next run holding the project lock (`recover`, called before it plans) finds a
 journal whose writer is gone and undoes it in reverse: each backup goes back over its
@@ -44,7 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, Any, TypeGuard
 
-from fastasync_cli.engine.fileio import BACKUP_SUFFIX
+from fastasync_cli.engine.fileio import BACKUP_SUFFIX, fsync_paths
 from fastasync_cli.engine.process_identity import ProcessIdentity, gone, this_process
 from fastasync_cli.errors import FastasyncError, TargetError
 
@@ -52,9 +54,6 @@ JOURNAL_NAME = ".fastasync-journal"
 # Still 1 with "start" and "boot" in the header: a reader that does not know them reads
 # the journal as before (by its pid alone), and a journal without them is read here so.
 _VERSION = 1
-# fsync each line too? Not by default: it would not make a power cut safe by itself (the
-# renamed files are not synced either) and costs ~0.3 ms a line (docs/design.md).
-_FSYNC = False
 
 
 class UndoError(FastasyncError):
@@ -68,9 +67,10 @@ def digest(data: bytes) -> str:
 class Journal:
     """The journal one apply writes; `None` entries are never written twice."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, durable: bool = True) -> None:
         self.root = root.resolve()
         self.path = self.root / JOURNAL_NAME
+        self.durable = durable  # fsync in `sync`, and the root after creating and removing
         self._handle: IO[bytes] | None = None
 
     def open(self) -> None:
@@ -91,6 +91,7 @@ class Journal:
         if writer.boot is not None:
             header["boot"] = writer.boot
         self._write(header)
+        self.sync(self.root)  # its line and its name, before any step
 
     def rel(self, path: Path) -> str:
         # Resolved like the root: a `new` under a symlinked folder records `.`, not a
@@ -116,8 +117,13 @@ class Journal:
         assert self._handle is not None
         self._handle.write(json.dumps(entry, ensure_ascii=True).encode("ascii") + b"\n")
         self._handle.flush()
-        if _FSYNC:
-            os.fsync(self._handle.fileno())
+
+    def sync(self, *others: Path) -> None:
+        """The lines written so far on the disk (not only in the page cache, which a
+        killed process leaves but a power cut loses), and `others` (files, folders)
+        with them; nothing unless `durable`."""
+        if self.durable:
+            fsync_paths([self.path, *others])
 
     def remove(self) -> None:
         """The run ended cleanly (applied, or rolled back): the journal goes."""
@@ -128,6 +134,11 @@ class Journal:
         self._handle = None
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
+        if self.durable:
+            # Only tidiness depends on it: a journal back after a power cut has its
+            # "committed" line, or nothing left to undo.
+            with contextlib.suppress(OSError):
+                fsync_paths([self.root])
 
     def close(self) -> None:
         """Keep the journal (a rollback failed): the next run retries the undo."""
@@ -231,7 +242,7 @@ def recover(
 
     `temporaries`: apply's temporary files under the resolved `root`, when the caller
     has already looked for them (`leftovers.temporary_files`), so the tree is walked
-    once."""
+    once. The undo is on the disk before the journal's removal can be."""
     root = root.resolve()
     path = root / JOURNAL_NAME
     try:
@@ -248,6 +259,8 @@ def recover(
         _undo(root, entries, report, dry_run=dry_run, temporaries=temporaries)
     except (ValueError, KeyError, TypeError) as exc:
         raise _unreadable(path, exc) from None
+    if not dry_run and not report.failed:
+        _sync_undone(root, report)
     if report.failed:
         raise UndoError(
             f"Could not undo the changes of a killed fastasync run: {'; '.join(report.failed)}.",
@@ -258,8 +271,24 @@ def recover(
     if not dry_run:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
+        with contextlib.suppress(OSError):  # at worst the undo is redone, finding it done
+            fsync_paths([root])
         _remove_folders(root, entries, report, outside=True)
     return report
+
+
+def _sync_undone(root: Path, report: Recovery) -> None:
+    """fsync the folders whose names the undo changed; a failure goes to the report."""
+    folders = set()
+    for rel in [*report.restored, *report.removed, *report.cleaned]:
+        folder = (root / rel).parent
+        while not folder.exists():  # removed with the run's folders: its parent changed
+            folder = folder.parent
+        folders.add(folder)
+    try:
+        fsync_paths(sorted(folders))
+    except OSError as exc:
+        report.failed.append(f"folder {_rel(root, Path(exc.filename))}: {exc.strerror}")
 
 
 def _undo(
@@ -307,7 +336,9 @@ def _undo_replace(
     backup = target.parent / name
     if not os.path.lexists(backup):
         return  # put back already, or discarded after the commit
-    if entries.committed:
+    if entries.committed or _same_file(backup, target):
+        # Committed: the new tree stays. Killed before the rename: the target is still
+        # the old file (and rename() between two names of one file does nothing).
         _discard(backup, rel, report, dry_run)
         return
     current = _sha(target)
@@ -402,6 +433,13 @@ def _sha(path: Path) -> str | None:
         return digest(path.read_bytes())
     except OSError:
         return None
+
+
+def _same_file(one: Path, other: Path) -> bool:
+    try:
+        return os.path.samefile(one, other)
+    except OSError:
+        return False
 
 
 def _same_content(one: Path, other: Path) -> bool:
