@@ -72,6 +72,7 @@ class Journal:
         self.path = self.root / JOURNAL_NAME
         self.durable = durable  # fsync in `sync`, and the root after creating and removing
         self._handle: IO[bytes] | None = None
+        self._named = False  # its name in the root is on the disk
 
     def open(self) -> None:
         try:
@@ -91,7 +92,6 @@ class Journal:
         if writer.boot is not None:
             header["boot"] = writer.boot
         self._write(header)
-        self.sync(self.root)  # its line and its name, before any step
 
     def rel(self, path: Path) -> str:
         # Resolved like the root: a `new` under a symlinked folder records `.`, not a
@@ -121,9 +121,11 @@ class Journal:
     def sync(self, *others: Path) -> None:
         """The lines written so far on the disk (not only in the page cache, which a
         killed process leaves but a power cut loses), and `others` (files, folders)
-        with them; nothing unless `durable`."""
+        with them; the first time, the journal's name in the root too (no step comes
+        before the first sync). Nothing unless `durable`."""
         if self.durable:
-            fsync_paths([self.path, *others])
+            fsync_paths([self.path, *others, *([] if self._named else [self.root])])
+            self._named = True
 
     def remove(self) -> None:
         """The run ended cleanly (applied, or rolled back): the journal goes."""
