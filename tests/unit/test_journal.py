@@ -1,4 +1,5 @@
-"""The undo journal: its lines, and undoing a killed run from them (`engine.journal`)."""
+"""The undo journal: its lines (`engine.journal`), and undoing a killed run from them
+(`engine.undo`)."""
 
 from __future__ import annotations
 
@@ -12,14 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from fastasync_cli.engine.journal import (
-    JOURNAL_NAME,
-    Journal,
-    UndoError,
-    digest,
-    parse,
-    recover,
-)
+from fastasync_cli.engine.journal import JOURNAL_NAME, Journal, UndoError, digest, parse
 from fastasync_cli.engine.process_identity import (
     ProcessIdentity,
     boot_id,
@@ -27,6 +21,7 @@ from fastasync_cli.engine.process_identity import (
     parse_stat,
     this_process,
 )
+from fastasync_cli.engine.undo import recover
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,8 @@ from fastasync_cli.errors import FastasyncError
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from fastasync_cli.engine.journal import Recovery
     from fastasync_cli.engine.plan import Plan
+    from fastasync_cli.engine.undo import Recovery
 
 _STYLES = {
     "create": "green",
@@ -125,15 +125,15 @@ def print_plan(plan: Plan, *, diffs: bool = False) -> None:
 
 
 def remove_leftovers(root: Path, *, dry_run: bool) -> None:
-    """Undo a run killed mid-commit (see `engine.journal`), then remove the temporary
+    """Undo a run killed mid-commit (see `engine.undo`), then remove the temporary
     files of killed runs under `root` (say what in a dry run), one line each; call it
     holding the project lock."""
-    from fastasync_cli.engine.journal import recover
     from fastasync_cli.engine.leftovers import (
         remove_stale_temporaries,
         stale_temporaries,
         temporary_files,
     )
+    from fastasync_cli.engine.undo import recover
 
     # One walk of the tree for both: the killed run's own temporary files go with its
     # undo, the others (and, in a dry run, those too) in the line after it.

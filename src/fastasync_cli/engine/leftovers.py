@@ -8,7 +8,7 @@ shape, owned by this user, whose process is gone, is ours and stale. Anything el
 is left alone: a file named by hand, another user's, a live run's (a `new` in a
 nested folder holds another lock), or one that is not a regular file.
 
-A run killed during the commit also left a half-changed tree: `journal` undoes that
+A run killed during the commit also left a half-changed tree: `undo` undoes that
 first (and removes that run's temporary files itself); this removes the rest.
 """
 
