@@ -422,13 +422,16 @@ def _kill_when(
 def _kill_inside_the_commit(project: Path) -> int:
     """Start `add task report` (creates two files, then replaces two) and SIGKILL it
     right after it replaced its first file: the test hook pauses 0.5 s after each."""
+    tasks = project / "app" / "tasks" / "__init__.py"
+    before = tasks.read_bytes()
     return _kill_when(
         [sys.executable, "-m", "fastasync_cli", "add", "task", "report"],
         project / ".fastasync-journal",
-        lambda journal: b'"backup"' in journal,
+        # The journal names every backup before the first rename: wait for the rename.
+        lambda journal: b'"backup"' in journal and tasks.read_bytes() != before,
         delay="0.5",
         cwd=project,
-        settle=0.1,  # the rename follows its journal line at once; the pause is 0.5 s
+        settle=0.1,
     )
 
 
@@ -452,7 +455,8 @@ def test_a_run_killed_during_the_commit_is_undone_by_the_next(project: Path) -> 
     killed = f"A fastasync run (process {pid}) was killed while writing its changes"
     restored = "app/tasks/__init__.py"
     removed = "tests/tasks/test_report.py, app/tasks/report.py"
-    temporary = left[0].relative_to(project).as_posix()
+    # The backup of the file not reached yet (another name of it), and its staged file.
+    temporary = f"..fastasync.toml.0.fastasync-backup, {left[0].relative_to(project).as_posix()}"
 
     dry = runner.invoke(app, ["add", "task", "audit", "--project", str(project), "--dry-run"])
     assert dry.stderr.splitlines()[0] == (

@@ -216,6 +216,7 @@ def test_a_signal_during_apply_is_held_until_the_tree_is_whole(
 def test_a_signal_while_staging_rolls_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     previous = {s: signal.getsignal(s) for s in interrupts.SIGNALS}
     interrupts.install()
+    interrupts.mark_written(False)  # an earlier test's apply in this process set it
     try:
         (tmp_path / "a.py").write_text("x = 1\n")
         plan = Plan(root=tmp_path)

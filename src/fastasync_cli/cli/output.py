@@ -16,8 +16,8 @@ from fastasync_cli.errors import FastasyncError
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from fastasync_cli.engine.journal import Recovery
     from fastasync_cli.engine.plan import Plan
+    from fastasync_cli.engine.undo import Recovery
 
 _STYLES = {
     "create": "green",
@@ -125,17 +125,21 @@ def print_plan(plan: Plan, *, diffs: bool = False) -> None:
 
 
 def remove_leftovers(root: Path, *, dry_run: bool) -> None:
-    """Undo a run killed mid-commit (see `engine.journal`), then remove the temporary
+    """Undo a run killed mid-commit (see `engine.undo`), then remove the temporary
     files of killed runs under `root` (say what in a dry run), one line each; call it
     holding the project lock."""
-    from fastasync_cli.engine.journal import recover
-    from fastasync_cli.engine.leftovers import remove_stale_temporaries, stale_temporaries
+    from fastasync_cli.engine.leftovers import (
+        remove_stale_temporaries,
+        stale_temporaries,
+        temporary_files,
+    )
+    from fastasync_cli.engine.undo import recover
 
     # One walk of the tree for both: the killed run's own temporary files go with its
     # undo, the others (and, in a dry run, those too) in the line after it.
     real = root.resolve()
-    stale = stale_temporaries(real)
-    recovery = recover(real, dry_run=dry_run, temporaries=stale)
+    temporaries = temporary_files(real)
+    recovery = recover(real, dry_run=dry_run, temporaries=temporaries)
     if recovery is not None:
         stderr().print(recovery_line(recovery, dry_run=dry_run), markup=False)
         if dry_run and (recovery.restored or recovery.removed):
@@ -145,7 +149,7 @@ def remove_leftovers(root: Path, *, dry_run: bool) -> None:
                 "them; after the undo, a run may plan differently.",
                 markup=False,
             )
-    left = [path for path in stale if os.path.lexists(path)]
+    left = stale_temporaries(real, found=[p for p in temporaries if os.path.lexists(p)])
     found = remove_stale_temporaries(real, dry_run=dry_run, found=left)
     if not found:
         return

@@ -16,6 +16,13 @@
 Every step of 2 and 3 is first written to an undo journal in the project's root (see
 `journal`), removed when the run ends either way: a process killed outright (SIGKILL),
 which no handler sees, is undone by the next run from it.
+
+A power cut is covered too: the staged files' bytes, the journal's lines and the
+folders' names are fsynced in rounds (each round at once, see `fileio.fsync_paths`) so
+that no step reaches the disk before the line announcing it, no name before its bytes,
+"committed" not before every new name, and the journal's removal not before the
+backups'. Not where fsync is a no-op or a lie (docs/design.md), nor for scratch trees
+(`users_tree=False`), which no one sees.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from pathlib import Path
 from fastasync_cli import interrupts
 from fastasync_cli.engine.fileio import (
     BACKUP_SUFFIX,
+    fsync_paths,
     inside,
     keep_owner,
     read_bytes,
@@ -69,6 +77,7 @@ class _Run:
     created_dirs: list[Path] = field(default_factory=list)
     delay: float = 0.0
     journal: Journal | None = None
+    durable: bool = True  # fsync (see the module's docstring)
 
 
 def apply(plan: Plan, *, users_tree: bool = True) -> None:
@@ -83,7 +92,12 @@ def apply(plan: Plan, *, users_tree: bool = True) -> None:
             f"These files exist with other content: {names}.",
             "Nothing was written. Run again with --force to replace them.",
         )
-    run = _Run(plan, delay=float(os.environ.get(_DELAY_VARIABLE, "0") or 0))
+    run = _Run(
+        plan,
+        delay=float(os.environ.get(_DELAY_VARIABLE, "0") or 0),
+        # A scratch tree no one sees need not last a power cut.
+        durable=users_tree,
+    )
     with interrupts.held():
         _check(plan)
         try:
@@ -168,17 +182,17 @@ def _stage(run: _Run) -> None:
     umask = os.umask(0)
     os.umask(umask)
     if run.plan.creates_root:
-        _make_dirs(run.plan.root, run)
+        _make_dirs([run.plan.root], run)
     # The journal lives in the root, so the folders a `new` made for it come first and
     # are recorded right after (a kill in between leaves empty folders, no more).
-    run.journal = Journal(run.plan.root)
+    run.journal = Journal(run.plan.root, durable=run.durable)
     run.journal.open()
     for directory in run.created_dirs:
         run.journal.folder(directory)
-    for change in run.plan.writes:
+    targets = [(change, inside(run.plan.root, change.path)) for change in run.plan.writes]
+    _make_dirs([target.parent for _, target in targets], run)
+    for change, target in targets:
         interrupts.checkpoint()
-        target = inside(run.plan.root, change.path)
-        _make_dirs(target.parent, run)
         staged = _Staged(change, target)
         run.staged.append(staged)
         # The process id in the name tells the next run whether its writer is gone
@@ -201,44 +215,77 @@ def _stage(run: _Run) -> None:
     interrupts.checkpoint()
 
 
-def _make_dirs(directory: Path, run: _Run) -> None:
-    missing = []
-    for parent in [directory, *directory.parents]:
-        if parent.exists():
-            break
-        missing.append(parent)
-    for parent in reversed(missing):
-        if run.journal is not None:
-            run.journal.folder(parent)
-        parent.mkdir()
-        run.created_dirs.append(parent)
+def _make_dirs(directories: list[Path], run: _Run) -> None:
+    """Make the missing folders among `directories` and above them, parents first;
+    each one is in the journal (when there is one yet) before it is made."""
+    missing: dict[Path, None] = {}  # ordered, and each folder once
+    for directory in directories:
+        chain = []
+        for parent in [directory, *directory.parents]:
+            if parent in missing or parent.exists():
+                break
+            chain.append(parent)
+        missing.update(dict.fromkeys(reversed(chain)))
+    if run.journal is not None and missing:
+        for folder in missing:
+            run.journal.folder(folder)
+        run.journal.sync()
+    for folder in missing:
+        folder.mkdir()
+        run.created_dirs.append(folder)
 
 
 def _commit(run: _Run) -> None:
-    """Step 3: rename every staged file into place (signals are held meanwhile)."""
+    """Step 3: rename every staged file into place (signals are held meanwhile).
+
+    Durably (see the module's docstring), in rounds of fsyncs done at once: the staged
+    files with the journal's lines naming the files to create and replace; the
+    backups' folders with their lines; the renames; every folder whose names changed;
+    "committed"."""
     journal = run.journal
     assert journal is not None
+    replaced = [staged for staged in run.staged if staged.change.action is not Action.CREATE]
+    for staged in run.staged:
+        if staged.change.action is Action.CREATE:
+            journal.create(staged.target, staged.change.new_bytes)
+        else:
+            journal.replace(staged.target, staged.change.new_bytes)
+    journal.sync(*[staged.tmp for staged in run.staged if staged.tmp is not None])
+    for staged in replaced:
+        staged.backup = _backup(staged.target, durable=run.durable)
+        journal.backup(staged.target, staged.backup)
+    journal.sync(*sorted({staged.target.parent for staged in replaced}))
     for staged in run.staged:
         assert staged.tmp is not None
         if staged.change.action is Action.CREATE:
             # link() fails if the name appeared meanwhile: never clobber a file.
-            journal.create(staged.target, staged.change.new_bytes)
             os.link(staged.tmp, staged.target)
             staged.committed = True
             staged.tmp.unlink()
-            staged.tmp = None
         else:
-            journal.replace(staged.target, staged.change.new_bytes)
-            staged.backup = _backup(staged.target)
-            journal.backup(staged.target, staged.backup)
             os.replace(staged.tmp, staged.target)
-            staged.tmp = None
             staged.committed = True
+        staged.tmp = None
         _pause(run)
+    _sync_folders(run, _folders_changed(run))
     journal.committed()
+    journal.sync()
 
 
-def _backup(target: Path) -> Path:
+def _sync_folders(run: _Run, folders: set[Path] | list[Path]) -> None:
+    if run.durable:
+        fsync_paths(sorted(folders))
+
+
+def _folders_changed(run: _Run) -> set[Path]:
+    """The folders whose names the commit changed: where each file went, and where
+    each new folder was made."""
+    folders = {staged.target.parent for staged in run.staged}
+    folders.update(directory.parent for directory in run.created_dirs)
+    return folders
+
+
+def _backup(target: Path, *, durable: bool) -> Path:
     for attempt in range(100):
         backup = target.with_name(f".{target.name}.{attempt}{BACKUP_SUFFIX}")
         try:
@@ -250,6 +297,8 @@ def _backup(target: Path) -> Path:
                 raise
             # A file system without hard links: a copy does too.
             shutil.copy2(target, backup)
+            if durable:
+                fsync_paths([backup])
         return backup
     raise FileExistsError(errno.EEXIST, "too many leftover backups", str(target))
 
@@ -285,6 +334,12 @@ def _roll_back(run: _Run, cause: BaseException) -> None:
             except OSError as exc:
                 report.failed.append(f"temporary file {staged.tmp}: {exc.strerror}")
     if run.journal is not None and not report.failed:
+        # What was put back on the disk before the journal's removal can be.
+        try:
+            _sync_folders(run, _folders_changed(run))
+        except OSError as exc:
+            report.failed.append(f"folder {exc.filename}: {exc.strerror}")
+    if run.journal is not None and not report.failed:
         run.journal.remove()  # before the folders: it is in the root
     for directory in reversed(run.created_dirs):
         try:
@@ -317,8 +372,14 @@ def _describe(exc: BaseException) -> str:
 
 
 def _discard_backups(run: _Run) -> None:
+    """Remove the backups, on the disk before the journal's removal can be (else a
+    power cut could leave backups and no journal naming them)."""
+    folders = set()
     for staged in run.staged:
         if staged.backup is not None:
             with contextlib.suppress(OSError):
                 staged.backup.unlink()
+                folders.add(staged.backup.parent)
             staged.backup = None
+    with contextlib.suppress(OSError):  # a journal left has "committed": tidied later
+        _sync_folders(run, folders)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import errno
 import glob
 import os
 import shlex
@@ -18,7 +19,7 @@ import shutil
 import stat
 import struct
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -289,6 +290,55 @@ def refuse_read_only_folder(path: Path, root: Path) -> None:
             "changed, then run the command again.",
         )
     refuse_locked(folder, str(shown), what="The folder ")
+
+
+# fsync where the system or file system cannot do it (a folder on Windows or on some
+# network file systems): there is nothing more to do.
+_NO_FSYNC_HERE = frozenset(
+    {errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EBADF, errno.EACCES, errno.EPERM}
+    | {errno.EISDIR}
+)
+
+
+def fsync_paths(paths: Collection[Path]) -> None:
+    """Make each file's bytes, and each folder's names (files created, renamed or
+    removed in it), last a power cut; an OSError names the path that failed.
+
+    All at once, from threads: concurrent fsyncs share the file system's journal
+    commits, so `new`'s 83 files cost a few disk flushes instead of 83 (12 ms instead
+    of 135 ms on the machine the figures in docs/design.md come from)."""
+    if len(paths) <= 1:
+        for path in paths:
+            _fsync_path(path)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(16, len(paths))) as pool:
+        for _ in pool.map(_fsync_path, paths):
+            pass  # re-raises the first failure
+
+
+def _fsync_path(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except PermissionError:
+        try:  # a file its owner may write but not read
+            fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+        except OSError as exc:
+            if exc.errno in _NO_FSYNC_HERE:
+                return
+            raise
+    except OSError as exc:
+        if exc.errno in _NO_FSYNC_HERE:
+            return
+        raise
+    try:
+        os.fsync(fd)
+    except OSError as exc:
+        if exc.errno not in _NO_FSYNC_HERE:
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
+    finally:
+        os.close(fd)
 
 
 def keep_owner(path: Path | int, like: os.stat_result) -> None:

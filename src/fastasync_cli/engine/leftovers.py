@@ -8,7 +8,7 @@ shape, owned by this user, whose process is gone, is ours and stale. Anything el
 is left alone: a file named by hand, another user's, a live run's (a `new` in a
 nested folder holds another lock), or one that is not a regular file.
 
-A run killed during the commit also left a half-changed tree: `journal` undoes that
+A run killed during the commit also left a half-changed tree: `undo` undoes that
 first (and removes that run's temporary files itself); this removes the rest.
 """
 
@@ -21,7 +21,7 @@ import stat
 from pathlib import Path, PurePosixPath
 
 from fastasync_cli.engine.apply import TMP_SUFFIX
-from fastasync_cli.engine.journal import writer_gone
+from fastasync_cli.engine.process_identity import ProcessIdentity, gone
 
 # mkstemp's random part: eight of [a-z0-9_].
 _NAME = re.compile(
@@ -40,21 +40,32 @@ def writer_pid(name: str) -> int | None:
     return None if match is None else int(match.group("pid"))
 
 
-def _is_stale(path: Path, name: str) -> bool:
-    match = _NAME.fullmatch(name)
-    if match is None:
+def _is_ours(path: Path, name: str) -> bool:
+    if _NAME.fullmatch(name) is None:
         return False
     try:
         status = path.lstat()
     except OSError:
         return False
-    if not stat.S_ISREG(status.st_mode) or status.st_uid != os.getuid():
-        return False
-    return writer_gone(int(match.group("pid")))
+    return stat.S_ISREG(status.st_mode) and status.st_uid == os.getuid()
 
 
-def stale_temporaries(root: Path) -> list[Path]:
-    """The temporary files of runs that were killed mid-apply, under `root`."""
+def _is_stale(path: Path) -> bool:
+    pid = writer_pid(path.name)
+    # The name holds a pid alone: a live process with that id, even an unrelated one
+    # that reused it, keeps the file (a killed run's journal names its own files).
+    return pid is not None and gone(ProcessIdentity(pid))
+
+
+def stale_temporaries(root: Path, *, found: list[Path] | None = None) -> list[Path]:
+    """The temporary files of runs that were killed mid-apply, under `root`; `found`:
+    `temporary_files(root)`, when the caller has it already."""
+    return [path for path in (temporary_files(root) if found is None else found) if _is_stale(path)]
+
+
+def temporary_files(root: Path) -> list[Path]:
+    """Apply's temporary files under `root` that belong to this user, whether their
+    writer is running or not."""
     found: list[Path] = []
     for folder, subfolders, files in os.walk(root):
         here = Path(folder)
@@ -64,7 +75,7 @@ def stale_temporaries(root: Path) -> list[Path]:
             for name in subfolders
             if name not in _PRUNED and not (here / name / "pyvenv.cfg").exists()
         )
-        found.extend(here / name for name in sorted(files) if _is_stale(here / name, name))
+        found.extend(here / name for name in sorted(files) if _is_ours(here / name, name))
     return found
 
 
