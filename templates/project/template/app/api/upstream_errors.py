@@ -64,7 +64,7 @@ def _gives_client(call: Callable[..., Any] | None) -> bool:
         return issubclass(call, BaseClient)
     try:
         returned = inspect.signature(call, eval_str=True).return_annotation
-    except (NameError, TypeError, ValueError):
+    except Exception:  # no signature, or annotations that do not evaluate
         return False
     # A dependency with `yield` is annotated `AsyncIterator[Client]` or the like.
     candidates = [returned, *typing.get_args(returned)]

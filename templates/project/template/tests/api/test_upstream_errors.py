@@ -29,12 +29,21 @@ async def api() -> AsyncIterator[Upstream]:
 
 @pytest.fixture
 def app(api: Upstream) -> FastAPI:
-    """An app with one route calling the upstream, and one that does not."""
+    """An app with routes calling the upstream, and one that does not."""
 
     async def get_upstream() -> Upstream:
         return api
 
+    async def open_upstream() -> AsyncIterator[Upstream]:
+        yield api
+
     app = FastAPI()
+
+    @app.get("/forecast-through-yield")
+    async def forecast_through_yield(
+        client: Annotated[Upstream, Depends(open_upstream)],
+    ) -> Any:
+        return await client.get("/forecast")
 
     @app.get("/forecast")
     async def forecast(
@@ -85,6 +94,7 @@ async def test_routes_using_a_client_document_502_and_504(
     paths = (await client.get("/openapi.json")).json()["paths"]
 
     assert {"502", "504"} <= set(paths["/forecast"]["get"]["responses"])
+    assert {"502", "504"} <= set(paths["/forecast-through-yield"]["get"]["responses"])
     assert not {"502", "504"} & set(paths["/local"]["get"]["responses"])
 
 
