@@ -302,6 +302,19 @@ def test_user_code_and_comments_survive_edits(project: Path) -> None:
             "already has.",
         ),
         (
+            # PostgreSQL's index entries hold 2,704 bytes: a longer value answered 500.
+            ["endpoint", "products", "sku:str{651}:unique"],
+            "error: The field 'sku:str{651}:unique' is unique and 651 characters long: "
+            "PostgreSQL cannot index more than 650 characters of text (2,704 bytes, up to "
+            "4 per character).",
+        ),
+        (
+            ["endpoint", "products", "title:str{2000}:index?"],
+            "error: The field 'title:str{2000}:index?' is indexed and 2000 characters long: "
+            "PostgreSQL cannot index more than 650 characters of text (2,704 bytes, up to "
+            "4 per character).",
+        ),
+        (
             ["client", "github", "--base-url", "api.github.com"],
             "error: --base-url 'api.github.com' is not an absolute http(s) URL.",
         ),

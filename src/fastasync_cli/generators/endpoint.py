@@ -11,7 +11,7 @@ from fastasync_cli.engine.fields import Field
 from fastasync_cli.engine.names import Name
 from fastasync_cli.engine.project import Manifest
 from fastasync_cli.engine.render import render_piece
-from fastasync_cli.errors import BadNameError
+from fastasync_cli.errors import BadNameError, BadOptionError
 from fastasync_cli.generators import db_schema
 from fastasync_cli.generators.component import ComponentPlan, PythonEdit, import_edit
 
@@ -22,6 +22,29 @@ ROUTERS_MODULE = "app/api/main.py"
 # or a database overflow later. `Int64`, `FiniteFloat`, `DatetimeInUTC` and `NO_NUL`
 # (strings: the length is checked first) are defined in the schema module.
 _BOUNDED_TYPES = {"int": "Int64", "float": "FiniteFloat", "datetime": "DatetimeInUTC"}
+
+
+# The longest str a unique or indexed field may take. PostgreSQL refuses an index
+# entry over 2,704 bytes (a B-tree's limit) with an error the app answers 500, and a
+# character takes up to 4 bytes in UTF-8: 673 characters fit, 680 do not. Refused for
+# every database, since a project without one, or on SQLite, may move to PostgreSQL.
+MAX_INDEXED_STR_LENGTH = 650
+
+
+def check_indexed_lengths(fields: tuple[Field, ...]) -> None:
+    """Refuse a unique or indexed str field longer than an index entry can hold."""
+    for field in fields:
+        length = field.str_max_length
+        if (field.unique or field.index) and length and length > MAX_INDEXED_STR_LENGTH:
+            what = "unique" if field.unique else "indexed"
+            raise BadOptionError(
+                f"The field {field.spec()!r} is {what} and {length} characters long: "
+                f"PostgreSQL cannot index more than {MAX_INDEXED_STR_LENGTH} "
+                "characters of text (2,704 bytes, up to 4 per character).",
+                f"Lower its maximum to {MAX_INDEXED_STR_LENGTH} or less, e.g. "
+                f"{field.name}:str{{{MAX_INDEXED_STR_LENGTH}}}, or drop "
+                f":{'unique' if field.unique else 'index'}.",
+            )
 
 
 @dataclass(frozen=True)
@@ -158,6 +181,7 @@ def plan_endpoint(options: EndpointOptions, manifest: Manifest) -> ComponentPlan
     builder = ComponentPlan(manifest, options.force)
     builder.check_name(name, "endpoint")
     _check_router_module_name(builder, name)
+    check_indexed_lengths(options.fields)
     item = name.singular_pascal
     database = manifest.database != "none"
     context = endpoint_context(name, options.fields, database=database)

@@ -10,19 +10,17 @@
 """
 
 import logging
-from collections.abc import Iterator, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request, status
 from fastapi.dependencies.models import Dependant
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
-from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.deps import get_db_session
+from app.api.router_group import api_routes
 from app.db.engine import DatabaseUnavailableError
 
 logger = logging.getLogger(__name__)
@@ -35,25 +33,10 @@ def install_database_errors(app: FastAPI) -> None:
     """Add the 503 handlers, their OpenAPI entries and one-line start-up errors."""
     app.add_exception_handler(PoolTimeoutError, _unavailable)
     app.add_exception_handler(DBAPIError, _unavailable_or_bug)
-    for route in _api_routes(app.routes):
+    for route in api_routes(app.routes):
         if _uses_session(route.dependant):
             route.responses.setdefault(status.HTTP_503_SERVICE_UNAVAILABLE, UNAVAILABLE)
     app.add_middleware(OneLineStartupErrors)
-
-
-def _api_routes(routes: Sequence[BaseRoute]) -> Iterator[APIRoute]:
-    """Every `APIRoute` of `routes`, those of routers included in them too.
-
-    `RouterGroup` adds its routes to the app itself; a router included with
-    `app.include_router` stays a router in `app.routes` (FastAPI 0.160 and later),
-    its own routes in its `original_router`.
-    """
-    for route in routes:
-        if isinstance(route, APIRoute):
-            yield route
-        router = getattr(route, "original_router", None)
-        if router is not None:
-            yield from _api_routes(router.routes)
 
 
 def _uses_session(dependant: Dependant) -> bool:

@@ -16,6 +16,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from app.api.main import include_routers
 from app.api.responses import validation_error_handler
+from app.api.upstream_errors import install_upstream_errors
 from app.core.config import Settings, get_settings
 from app.jobs import JobRunner
 
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # slash, and `/api/items/` is a 404 rather than a redirect to someone else's host.
     app = FastAPI(title=settings.app_name, lifespan=lifespan, redirect_slashes=False)
     include_routers(app)
+    install_upstream_errors(app)
     app.exception_handler(RequestValidationError)(validation_error_handler)
     add_middleware(app, settings)
     return app

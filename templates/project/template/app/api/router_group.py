@@ -19,12 +19,13 @@ than `prefix`, `responses`, `tags` and `dependencies`. Routes are taken when
 `include_in` runs: add them to their router before `create_app`.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.params import Depends
 from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute
 
 from app.api.responses import Responses
 
@@ -128,3 +129,18 @@ def _add_route(
         route_class_override=type(route),
         **{option: getattr(route, option) for option in COPIED_AS_THEY_ARE},
     )
+
+
+def api_routes(routes: Sequence[BaseRoute]) -> Iterator[APIRoute]:
+    """Every `APIRoute` of `routes`, those of routers included in them too.
+
+    `RouterGroup` adds its routes to the app itself; a router included with
+    `app.include_router` stays a router in `app.routes` (FastAPI 0.160 and later),
+    its own routes in its `original_router`.
+    """
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        router = getattr(route, "original_router", None)
+        if router is not None:
+            yield from api_routes(router.routes)

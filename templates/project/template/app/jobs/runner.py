@@ -11,8 +11,10 @@ past it has its worker process killed (a running Python function cannot be
 stopped any other way); the next `cpu` job starts a fresh worker process.
 """
 
+import functools
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any
 
@@ -124,10 +126,11 @@ class JobRunner:
         try:
             if spec.kind == "cpu":
                 async with self._cpu_slots:
-                    work = self._in_process(spec, payload)
+                    work = functools.partial(self._in_process, spec, payload)
                     result = await self._run_timed(job, timeout, work)
             else:
-                result = await self._run_timed(job, timeout, spec.func(payload))
+                work = functools.partial(spec.func, payload)
+                result = await self._run_timed(job, timeout, work)
         except anyio.get_cancelled_exc_class():
             job.fail(SHUTDOWN_MESSAGE)
             with anyio.CancelScope(shield=True):
@@ -147,18 +150,22 @@ class JobRunner:
             logger.info("Job %s (%s) succeeded", job.id, job.name)
         await self._save(job)
 
-    async def _run_timed(self, job: Job, limit: float, work: Any) -> Any:
-        """Mark `job` running, then await `work` for at most `limit` seconds.
+    async def _run_timed(
+        self, job: Job, limit: float, work: Callable[[], Awaitable[Any]]
+    ) -> Any:
+        """Mark `job` running, then await `work()` for at most `limit` seconds.
 
         Raises TimeoutError only when the time limit stopped the job, never for a
         TimeoutError the task itself raised (that one fails the job as any error).
+        `work` is called only once the job is marked running: a job stopped before
+        (the server shutting down) leaves no coroutine that was never awaited.
         """
         job.start()
         await self._save(job)
         with anyio.move_on_after(limit):
             # The result is made JSON-ready here, so that a result that cannot be
             # fails the job instead of the store.
-            return json_ready(await work)
+            return json_ready(await work())
         # Only reached when the time limit cancelled the work.
         raise TimeoutError
 

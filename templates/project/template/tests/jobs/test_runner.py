@@ -1,3 +1,4 @@
+import gc
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -252,3 +253,35 @@ async def test_jobs_submitted_at_once_cannot_pass_the_inputs_bound_together(
 async def test_submit_needs_an_open_runner(settings: Settings) -> None:
     with pytest.raises(RuntimeError, match="async with"):
         await JobRunner(settings).submit(echo_task, EchoInput(text="hi"))
+
+
+class StalledStore(InMemoryJobStore):
+    """A store whose first save never ends, as a database that stopped answering;
+    the runner's last save, shielded from the shutdown, is made at once."""
+
+    def __init__(self, max_jobs: int, ttl: float) -> None:
+        super().__init__(max_jobs, ttl)
+        self.saving = anyio.Event()
+
+    async def save(self, job: Job) -> None:
+        if not self.saving.is_set():
+            self.saving.set()
+            await anyio.sleep_forever()
+        await super().save(job)
+
+
+@pytest.mark.parametrize("task", [echo_task, primes_task], ids=["io", "cpu"])
+async def test_a_job_stopped_before_it_starts_leaves_no_coroutine_unawaited(
+    settings: Settings, recwarn: pytest.WarningsRecorder, task: TaskSpec
+) -> None:
+    store = StalledStore(settings.job_store_max, settings.job_ttl_s)
+    payload = EchoInput(text="hi") if task is echo_task else PrimesInput(below=10)
+    async with JobRunner(settings, store) as runner:
+        await runner.submit(task, payload)
+        with anyio.fail_after(10):
+            await store.saving.wait()  # marking the job running, for ever
+
+    # The shutdown stopped the job there: its work was never begun, and no
+    # coroutine for it was made ("coroutine ... was never awaited").
+    gc.collect()
+    assert [str(w.message) for w in recwarn if "never awaited" in str(w.message)] == []
