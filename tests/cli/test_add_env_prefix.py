@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
 from pathlib import Path
 
+from ruff.__main__ import find_ruff_bin
 from typer.testing import CliRunner
 
 from fastasync_cli.cli import app
@@ -144,3 +147,104 @@ def test_a_base_from_outside_the_project_leaves_the_variables_to_the_user(
         "variable's name:",
     ]
     assert (project / ".env.example").read_bytes() == env_before
+
+
+# A settings field's variable written without the prefix: REDIS_URL, DATABASE_URL,
+# CELERY_*, GITHUB_*, JOB_TIMEOUT_S (not TEST_DATABASE_URL, read by the tests alone,
+# nor the Python name CELERY_TASKS).
+BARE_NAME = re.compile(
+    r"(?<![A-Za-z0-9_])(DATABASE_[A-Z_]+|REDIS_URL|CELERY_(?!TASKS)[A-Z_]+"
+    r"|GITHUB_[A-Z_]+|JOB_TIMEOUT_S)(?![A-Za-z0-9_])"
+)
+ADDS = [
+    ["db", "--kind", "postgres"],
+    ["celery"],
+    ["client", "github", "--base-url", "https://api.github.com"],
+    ["task", "report"],
+    ["task", "crunch", "--kind", "cpu"],
+    ["task", "mail", "--backend", "celery"],
+]
+
+
+def _python_files(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): p.read_text() for p in sorted(root.rglob("*.py"))}
+
+
+def test_the_python_add_writes_names_the_variables_with_the_prefix(project: Path) -> None:
+    """The modules and tests `add` wrote said "Check DATABASE_URL", `REDIS_URL`, ... with
+    `env_prefix="APP_"`: a user following them set variables the app never reads."""
+    _with_settings_config(project, 'env_prefix="APP_"')
+    before = _python_files(project)
+    for args in ADDS:
+        result = add(project, *args)
+        assert result.exit_code == 0, (args, result.output)
+    after = _python_files(project)
+    written = {rel: text for rel, text in after.items() if before.get(rel) != text}
+    bare = {rel: BARE_NAME.findall(text) for rel, text in written.items()}
+    assert {rel: names for rel, names in bare.items() if names} == {}
+    check = '"APP_DATABASE_URL"\n                " and that the database is running."'
+    assert check in written["app/db/database.py"]
+    assert '"APP_DATABASE_URL"\n        " and that the' in written["tests/db/test_database.py"]
+    assert "settings (APP_DATABASE_URL, from" in written["migrations/env.py"]
+    assert 'REDIS_URL_VARIABLE = "APP_REDIS_URL"' in written["tests/test_worker_redis.py"]
+    assert '"APP_CELERY_VISIBILITY_TIMEOUT"\n' in written["app/jobs/celery_app.py"]
+    assert 'match="APP_CELERY_VISIBILITY_TIMEOUT"' in written["tests/jobs/test_celery_app.py"]
+    assert "(`APP_REDIS_URL` and the `APP_CELERY_*` variables" in written["app/worker.py"]
+    assert "(APP_GITHUB_BASE_URL and friends" in written["app/clients/github.py"]
+    assert "None: APP_JOB_TIMEOUT_S." in written["app/tasks/report.py"]
+    assert "# Broker and result backend when not APP_REDIS_URL" in written["app/core/config.py"]
+    ci = (project / ".github/workflows/ci.yml").read_text()
+    assert "APP_REDIS_URL: redis://localhost:6379/0" in ci  # what test_worker_redis reads
+    assert "/data/" not in (project / ".gitignore").read_text()  # postgres: no data folder
+
+
+def test_without_a_prefix_the_python_names_stay_as_they_were(project: Path) -> None:
+    result = add(project, "db", "--kind", "sqlite")
+    assert result.exit_code == 0, result.output
+    assert '"DATABASE_URL"\n                " and that the database is running."' in (
+        (project / "app/db/database.py").read_text()
+    )
+    assert "# The local SQLite database (DATABASE_URL)\n/data/\n" in (
+        (project / ".gitignore").read_text()
+    )
+
+
+def test_case_sensitive_names_keep_the_fields_case_in_python(project: Path) -> None:
+    _with_settings_config(project, 'env_prefix="svc_", case_sensitive=True')
+    result = add(project, "db", "--kind", "sqlite")
+    assert result.exit_code == 0, result.output
+    assert '"svc_database_url"\n                " and that' in (
+        (project / "app/db/database.py").read_text()
+    )
+    assert "# The local SQLite database (svc_database_url)\n" in (
+        (project / ".gitignore").read_text()
+    )
+
+
+def test_a_long_prefix_keeps_every_line_add_writes_within_the_line_length(
+    project: Path,
+) -> None:
+    """A prefix makes every name in comments, docstrings and messages longer: prose is
+    wrapped, and messages keep the names where the line has room."""
+    prefix = "A_RATHER_LONG_SERVICE_PREFIX_"
+    settings = project / "app/core/config.py"
+    settings.write_text(
+        settings.read_text().replace(
+            'extra="ignore"\n', f'extra="ignore",\n        env_prefix="{prefix}",\n', 1
+        )
+    )
+    assert ruff(project, "format", "--quiet", "app/core/config.py").returncode == 0
+    for args in ADDS:
+        result = add(project, *args)
+        assert result.exit_code == 0, (args, result.output)
+    assert f'"{prefix}DATABASE_URL"\n' in (project / "app/db/database.py").read_text()
+    checked = ruff(project, "check", "--quiet", ".")
+    assert checked.returncode == 0, checked.stdout[-3000:]
+    formatted = ruff(project, "format", "--check", ".")
+    assert formatted.returncode == 0, formatted.stdout
+
+
+def ruff(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [find_ruff_bin(), *args], cwd=root, capture_output=True, text=True, check=False
+    )

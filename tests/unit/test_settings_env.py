@@ -227,3 +227,10 @@ def test_bases_that_cannot_be_followed_make_the_names_unknown(
         found.unknown
         == f"{unknown}, so the names of its environment variables (`env_prefix`) are unknown"
     )
+
+
+@pytest.mark.parametrize("prefix", ["my app_", 'a"b_', "x{y}_", "back\\\\slash_"])
+def test_a_prefix_that_cannot_be_written_into_code_makes_the_names_unknown(prefix: str) -> None:
+    found = env_names(CONFIG.format(config=f"env_prefix='{prefix}'"))
+    assert found.unknown is not None
+    assert "holds characters other than letters, digits, `_`, `-` and `.`" in found.unknown

@@ -20,6 +20,9 @@ import libcst as cst
 from fastasync_cli.engine.settings_config import Reader, UnknownConfig, settings_config
 
 SETTINGS_MODULE = "app/core/config.py"
+# A prefix goes into Python strings and docstrings, f-strings, regular expressions
+# and .env files: only characters that mean the same in all of them.
+_WRITABLE_PREFIX = re.compile(r"[A-Za-z0-9_.-]*")
 
 
 @dataclass(frozen=True)
@@ -67,8 +70,7 @@ def env_names(source: str | None, read: Reader | None = None) -> EnvNames:
         return EnvNames()
     except UnknownConfig as exc:
         return EnvNames(
-            unknown=f"{exc}, so the names of its environment variables (`env_prefix`) "
-            "are unknown"
+            unknown=f"{exc}, so the names of its environment variables (`env_prefix`) are unknown"
         )
     if config is None:
         return EnvNames()
@@ -83,6 +85,12 @@ def env_names(source: str | None, read: Reader | None = None) -> EnvNames:
         return EnvNames(
             unknown=f"`case_sensitive` of {sensitive.owner} is not True or False, so the "
             "names of its environment variables are unknown"
+        )
+    if prefix is not None and not _WRITABLE_PREFIX.fullmatch(str(prefix.value or "")):
+        return EnvNames(
+            unknown=f"`env_prefix` of {prefix.owner} ({prefix.value!r}) holds characters "
+            "other than letters, digits, `_`, `-` and `.`, which fastasync does not write "
+            "into code or .env files"
         )
     return EnvNames(
         prefix=str(prefix.value or "") if prefix is not None else "",
