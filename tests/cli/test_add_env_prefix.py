@@ -59,7 +59,8 @@ def test_env_prefix_names_the_database_variables(project: Path) -> None:
     compose = (project / "compose.yaml").read_text()
     assert compose.count("svc_database_url: postgresql+asyncpg://") == 2  # app, migrate
     assert "POSTGRES_PASSWORD: ${POSTGRES_PASSWORD" in compose  # PostgreSQL's own
-    assert "`svc_database_url`" in (project / "README.md").read_text()
+    readme = (project / "README.md").read_text()
+    assert "`svc_database_url`" in readme and "`svc_threadpool_size` only matters" in readme
 
 
 def test_a_computed_env_prefix_leaves_the_variables_to_the_user(project: Path) -> None:

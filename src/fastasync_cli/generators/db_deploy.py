@@ -204,7 +204,10 @@ def plan_deployment(
         )
     builder.edit_optional(
         "README.md",
-        lambda text: _readme_section(text, kind, lambda doc: env.rename(doc, names)),
+        # The section names THREADPOOL_SIZE too, a setting of every project.
+        lambda text: _readme_section(
+            text, kind, lambda doc: env.rename(doc, [*names, "threadpool_size"])
+        ),
         "the database section",
     )
 
