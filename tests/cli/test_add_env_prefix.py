@@ -197,6 +197,9 @@ def test_the_python_add_writes_names_the_variables_with_the_prefix(project: Path
     ci = (project / ".github/workflows/ci.yml").read_text()
     assert "APP_REDIS_URL: redis://localhost:6379/0" in ci  # what test_worker_redis reads
     assert "/data/" not in (project / ".gitignore").read_text()  # postgres: no data folder
+    for args in ADDS[1:]:  # a second `add db` is refused: the project has one
+        again = add(project, *args)
+        assert again.exit_code == 0 and "Nothing to do" in again.stdout, (args, again.output)
 
 
 def test_without_a_prefix_the_python_names_stay_as_they_were(project: Path) -> None:
