@@ -4,20 +4,25 @@ names it: `env_prefix` in front of the field's name, upper-case unless
 `redis_url` from `APP_REDIS_URL`).
 
 Only literal values count (a string for the prefix, `True`/`False`): anything else
-is computed at run time, and the names are then left to the user.
+is computed at run time, and the names are then left to the user. The prefix may
+come from a base class (engine/settings_config.py follows them through the
+project's modules).
 """
 
 from __future__ import annotations
 
-import ast
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import libcst as cst
 
+from fastasync_cli.engine.settings_config import Reader, UnknownConfig, settings_config
+
 SETTINGS_MODULE = "app/core/config.py"
-_CONFIG_CALLS = {"SettingsConfigDict", "ConfigDict", "dict"}
+# A prefix goes into Python strings and docstrings, f-strings, regular expressions
+# and .env files: only characters that mean the same in all of them.
+_WRITABLE_PREFIX = re.compile(r"[A-Za-z0-9_.-]*")
 
 
 @dataclass(frozen=True)
@@ -51,118 +56,47 @@ class EnvNames:
         return pattern.sub(lambda match: self.name(match.group(1)), text)
 
 
-def env_names(source: str | None) -> EnvNames:
+def env_names(source: str | None, read: Reader | None = None) -> EnvNames:
     """How the `Settings` class in `source` (app/core/config.py) names its
-    variables; the defaults when there is no such class or it does not parse (the
-    settings edit says so)."""
+    variables, its base classes' `model_config` merged under its own as pydantic
+    does; `read` reads the project's other modules (where bases are imported from).
+    The defaults when there is no such class or it does not parse (the settings
+    edit says so)."""
     if source is None:
         return EnvNames()
     try:
-        module = cst.parse_module(source)
+        config = settings_config(source, SETTINGS_MODULE, "Settings", read or _nothing)
     except cst.ParserSyntaxError:
         return EnvNames()
-    settings = next(
-        (
-            node
-            for node in module.body
-            if isinstance(node, cst.ClassDef) and node.name.value == "Settings"
-        ),
-        None,
-    )
-    if settings is None or not isinstance(settings.body, cst.IndentedBlock):
-        return EnvNames()
-    config = _model_config(settings.body)
+    except UnknownConfig as exc:
+        return EnvNames(
+            unknown=f"{exc}, so the names of its environment variables (`env_prefix`) are unknown"
+        )
     if config is None:
         return EnvNames()
-    options = _options(config)
-    if options is None:
+    prefix = config.get("env_prefix")
+    sensitive = config.get("case_sensitive")
+    if prefix is not None and not isinstance(prefix.value, str | None):
         return EnvNames(
-            unknown=f"`model_config` of Settings in {SETTINGS_MODULE} is not a "
-            "`SettingsConfigDict(...)` call or a dict fastasync can read, so the names of "
-            "its environment variables (`env_prefix`) are unknown"
+            unknown=f"`env_prefix` of {prefix.owner} is not a literal string, so the "
+            "names of its environment variables are unknown"
         )
-    prefix = options.get("env_prefix")
-    sensitive = options.get("case_sensitive")
-    if prefix is not None and not isinstance(_literal(prefix), str | None):
+    if sensitive is not None and not isinstance(sensitive.value, bool):
         return EnvNames(
-            unknown=f"`env_prefix` of Settings in {SETTINGS_MODULE} is not a literal "
-            "string, so the names of its environment variables are unknown"
+            unknown=f"`case_sensitive` of {sensitive.owner} is not True or False, so the "
+            "names of its environment variables are unknown"
         )
-    if sensitive is not None and not isinstance(_literal(sensitive), bool):
+    if prefix is not None and not _WRITABLE_PREFIX.fullmatch(str(prefix.value or "")):
         return EnvNames(
-            unknown=f"`case_sensitive` of Settings in {SETTINGS_MODULE} is not True or "
-            "False, so the names of its environment variables are unknown"
+            unknown=f"`env_prefix` of {prefix.owner} ({prefix.value!r}) holds characters "
+            "other than letters, digits, `_`, `-` and `.`, which fastasync does not write "
+            "into code or .env files"
         )
     return EnvNames(
-        prefix=str(_literal(prefix) or "") if prefix is not None else "",
-        case_sensitive=bool(_literal(sensitive)) if sensitive is not None else False,
+        prefix=str(prefix.value or "") if prefix is not None else "",
+        case_sensitive=bool(sensitive.value) if sensitive is not None else False,
     )
 
 
-def _model_config(body: cst.IndentedBlock) -> cst.BaseExpression | None:
-    """The value the class body assigns to `model_config` last, or None."""
-    found = None
-    for statement in body.body:
-        if not isinstance(statement, cst.SimpleStatementLine):
-            continue
-        for small in statement.body:
-            if isinstance(small, cst.Assign):
-                targets = [target.target for target in small.targets]
-            elif isinstance(small, cst.AnnAssign) and small.value is not None:
-                targets = [small.target]
-            else:
-                continue
-            if any(isinstance(t, cst.Name) and t.value == "model_config" for t in targets):
-                found = small.value
-    return found
-
-
-def _options(config: cst.BaseExpression) -> dict[str, cst.BaseExpression] | None:
-    """The keys and values of a `SettingsConfigDict(...)` call or a dict display, or
-    None when it is something else or spreads other values in (`**base`)."""
-    if isinstance(config, cst.Call):
-        func = config.func
-        name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
-        if name not in _CONFIG_CALLS:
-            return None
-        options = {}
-        for arg in config.args:
-            if arg.keyword is None:
-                return None
-            options[arg.keyword.value] = arg.value
-        return options
-    if isinstance(config, cst.Dict):
-        options = {}
-        for element in config.elements:
-            if not isinstance(element, cst.DictElement):
-                return None
-            key = _literal(element.key)
-            if not isinstance(key, str):
-                return None
-            options[key] = element.value
-        return options
+def _nothing(rel: str) -> None:
     return None
-
-
-def _literal(node: cst.BaseExpression) -> object:
-    """The value of a literal string (concatenated, not an f-string) or
-    True/False/None; a marker object for anything else."""
-    if isinstance(node, cst.Name) and node.value in {"True", "False", "None"}:
-        return {"True": True, "False": False, "None": None}[node.value]
-    if isinstance(node, cst.SimpleString | cst.ConcatenatedString):
-        if isinstance(node, cst.ConcatenatedString) and _has_fstring(node):
-            return _NOT_LITERAL
-        try:
-            return ast.literal_eval(cst.Module(body=[]).code_for_node(node))
-        except (ValueError, SyntaxError):
-            return _NOT_LITERAL
-    return _NOT_LITERAL
-
-
-def _has_fstring(node: cst.BaseExpression) -> bool:
-    if isinstance(node, cst.ConcatenatedString):
-        return _has_fstring(node.left) or _has_fstring(node.right)
-    return isinstance(node, cst.FormattedString)
-
-
-_NOT_LITERAL = object()

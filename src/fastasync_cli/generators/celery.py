@@ -172,7 +172,7 @@ def plan_celery(options: CeleryOptions, manifest: Manifest) -> ComponentPlan:
         ("tests/jobs/test_celery_jobs.py", "test_celery_jobs.py.jinja"),
         ("tests/test_worker_redis.py", "test_worker_redis.py.jinja"),
     ]:
-        builder.create(target, render_piece("celery", template, {}))
+        builder.create(target, builder.render("celery", template))
 
     _edit_settings(builder)
     edit_env_example(builder, ENV_COMMENT, ENV_ENTRIES, SETTING_NAMES, "the Celery settings")
@@ -244,14 +244,16 @@ def plan_celery(options: CeleryOptions, manifest: Manifest) -> ComponentPlan:
     # A file `new` made that the user deleted stays deleted (a `skip` line says so).
     if (root / "compose.yaml").is_file() or manifest.project.get("docker"):
         edit_compose(builder, COMPOSE, SETTING_NAMES, "the redis and worker services")
+    env = builder.env_names
     if (root / CI_WORKFLOW).is_file() or manifest.project.get("ci") == "github":
+        # tests/test_worker_redis.py reads the Redis URL from the app's variable.
+        ci_redis = env.rename(CI_REDIS, ["redis_url"])
         builder.edit_optional(
             CI_WORKFLOW,
-            lambda text: config_edits.ensure_yaml_entries(text, CI_WORKFLOW, CI_REDIS),
+            lambda text: config_edits.ensure_yaml_entries(text, CI_WORKFLOW, ci_redis),
             "the Redis service of the test job",
-            CI_REDIS,
+            ci_redis,
         )
-    env = builder.env_names
     builder.edit_optional(
         "README.md",
         lambda text: _readme_section(text, lambda doc: env.rename(doc, SETTING_NAMES)),
@@ -283,20 +285,22 @@ def _plugin_line(pytest: PytestConfig) -> str:
 
 
 def _edit_settings(builder: ComponentPlan) -> None:
+    # Their comments name variables (REDIS_URL) as the settings read them.
+    env = builder.env_names
+    fields = [edits.Field(f.name, env.rename(f.code, SETTING_NAMES)) for f in SETTINGS_FIELDS]
+
     def add_fields(module: object) -> object:
         # A field the user set otherwise keeps the user's value.
         updated, _ = edits.ensure_class_fields(
             module,  # type: ignore[arg-type]
             "Settings",
-            SETTINGS_FIELDS,
+            fields,
             SETTINGS_COMMENT,
             line_length=builder.line_length,
         )
         return updated
 
-    manual = "\n".join(
-        f"    {line}" for field in SETTINGS_FIELDS for line in field.code.splitlines()
-    )
+    manual = "\n".join(f"    {line}" for field in fields for line in field.code.splitlines())
     builder.edit_python(
         "app/core/config.py",
         [

@@ -126,11 +126,11 @@ def plan_client(options: ClientOptions, manifest: Manifest) -> ComponentPlan:
     builder.check_name(name, "client")
     context = {"name": name, "base_url": options.base_url}
     builder.create(
-        f"app/clients/{name.snake}.py", render_piece("client", "client.py.jinja", context)
+        f"app/clients/{name.snake}.py", builder.render("client", "client.py.jinja", context)
     )
     builder.create(
         f"tests/clients/test_{name.snake}.py",
-        render_piece("client", "test_client.py.jinja", context),
+        builder.render("client", "test_client.py.jinja", context),
     )
 
     fields = settings_fields(options)

@@ -21,9 +21,9 @@ from fastasync_cli.engine.plan import (
 )
 from fastasync_cli.engine.project import MANIFEST_NAME, Manifest, with_component
 from fastasync_cli.engine.python_style import format_edited, line_length
-from fastasync_cli.engine.render import format_python
+from fastasync_cli.engine.render import format_python, render_piece
 from fastasync_cli.engine.settings_env import SETTINGS_MODULE, EnvNames, env_names
-from fastasync_cli.errors import EditError, TargetError
+from fastasync_cli.errors import EditError, FastasyncError, TargetError
 from fastasync_cli.generators.component_names import check_component_name
 
 
@@ -59,6 +59,11 @@ class ComponentPlan:
         if rel.endswith(".py"):
             content = format_python(self.root, rel, content)
         self.plan.add(plan_file(self.root, rel, content, force=self.force))
+
+    def render(self, kind: str, template: str, context: dict[str, Any] | None = None) -> str:
+        """Render one file of `templates/<kind>/`; its `env("redis_url")` is the variable
+        a settings field is read from (`APP_REDIS_URL` with `env_prefix="APP_"`)."""
+        return render_piece(kind, template, {"env": self.env_names.name, **(context or {})})
 
     def snippet(self, rel: str, code: str) -> str:
         """Code to add to the user's `rel`, laid out by the project's ruff settings."""
@@ -202,9 +207,19 @@ class ComponentPlan:
 
     @cached_property
     def env_names(self) -> EnvNames:
-        """How the project's `Settings` names its environment variables (`env_prefix`)."""
+        """How the project's `Settings` names its environment variables (`env_prefix`,
+        its own or a base class's)."""
         source = read_text_file(self.root, SETTINGS_MODULE)
-        return env_names(source.text if source is not None else None)
+        return env_names(source.text if source is not None else None, self._read_module)
+
+    def _read_module(self, rel: str) -> str | None:
+        """A module of the project a settings base class may come from; None when it
+        is missing or unreadable (a link out of the project, not UTF-8)."""
+        try:
+            found = read_text_file(self.root, rel)
+        except FastasyncError:
+            return None
+        return found.text if found is not None else None
 
     def leave_to_user(self, rel: str, message: str, hint: str, lines: str) -> None:
         """A file this command cannot edit but the rest can do without: `skip`, and

@@ -233,11 +233,11 @@ def plan_db(options: DbOptions, manifest: Manifest) -> ComponentPlan:
         ("tests/db/test_database.py", "tests/db/test_database.py.jinja"),
         ("tests/db/test_revision.py", "tests/db/test_revision.py"),
     ]:
-        builder.create(target, render_piece("db", template, context))
+        builder.create(target, builder.render("db", template, context))
     builder.create("migrations/script.py.mako", render_piece("db", "migrations/script.py.mako", {}))
     if kind == "postgres":
         for target in ("tests/postgres_server.py", "tests/db/test_outages.py"):
-            builder.create(target, render_piece("db", target, {}))
+            builder.create(target, builder.render("db", target))
 
     _edit_settings(builder, kind)
     edit_env_example(

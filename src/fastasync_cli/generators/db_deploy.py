@@ -196,12 +196,18 @@ def plan_deployment(
             "the PostgreSQL service of the test job",
             CI_POSTGRES,
         )
-    if kind == "sqlite":
-        builder.edit_optional(".gitignore", _gitignore, "the database folder's line")
     env = builder.env_names
+    if kind == "sqlite":
+        lines = env.rename(GITIGNORE, names)
+        builder.edit_optional(
+            ".gitignore", lambda text: _gitignore(text, lines), "the database folder's line"
+        )
     builder.edit_optional(
         "README.md",
-        lambda text: _readme_section(text, kind, lambda doc: env.rename(doc, names)),
+        # The section names THREADPOOL_SIZE too, a setting of every project.
+        lambda text: _readme_section(
+            text, kind, lambda doc: env.rename(doc, [*names, "threadpool_size"])
+        ),
         "the database section",
     )
 
@@ -215,10 +221,10 @@ def _dockerfile(text: str, lines: str) -> str:
     return f"{head}{DOCKERFILE_ANCHOR}{lines}{tail}"
 
 
-def _gitignore(text: str) -> str:
+def _gitignore(text: str, lines: str) -> str:
     if "/data/" in text.splitlines():
         return text
-    return text.rstrip("\n") + "\n" + GITIGNORE
+    return text.rstrip("\n") + "\n" + lines
 
 
 def _readme_section(text: str, kind: str, named: Callable[[str], str]) -> str:

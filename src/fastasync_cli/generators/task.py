@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from fastasync_cli.engine import edits
 from fastasync_cli.engine.names import Name
 from fastasync_cli.engine.project import Manifest
-from fastasync_cli.engine.render import render_piece
 from fastasync_cli.errors import BadOptionError, FastasyncError
 from fastasync_cli.generators.component import ComponentPlan, PythonEdit, import_edit
 
@@ -46,10 +45,10 @@ def plan_task(options: TaskOptions, manifest: Manifest) -> ComponentPlan:
     }
     folder = "task" if options.backend == "local" else "celery"
     builder.create(
-        f"app/tasks/{name.snake}.py", render_piece(folder, f"{options.kind}.py.jinja", context)
+        f"app/tasks/{name.snake}.py", builder.render(folder, f"{options.kind}.py.jinja", context)
     )
     builder.create(
-        f"tests/tasks/test_{name.snake}.py", render_piece(folder, "test_task.py.jinja", context)
+        f"tests/tasks/test_{name.snake}.py", builder.render(folder, "test_task.py.jinja", context)
     )
     registry = "TASKS" if options.backend == "local" else "CELERY_TASKS"
     # A task moved to the other backend (with --force) leaves the other registry;

@@ -1,6 +1,6 @@
 """Alembic's entry point: `alembic upgrade head` migrates the app's own database.
 
-The URL comes from the app's settings (DATABASE_URL, from the environment or
+The URL comes from the app's settings ({{ env("database_url") }}, from the environment or
 `.env`), so the migrated database is exactly the one the app will use; the tests
 pass theirs as `config.attributes["database_url"]`. Migrations run over the app's
 async driver.

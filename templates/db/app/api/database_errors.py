@@ -1,7 +1,7 @@
 """How database trouble reaches clients and operators.
 
 - An exhausted connection pool, a database that stops answering, a connection the
-  database closed (it restarted), a statement past `DATABASE_STATEMENT_TIMEOUT` or
+  database closed (it restarted), a statement past `{{ env("database_statement_timeout") }}` or
   another passing trouble (`app.db.engine`), or SQLite's write lock held too long
   answer 503 with `Retry-After`, not 500, and every route that
   uses a database session documents that 503 in its OpenAPI responses.

@@ -61,8 +61,9 @@ class Database:
             await self.engine.dispose()
             msg = (
                 f"Cannot connect to the database at {database_name(url)}: "
-                f"{_reason(exc, url.password)}. Check DATABASE_URL and that the "
-                "database is running."
+                f"{_reason(exc, url.password)}. Check "
+                "{{ env("database_url") }}"
+                " and that the database is running."
             )
             raise DatabaseUnavailableError(msg) from None
         problem = await unmigrated(self.engine, database_name(url))
@@ -102,7 +103,7 @@ class Database:
         or 20, the slowest 1% took 300 to 1,000 ms against a median under 90 ms;
         taking turns, mostly 100 to 180 ms, at the same requests/s. Requests take
         turns here, as many at once as the pool has connections, in the order they
-        came; after DATABASE_POOL_TIMEOUT seconds of waiting, SQLAlchemy's pool
+        came; after {{ env("database_pool_timeout") }} seconds of waiting, SQLAlchemy's pool
         timeout error (503 with Retry-After).
         """
         if not self.turns.locked():

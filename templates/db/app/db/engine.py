@@ -67,7 +67,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         "pool_size": settings.database_pool_size,
         "max_overflow": settings.database_max_overflow,
         "pool_timeout": settings.database_pool_timeout,
-        # Off by default (DATABASE_POOL_PRE_PING): with asyncpg, three round trips
+        # Off by default ({{ env("database_pool_pre_ping") }}): with asyncpg, three round trips
         # per request. A connection the server closed is replaced without them
         # (`_replace_if_closed`); only one lost without a word (a network cut) is
         # found by its request, which answers 503 while SQLAlchemy renews the pool.
@@ -118,7 +118,7 @@ def _passing_trouble(context: ExceptionContext) -> BaseException | None:
     """Raise the database's passing trouble as OperationalError (the app answers 503).
 
     asyncpg's errors reach SQLAlchemy as a plain `DBAPIError`, which the app answers
-    with 500, a statement cancelled by `DATABASE_STATEMENT_TIMEOUT` included; psycopg
+    with 500, a statement cancelled by `{{ env("database_statement_timeout") }}` included; psycopg
     raises these SQLSTATEs as `OperationalError`, and so do we. asyncpg's own
     timeout (`command_timeout`) raises `TimeoutError`, as a network's would.
     """
