@@ -9,6 +9,11 @@ from app.core.config import Settings, get_settings
 PROJECT_ROOT = Path(__file__).parents[2]
 
 
+def env(name: str) -> str:
+    """The variable that sets `name`: with the settings' `env_prefix`, if any."""
+    return f"{Settings.model_config.get('env_prefix', '')}{name}"
+
+
 def test_defaults_are_usable() -> None:
     settings = Settings(_env_file=None)
 
@@ -21,8 +26,10 @@ def test_environment_overrides_dotenv(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     env_file = tmp_path / ".env"
-    env_file.write_text("THREADPOOL_SIZE=12\nCPU_WORKERS=3\nNOT_A_SETTING=1\n")
-    monkeypatch.setenv("CPU_WORKERS", "5")
+    env_file.write_text(
+        f"{env('THREADPOOL_SIZE')}=12\n{env('CPU_WORKERS')}=3\nNOT_A_SETTING=1\n"
+    )
+    monkeypatch.setenv(env("CPU_WORKERS"), "5")
 
     settings = Settings(_env_file=env_file)
 
@@ -30,13 +37,13 @@ def test_environment_overrides_dotenv(
 
 
 def test_log_level_may_be_lowercase(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LOG_LEVEL", "debug")
+    monkeypatch.setenv(env("LOG_LEVEL"), "debug")
 
     assert Settings(_env_file=None).log_level == "DEBUG"
 
 
 def test_invalid_values_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("THREADPOOL_SIZE", "0")
+    monkeypatch.setenv(env("THREADPOOL_SIZE"), "0")
 
     with pytest.raises(ValidationError):
         Settings(_env_file=None)
@@ -53,7 +60,7 @@ def test_env_example_documents_every_setting() -> None:
     # Read by uvicorn in the Docker image, not by the app.
     server_settings = {"FORWARDED_ALLOW_IPS"}
     assert documented - server_settings == {
-        name.upper() for name in Settings.model_fields
+        env(name.upper()) for name in Settings.model_fields
     }
 
 
@@ -76,7 +83,9 @@ def test_list_settings_take_commas_or_json(
     text: str, expected: list[str], tmp_path: Path
 ) -> None:
     env_file = tmp_path / ".env"
-    env_file.write_text(f"CORS_ORIGINS={text}\nALLOWED_HOSTS={text or '*'}\n")
+    env_file.write_text(
+        f"{env('CORS_ORIGINS')}={text}\n{env('ALLOWED_HOSTS')}={text or '*'}\n"
+    )
 
     settings = Settings(_env_file=env_file)
 
@@ -90,7 +99,7 @@ def test_list_settings_take_commas_or_json(
 def test_cors_origins_must_be_origins(
     origin: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("CORS_ORIGINS", origin)
+    monkeypatch.setenv(env("CORS_ORIGINS"), origin)
 
     with pytest.raises(ValidationError, match="is not an origin"):
         Settings(_env_file=None)
@@ -105,12 +114,12 @@ def test_a_body_limit_above_the_job_inputs_limit_is_refused(
 ) -> None:
     # Such a body would be accepted, then refused with 503 by every job for ever.
     assert Settings(_env_file=None).job_inputs_max_bytes == 64 * 1024 * 1024
-    monkeypatch.setenv("JOB_INPUTS_MAX_BYTES", "1000")
-    monkeypatch.setenv("MAX_BODY_BYTES", "1001")
+    monkeypatch.setenv(env("JOB_INPUTS_MAX_BYTES"), "1000")
+    monkeypatch.setenv(env("MAX_BODY_BYTES"), "1001")
 
     with pytest.raises(ValidationError, match="more than JOB_INPUTS_MAX_BYTES"):
         Settings(_env_file=None)
-    monkeypatch.setenv("MAX_BODY_BYTES", "1000")
+    monkeypatch.setenv(env("MAX_BODY_BYTES"), "1000")
     assert Settings(_env_file=None).max_body_bytes == 1000
 
 
@@ -118,7 +127,7 @@ def test_the_head_limit_defaults_to_32_kibibytes_and_has_a_floor(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     assert Settings(_env_file=None).max_header_bytes == 32 * 1024
-    monkeypatch.setenv("MAX_HEADER_BYTES", "100")
+    monkeypatch.setenv(env("MAX_HEADER_BYTES"), "100")
 
     with pytest.raises(ValidationError, match="max_header_bytes"):
         Settings(_env_file=None)
@@ -130,7 +139,7 @@ def test_the_head_and_body_timeouts_default_to_20_seconds_and_are_bounded(
     monkeypatch: pytest.MonkeyPatch, field: str, seconds: str
 ) -> None:
     assert getattr(Settings(_env_file=None), field) == 20.0
-    monkeypatch.setenv(field.upper(), seconds)
+    monkeypatch.setenv(env(field.upper()), seconds)
 
     with pytest.raises(ValidationError, match=field):
         Settings(_env_file=None)
@@ -143,7 +152,7 @@ def test_the_head_and_body_timeouts_default_to_20_seconds_and_are_bounded(
 def test_job_limits_are_checked_and_named(
     monkeypatch: pytest.MonkeyPatch, name: str, value: str
 ) -> None:
-    monkeypatch.setenv(name, value)
+    monkeypatch.setenv(env(name), value)
 
     with pytest.raises(ValidationError, match=name.lower()):
         Settings(_env_file=None)
