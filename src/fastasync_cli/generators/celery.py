@@ -85,6 +85,12 @@ SETTINGS_FIELDS = [
         "# Seconds job statuses and results (and so job ids) are kept in Redis.\n"
         "celery_result_expires: int = Field(default=86400, gt=0)",
     ),
+    edits.Field(
+        "celery_result_max_bytes",
+        "# Largest result a job may keep in Redis, as JSON bytes; a larger one fails\n"
+        "# the job (ResultTooLargeError) instead of filling Redis's memory.\n"
+        "celery_result_max_bytes: int = Field(default=1024 * 1024, ge=1)",
+    ),
 ]
 
 ENV_COMMENT = "Celery (fastasync add celery): Redis is the broker and the result backend."
@@ -111,6 +117,9 @@ ENV_ENTRIES = [
     "# CELERY_RETRY_BACKOFF_MAX=600",
     "# Seconds job statuses and results (and so job ids) are kept in Redis.\n"
     "# CELERY_RESULT_EXPIRES=86400",
+    "# Largest result a job may keep in Redis, as JSON bytes; a larger one fails the\n"
+    "# job instead of filling Redis's memory.\n"
+    "# CELERY_RESULT_MAX_BYTES=1048576",
 ]
 
 # The test settings name every Celery field, as they do every other one: the broker
@@ -127,6 +136,7 @@ TEST_SETTINGS = [
     ("celery_max_retries", "3"),
     ("celery_retry_backoff_max", "0"),
     ("celery_result_expires", "600"),
+    ("celery_result_max_bytes", "65536"),
 ]
 
 # The variables the Celery settings are read from (REDIS_URL, CELERY_*), as named
