@@ -132,6 +132,19 @@ def test_celery_plan_on_a_generated_project(project: Path) -> None:
     assert "celery_app = create_celery_app(get_settings(), CELERY_TASKS)" in worker
 
 
+def test_celery_plan_bounds_results_and_records_when_jobs_start(project: Path) -> None:
+    """A result is capped by a setting of its own; a worker records each job's start."""
+    contents = {str(c.path): c.content for c in celery_plan(project).changes}
+    config = contents["app/core/config.py"]
+    assert "celery_result_max_bytes: int = Field(default=1024 * 1024, ge=1)" in config
+    assert "# CELERY_RESULT_MAX_BYTES=1048576" in contents[".env.example"]
+    assert "celery_result_max_bytes=65536" in contents["tests/conftest.py"]
+    celery_app = contents["app/jobs/celery_app.py"]
+    assert "raise ResultTooLargeError(msg)" in celery_app
+    assert "task.update_state(" in celery_app
+    assert "LOST_ERROR" in contents["app/jobs/celery_jobs.py"]
+
+
 def test_celery_plan_after_apply_is_identical_and_a_changed_module_conflicts(
     project: Path,
 ) -> None:
