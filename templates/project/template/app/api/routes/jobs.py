@@ -51,7 +51,8 @@ async def get_job(job_id: str, jobs: JobRunnerDep) -> Job:
     job = await jobs.get(job_id)
     if job is None:
         # Unknown or expired; with the in-memory store, any id from before a restart.
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No job with id {job_id!r}")
+        # The id is not echoed: the client has it, and it may be 60 kB long.
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "No job with this id")
     return job
 
 

@@ -109,6 +109,13 @@ async def test_unknown_job_is_404(client: httpx.AsyncClient) -> None:
     assert response.status_code == 404
 
 
+async def test_a_404_does_not_echo_a_long_job_id(client: httpx.AsyncClient) -> None:
+    response = await client.get(f"/api/jobs/{'x' * 60_000}")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "No job with this id"}
+
+
 async def test_invalid_input_is_422(client: httpx.AsyncClient) -> None:
     response = await client.post("/api/jobs/primes", json={"below": "many"})
 
