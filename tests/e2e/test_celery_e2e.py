@@ -247,3 +247,39 @@ def test_the_redis_test_skips_without_redis_and_fails_under_ci(tmp_path: Path) -
         assert "2 errors" in in_ci.stdout and "skipped" not in in_ci.stdout
         assert "does not reach a Redis server" in in_ci.stdout
         assert "CI=true: not skipping" in in_ci.stdout
+
+
+def test_the_redis_test_starts_a_redis_server_of_its_own_when_none_is_named(
+    tmp_path: Path,
+) -> None:
+    """Without REDIS_URL, a user with redis-server installed had the Redis tests
+    skipped (nothing at localhost:6379); they start a throwaway one now, and stop it."""
+    import shutil
+
+    if shutil.which("redis-server") is None:
+        reason = "redis-server is missing: apt-get install redis-server (scripts/test does)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    fastasync("new", "shop", "--yes", "--celery", "--db", "none", "--ci", "none", cwd=tmp_path)
+    root = tmp_path / "shop"
+    basetemp = tmp_path / "basetemp"  # where the project's tests make the server's folder
+    env = {k: v for k, v in clean_env(CI="true").items() if k != "REDIS_URL"}
+    result = subprocess.run(
+        [
+            *(sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist"),
+            *("-rs", f"--basetemp={basetemp}", "tests/test_worker_redis.py"),
+        ],
+        cwd=root, capture_output=True, text=True, timeout=300, env=env, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 passed" in result.stdout and "skipped" not in result.stdout
+    # redis-server runs in its --dir: no process is left working in those folders.
+    left = []
+    for cwd in Path("/proc").glob("[0-9]*/cwd"):
+        try:
+            if str(cwd.readlink()).startswith(str(basetemp)):
+                left.append(cwd.parent.name)
+        except OSError:
+            continue  # ended meanwhile, or not ours to read
+    assert left == []
