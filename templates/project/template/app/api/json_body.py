@@ -18,8 +18,9 @@ Parsed, a JSON body takes many times its size: a 1 MiB body of `[{},{},...]` gre
 the server by 24 MB until its request was answered, `[0,0,...]` by 5 MB (measured
 with benchmarks/body_memory.py). So the bodies that requests being handled hold
 parsed are bounded together, by their size: past JSON_IN_FLIGHT_MAX_BYTES, a
-request whose body is complete gets 503 with `Retry-After` before its body is
-parsed. Small bodies, however many, rarely reach it; a crowd of maximal ones does.
+request gets 503 with `Retry-After`, before its body is read if its
+`Content-Length` says it cannot fit, else (chunked) before it is parsed. Small
+bodies, however many, rarely reach it; a crowd of maximal ones does.
 """
 
 import json
@@ -116,19 +117,41 @@ class StrictJSONRequest(Request):
         return self._json
 
     def make_room(self, size: int) -> None:
-        """Count the body against the app's JSONInFlight (`app.state.json_in_flight`,
-        set by create_app), or raise 503 if it does not fit."""
-        in_flight: JSONInFlight | None = getattr(self.app.state, "json_in_flight", None)
-        if in_flight is None:  # an app that create_app did not make
+        """Count the body against the app's JSONInFlight, or raise 503 if it does
+        not fit."""
+        in_flight = self.in_flight
+        if in_flight is None:
             return
         if not in_flight.take(size):
-            raise HTTPException(
-                status.HTTP_503_SERVICE_UNAVAILABLE,
-                f"The requests being handled hold {in_flight.bytes} bytes of JSON "
-                f"bodies, and {in_flight.max_bytes} at most; try again later.",
-                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-            )
+            raise self.busy(in_flight)
         self._taken = (in_flight, size)
+
+    def check_room(self) -> None:
+        """Raise 503 now, before the body is read, if the `Content-Length` it
+        announces cannot fit: the body is then never held at all."""
+        in_flight = self.in_flight
+        length = self.headers.get("content-length", "")
+        if in_flight is None or not length.isdigit():
+            return  # chunked: counted once it has arrived
+        size = int(length)
+        # (Larger than the room can ever hold: MAX_BODY_BYTES answers it, with 413.)
+        if size <= in_flight.max_bytes and in_flight.bytes + size > in_flight.max_bytes:
+            raise self.busy(in_flight)
+
+    @property
+    def in_flight(self) -> JSONInFlight | None:
+        """`app.state.json_in_flight` (set by create_app); None in other apps."""
+        in_flight: JSONInFlight | None = getattr(self.app.state, "json_in_flight", None)
+        return in_flight
+
+    @staticmethod
+    def busy(in_flight: JSONInFlight) -> HTTPException:
+        return HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            f"The requests being handled hold {in_flight.bytes} bytes of JSON "
+            f"bodies, and {in_flight.max_bytes} at most; try again later.",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
 
     def release(self) -> None:
         """Give the body's room back: the request was answered."""
@@ -159,6 +182,7 @@ class StrictJSONRoute(APIRoute):
 
         async def strict_json_handler(request: Request) -> Response:
             strict = StrictJSONRequest(request.scope, request.receive)
+            strict.check_room()
             try:
                 return await handler(strict)
             finally:

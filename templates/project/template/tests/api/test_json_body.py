@@ -158,6 +158,12 @@ def note_of(size: int) -> bytes:
     return body
 
 
+async def in_chunks(body: bytes) -> AsyncIterator[bytes]:
+    """`body` sent chunked, in two pieces (no `Content-Length`)."""
+    yield body[:100]
+    yield body[100:]
+
+
 async def test_bodies_past_json_in_flight_max_bytes_get_503_until_room_is_back(
     held: tuple[HeldApp, httpx.AsyncClient],
 ) -> None:
@@ -172,6 +178,10 @@ async def test_bodies_past_json_in_flight_max_bytes_get_503_until_room_is_back(
         await app.entered.wait()  # 900 bytes are held while it waits
         held_bytes = app.in_flight.bytes
         refused = await client.post("/notes", content=note_of(900), headers=JSON)
+        # Without a Content-Length, refused once it has arrived, before parsing.
+        refused_chunked = await client.post(
+            "/notes", content=in_chunks(note_of(900)), headers=JSON
+        )
         beside = await client.post("/notes", content=note_of(600), headers=JSON)
         app.release.set()
     after = await client.post("/notes", content=note_of(900), headers=JSON)
@@ -180,6 +190,9 @@ async def test_bodies_past_json_in_flight_max_bytes_get_503_until_room_is_back(
     assert refused.status_code == 503, refused.text
     assert refused.headers["Retry-After"] == "1"
     assert "1500 at most" in refused.json()["detail"]
+    assert "transfer-encoding" in refused_chunked.request.headers
+    assert refused_chunked.status_code == 503, refused_chunked.text
+    assert refused_chunked.headers["Retry-After"] == "1"
     assert beside.status_code == 200  # 600 more fit beside the 900
     assert [answer.status_code for answer in answers] == [200]
     assert after.status_code == 200  # the 900 held were given back
