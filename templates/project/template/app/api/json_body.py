@@ -16,11 +16,11 @@ with 422 as well.
 
 Parsed, a JSON body takes many times its size: a 1 MiB body of `[{},{},...]` grew
 the server by 25 MiB until its request was answered, `[0,0,...]` by 5 MiB
-(measured with fastasync's benchmarks/body_memory.py). So the bodies that requests being handled hold
-parsed are bounded together, by their size: past JSON_IN_FLIGHT_MAX_BYTES, a
-request gets 503 with `Retry-After`, before its body is read if its
-`Content-Length` says it cannot fit, else (chunked) before it is parsed. Small
-bodies, however many, rarely reach it; a crowd of maximal ones does.
+(measured with fastasync's benchmarks/body_memory.py). So the bodies that requests
+being handled hold parsed are bounded together, by their size: past
+JSON_IN_FLIGHT_MAX_BYTES, a request gets 503 with `Retry-After`, before its body is
+read if its `Content-Length` says it cannot fit, else (chunked) before it is
+parsed. Small bodies, however many, rarely reach it; a crowd of maximal ones does.
 """
 
 import json
