@@ -131,7 +131,7 @@ class StrictJSONRequest(Request):
         announces cannot fit: the body is then never held at all."""
         in_flight = self.in_flight
         length = self.headers.get("content-length", "")
-        if in_flight is None or not length.isdigit():
+        if in_flight is None or not (length.isascii() and length.isdigit()):
             return  # chunked: counted once it has arrived
         size = int(length)
         # (Larger than the room can ever hold: MAX_BODY_BYTES answers it, with 413.)
