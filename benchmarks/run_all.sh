@@ -49,11 +49,13 @@ if [ "$quick" = 1 ]; then
   run benchmarks/loop_under_cpu.py --rounds 1 --json "${common[@]}"
   run benchmarks/db_load.py --duration 5 --warmup 1 --json "${common[@]}"
   run benchmarks/head_limit.py --rounds 1 --requests 5000 --json
+  run benchmarks/body_memory.py --concurrency 10 --only '[{}' --json
 else
   run benchmarks/cli_startup.py --json "${common[@]}"
   run benchmarks/client_load.py --rounds 3 --json "${common[@]}"
   run benchmarks/loop_under_cpu.py --rounds 3 --json "${common[@]}"
   run benchmarks/db_load.py --rounds 3 --json "${common[@]}"
   run benchmarks/head_limit.py --json
+  run benchmarks/body_memory.py --json
 fi
 exit "$status"

@@ -176,6 +176,19 @@ def serve(
     """Serve the project's app with uvicorn on a free loopback port; stop it after.
 
     `options` go to uvicorn too (e.g. `production_options`)."""
+    with served(root, python, env, workers, options) as (base_url, _process):
+        yield base_url
+
+
+@contextmanager
+def served(
+    root: Path,
+    python: Path = Path(sys.executable),
+    env: Mapping[str, str] | None = None,
+    workers: int = 1,
+    options: Sequence[str] = (),
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`serve`, also giving uvicorn's process (with one worker, the server's own)."""
     port = free_port()
     log = root / "uvicorn.log"
     with log.open("w") as output:
@@ -206,7 +219,7 @@ def serve(
             if time.monotonic() > deadline:
                 pytest.fail(f"uvicorn did not answer within 120 s:\n{log.read_text()}")
             time.sleep(0.1)
-        yield base_url
+        yield base_url, process
     finally:
         process.terminate()
         try:

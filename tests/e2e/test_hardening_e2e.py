@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +15,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.conftest import BIN, clean_env, fastasync, production_options, run, serve
+from tests.e2e.conftest import (
+    BIN,
+    clean_env,
+    fastasync,
+    production_options,
+    run,
+    serve,
+    served,
+)
 
 GROWTH = [
     ["endpoint", "products", "name:str{80}", "price:float", "stock:int=0", "note:str?"],
@@ -213,6 +222,72 @@ def test_a_422_does_not_echo_a_large_body(base_url: str) -> None:
         ["body", "price"],
     ]
     assert len(answer.content) < 1000
+
+
+def test_large_json_bodies_at_once_are_bounded_by_json_in_flight(grown: Path) -> None:
+    """40 valid products, each with 1 MiB of `{}` in an extra field, sent at once:
+    parsed, each grows the server by ~24 MB, ~1 GB for all 40 (measured before
+    JSON_IN_FLIGHT_MAX_BYTES, benchmarks/body_memory.py). Within its 8 MiB the
+    ones that do not fit get 503 with `Retry-After`, and the server stays small."""
+    extra = b",".join([b"{}"] * ((MIB - 100) // 3))
+    body = b'{"name": "tea", "price": 1.5, "x": [' + extra + b"]}"
+    assert len(body) <= MIB  # within MAX_BODY_BYTES: every one reaches the app
+    request = (
+        b"POST /api/products HTTP/1.1\r\nHost: test\r\nContent-Type: application/json"
+        b"\r\nContent-Length: %d\r\n\r\n" % len(body)
+    ) + body
+    with served(grown, options=production_options(grown)) as (url, process):
+        host, port = url.removeprefix("http://").split(":")
+        before = _memory(process.pid)["VmRSS"]
+        answers = _send_at_once((host, int(port)), request, count=40)
+        peak = _memory(process.pid)["VmHWM"]
+        with httpx.Client(base_url=url, timeout=30) as http:
+            afterwards = http.post("/api/products", json={"name": "tea", "price": 1.0})
+
+    statuses = [answer.split(b" ", 2)[1] for answer in answers]
+    assert set(statuses) <= {b"201", b"503"}, answers
+    assert statuses.count(b"201") >= 1
+    assert statuses.count(b"503") >= 1  # more than 8 MiB of bodies were at hand at once
+    for answer in answers:
+        if b" 503 " in answer.split(b"\r\n", 1)[0]:
+            assert b"\r\nretry-after: 1\r\n" in answer.lower(), answer
+    # Generous: 8 MiB of such bodies parsed is ~200 MB; all 40 would be ~1 GB.
+    assert peak - before < 500 * MIB, f"grew by {(peak - before) / MIB:.0f} MB"
+    assert afterwards.status_code == 201
+
+
+def _memory(pid: int) -> dict[str, int]:
+    """VmRSS (now) and VmHWM (the highest yet) of a process, in bytes."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+    return {name: int(fields[name].split()[0]) * 1024 for name in ("VmRSS", "VmHWM")}
+
+
+def _send_at_once(where: tuple[str, int], request: bytes, count: int) -> list[bytes]:
+    """Send `request` on `count` connections, all but its last byte first, then the
+    last bytes together; each connection's answer up to the end of its head."""
+    answers = [b""] * count
+    ready = threading.Barrier(count)
+
+    def one(index: int) -> None:
+        with socket.create_connection(where, timeout=120) as connection:
+            connection.sendall(request[:-1])
+            ready.wait(timeout=120)
+            connection.sendall(request[-1:])
+            answer = b""
+            while b"\r\n\r\n" not in answer:
+                chunk = connection.recv(4096)
+                if not chunk:
+                    break
+                answer += chunk
+            answers[index] = answer
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    return answers
 
 
 def test_allowed_hosts_and_cors_come_from_plain_env_lists(grown: Path) -> None:

@@ -55,6 +55,7 @@ PROJECT_SETTINGS = frozenset(
         *("app_name", "log_level", "threadpool_size", "cpu_workers", "redis_url"),
         *("job_store_max", "job_inputs_max_bytes", "job_timeout_s", "job_ttl_s"),
         *("max_body_bytes", "max_header_bytes", "header_timeout_s", "body_timeout_s"),
+        "json_in_flight_max_bytes",
         *("allowed_hosts", "cors_origins"),
         *("database_url", "database_pool_size", "database_max_overflow"),
         *("database_pool_timeout", "database_pool_pre_ping", "database_echo"),

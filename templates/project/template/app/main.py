@@ -14,6 +14,7 @@ from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
+from app.api.json_body import JSONInFlight
 from app.api.main import include_routers
 from app.api.responses import validation_error_handler
 from app.api.upstream_errors import install_upstream_errors
@@ -46,6 +47,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # `Host` header, which a client chooses: routes are declared without a trailing
     # slash, and `/api/items/` is a 404 rather than a redirect to someone else's host.
     app = FastAPI(title=settings.app_name, lifespan=lifespan, redirect_slashes=False)
+    # What StrictJSONRoute's routes count their parsed bodies in (app/api/json_body.py).
+    app.state.json_in_flight = JSONInFlight(settings.json_in_flight_max_bytes)
     include_routers(app)
     install_upstream_errors(app)
     app.exception_handler(RequestValidationError)(validation_error_handler)

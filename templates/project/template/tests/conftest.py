@@ -45,6 +45,7 @@ def settings() -> Settings:
         job_timeout_s=30.0,
         job_ttl_s=600.0,
         max_body_bytes=1024 * 1024,
+        json_in_flight_max_bytes=8 * 1024 * 1024,
         max_header_bytes=32 * 1024,
         header_timeout_s=20.0,
         body_timeout_s=20.0,

@@ -13,6 +13,14 @@ Python's json module also reads an unpaired surrogate escape (`"\\ud800"`) into 
 string that no UTF-8 text can hold: the route would store it, then fail with a
 500 on every answer that includes it (the list of items, too). Those are refused
 with 422 as well.
+
+Parsed, a JSON body takes many times its size: a 1 MiB body of `[{},{},...]` grew
+the server by 25 MiB until its request was answered, `[0,0,...]` by 5 MiB
+(measured with fastasync's benchmarks/body_memory.py). So the bodies that requests
+being handled hold parsed are bounded together, by their size: past
+JSON_IN_FLIGHT_MAX_BYTES, a request gets 503 with `Retry-After`, before its body is
+read if its `Content-Length` says it cannot fit, else (chunked) before it is
+parsed. Small bodies, however many, rarely reach it; a crowd of maximal ones does.
 """
 
 import json
@@ -21,7 +29,7 @@ import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi import Request, Response
+from fastapi import HTTPException, Request, Response, status
 from fastapi.routing import APIRoute
 
 # A `\uD800`-`\uDFFF` escape. Most are halves of a valid pair (json.dumps writes
@@ -66,16 +74,106 @@ def parse_json(body: bytes) -> Any:
     return value
 
 
+# Seconds a client refused for want of room is told to wait: requests take
+# milliseconds to handle, so the room is usually back well before then.
+RETRY_AFTER_SECONDS = 1
+
+# Documented on every StrictJSONRoute route that takes a body.
+BUSY: dict[str, Any] = {
+    "description": "Too many large JSON bodies are being handled at once "
+    "(JSON_IN_FLIGHT_MAX_BYTES); retry after the seconds in the `Retry-After` header",
+    "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+}
+
+
+class JSONInFlight:
+    """The bytes of JSON bodies that requests being handled hold, and their limit."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.bytes = 0
+
+    def take(self, size: int) -> bool:
+        """Count `size` more bytes, if they fit; False, counting nothing, if not."""
+        if self.bytes + size > self.max_bytes:
+            return False
+        self.bytes += size
+        return True
+
+    def give_back(self, size: int) -> None:
+        self.bytes -= size
+
+
 class StrictJSONRequest(Request):
+    # The room this request's body takes in the app's `JSONInFlight`, until
+    # `release`.
+    _taken: tuple[JSONInFlight, int] | None = None
+
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
-            self._json = parse_json(await self.body())
+            body = await self.body()
+            self.make_room(len(body))
+            self._json = parse_json(body)
         return self._json
+
+    def make_room(self, size: int) -> None:
+        """Count the body against the app's JSONInFlight, or raise 503 if it does
+        not fit."""
+        in_flight = self.in_flight
+        if in_flight is None:
+            return
+        if not in_flight.take(size):
+            raise self.busy(in_flight)
+        self._taken = (in_flight, size)
+
+    def check_room(self) -> None:
+        """Raise 503 now, before the body is read, if the `Content-Length` it
+        announces cannot fit: the body is then never held at all."""
+        in_flight = self.in_flight
+        length = self.headers.get("content-length", "")
+        if in_flight is None or not (length.isascii() and length.isdigit()):
+            return  # chunked: counted once it has arrived
+        size = int(length)
+        # (Larger than the room can ever hold: MAX_BODY_BYTES answers it, with 413.)
+        if size <= in_flight.max_bytes and in_flight.bytes + size > in_flight.max_bytes:
+            raise self.busy(in_flight)
+
+    @property
+    def in_flight(self) -> JSONInFlight | None:
+        """`app.state.json_in_flight` (set by create_app); None in other apps."""
+        in_flight: JSONInFlight | None = getattr(self.app.state, "json_in_flight", None)
+        return in_flight
+
+    @staticmethod
+    def busy(in_flight: JSONInFlight) -> HTTPException:
+        return HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            f"The requests being handled hold {in_flight.bytes} bytes of JSON "
+            f"bodies, and {in_flight.max_bytes} at most; try again later.",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+
+    def release(self) -> None:
+        """Give the body's room back: the request was answered."""
+        if self._taken is not None:
+            in_flight, size = self._taken
+            self._taken = None
+            in_flight.give_back(size)
 
 
 class StrictJSONRoute(APIRoute):
-    """A route whose JSON body is read by `parse_json`: pass it as
-    `APIRouter(route_class=StrictJSONRoute)` to every router whose routes take one."""
+    """A route whose JSON body is read by `parse_json`, within the app's
+    JSON_IN_FLIGHT_MAX_BYTES: pass it as `APIRouter(route_class=StrictJSONRoute)`
+    to every router whose routes take one."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
+        if self.body_field is not None:
+            # A route's own 503 (jobs: the store is full) stays as it documents it.
+            responses: dict[int | str, dict[str, Any]] = {
+                status.HTTP_503_SERVICE_UNAVAILABLE: BUSY
+            }
+            self.responses = responses | self.responses
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -83,6 +181,13 @@ class StrictJSONRoute(APIRoute):
             return handler  # no body to read: nothing to do on every request
 
         async def strict_json_handler(request: Request) -> Response:
-            return await handler(StrictJSONRequest(request.scope, request.receive))
+            strict = StrictJSONRequest(request.scope, request.receive)
+            strict.check_room()
+            try:
+                return await handler(strict)
+            finally:
+                # The parsed body lives until the handler is done with it (an
+                # invalid one a moment longer: its 422 is written just after).
+                strict.release()
 
         return strict_json_handler

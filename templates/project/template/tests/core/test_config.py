@@ -123,6 +123,20 @@ def test_a_body_limit_above_the_job_inputs_limit_is_refused(
     assert Settings(_env_file=None).max_body_bytes == 1000
 
 
+def test_json_bodies_in_flight_default_to_8_mebibytes_and_hold_one_body(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Less than one body: the largest bodies would get 503 for ever.
+    assert Settings(_env_file=None).json_in_flight_max_bytes == 8 * 1024 * 1024
+    monkeypatch.setenv(env("MAX_BODY_BYTES"), "1000")
+    monkeypatch.setenv(env("JSON_IN_FLIGHT_MAX_BYTES"), "999")
+
+    with pytest.raises(ValidationError, match="less than MAX_BODY_BYTES"):
+        Settings(_env_file=None)
+    monkeypatch.setenv(env("JSON_IN_FLIGHT_MAX_BYTES"), "1000")
+    assert Settings(_env_file=None).json_in_flight_max_bytes == 1000
+
+
 def test_the_head_limit_defaults_to_32_kibibytes_and_has_a_floor(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
