@@ -57,6 +57,8 @@ sys.path.insert(0, str(b.HERE / "servers"))
 
 VARIANTS = ("floor", "generated")
 FLOORS = ("floor", "floor_tx", "sqlalchemy")  # servers/db_app.py's variants
+# The endpoint every generated variant serves (db_load.py's table).
+ITEMS_ENDPOINT = ["items", "name:str", "price:float"]
 BODY = json.dumps({"name": "tea", "price": 3.5}).encode()
 
 
@@ -318,7 +320,7 @@ def run(args: argparse.Namespace) -> int:
             project = g.generate_with_endpoint(
                 Path(tmp_name) / "benchapp",
                 db="postgres",
-                endpoint=["items", "name:str", "price:float"],
+                endpoint=ITEMS_ENDPOINT,
                 fastasync=args.fastasync,
             )
         # db_load.py's PostgreSQL, with connections for every child at once

@@ -130,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
         project = g.generate_with_endpoint(
             Path(tmp_name) / "benchapp",
             db="postgres",
-            endpoint=["items", "name:str", "price:float"],
+            endpoint=db_cpu.ITEMS_ENDPOINT,
             fastasync=args.fastasync,
         )
         copies = layered_copies(project)

@@ -62,15 +62,21 @@ def _answers_ping(port: int) -> bool:
         return False
 
 
-@pytest.fixture
-def redis(tmp_path: Path) -> Iterator[Redis]:
-    """A redis-server of the test's own on a free loopback port, without persistence."""
+def redis_server_binary() -> str:
+    """redis-server's path; without one the test skips, or fails under CI=true."""
     binary = shutil.which("redis-server")
     if binary is None:
         reason = "redis-server is missing: apt-get install redis-server (scripts/test does)"
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(reason)
         pytest.skip(reason)
+    return binary
+
+
+@pytest.fixture
+def redis(tmp_path: Path) -> Iterator[Redis]:
+    """A redis-server of the test's own on a free loopback port, without persistence."""
+    binary = redis_server_binary()
     port = free_port()
     log = tmp_path / "redis.log"
     with log.open("w") as output:

@@ -29,6 +29,7 @@ from tests.e2e.conftest import (
     fastasync,
     follow_job,
     free_port,
+    redis_server_binary,
     run,
     serve,
 )
@@ -254,13 +255,7 @@ def test_the_redis_test_starts_a_redis_server_of_its_own_when_none_is_named(
 ) -> None:
     """Without REDIS_URL, a user with redis-server installed had the Redis tests
     skipped (nothing at localhost:6379); they start a throwaway one now, and stop it."""
-    import shutil
-
-    if shutil.which("redis-server") is None:
-        reason = "redis-server is missing: apt-get install redis-server (scripts/test does)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+    redis_server_binary()  # the project's tests start it from PATH themselves
     fastasync("new", "shop", "--yes", "--celery", "--db", "none", "--ci", "none", cwd=tmp_path)
     root = tmp_path / "shop"
     basetemp = tmp_path / "basetemp"  # where the project's tests make the server's folder

@@ -10,12 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def path(value: str | Path) -> Path:
+def path(value: str) -> Path:
     """`value` as a Path; an empty or blank string is refused (exit 2)."""
     import typer
 
-    if isinstance(value, Path):  # a default, already converted
-        return value
     if not value.strip():
         raise typer.BadParameter("the path is empty; to mean the current folder, pass '.'")
     return Path(value)
