@@ -29,6 +29,7 @@ __all__ = [
     "LOCAL",
     "PARSED_AS",
     "SELF",
+    "TOO_COMPLEX",
     "TOO_DEEP",
     "TOO_DEEP_ADVICE",
     "CallSite",
@@ -44,6 +45,9 @@ __all__ = [
 PARSED_AS = f"(parsed as Python {sys.version_info.major}.{sys.version_info.minor})"
 # Code nested deeper than Python's parser goes: Python cannot compile it either.
 TOO_DEEP = "RecursionError: nested too deeply to parse"
+# What Python 3.11's parser raises when its own stack overflows (`-` 100,000 times,
+# 50,000 `elif`s): a MemoryError, with no message. Python cannot compile it either.
+TOO_COMPLEX = "MemoryError: too complex to parse (nested too deeply, or too long)"
 TOO_DEEP_ADVICE = (
     "split the nested expression or block into smaller ones (Python refuses to compile "
     "it too); nothing in this file was checked"
@@ -62,6 +66,9 @@ def index_module(source: bytes, path: str, name: str, *, is_package: bool) -> Mo
         return module
     except RecursionError:
         module.error = (1, 1, TOO_DEEP)
+        return module
+    except MemoryError:
+        module.error = (1, 1, TOO_COMPLEX)
         return module
     except ValueError as exc:  # null bytes, undecodable source
         module.error = (1, 1, f"SyntaxError: {exc}")

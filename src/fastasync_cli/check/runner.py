@@ -12,6 +12,7 @@ from fastasync_cli.check.config import Settings
 from fastasync_cli.check.files import SourceFile, absolute, discover
 from fastasync_cli.check.index import (
     PARSED_AS,
+    TOO_COMPLEX,
     TOO_DEEP,
     TOO_DEEP_ADVICE,
     ModuleIndex,
@@ -20,6 +21,10 @@ from fastasync_cli.check.index import (
 from fastasync_cli.check.program import Program
 from fastasync_cli.check.python_version import newer_than_running
 from fastasync_cli.errors import BadOptionError
+
+
+# Room for comparing refs as deep as any code that parses (see `run_check`).
+REF_RECURSION_LIMIT = 20_000
 
 
 @dataclass(frozen=True)
@@ -91,16 +96,18 @@ def run_check(paths: list[Path], settings: Settings) -> Result:
             column,
             "FA001",
             explain_syntax(message, newer),
-            advice=TOO_DEEP_ADVICE if message == TOO_DEEP else None,
+            advice=TOO_DEEP_ADVICE if message in (TOO_DEEP, TOO_COMPLEX) else None,
         )
         for path, (line, column, message) in broken
     ]
     by_path = {module.path: module for module in modules}
-    # Chains of helpers are followed with a stack of the analysis's own; resolving a
-    # name through assignments and imports still recurses, and deep generated code
-    # can need more than the default limit for that.
+    # Chains of helpers, names, imports and calls are followed with stacks of the
+    # analysis's own (see analysis.leaves and steps.Memo), however long. But an
+    # expression is kept as nested tuples as deep as the code (`a.b.b...`, up to the
+    # ~3,000 levels Python parses), and comparing two such keys recurses in C, which
+    # counts against the limit: past ~1,000 that was an "Unexpected RecursionError".
     limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(limit, 20_000))
+    sys.setrecursionlimit(max(limit, REF_RECURSION_LIMIT))
     try:
         results = Analysis(program).run()
     finally:
