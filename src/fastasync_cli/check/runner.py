@@ -22,7 +22,6 @@ from fastasync_cli.check.program import Program
 from fastasync_cli.check.python_version import newer_than_running
 from fastasync_cli.errors import BadOptionError
 
-
 # Room for comparing refs as deep as any code that parses (see `run_check`).
 REF_RECURSION_LIMIT = 20_000
 
@@ -35,20 +34,40 @@ class Result:
     warnings: list[str] = field(default_factory=list)
     """Lines for stderr: symlinks skipped, malformed `# noqa` comments (as ruff
     warns of them)."""
+    errors: list[BadOptionError] = field(default_factory=list)
+    """Inputs that could not be checked (a file or folder that cannot be read, a file
+    too large): the rest was checked, and the check exits 2."""
 
 
-def _index(source: SourceFile) -> ModuleIndex:
+# A file's tree takes 80 to 400 times its size in memory (a 43 MB file of data took
+# 16 GB and four minutes): larger files are not checked, and the check says so.
+MAX_FILE_BYTES = 10_000_000
+
+
+def _index(source: SourceFile) -> ModuleIndex | BadOptionError:
     try:
         data = source.path.read_bytes()
     except OSError as exc:
-        return ModuleIndex(
-            path=source.display, name=source.name, error=(0, 0, exc.strerror or str(exc))
+        return BadOptionError(
+            f"Cannot read {source.display}: {exc.strerror or exc}.",
+            "Make the file readable, or leave it out with --exclude.",
+        )
+    if len(data) > MAX_FILE_BYTES:
+        return BadOptionError(
+            f"{source.display}: {_size(len(data))}, more than the {_size(MAX_FILE_BYTES)} "
+            "a file may have (its syntax tree would take gigabytes).",
+            "Leave it out with --exclude (generated code or data?), or split it.",
         )
     return index_module(data, source.display, source.name, is_package=source.is_package)
 
 
-def index_all(sources: list[SourceFile]) -> list[ModuleIndex]:
-    """Every file's index, in the order given.
+def _size(count: int) -> str:
+    # Rounded up: a file just over the limit is not shown at the limit.
+    return f"{-(-count // 100_000) / 10:.1f} MB" if count >= 100_000 else f"{count:,} bytes"
+
+
+def index_all(sources: list[SourceFile]) -> list[ModuleIndex | BadOptionError]:
+    """Every file's index, in the order given, or why it cannot be read.
 
     In one process: on two cores, worker processes were slower (sending 50,000 lines'
     indexes back costs more than half the parsing they save; see
@@ -72,15 +91,15 @@ def _start(paths: list[Path]) -> Path:
 
 def run_check(paths: list[Path], settings: Settings) -> Result:
     """Check `paths` (files or folders); the findings sorted by file and line."""
-    sources, skipped = discover(paths, settings.exclude, settings.base)
-    modules = index_all(sources)
-    unreadable = next((m for m in modules if m.error and m.error[0] == 0), None)
-    if unreadable is not None:
-        assert unreadable.error is not None  # what `next` above looked for
-        raise BadOptionError(
-            f"Cannot read {unreadable.path}: {unreadable.error[2]}.",
-            "Make the file readable, or leave it out with --exclude.",
-        )
+    found, skipped, errors = discover(paths, settings.exclude, settings.base)
+    sources: list[SourceFile] = []
+    modules: list[ModuleIndex] = []
+    for source, indexed in zip(found, index_all(found), strict=True):
+        if isinstance(indexed, BadOptionError):
+            errors.append(indexed)
+        else:
+            sources.append(source)
+            modules.append(indexed)
     names: dict[str, str] = {}
     for source, module in zip(sources, modules, strict=True):
         if module.error is None:
@@ -126,4 +145,5 @@ def run_check(paths: list[Path], settings: Settings) -> Result:
         for module in modules
         for line, message in module.noqa_problems
     ]
-    return Result(sorted(findings), len(sources), sum(m.lines for m in modules), warnings)
+    lines = sum(m.lines for m in modules)
+    return Result(sorted(findings), len(found), lines, warnings, errors)
