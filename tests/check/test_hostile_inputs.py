@@ -303,3 +303,50 @@ def test_a_chain_of_helpers_thousands_deep_is_followed(folder: Path) -> None:
     chain = finding["message"].split(": ", 1)[1].split("; ")[0].split(" -> ")
     assert chain[:3] == ["handler", f"app.f{depth - 1}", f"app.f{depth - 2}"]
     assert chain[-2:] == ["app.f0", "time.sleep"] and len(chain) == depth + 2
+
+
+@pytest.mark.parametrize(
+    ("source", "place", "message", "advice"),
+    [
+        (
+            SLEEP + b"    time.sleep(1)\n# \x00\n",
+            (6, 3),
+            "SyntaxError: source code cannot contain null bytes",
+            "save the file as UTF-8 text (a UTF-16 or binary file",
+        ),
+        (
+            "x = 1\r\n".encode("utf-16"),
+            (1, 4),
+            "SyntaxError: source code cannot contain null bytes",
+            "save the file as UTF-8 text (a UTF-16 or binary file",
+        ),
+        (
+            b"x = 1\ns = '\xe9t\xe9'\n",
+            (2, 10),  # where Python places it: the end of the string
+            "SyntaxError: (unicode error) 'utf-8' codec can't decode byte 0xe9",
+            "save the file as UTF-8, or declare its encoding",
+        ),
+        (
+            b"# -*- coding: nope -*-\nx = 1\n",
+            (1, 1),
+            "SyntaxError: unknown encoding: nope",
+            "save the file as UTF-8, or declare its encoding",
+        ),
+    ],
+    ids=["null-byte", "utf-16", "latin-1-undeclared", "unknown-encoding"],
+)
+def test_a_file_python_cannot_decode_says_so_and_what_to_do(
+    folder: Path, source: bytes, place: tuple[int, int], message: str, advice: str
+) -> None:
+    """They were told to "run the check under the Python the code is written for",
+    the null byte was placed at 1:1 whatever its line, and an unknown encoding at
+    column -1."""
+    (folder / "bad.py").write_bytes(source)
+    (folder / "ok.py").write_bytes(SLEEP + b"    time.sleep(1)\n")
+    result = check("--format", "json")
+    assert result.exit_code == 1, result.output
+    bad, ok = json.loads(result.stdout)
+    assert ((bad["line"], bad["column"]), bad["code"]) == (place, "FA001")
+    assert bad["message"].startswith(message) and "parsed as Python" not in bad["message"]
+    assert bad["fix"].startswith(advice)
+    assert (ok["path"], ok["code"]) == ("ok.py", "FA101")

@@ -10,14 +10,7 @@ from pathlib import Path
 from fastasync_cli.check.analysis import Analysis, Finding
 from fastasync_cli.check.config import Settings
 from fastasync_cli.check.files import SourceFile, absolute, discover
-from fastasync_cli.check.index import (
-    PARSED_AS,
-    TOO_COMPLEX,
-    TOO_DEEP,
-    TOO_DEEP_ADVICE,
-    ModuleIndex,
-    index_module,
-)
+from fastasync_cli.check.index import PARSED_AS, ModuleIndex, index_module
 from fastasync_cli.check.program import Program
 from fastasync_cli.check.python_version import newer_than_running
 from fastasync_cli.errors import BadOptionError
@@ -106,7 +99,7 @@ def run_check(paths: list[Path], settings: Settings) -> Result:
             for name in source.names:
                 names.setdefault(name, source.display)
     program = Program([m for m in modules if m.error is None], names, settings.blocking_table())
-    broken = [(m.path, m.error) for m in modules if m.error is not None]
+    broken = [(m.path, m.error, m.error_advice) for m in modules if m.error is not None]
     newer = newer_than_running(_start(paths)) if broken else None
     findings = [
         Finding(
@@ -115,9 +108,9 @@ def run_check(paths: list[Path], settings: Settings) -> Result:
             column,
             "FA001",
             explain_syntax(message, newer),
-            advice=TOO_DEEP_ADVICE if message in (TOO_DEEP, TOO_COMPLEX) else None,
+            advice=advice,
         )
-        for path, (line, column, message) in broken
+        for path, (line, column, message), advice in broken
     ]
     by_path = {module.path: module for module in modules}
     # Chains of helpers, names, imports and calls are followed with stacks of the

@@ -28,6 +28,11 @@ expression) is reported as `RecursionError: nested too deeply to parse`; on Pyth
 3.11 some (a `-` repeated 100,000 times, 50,000 `elif`s) as `MemoryError: too complex
 to parse`, which is what Python's parser raises for them. Python refuses to compile
 them too. Split them into smaller expressions or blocks.
+
+A file Python cannot decode is reported with what to do about it rather than the
+Python version: a null byte (a UTF-16 or binary file named `.py`) where the first one
+is, and bytes that are not UTF-8 without a `# -*- coding: ... -*-` line where Python
+places the error.
 """
 
 from fastasync_cli.check.rules import Rule
