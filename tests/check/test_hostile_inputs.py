@@ -350,3 +350,33 @@ def test_a_file_python_cannot_decode_says_so_and_what_to_do(
     assert bad["message"].startswith(message) and "parsed as Python" not in bad["message"]
     assert bad["fix"].startswith(advice)
     assert (ok["path"], ok["code"]) == ("ok.py", "FA101")
+
+
+@pytest.mark.parametrize(
+    ("content", "message", "hint"),
+    [
+        (
+            b"[tool.fastasync.check\n",
+            "{}: it is not valid TOML (Expected ']' at the end of a table "
+            "declaration (at line 1, column 22)).",
+            "Fix the TOML where it says (a missing bracket, quote or value?).",
+        ),
+        (
+            b"[tool.fastasync.check]\nselect = ['FA1\xe9']\n",
+            "Cannot read {}: it is not UTF-8 (invalid continuation byte at byte 37).",
+            "Save it as UTF-8 (TOML files are), or check another folder.",
+        ),
+    ],
+    ids=["syntax", "encoding"],
+)
+def test_a_pyproject_that_is_not_toml_says_what_to_fix(
+    folder: Path, content: bytes, message: str, hint: str
+) -> None:
+    """The hint listed the table's keys for a missing bracket, and told a file in
+    Latin-1 to be made readable."""
+    (folder / "pyproject.toml").write_bytes(content)
+    (folder / "app.py").write_text("x = 1\n")
+    result = check()
+    assert (result.exit_code, result.stdout) == (2, "")
+    expected = message.format(folder / "pyproject.toml")
+    assert result.stderr.splitlines() == [f"error: {expected}", f"hint: {hint}"]
