@@ -16,15 +16,13 @@ Values are tuples:
 
 from __future__ import annotations
 
-import ast
-import functools
 import sys
 from collections.abc import Iterator
 from typing import Any, cast
 
 from fastasync_cli.check import calls
 from fastasync_cli.check.index import ClassIndex, FunctionIndex, ModuleIndex
-from fastasync_cli.check.refs import Ref, to_ref
+from fastasync_cli.check.refs import Ref, parse_annotation
 from fastasync_cli.check.steps import Memo, Request, Step
 
 Value = tuple[Any, ...] | None
@@ -76,16 +74,9 @@ class Resolver:
         """What `ref`, written in `scope` (module path, function qualname), is."""
         return cast(Value, self._memo.run(self._value_of(ref, scope)))
 
-    def returns(self, fid: FunctionId) -> Value:
-        """What calling a function gives (what it yields, for a generator)."""
-        return cast(Value, self._memo.run(self._returns_of(fid)))
-
     def decorator_names(self, fid: FunctionId) -> list[str]:
         """The outside names a function's decorators resolve to (`functools.cache`)."""
         return cast("list[str]", self._memo.run(self._decorator_names(fid)))
-
-    def is_celery_task(self, fid: FunctionId) -> bool:
-        return any(name in calls.CELERY_TASK_DECORATORS for name in self.decorator_names(fid))
 
     def method(self, cid: tuple[str, str], name: str) -> FunctionId | None:
         """Where class `cid` (or its nearest base in the analysed code) defines `name`."""
@@ -314,7 +305,7 @@ class Resolver:
             return None
         kind = annotation[0]
         if kind == "k":
-            return (yield self._instance(_parse_annotation(annotation[1]), scope))
+            return (yield self._instance(parse_annotation(annotation[1]), scope))
         if kind == "o" and annotation[1] == "|":
             left = yield self._instance(annotation[2], scope)
             return left or (yield self._instance(annotation[3], scope))
@@ -388,6 +379,7 @@ class Resolver:
         return None
 
     def _returns(self, fid: FunctionId) -> Step:
+        """What calling a function gives (what it yields, for a generator)."""
         function = self.function(fid)
         scope = (fid[0], fid[1])
         result = yield self._instance(function.return_annotation, (fid[0], function.parent))
@@ -397,14 +389,3 @@ class Resolver:
                 if result is not None:
                     break
         return result
-
-
-@functools.lru_cache(maxsize=4096)
-def _parse_annotation(text: str) -> Ref:
-    """A string annotation (`"Session | None"`) as a ref; None for one Python cannot
-    parse: a syntax error, a null character, or nesting deeper than its parser goes
-    (a MemoryError on Python 3.11, an "Unexpected MemoryError" here)."""
-    try:
-        return to_ref(ast.parse(text, mode="eval").body)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
