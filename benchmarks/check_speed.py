@@ -87,7 +87,7 @@ def phases(tree: Path) -> dict[str, float]:
     from fastasync_cli.check.runner import index_all
 
     t0 = time.process_time()
-    sources, _ = discover([tree], (), tree)
+    sources, _, _ = discover([tree], (), tree)
     t1 = time.process_time()
     modules = index_all(sources)
     t2 = time.process_time()

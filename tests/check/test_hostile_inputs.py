@@ -165,13 +165,14 @@ def test_a_folder_that_cannot_be_listed_exits_2(
     folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """os.walk passed over it without a word: its files were not checked, and
-    "All checks passed!"."""
-    (folder / "app.py").write_text("x = 1\n")
+    "All checks passed!". The rest of the tree is still checked."""
+    (folder / "app.py").write_bytes(SLEEP + b"    time.sleep(1)\n")
     (folder / "secret").mkdir()
     (folder / "secret" / "handlers.py").write_bytes(SLEEP + b"    time.sleep(1)\n")
     _denied(monkeypatch, "scandir", folder / "secret")
-    result = check()
-    assert (result.exit_code, result.stdout) == (2, "")
+    result = check("--format", "json")
+    assert result.exit_code == 2
+    assert places(result) == [("app.py", 5, 5)]
     assert result.stderr.splitlines() == [
         "error: Cannot read secret: Permission denied.",
         "hint: Make the folder readable, or leave it out with --exclude.",
@@ -302,3 +303,80 @@ def test_a_chain_of_helpers_thousands_deep_is_followed(folder: Path) -> None:
     chain = finding["message"].split(": ", 1)[1].split("; ")[0].split(" -> ")
     assert chain[:3] == ["handler", f"app.f{depth - 1}", f"app.f{depth - 2}"]
     assert chain[-2:] == ["app.f0", "time.sleep"] and len(chain) == depth + 2
+
+
+@pytest.mark.parametrize(
+    ("source", "place", "message", "advice"),
+    [
+        (
+            SLEEP + b"    time.sleep(1)\n# \x00\n",
+            (6, 3),
+            "SyntaxError: source code cannot contain null bytes",
+            "save the file as UTF-8 text (a UTF-16 or binary file",
+        ),
+        (
+            "x = 1\r\n".encode("utf-16"),
+            (1, 4),
+            "SyntaxError: source code cannot contain null bytes",
+            "save the file as UTF-8 text (a UTF-16 or binary file",
+        ),
+        (
+            b"x = 1\ns = '\xe9t\xe9'\n",
+            (2, 10),  # where Python places it: the end of the string
+            "SyntaxError: (unicode error) 'utf-8' codec can't decode byte 0xe9",
+            "save the file as UTF-8, or declare its encoding",
+        ),
+        (
+            b"# -*- coding: nope -*-\nx = 1\n",
+            (1, 1),
+            "SyntaxError: unknown encoding: nope",
+            "save the file as UTF-8, or declare its encoding",
+        ),
+    ],
+    ids=["null-byte", "utf-16", "latin-1-undeclared", "unknown-encoding"],
+)
+def test_a_file_python_cannot_decode_says_so_and_what_to_do(
+    folder: Path, source: bytes, place: tuple[int, int], message: str, advice: str
+) -> None:
+    """They were told to "run the check under the Python the code is written for",
+    the null byte was placed at 1:1 whatever its line, and an unknown encoding at
+    column -1."""
+    (folder / "bad.py").write_bytes(source)
+    (folder / "ok.py").write_bytes(SLEEP + b"    time.sleep(1)\n")
+    result = check("--format", "json")
+    assert result.exit_code == 1, result.output
+    bad, ok = json.loads(result.stdout)
+    assert ((bad["line"], bad["column"]), bad["code"]) == (place, "FA001")
+    assert bad["message"].startswith(message) and "parsed as Python" not in bad["message"]
+    assert bad["fix"].startswith(advice)
+    assert (ok["path"], ok["code"]) == ("ok.py", "FA101")
+
+
+@pytest.mark.parametrize(
+    ("content", "message", "hint"),
+    [
+        (
+            b"[tool.fastasync.check\n",
+            "{}: it is not valid TOML (Expected ']' at the end of a table "
+            "declaration (at line 1, column 22)).",
+            "Fix the TOML where it says (a missing bracket, quote or value?).",
+        ),
+        (
+            b"[tool.fastasync.check]\nselect = ['FA1\xe9']\n",
+            "Cannot read {}: it is not UTF-8 (invalid continuation byte at byte 37).",
+            "Save it as UTF-8 (TOML files are), or check another folder.",
+        ),
+    ],
+    ids=["syntax", "encoding"],
+)
+def test_a_pyproject_that_is_not_toml_says_what_to_fix(
+    folder: Path, content: bytes, message: str, hint: str
+) -> None:
+    """The hint listed the table's keys for a missing bracket, and told a file in
+    Latin-1 to be made readable."""
+    (folder / "pyproject.toml").write_bytes(content)
+    (folder / "app.py").write_text("x = 1\n")
+    result = check()
+    assert (result.exit_code, result.stdout) == (2, "")
+    expected = message.format(folder / "pyproject.toml")
+    assert result.stderr.splitlines() == [f"error: {expected}", f"hint: {hint}"]

@@ -197,10 +197,51 @@ def test_unreadable_file_exits_2(code: Path, monkeypatch: pytest.MonkeyPatch) ->
 
     monkeypatch.setattr(Path, "read_bytes", refuse)
     result = check()
-    assert (result.exit_code, result.stdout) == (2, "")
+    # The rest is checked, as ruff checks it (its E902 is a finding of the file).
+    assert result.exit_code == 2
+    assert result.stdout.splitlines() == [FA101_LINE, "Found 1 error."]
     assert result.stderr.splitlines() == [
         "error: Cannot read secret.py: Permission denied.",
         "hint: Make the file readable, or leave it out with --exclude.",
+    ]
+
+
+def test_unreadable_file_alone_does_not_say_all_checks_passed(
+    code: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    read_bytes = Path.read_bytes
+
+    def refuse(path: Path) -> bytes:
+        if path.name == "app.py":
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        return read_bytes(path)
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    result = check()
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.splitlines() == [
+        "error: Cannot read app.py: Permission denied.",
+        "hint: Make the file readable, or leave it out with --exclude.",
+    ]
+    result = check("--format", "json")
+    assert (result.exit_code, result.stdout) == (2, "[]\n")
+
+
+def test_a_file_too_large_is_not_checked_and_the_rest_is(
+    code: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 43 MB file of data took 16 GB of memory and four minutes."""
+    from fastasync_cli.check import runner as check_runner
+
+    monkeypatch.setattr(check_runner, "MAX_FILE_BYTES", 1_000)
+    (code / "data.py").write_text("x = [" + "1, " * 500 + "]\n")
+    result = check()
+    assert result.exit_code == 2
+    assert result.stdout.splitlines() == [FA101_LINE, "Found 1 error."]
+    assert result.stderr.splitlines() == [
+        "error: data.py: 1,507 bytes, more than the 1,000 bytes a file may have (its syntax "
+        "tree would take gigabytes).",
+        "hint: Leave it out with --exclude (generated code or data?), or split it.",
     ]
 
 

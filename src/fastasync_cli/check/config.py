@@ -118,9 +118,15 @@ def _read(path: Path) -> str:
         # utf-8-sig: a byte order mark (Windows editors write one) is no TOML error;
         # ruff reads such a file too.
         return path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
         raise BadOptionError(
-            f"Cannot read {path}: {exc}.", "Make the file readable, or check another folder."
+            f"Cannot read {path}: it is not UTF-8 ({exc.reason} at byte {exc.start}).",
+            "Save it as UTF-8 (TOML files are), or check another folder.",
+        ) from None
+    except OSError as exc:
+        raise BadOptionError(
+            f"Cannot read {path}: {exc.strerror or exc}.",
+            "Make the file readable, or check another folder.",
         ) from None
 
 
@@ -143,7 +149,10 @@ def _table(path: Path) -> dict[str, Any] | None:
     try:
         data = parse_toml(_read(path))
     except ValueError as exc:
-        raise _bad(path, f"it is not valid TOML ({exc})") from None
+        raise BadOptionError(
+            f"{path}: it is not valid TOML ({exc}).",
+            "Fix the TOML where it says (a missing bracket, quote or value?).",
+        ) from None
     table = data
     keys = ("tool", "fastasync", "check")
     for depth, key in enumerate(keys, start=1):

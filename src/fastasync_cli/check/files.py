@@ -73,8 +73,9 @@ def _patterns(pattern: str, base: Path) -> tuple[str, ...]:
 
 def discover(
     paths: list[Path], exclude: tuple[str, ...], base: Path
-) -> tuple[list[SourceFile], list[str]]:
-    """The Python files under `paths`, sorted, and warnings for the stderr; a Python
+) -> tuple[list[SourceFile], list[str], list[BadOptionError]]:
+    """The Python files under `paths`, sorted, warnings for the stderr, and the
+    folders that cannot be read (their files are not checked; the rest is); a Python
     file named explicitly is always checked (excluded or not), another file or a
     pipe is refused.
 
@@ -89,6 +90,7 @@ def discover(
     # Real path -> every (path as reached, root given) that leads to it, first first.
     routes: dict[str, list[tuple[Path, Path]]] = {}
     warnings: list[str] = []
+    errors: list[BadOptionError] = []
     for given in paths:
         mode = path_mode(given)
         where = absolute(given)
@@ -109,7 +111,9 @@ def discover(
         # os.walk follows no symlinked folder below `where`: below its real path,
         # the folders are the same.
         real = Path(os.path.realpath(where))
-        for folder, dirs, files in os.walk(where, onerror=_unreadable_folder):
+        for folder, dirs, files in os.walk(
+            where, onerror=lambda exc: errors.append(_unreadable(exc))
+        ):
             current = Path(folder)
             real_current = real / current.relative_to(where)
             relatives = {_relative(current, base), _relative(real_current, base)}
@@ -127,7 +131,7 @@ def discover(
     namer = _Namer()
     cwd = Path.cwd()
     sources = [namer.source(found, cwd) for found in routes.values()]
-    return sorted(sources, key=lambda source: source.path), warnings
+    return sorted(sources, key=lambda source: source.path), warnings, errors
 
 
 def absolute(given: Path) -> Path:
@@ -168,10 +172,10 @@ def path_mode(given: Path) -> int:
         ) from None
 
 
-def _unreadable_folder(exc: OSError) -> None:
+def _unreadable(exc: OSError) -> BadOptionError:
     """A folder the walk cannot list: its files were left out without a word, and
-    the check passed."""
-    raise BadOptionError(
+    the check passed. The rest is checked, and the check exits 2."""
+    return BadOptionError(
         f"Cannot read {_shown(exc.filename)}: {exc.strerror or exc}.",
         "Make the folder readable, or leave it out with --exclude.",
     )

@@ -29,6 +29,7 @@ __all__ = [
     "LOCAL",
     "PARSED_AS",
     "SELF",
+    "TOO_COMPLEX",
     "TOO_DEEP",
     "TOO_DEEP_ADVICE",
     "CallSite",
@@ -44,27 +45,60 @@ __all__ = [
 PARSED_AS = f"(parsed as Python {sys.version_info.major}.{sys.version_info.minor})"
 # Code nested deeper than Python's parser goes: Python cannot compile it either.
 TOO_DEEP = "RecursionError: nested too deeply to parse"
+# What Python 3.11's parser raises when its own stack overflows (`-` 100,000 times,
+# 50,000 `elif`s): a MemoryError, with no message. Python cannot compile it either.
+TOO_COMPLEX = "MemoryError: too complex to parse (nested too deeply, or too long)"
 TOO_DEEP_ADVICE = (
     "split the nested expression or block into smaller ones (Python refuses to compile "
     "it too); nothing in this file was checked"
 )
 
 
+NULL_BYTES = "SyntaxError: source code cannot contain null bytes"
+NULL_BYTES_ADVICE = (
+    "save the file as UTF-8 text (a UTF-16 or binary file named .py is not Python "
+    "source), or leave it out with --exclude; nothing in this file was checked"
+)
+ENCODING_ADVICE = (
+    "save the file as UTF-8, or declare its encoding on its first or second line "
+    "(`# -*- coding: latin-1 -*-`); nothing in this file was checked"
+)
+# Python's messages for a file that is not in the encoding it declares (or UTF-8).
+_ENCODING_ERRORS = ("(unicode error)", "Non-UTF-8 code", "encoding problem", "unknown encoding")
+
+
 def index_module(source: bytes, path: str, name: str, *, is_package: bool) -> ModuleIndex:
     """The index of one module's source; a syntax error is recorded, not raised."""
     module = ModuleIndex(path=path, name=name, is_package=is_package)
+    null = source.find(b"\0")
+    if null >= 0:
+        # Python refuses it whatever it holds: said where, and that no Python is better.
+        before = split_lines(source[:null].decode("latin-1"))
+        module.error = (len(before), len(before[-1]) + 1, NULL_BYTES)
+        module.error_advice = NULL_BYTES_ADVICE
+        return module
     try:
         tree = parse(source, path)
     except SyntaxError as exc:
+        line, column = max(exc.lineno or 1, 1), max(exc.offset or 1, 1)
+        if any(error in exc.msg for error in _ENCODING_ERRORS):
+            module.error = (line, column, f"SyntaxError: {exc.msg}")
+            module.error_advice = ENCODING_ADVICE
+            return module
         # Newer syntax than the running Python knows is an error here too: say which.
-        message = f"SyntaxError: {exc.msg} {PARSED_AS}"
-        module.error = (exc.lineno or 1, exc.offset or 1, message)
+        module.error = (line, column, f"SyntaxError: {exc.msg} {PARSED_AS}")
         return module
     except RecursionError:
         module.error = (1, 1, TOO_DEEP)
+        module.error_advice = TOO_DEEP_ADVICE
         return module
-    except ValueError as exc:  # null bytes, undecodable source
+    except MemoryError:
+        module.error = (1, 1, TOO_COMPLEX)
+        module.error_advice = TOO_DEEP_ADVICE
+        return module
+    except ValueError as exc:  # source Python cannot decode
         module.error = (1, 1, f"SyntaxError: {exc}")
+        module.error_advice = ENCODING_ADVICE
         return module
     text = decode(source)
     module.noqa, module.noqa_problems = read_noqa(text)

@@ -82,3 +82,5 @@ class ModuleIndex(Scope):
     lines: int = 0
     error: tuple[int, int, str] | None = None
     """A syntax error: line, column, message."""
+    error_advice: str | None = None
+    """What to do about `error`, when it is not what FA001 says for any syntax error."""

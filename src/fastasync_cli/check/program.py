@@ -57,16 +57,9 @@ class Program(Resolver):
             sites, where = self.modules[scope].calls, (scope, None)
         else:
             sites, where = self.function(scope).calls, scope
-        result = [(site, self._classify_safely(site.ref, where)) for site in sites]
+        result = [(site, self.classify(site.ref, where)) for site in sites]
         self._calls[scope] = result
         return result
-
-    def _classify_safely(self, ref: tuple[Any, ...], scope: tuple[str, str | None]) -> list[Call]:
-        try:
-            return self.classify(ref, scope)
-        except RecursionError:
-            # Pathologically long chains of names or calls: treated as unknown.
-            return []
 
     def classify(self, ref: tuple[Any, ...], scope: tuple[str, str | None]) -> list[Call]:
         func_ref = ref[1]
@@ -85,13 +78,13 @@ class Program(Resolver):
             found.extend(Call("func", target=other) for other in self.overrides(target))
             return found
         if kind == "class":
-            init = self._method((value[1], value[2]), "__init__")
+            init = self.method((value[1], value[2]), "__init__")
             if init is not None:
                 found.append(Call("func", target=init))
             client = next(
                 (
                     b
-                    for b in self._outside_bases((value[1], value[2]))
+                    for b in self.outside_bases((value[1], value[2]))
                     if b in calls.CLIENT_CONSTRUCTORS
                 ),
                 None,

@@ -14,7 +14,10 @@
 from __future__ import annotations
 
 import ast
+import functools
 from typing import Any, cast
+
+from fastasync_cli.check.source import python_room
 
 Ref = tuple[Any, ...] | None
 
@@ -66,3 +69,17 @@ def to_ref(node: ast.expr | None) -> Ref:
     if kind is ast.IfExp:
         return to_ref(cast("ast.IfExp", node).body)
     return None
+
+
+@functools.lru_cache(maxsize=4096)
+def parse_annotation(text: str) -> Ref:
+    """A string annotation (`"Session | None"`) as a ref; None for one Python cannot
+    parse: a syntax error, a null character, or nesting deeper than its parser goes
+    (a MemoryError on Python 3.11, an "Unexpected MemoryError" here)."""
+    try:
+        # Parsed with the room Python has, not the analysis's (see source.parse).
+        with python_room():
+            tree = ast.parse(text, mode="eval")
+        return to_ref(tree.body)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None

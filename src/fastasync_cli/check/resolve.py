@@ -16,15 +16,14 @@ Values are tuples:
 
 from __future__ import annotations
 
-import ast
-import functools
 import sys
 from collections.abc import Iterator
 from typing import Any, cast
 
 from fastasync_cli.check import calls
 from fastasync_cli.check.index import ClassIndex, FunctionIndex, ModuleIndex
-from fastasync_cli.check.refs import Ref, to_ref
+from fastasync_cli.check.refs import Ref, parse_annotation
+from fastasync_cli.check.steps import Memo, Request, Step
 
 Value = tuple[Any, ...] | None
 FunctionId = tuple[str, str]
@@ -48,16 +47,18 @@ _TASK_ATTRS = {"delay", "apply_async", "s", "si", "signature"}
 
 
 class Resolver:
-    """Every module of the analysed code, with names resolved between them."""
+    """Every module of the analysed code, with names resolved between them.
+
+    Each `_name` method below is a step (see `steps`): where it needs another value it
+    yields the request (`_value_of`, `_returns_of`, ...) or the step, and is sent the
+    result. The public methods run a step to its end.
+    """
 
     def __init__(self, modules: list[ModuleIndex], names: dict[str, str]) -> None:
         self.modules = {module.path: module for module in modules}
         self.names = names
         """Dotted module name -> module path, for every name a module can be imported by."""
-        self._values: dict[tuple[str, str | None, Ref], Value] = {}
-        self._returns: dict[FunctionId, Value] = {}
-        self._active: set[object] = set()
-        self._mros: dict[tuple[str, str], list[tuple[str, ClassIndex]]] = {}
+        self._memo = Memo()
 
     def functions(self) -> Iterator[tuple[FunctionId, FunctionIndex]]:
         for path, module in self.modules.items():
@@ -67,62 +68,91 @@ class Resolver:
     def function(self, fid: FunctionId) -> FunctionIndex:
         return self.modules[fid[0]].functions[fid[1]]
 
+    # What the analysis asks
+
+    def value(self, ref: Ref, scope: tuple[str, str | None]) -> Value:
+        """What `ref`, written in `scope` (module path, function qualname), is."""
+        return cast(Value, self._memo.run(self._value_of(ref, scope)))
+
     def decorator_names(self, fid: FunctionId) -> list[str]:
         """The outside names a function's decorators resolve to (`functools.cache`)."""
+        return cast("list[str]", self._memo.run(self._decorator_names(fid)))
+
+    def method(self, cid: tuple[str, str], name: str) -> FunctionId | None:
+        """Where class `cid` (or its nearest base in the analysed code) defines `name`."""
+        for path, cls in self.mro(cid):
+            if name in cls.methods:
+                return (path, cls.methods[name])
+        return None
+
+    def mro(self, cid: tuple[str, str]) -> list[tuple[str, ClassIndex]]:
+        """The class and its bases in the analysed code, nearest first."""
+        return cast("list[tuple[str, ClassIndex]]", self._memo.run(self._mro_of(cid)))
+
+    def outside_bases(self, cid: tuple[str, str]) -> list[str]:
+        """The outside classes among the bases of `cid` and of its bases."""
+        return cast("list[str]", self._memo.run(self._outside_bases(cid)))
+
+    # Requests: the steps that are kept, by key
+
+    def _value_of(self, ref: Ref, scope: tuple[str, str | None]) -> Request:
+        return ("v", scope[0], scope[1], ref), self._value, (ref, scope)
+
+    def _returns_of(self, fid: FunctionId) -> Request:
+        return ("r", fid), self._returns, (fid,)
+
+    def _dotted_of(self, name: str) -> Request:
+        return ("d", name), self._dotted, (name,)
+
+    def _module_attr_of(self, path: str, attr: str) -> Request:
+        return ("m", path, attr), self._module_attr, (path, attr)
+
+    def _mro_of(self, cid: tuple[str, str]) -> Request:
+        return ("mro", cid), self._mro, (cid,)
+
+    # Steps
+
+    def _decorator_names(self, fid: FunctionId) -> Step:
         function = self.function(fid)
         scope = (fid[0], function.parent)
         names = []
         for ref in function.decorators:
             if ref is not None and ref[0] == "c":
                 ref = ref[1]
-            value = self.value(ref, scope)
+            value = yield self._value_of(ref, scope)
             if value is not None and value[0] == "ext":
                 names.append(value[1])
             elif value is not None and value[0] == "meth":
                 names.append(f"{value[1]}.{value[2]}")
         return names
 
-    def value(self, ref: Ref, scope: tuple[str, str | None]) -> Value:
-        """What `ref`, written in `scope` (module path, function qualname), is."""
+    def _value(self, ref: Ref, scope: tuple[str, str | None]) -> Step:
         if ref is None:
             return None
-        key = (scope[0], scope[1], ref)
-        if key in self._values:
-            return self._values[key]
-        if key in self._active:
-            return None
-        self._active.add(key)
-        try:
-            result = self._value(ref, scope)
-        finally:
-            self._active.discard(key)
-        self._values[key] = result
-        return result
-
-    def _value(self, ref: tuple[Any, ...], scope: tuple[str, str | None]) -> Value:
         kind = ref[0]
         if kind == "n":
-            return self.lookup(ref[1], scope)
+            return (yield self._lookup(ref[1], scope))
         if kind == "a":
-            return self.attribute(self.value(ref[1], scope), ref[2])
+            base = yield self._value_of(ref[1], scope)
+            return (yield self._attribute(base, ref[2]))
         if kind == "c":
-            return self._call_result(ref, scope)
+            return (yield self._call_result(ref, scope))
         if kind == "ann":
-            return self.instance(ref[1], scope)
+            return (yield self._instance(ref[1], scope))
         if kind == "s":
-            base = self.value(ref[1], scope)
+            base = yield self._value_of(ref[1], scope)
             if base is not None and base[0] == "ext" and base[1] in _TYPE_WRAPPERS:
-                return ("alias", self.instance(ref, scope))
+                return ("alias", (yield self._instance(ref, scope)))
             return None
         if kind == "o":
             if ref[1] == "|":
-                return ("alias", self.instance(ref, scope))
-            left = self.value(ref[2], scope)
+                return ("alias", (yield self._instance(ref, scope)))
+            left = yield self._value_of(ref[2], scope)
             is_path = left is not None and left[0] in ("inst", "meth") and left[1] == "pathlib.Path"
             return ("inst", "pathlib.Path") if is_path else None
         return None
 
-    def lookup(self, name: str, scope: tuple[str, str | None]) -> Value:
+    def _lookup(self, name: str, scope: tuple[str, str | None]) -> Step:
         path, qualname = scope
         module = self.modules[path]
         while qualname is not None:
@@ -134,17 +164,17 @@ class Resolver:
                     kind = "class" if function.is_classmethod else "obj"
                     return (kind, path, function.owner)
                 if annotation is not None:
-                    return self.instance(annotation, (path, qualname))
-                return self._dependency(default, (path, qualname))
-            found = self._scope_lookup(function, name, (path, qualname))
+                    return (yield self._instance(annotation, (path, qualname)))
+                return (yield self._dependency(default, (path, qualname)))
+            found = yield self._scope_lookup(function, name, (path, qualname))
             if found is not None:
                 return found
             qualname = function.parent
-        found = self._scope_lookup(module, name, (path, None))
+        found = yield self._scope_lookup(module, name, (path, None))
         if found is not None:
             return found
         for star in module.star_imports:
-            target = self.dotted(f"{star}.{name}")
+            target = yield self._dotted_of(f"{star}.{name}")
             if target is not None and target[0] != "ext":
                 return target
         builtin = _BUILTINS.get(name)
@@ -152,28 +182,21 @@ class Resolver:
 
     def _scope_lookup(
         self, scope: FunctionIndex | ModuleIndex, name: str, where: tuple[str, str | None]
-    ) -> Value:
+    ) -> Step:
         nested = scope.nested.get(name)
         if nested is not None:
             return ("func" if nested[0] == "f" else "class", where[0], nested[1])
         imported = scope.imports.get(name)
         if imported is not None:
-            # Modules may import each other's names in a cycle.
-            key = ("import", imported)
-            if key in self._active:
-                return None
-            self._active.add(key)
-            try:
-                return self.dotted(imported)
-            finally:
-                self._active.discard(key)
+            # Modules may import each other's names in a cycle: `Memo` cuts it.
+            return (yield self._dotted_of(imported))
         for assigned in scope.assigns.get(name, ()):
-            value = self.value(assigned, where)
+            value = yield self._value_of(assigned, where)
             if value is not None:
                 return value
         return None
 
-    def dotted(self, name: str) -> Value:
+    def _dotted(self, name: str) -> Step:
         """An absolute dotted name: a module of the analysed code, something in one, or
         something outside."""
         parts = name.split(".")
@@ -183,11 +206,20 @@ class Resolver:
                 if path is not None:
                     value: Value = ("mod", path)
                     for part in parts[end:]:
-                        value = self.attribute(value, part)
+                        value = yield self._attribute(value, part)
                     return value
         return ("ext", calls.ALIASES.get(name, name))
 
-    def attribute(self, value: Value, attr: str) -> Value:
+    def _module_attr(self, path: str, attr: str) -> Step:
+        module = self.modules[path]
+        found = yield self._scope_lookup(module, attr, (path, None))
+        if found is None and module.is_package:
+            submodule = self.names.get(f"{module.name}.{attr}")
+            if submodule is not None:
+                return ("mod", submodule)
+        return found
+
+    def _attribute(self, value: Value, attr: str) -> Step:
         if value is None:
             return None
         kind = value[0]
@@ -202,54 +234,44 @@ class Resolver:
             # `mongo.db.users`, `path.parent`: still the same family of objects.
             return ("meth", value[1], attr) if value[1] in calls.STICKY else None
         if kind == "mod":
-            module = self.modules[value[1]]
-            found = self._scope_lookup(module, attr, (value[1], None))
-            if found is None and module.is_package:
-                path = self.names.get(f"{module.name}.{attr}")
-                if path is not None:
-                    return ("mod", path)
-            return found
+            return (yield self._module_attr_of(value[1], attr))
         if kind == "func":
-            if attr in _TASK_ATTRS and self.is_celery_task((value[1], value[2])):
-                return ("task", value[1], value[2], attr)
+            if attr in _TASK_ATTRS:
+                names = yield self._decorator_names((value[1], value[2]))
+                if any(name in calls.CELERY_TASK_DECORATORS for name in names):
+                    return ("task", value[1], value[2], attr)
             return None
         if kind in ("class", "obj"):
-            return self._member((value[1], value[2]), attr, instance=kind == "obj")
+            return (yield self._member((value[1], value[2]), attr, instance=kind == "obj"))
         return None
 
-    def _member(self, cid: tuple[str, str], attr: str, *, instance: bool) -> Value:
-        for path, cls in self._mro(cid):
+    def _member(self, cid: tuple[str, str], attr: str, *, instance: bool) -> Step:
+        for path, cls in (yield self._mro_of(cid)):
             if attr in cls.methods:
                 return ("func", path, cls.methods[attr])
             if instance:
                 for method, assigned in cls.self_attrs.get(attr, ()):
-                    found = self.value(assigned, (path, method))
+                    found = yield self._value_of(assigned, (path, method))
                     if found is not None:
                         return found
             for assigned in cls.attrs.get(attr, ()):
                 scope = (path, None)
-                found = (
-                    self.instance(assigned[1], scope)
+                found = yield (
+                    self._instance(assigned[1], scope)
                     if assigned is not None and assigned[0] == "ann" and instance
-                    else self.value(assigned, scope)
+                    else self._value_of(assigned, scope)
                 )
                 if found is not None:
                     return found
-        for base in self._outside_bases(cid):
+        for base in (yield self._outside_bases(cid)):
             if attr == "objects" and base == "django.db.models.Model":
                 return ("inst", "django.db.models.Manager")
             if instance:
                 return ("meth", base, attr)
         return None
 
-    def _mro(self, cid: tuple[str, str]) -> list[tuple[str, ClassIndex]]:
-        """The class and its bases in the analysed code, nearest first."""
-        cached = self._mros.get(cid)
-        if cached is None:
-            cached = self._mros[cid] = list(self._bases(cid))
-        return cached
-
-    def _bases(self, cid: tuple[str, str]) -> Iterator[tuple[str, ClassIndex]]:
+    def _mro(self, cid: tuple[str, str]) -> Step:
+        found = []
         seen = set()
         todo = [cid]
         while todo:
@@ -260,39 +282,35 @@ class Resolver:
             cls = self.modules[current[0]].classes.get(current[1])
             if cls is None:
                 continue
-            yield current[0], cls
+            found.append((current[0], cls))
             scope = (current[0], None)
             for base in cls.bases:
-                value = self.value(base, scope)
+                value = yield self._value_of(base, scope)
                 if value is not None and value[0] == "class":
                     todo.append((value[1], value[2]))
+        return found
 
-    def _outside_bases(self, cid: tuple[str, str]) -> list[str]:
+    def _outside_bases(self, cid: tuple[str, str]) -> Step:
         names = []
-        for path, cls in self._mro(cid):
+        for path, cls in (yield self._mro_of(cid)):
             for base in cls.bases:
-                value = self.value(base, (path, None))
+                value = yield self._value_of(base, (path, None))
                 if value is not None and value[0] == "ext":
                     names.append(value[1])
         return names
 
-    def _method(self, cid: tuple[str, str], name: str) -> FunctionId | None:
-        for path, cls in self._mro(cid):
-            if name in cls.methods:
-                return (path, cls.methods[name])
-        return None
-
-    def instance(self, annotation: Ref, scope: tuple[str, str | None]) -> Value:
+    def _instance(self, annotation: Ref, scope: tuple[str, str | None]) -> Step:
         """An instance of the type an annotation names."""
         if annotation is None:
             return None
         kind = annotation[0]
         if kind == "k":
-            return self.instance(_parse_annotation(annotation[1]), scope)
+            return (yield self._instance(parse_annotation(annotation[1]), scope))
         if kind == "o" and annotation[1] == "|":
-            return self.instance(annotation[2], scope) or self.instance(annotation[3], scope)
+            left = yield self._instance(annotation[2], scope)
+            return left or (yield self._instance(annotation[3], scope))
         if kind == "s":
-            base = self.value(annotation[1], scope)
+            base = yield self._value_of(annotation[1], scope)
             inner = annotation[2]
             items = inner[1] if inner is not None and inner[0] == "t" else (inner,)
             if (
@@ -301,11 +319,11 @@ class Resolver:
                 and (base[1] in _TYPE_WRAPPERS or base[1] in _ITERATORS)
             ):
                 for item in items:
-                    found = self.instance(item, scope)
+                    found = yield self._instance(item, scope)
                     if found is not None:
                         return found
             return None
-        value = self.value(annotation, scope)
+        value = yield self._value_of(annotation, scope)
         if value is None:
             return None
         if value[0] == "class":
@@ -314,21 +332,21 @@ class Resolver:
             return ("inst", value[1])
         if value[0] == "alias":
             # ("alias", value): what `_value` stores is the instance, itself a Value
-            return cast(Value, value[1])
+            return value[1]
         return None
 
-    def _call_result(self, ref: tuple[Any, ...], scope: tuple[str, str | None]) -> Value:
-        func = self.value(ref[1], scope)
+    def _call_result(self, ref: tuple[Any, ...], scope: tuple[str, str | None]) -> Step:
+        func = yield self._value_of(ref[1], scope)
         if func is None:
             return None
         kind = func[0]
         if kind == "func":
-            return self.returns((func[1], func[2]))
+            return (yield self._returns_of((func[1], func[2])))
         if kind == "class":
             return ("obj", func[1], func[2])
         if kind == "ext":
             if func[1] in _DEPENDS:
-                return self._dependency(ref, scope)
+                return (yield self._dependency(ref, scope))
             return ("inst", calls.RETURNS.get(func[1], func[1]))
         if kind == "inst":
             returned = calls.RETURNS.get(f"{func[1]}.__call__")
@@ -343,50 +361,31 @@ class Resolver:
             return ("inst", calls.RETURNS.get(f"celery.Task.{func[3]}", "celery.Task"))
         return None
 
-    def _dependency(self, default: Ref, scope: tuple[str, str | None]) -> Value:
+    def _dependency(self, default: Ref, scope: tuple[str, str | None]) -> Step:
         """A parameter's value from its default: `= Depends(get_db)` is what get_db gives."""
         if default is None or default[0] != "c":
             return None
-        func = self.value(default[1], scope)
+        func = yield self._value_of(default[1], scope)
         if func is None or func[0] != "ext" or func[1] not in _DEPENDS:
             return None
         argument = default[2][0] if default[2] else dict(default[3]).get("dependency")
-        target = self.value(argument, scope)
+        target = yield self._value_of(argument, scope)
         if target is None:
             return None
         if target[0] == "func":
-            return self.returns((target[1], target[2]))
+            return (yield self._returns_of((target[1], target[2])))
         if target[0] == "class":
             return ("obj", target[1], target[2])
         return None
 
-    def returns(self, fid: FunctionId) -> Value:
+    def _returns(self, fid: FunctionId) -> Step:
         """What calling a function gives (what it yields, for a generator)."""
-        if fid in self._returns:
-            return self._returns[fid]
-        if fid in self._active:
-            return None
-        self._active.add(fid)
         function = self.function(fid)
         scope = (fid[0], fid[1])
-        result = self.instance(function.return_annotation, (fid[0], function.parent))
+        result = yield self._instance(function.return_annotation, (fid[0], function.parent))
         if result is None:
             for returned in function.returns:
-                result = self.value(returned, scope)
+                result = yield self._value_of(returned, scope)
                 if result is not None:
                     break
-        self._active.discard(fid)
-        self._returns[fid] = result
         return result
-
-    def is_celery_task(self, fid: FunctionId) -> bool:
-        return any(name in calls.CELERY_TASK_DECORATORS for name in self.decorator_names(fid))
-
-
-@functools.lru_cache(maxsize=4096)
-def _parse_annotation(text: str) -> Ref:
-    """A string annotation (`"Session | None"`) as a ref."""
-    try:
-        return to_ref(ast.parse(text, mode="eval").body)
-    except SyntaxError:
-        return None

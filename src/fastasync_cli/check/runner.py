@@ -10,16 +10,13 @@ from pathlib import Path
 from fastasync_cli.check.analysis import Analysis, Finding
 from fastasync_cli.check.config import Settings
 from fastasync_cli.check.files import SourceFile, absolute, discover
-from fastasync_cli.check.index import (
-    PARSED_AS,
-    TOO_DEEP,
-    TOO_DEEP_ADVICE,
-    ModuleIndex,
-    index_module,
-)
+from fastasync_cli.check.index import PARSED_AS, ModuleIndex, index_module
 from fastasync_cli.check.program import Program
 from fastasync_cli.check.python_version import newer_than_running
 from fastasync_cli.errors import BadOptionError
+
+# Room for comparing refs as deep as any code that parses (see `run_check`).
+REF_RECURSION_LIMIT = 20_000
 
 
 @dataclass(frozen=True)
@@ -30,20 +27,40 @@ class Result:
     warnings: list[str] = field(default_factory=list)
     """Lines for stderr: symlinks skipped, malformed `# noqa` comments (as ruff
     warns of them)."""
+    errors: list[BadOptionError] = field(default_factory=list)
+    """Inputs that could not be checked (a file or folder that cannot be read, a file
+    too large): the rest was checked, and the check exits 2."""
 
 
-def _index(source: SourceFile) -> ModuleIndex:
+# A file's tree takes 80 to 400 times its size in memory (a 43 MB file of data took
+# 16 GB and four minutes): larger files are not checked, and the check says so.
+MAX_FILE_BYTES = 10_000_000
+
+
+def _index(source: SourceFile) -> ModuleIndex | BadOptionError:
     try:
         data = source.path.read_bytes()
     except OSError as exc:
-        return ModuleIndex(
-            path=source.display, name=source.name, error=(0, 0, exc.strerror or str(exc))
+        return BadOptionError(
+            f"Cannot read {source.display}: {exc.strerror or exc}.",
+            "Make the file readable, or leave it out with --exclude.",
+        )
+    if len(data) > MAX_FILE_BYTES:
+        return BadOptionError(
+            f"{source.display}: {_size(len(data))}, more than the {_size(MAX_FILE_BYTES)} "
+            "a file may have (its syntax tree would take gigabytes).",
+            "Leave it out with --exclude (generated code or data?), or split it.",
         )
     return index_module(data, source.display, source.name, is_package=source.is_package)
 
 
-def index_all(sources: list[SourceFile]) -> list[ModuleIndex]:
-    """Every file's index, in the order given.
+def _size(count: int) -> str:
+    # Rounded up: a file just over the limit is not shown at the limit.
+    return f"{-(-count // 100_000) / 10:.1f} MB" if count >= 100_000 else f"{count:,} bytes"
+
+
+def index_all(sources: list[SourceFile]) -> list[ModuleIndex | BadOptionError]:
+    """Every file's index, in the order given, or why it cannot be read.
 
     In one process: on two cores, worker processes were slower (sending 50,000 lines'
     indexes back costs more than half the parsing they save; see
@@ -67,22 +84,22 @@ def _start(paths: list[Path]) -> Path:
 
 def run_check(paths: list[Path], settings: Settings) -> Result:
     """Check `paths` (files or folders); the findings sorted by file and line."""
-    sources, skipped = discover(paths, settings.exclude, settings.base)
-    modules = index_all(sources)
-    unreadable = next((m for m in modules if m.error and m.error[0] == 0), None)
-    if unreadable is not None:
-        assert unreadable.error is not None  # what `next` above looked for
-        raise BadOptionError(
-            f"Cannot read {unreadable.path}: {unreadable.error[2]}.",
-            "Make the file readable, or leave it out with --exclude.",
-        )
+    found, skipped, errors = discover(paths, settings.exclude, settings.base)
+    sources: list[SourceFile] = []
+    modules: list[ModuleIndex] = []
+    for source, indexed in zip(found, index_all(found), strict=True):
+        if isinstance(indexed, BadOptionError):
+            errors.append(indexed)
+        else:
+            sources.append(source)
+            modules.append(indexed)
     names: dict[str, str] = {}
     for source, module in zip(sources, modules, strict=True):
         if module.error is None:
             for name in source.names:
                 names.setdefault(name, source.display)
     program = Program([m for m in modules if m.error is None], names, settings.blocking_table())
-    broken = [(m.path, m.error) for m in modules if m.error is not None]
+    broken = [(m.path, m.error, m.error_advice) for m in modules if m.error is not None]
     newer = newer_than_running(_start(paths)) if broken else None
     findings = [
         Finding(
@@ -91,16 +108,18 @@ def run_check(paths: list[Path], settings: Settings) -> Result:
             column,
             "FA001",
             explain_syntax(message, newer),
-            advice=TOO_DEEP_ADVICE if message == TOO_DEEP else None,
+            advice=advice,
         )
-        for path, (line, column, message) in broken
+        for path, (line, column, message), advice in broken
     ]
     by_path = {module.path: module for module in modules}
-    # Chains of helpers are followed with a stack of the analysis's own; resolving a
-    # name through assignments and imports still recurses, and deep generated code
-    # can need more than the default limit for that.
+    # Chains of helpers, names, imports and calls are followed with stacks of the
+    # analysis's own (see analysis.leaves and steps.Memo), however long. But an
+    # expression is kept as nested tuples as deep as the code (`a.b.b...`, up to the
+    # ~3,000 levels Python parses), and comparing two such keys recurses in C, which
+    # counts against the limit: past ~1,000 that was an "Unexpected RecursionError".
     limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(limit, 20_000))
+    sys.setrecursionlimit(max(limit, REF_RECURSION_LIMIT))
     try:
         results = Analysis(program).run()
     finally:
@@ -119,4 +138,5 @@ def run_check(paths: list[Path], settings: Settings) -> Result:
         for module in modules
         for line, message in module.noqa_problems
     ]
-    return Result(sorted(findings), len(sources), sum(m.lines for m in modules), warnings)
+    lines = sum(m.lines for m in modules)
+    return Result(sorted(findings), len(found), lines, warnings, errors)

@@ -9,6 +9,8 @@ import io
 import re
 import sys
 import tokenize
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import FrameType
 
 # Python ends a line at \n, \r\n or a lone \r only; str.splitlines() also splits at
@@ -51,6 +53,14 @@ def parse(source: bytes, path: str) -> ast.Module:
     limit is set to the current depth plus Python's default for the parse, never
     more: the C stack allows no deeper.
     """
+    with python_room():
+        return ast.parse(source, filename=path)
+
+
+@contextmanager
+def python_room() -> Iterator[None]:
+    """The recursion limit `python file.py` has, counted from the current depth, for
+    a parse (in C) called from however deep, or under however high a limit."""
     depth = 0
     frame: FrameType | None = sys._getframe()
     while frame is not None:
@@ -59,6 +69,6 @@ def parse(source: bytes, path: str) -> ast.Module:
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(depth + PYTHON_RECURSION_LIMIT)
     try:
-        return ast.parse(source, filename=path)
+        yield
     finally:
         sys.setrecursionlimit(limit)

@@ -90,7 +90,8 @@ def check(
     Silence a line with `# noqa: FA101`. Configure in `\\[tool.fastasync.check]` of
     pyproject.toml: select, ignore, exclude, extra-blocking-calls.
 
-    Exit 0: no findings; 1: findings; 2: bad usage or unreadable input.
+    Exit 0: no findings; 1: findings; 2: bad usage, or input that cannot be read
+    (the rest is still checked).
     """
     with handle_errors(verbose=verbose):
         import os
@@ -163,8 +164,16 @@ def check(
             sys.stderr.write("warning: No Python files found under the given paths.\n")
         if statistics:
             _write(report.statistics(result.findings, output_format.value))
-        else:
+        elif result.findings or not result.errors or output_format != Format.text:
+            # "All checks passed!" above the errors would read as a clean bill.
             _write(report.render(result.findings, output_format.value))
+        if result.errors:
+            # Files or folders that could not be read: the rest was checked.
+            from fastasync_cli.cli.output import print_error
+
+            for error in result.errors:
+                print_error(error)
+            raise typer.Exit(2)
         if result.findings:
             raise typer.Exit(1)
 

@@ -24,8 +24,15 @@ project's pyproject.toml asks for a newer Python (`requires-python`, Poetry's
 fastasync installed under that Python.
 
 Code nested deeper than Python's parser goes (a sum of thousands of terms in one
-expression) is reported as `RecursionError: nested too deeply to parse`: Python
-refuses to compile it too. Split it into smaller expressions or blocks.
+expression) is reported as `RecursionError: nested too deeply to parse`; on Python
+3.11 some (a `-` repeated 100,000 times, 50,000 `elif`s) as `MemoryError: too complex
+to parse`, which is what Python's parser raises for them. Python refuses to compile
+them too. Split them into smaller expressions or blocks.
+
+A file Python cannot decode is reported with what to do about it rather than the
+Python version: a null byte (a UTF-16 or binary file named `.py`) where the first one
+is, and bytes that are not UTF-8 without a `# -*- coding: ... -*-` line where Python
+places the error.
 """
 
 from fastasync_cli.check.rules import Rule
