@@ -140,6 +140,19 @@ def test_new_first_party_import_goes_in_sorted_place() -> None:
     ]
 
 
+def test_a_star_import_of_the_module_still_gets_the_name_imported() -> None:
+    """`from package import *` binds a submodule only if `__all__` lists it, and
+    `add endpoint` registered `things.router` without importing `things`."""
+    source = "from app.api.routes import *  # noqa: F403\n\nx = 1\n"
+    module = edits.ensure_from_import(edits.parse(source, "m"), "app.api.routes", "things")
+    assert module.code.splitlines()[:2] == [
+        "from app.api.routes import *  # noqa: F403",
+        "from app.api.routes import things",
+    ]
+    again = edits.ensure_from_import(module, "app.api.routes", "things")
+    assert again.code == module.code
+
+
 def test_list_registry_grows_and_wraps(project: Path) -> None:
     source = '"""Tasks."""\n\nfrom app.jobs import TaskSpec\n\nTASKS: list[TaskSpec] = []\n'
     code = source

@@ -57,6 +57,8 @@ def test_valid_specs_parse(spec: str, expected: Field) -> None:
         ("ratio:float=-Infinity", "not a finite number"),
         ("count:int=99999999999999999999", "outside the 64-bit integer range"),
         ("note:str=a\nb", "control character"),
+        # A byte that is not UTF-8 in the arguments (Python keeps it as a lone surrogate).
+        ("note:str=a\udcffb", "bytes that are not UTF-8 text"),
         ("code:str{2}=abc", "longer than its maximum length 2"),
         ("note:str??", "has two '?'"),
         ("note:str?:index?", "has two '?'"),

@@ -15,6 +15,7 @@ import math
 import re
 from dataclasses import dataclass, replace
 
+from fastasync_cli.engine.names import is_utf8
 from fastasync_cli.errors import BadOptionError
 
 # A `str` field without `{N}` accepts at most this many characters: bounded input, and a
@@ -210,6 +211,12 @@ def _bad_field(spec: str, problem: str, hint: str) -> BadOptionError:
 def _default_source(spec: str, field: Field, raw: str) -> str:
     type_name = field.type_name
     if type_name == "str":
+        if not is_utf8(raw):
+            raise _bad_field(
+                spec,
+                "has a default with bytes that are not UTF-8 text",
+                "Set the terminal to UTF-8 (or use ASCII), then type the default again.",
+            )
         if any(ord(ch) < 32 or ord(ch) == 127 for ch in raw):
             raise _bad_field(spec, "has a default with a control character", "Use printable text.")
         limit = field.str_max_length
