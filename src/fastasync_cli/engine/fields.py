@@ -110,6 +110,10 @@ _RESERVED_FIELDS = frozenset(
     }
 )
 
+# What a model's class body calls for each column. A class body looks names up in
+# the class first, so a field of this name would hide it from every column after it.
+_MODEL_BODY_NAMES = frozenset({"mapped_column"})
+
 # PostgreSQL's reserved key words (those that cannot be a column name unquoted); most are
 # reserved in SQLite and the SQL standard too.
 SQL_RESERVED = frozenset(
@@ -286,6 +290,12 @@ def _check_name(spec: str, name: str) -> None:
         raise _bad_field(
             spec,
             f"uses the name {name!r}, which every model or schema already has",
+            f"Pick another field name, e.g. {name}_value.",
+        )
+    if name in _MODEL_BODY_NAMES:
+        raise _bad_field(
+            spec,
+            f"uses {name!r}, which the model calls for each column",
             f"Pick another field name, e.g. {name}_value.",
         )
     if name in SQL_RESERVED:
