@@ -322,7 +322,7 @@ def test_add_db_refuses_a_client_named_database(
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
         "error: The client 'database' would clash with the lifespan state the database "
-        "brings, state[\"database\"].",
+        'brings, state["database"].',
         "hint: Nothing was written. Rename that client by hand (its files and its entry "
         "in .fastasync.toml) or remove it, then run fastasync add db again.",
     ]
