@@ -153,6 +153,34 @@ def test_a_star_import_of_the_module_still_gets_the_name_imported() -> None:
     assert again.code == module.code
 
 
+def test_a_statement_over_several_lines_is_not_inserted_before_itself_again() -> None:
+    """`add db`'s job store line, once ruff laid it out over five lines, was never
+    found again: a second run inserted it a second time."""
+    from fastasync_cli.engine.python_edits import swaps
+
+    source = textwrap.dedent(
+        """\
+        async def lifespan(app):
+            job_store = await stack.enter_async_context(
+                SqlJobStore(
+                    state["database"], settings.job_store_max, settings.job_ttl_s
+                )
+            )
+            state["jobs"] = JobRunner(settings, store=job_store)
+        """
+    )
+    module = swaps.ensure_statement_before(
+        edits.parse(source, "m"),
+        "lifespan",
+        swaps.starts_with('state["jobs"] ='),
+        "the jobs line",
+        "job_store = await stack.enter_async_context(\n"
+        '    SqlJobStore(state["database"], settings.job_store_max, settings.job_ttl_s)\n'
+        ")",
+    )
+    assert module.code == source
+
+
 def test_list_registry_grows_and_wraps(project: Path) -> None:
     source = '"""Tasks."""\n\nfrom app.jobs import TaskSpec\n\nTASKS: list[TaskSpec] = []\n'
     code = source
