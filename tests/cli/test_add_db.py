@@ -293,6 +293,42 @@ def test_add_db_refuses_an_endpoint_named_as_the_job_model(
     assert snapshot(project) == before
 
 
+@pytest.mark.parametrize("fixture", ["project", "sqlite_project"])
+def test_a_client_named_database_is_refused(fixture: str, request: pytest.FixtureRequest) -> None:
+    """Its lifespan line `state["database"] = ...` replaced the app's database, and
+    every route that reads or writes rows failed. Refused before `add db` too."""
+    project: Path = request.getfixturevalue(fixture)
+    before = snapshot(project)
+    result = add(project, "client", "database", "--base-url", "https://db.example")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[0] == (
+        "error: The client name 'database' would clash with the app's own lifespan state."
+    )
+    assert snapshot(project) == before
+
+
+def test_add_db_refuses_a_client_named_database(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A project whose `database` client was made before the name was refused."""
+    from fastasync_cli.generators import component_names
+
+    with monkeypatch.context() as patched:
+        patched.setattr(component_names, "PROJECT_STATE_KEYS", frozenset({"settings"}))
+        result = add(project, "client", "database", "--base-url", "https://db.example")
+        assert result.exit_code == 0, result.output
+    before = snapshot(project)
+    result = add(project, "db")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "error: The client 'database' would clash with the lifespan state the database "
+        'brings, state["database"].',
+        "hint: Nothing was written. Rename that client by hand (its files and its entry "
+        "in .fastasync.toml) or remove it, then run fastasync add db again.",
+    ]
+    assert snapshot(project) == before
+
+
 def test_add_db_refuses_an_endpoint_whose_model_would_redefine_an_import(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

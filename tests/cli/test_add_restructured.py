@@ -4,6 +4,8 @@ it prints for adding by hand when it cannot edit a file safely."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import tomlkit
@@ -231,6 +233,29 @@ def test_a_name_the_user_imports_from_elsewhere_is_left_to_the_user(project: Pat
         "Depends` (it imports `Depends` from app.di), so fastasync cannot edit it safely."
     )
     assert deps.read_text() == before
+
+
+def test_routers_imported_with_a_star_get_the_new_one_imported(project: Path) -> None:
+    """`from app.api.routes import *` binds only what `__all__` lists: the new router
+    was registered but never imported, and the app failed on import (NameError)."""
+    main = project / "app/api/main.py"
+    main.write_text(
+        main.read_text()
+        .replace("from app.api.routes import health, jobs", "from app.api.routes import *")
+        .replace(".router)\n", ".router)  # noqa: F405\n")
+    )
+    routes = project / "app/api/routes/__init__.py"
+    routes.write_text(routes.read_text() + '\n__all__ = ["health", "jobs"]\n')
+    result = add(project, "endpoint", "products")
+    assert result.exit_code == 0, result.output
+    code = main.read_text()
+    assert "from app.api.routes import *\nfrom app.api.routes import products\n" in code
+    assert "api_router.include_router(products.router)\n" in code
+    imported = subprocess.run(
+        [sys.executable, "-c", "import app.api.main"],
+        cwd=project, capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    assert imported.returncode == 0, imported.stderr
 
 
 def _dependencies_from(pyproject: Path, tables: str) -> list[str]:

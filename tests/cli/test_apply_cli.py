@@ -76,6 +76,19 @@ def test_a_manifest_from_a_newer_fastasync_is_refused(project: Path) -> None:
     ]
 
 
+def test_a_manifest_version_of_5000_digits_is_named_not_unexpected(project: Path) -> None:
+    """Python refuses int() of more than 4300 digits."""
+    manifest = project / ".fastasync.toml"
+    digits = "9" * 5000
+    text = manifest.read_text()
+    manifest.write_text(text.replace('fastasync_version = "', f'fastasync_version = "{digits}"\n#'))
+    result = runner.invoke(app, ["add", "task", "report", "--project", str(project)])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        f"error: {manifest} has a fastasync_version '{digits[:24]}'... that is not a version."
+    )
+
+
 @pytest.mark.parametrize(
     ("extra", "problem"),
     [
@@ -315,6 +328,38 @@ def test_non_ascii_arguments_survive_an_ascii_locale(project: Path) -> None:
     assert result.returncode == 0, result.stderr
     manifest = (project / ".fastasync.toml").read_text(encoding="utf-8")
     assert 'fields = ["name:str=café"]' in manifest
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error"),
+    [
+        (
+            [b"endpoint", b"notes", b"note:str=caf\xe9"],
+            "error: The field 'note:str=caf\\udce9' has a default with bytes that are not "
+            "UTF-8 text.",
+        ),
+        (
+            [b"client", b"pay", b"--base-url", b"https://pay.example/caf\xe9"],
+            "error: --base-url 'https://pay.example/caf\\udce9' holds bytes that are not "
+            "UTF-8 text.",
+        ),
+    ],
+)
+def test_arguments_that_are_not_utf8_exit_2(
+    project: Path, arguments: list[bytes], error: str
+) -> None:
+    """A Latin-1 terminal sends é as one byte; Python keeps it as a lone surrogate,
+    which no file can be written with."""
+    before = tree(project)
+    result = subprocess.run(
+        [sys.executable, "-m", "fastasync_cli", "add", *arguments, "--project", str(project)],
+        capture_output=True, check=False, timeout=120,
+    )  # fmt: skip
+    stderr = result.stderr.decode("utf-8", "backslashreplace")
+    assert result.returncode == 2, stderr
+    assert stderr.splitlines()[0] == error
+    assert stderr.splitlines()[1].startswith("hint: ")
+    assert tree(project) == before
 
 
 def test_temporary_files_of_a_killed_run_are_removed_by_the_next(project: Path) -> None:

@@ -182,6 +182,34 @@ def test_installed_versions_satisfy_a_database_project_s_ranges(project: Path, k
     assert pyproject["tool"]["alembic"]["script_location"] == "%(here)s/migrations"
 
 
+def test_no_field_may_take_a_name_a_model_or_schema_class_body_reads(
+    sqlite_project: Path,
+) -> None:
+    """Class bodies look names up in the class first: a field `mapped_column` hid
+    SQLAlchemy's from every column after it, and the model failed on import."""
+    specs = ["a:str{40}:unique", "b:int:index", "c:float?", "d:bool=true", "e:datetime", "f:uuid?"]
+    endpoint(sqlite_project, "widgets", *specs)
+    read: set[str] = set()
+    for rel in ["app/models/widgets.py", "app/schemas/widgets.py"]:
+        tree = ast.parse((sqlite_project / rel).read_text())
+        for node in tree.body:
+            if isinstance(node, ast.ClassDef):
+                read.update(
+                    n.id
+                    for n in ast.walk(node)
+                    if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+                )
+    assert "mapped_column" in read
+    accepted = set()
+    for name in sorted(read):
+        try:
+            parse_fields([f"{name}:str"])
+        except FastasyncError:
+            continue
+        accepted.add(name)
+    assert accepted == set()
+
+
 def test_model_neighbours_hold_every_name_bound_beside_a_model(sqlite_project: Path) -> None:
     """An endpoint whose item class is one of these names is refused (component);
     a template importing a new class must add it to MODEL_NEIGHBOURS."""

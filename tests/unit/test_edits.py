@@ -140,6 +140,47 @@ def test_new_first_party_import_goes_in_sorted_place() -> None:
     ]
 
 
+def test_a_star_import_of_the_module_still_gets_the_name_imported() -> None:
+    """`from package import *` binds a submodule only if `__all__` lists it, and
+    `add endpoint` registered `things.router` without importing `things`."""
+    source = "from app.api.routes import *  # noqa: F403\n\nx = 1\n"
+    module = edits.ensure_from_import(edits.parse(source, "m"), "app.api.routes", "things")
+    assert module.code.splitlines()[:2] == [
+        "from app.api.routes import *  # noqa: F403",
+        "from app.api.routes import things",
+    ]
+    again = edits.ensure_from_import(module, "app.api.routes", "things")
+    assert again.code == module.code
+
+
+def test_a_statement_over_several_lines_is_not_inserted_before_itself_again() -> None:
+    """`add db`'s job store line, once ruff laid it out over five lines, was never
+    found again: a second run inserted it a second time."""
+    from fastasync_cli.engine.python_edits import swaps
+
+    source = textwrap.dedent(
+        """\
+        async def lifespan(app):
+            job_store = await stack.enter_async_context(
+                SqlJobStore(
+                    state["database"], settings.job_store_max, settings.job_ttl_s
+                )
+            )
+            state["jobs"] = JobRunner(settings, store=job_store)
+        """
+    )
+    module = swaps.ensure_statement_before(
+        edits.parse(source, "m"),
+        "lifespan",
+        swaps.starts_with('state["jobs"] ='),
+        "the jobs line",
+        "job_store = await stack.enter_async_context(\n"
+        '    SqlJobStore(state["database"], settings.job_store_max, settings.job_ttl_s)\n'
+        ")",
+    )
+    assert module.code == source
+
+
 def test_list_registry_grows_and_wraps(project: Path) -> None:
     source = '"""Tasks."""\n\nfrom app.jobs import TaskSpec\n\nTASKS: list[TaskSpec] = []\n'
     code = source

@@ -57,6 +57,8 @@ def test_valid_specs_parse(spec: str, expected: Field) -> None:
         ("ratio:float=-Infinity", "not a finite number"),
         ("count:int=99999999999999999999", "outside the 64-bit integer range"),
         ("note:str=a\nb", "control character"),
+        # A byte that is not UTF-8 in the arguments (Python keeps it as a lone surrogate).
+        ("note:str=a\udcffb", "bytes that are not UTF-8 text"),
         ("code:str{2}=abc", "longer than its maximum length 2"),
         ("note:str??", "has two '?'"),
         ("note:str?:index?", "has two '?'"),
@@ -72,6 +74,8 @@ def test_valid_specs_parse(spec: str, expected: Field) -> None:
         ("Price:float", "not a lowercase Python identifier"),
         ("class:str", "uses 'class', a Python keyword"),
         ("register:str", "which every model or schema already has"),
+        # Bound in the model's class body, it hid the function from the next column.
+        ("mapped_column:str", "uses 'mapped_column', which the model calls for each column"),
         ("name\n:str", "not a lowercase Python identifier"),
         ("a" * 51 + ":str", "the limit is 50"),
     ],

@@ -15,6 +15,7 @@ import math
 import re
 from dataclasses import dataclass, replace
 
+from fastasync_cli.engine.names import is_utf8
 from fastasync_cli.errors import BadOptionError
 
 # A `str` field without `{N}` accepts at most this many characters: bounded input, and a
@@ -108,6 +109,10 @@ _RESERVED_FIELDS = frozenset(
         "none",
     }
 )
+
+# What a model's class body calls for each column. A class body looks names up in
+# the class first, so a field of this name would hide it from every column after it.
+_MODEL_BODY_NAMES = frozenset({"mapped_column"})
 
 # PostgreSQL's reserved key words (those that cannot be a column name unquoted); most are
 # reserved in SQLite and the SQL standard too.
@@ -210,6 +215,12 @@ def _bad_field(spec: str, problem: str, hint: str) -> BadOptionError:
 def _default_source(spec: str, field: Field, raw: str) -> str:
     type_name = field.type_name
     if type_name == "str":
+        if not is_utf8(raw):
+            raise _bad_field(
+                spec,
+                "has a default with bytes that are not UTF-8 text",
+                "Set the terminal to UTF-8 (or use ASCII), then type the default again.",
+            )
         if any(ord(ch) < 32 or ord(ch) == 127 for ch in raw):
             raise _bad_field(spec, "has a default with a control character", "Use printable text.")
         limit = field.str_max_length
@@ -279,6 +290,12 @@ def _check_name(spec: str, name: str) -> None:
         raise _bad_field(
             spec,
             f"uses the name {name!r}, which every model or schema already has",
+            f"Pick another field name, e.g. {name}_value.",
+        )
+    if name in _MODEL_BODY_NAMES:
+        raise _bad_field(
+            spec,
+            f"uses {name!r}, which the model calls for each column",
             f"Pick another field name, e.g. {name}_value.",
         )
     if name in SQL_RESERVED:

@@ -57,6 +57,17 @@ RESERVED_IMPORT_NAMES = frozenset(
 )
 
 
+def is_utf8(text: str) -> bool:
+    """Whether `text` can be written as UTF-8: an argument holding bytes that are not
+    UTF-8 (a Latin-1 terminal's `é`) reaches Python as lone surrogates, which no
+    file fastasync writes can hold."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 @dataclass(frozen=True)
 class Name:
     """A validated name in every form the templates need."""

@@ -213,7 +213,8 @@ def _check_version(candidate: Path, data: dict[str, Any]) -> None:
         return
     needed, ours = _version_key(recorded), _version_key(__version__)
     if needed is None:
-        raise _malformed(candidate, f"has a fastasync_version {recorded!r} that is not a version")
+        shown = repr(recorded) if len(recorded) <= 40 else f"{recorded[:24]!r}..."
+        raise _malformed(candidate, f"has a fastasync_version {shown} that is not a version")
     if ours is not None and needed > ours:
         raise NotAProjectError(
             f"This project was made by fastasync {recorded}, newer than this one ({__version__}).",
@@ -229,7 +230,10 @@ def _version_key(text: str) -> tuple[int, ...] | None:
     match = re.fullmatch(r"v?(\d+(?:\.\d+)*)(?:[.+-]?[A-Za-z].*)?", text.strip())
     if match is None:
         return None
-    numbers = [int(part) for part in match.group(1).split(".")]
+    try:
+        numbers = [int(part) for part in match.group(1).split(".")]
+    except ValueError:  # a part of more digits than Python reads (4300)
+        return None
     while len(numbers) > 1 and numbers[-1] == 0:
         numbers.pop()
     return tuple(numbers)

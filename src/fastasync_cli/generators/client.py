@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from fastasync_cli.engine import edits
-from fastasync_cli.engine.names import Name
+from fastasync_cli.engine.names import Name, is_utf8
 from fastasync_cli.engine.project import Manifest
 from fastasync_cli.engine.render import render_piece
 from fastasync_cli.errors import BadOptionError, EditError
@@ -42,6 +42,11 @@ def _bad_url(url: str, problem: str) -> BadOptionError:
 
 def check_base_url(url: str) -> str:
     """An absolute http(s) URL that is safe to write into Python and .env files."""
+    if not is_utf8(url):
+        raise BadOptionError(
+            f"--base-url {url!r} holds bytes that are not UTF-8 text.",
+            "Set the terminal to UTF-8 (or give the URL in ASCII, %-encoded), then run again.",
+        )
     if _URL_UNSAFE.search(url):
         raise _bad_url(url, "contains a space, a quote or another character URLs cannot hold")
     try:

@@ -43,8 +43,12 @@ DATABASE_OWNED_NAMES = {
     "alembic_version": "Alembic's own table, alembic_version",
 }
 
+# The lifespan state key of the database (`new --db`, `add db`): a client of this
+# name replaced the database there. Refused even before `add db`.
+DATABASE_STATE_KEY = "database"
+
 # What the lifespan's state holds before any component: `request.state.<key>`.
-PROJECT_STATE_KEYS = frozenset({"settings", "jobs", "celery_jobs"})
+PROJECT_STATE_KEYS = frozenset({"settings", "jobs", "celery_jobs", DATABASE_STATE_KEY})
 
 # Settings fields the project, `add db` and `add celery` define; every Celery one
 # starts with `celery_`, so client names starting with it are refused. A client's

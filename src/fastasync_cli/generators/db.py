@@ -26,7 +26,11 @@ from fastasync_cli.generators.component import (
     PythonEdit,
     import_edit,
 )
-from fastasync_cli.generators.component_names import DATABASE_OWNED_NAMES
+from fastasync_cli.generators.component_names import (
+    DATABASE_OWNED_NAMES,
+    DATABASE_STATE_KEY,
+    state_keys,
+)
 from fastasync_cli.generators.env_example import edit_env_example
 from fastasync_cli.generators.requirements import edit_pyproject
 
@@ -184,6 +188,13 @@ def plan_db(options: DbOptions, manifest: Manifest) -> ComponentPlan:
             "Nothing was written. To add tables, add endpoints: fastasync add endpoint NAME.",
         )
     for name, kind_of in manifest.names_in_use().items():
+        if DATABASE_STATE_KEY in state_keys(kind_of, name):
+            raise ConflictError(
+                f"The {kind_of} {name!r} would clash with the lifespan state the database "
+                f'brings, state["{DATABASE_STATE_KEY}"].',
+                f"Nothing was written. Rename that {kind_of} by hand (its files and its "
+                "entry in .fastasync.toml) or remove it, then run fastasync add db again.",
+            )
         if kind_of == "endpoint" and name in DATABASE_OWNED_NAMES:
             raise ConflictError(
                 f"The endpoint {name!r} would clash with {DATABASE_OWNED_NAMES[name]}, "

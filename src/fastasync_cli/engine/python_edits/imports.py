@@ -39,15 +39,21 @@ def _import_module(statement: cst.BaseStatement) -> str:
     return dotted(node.names[0].name)
 
 
-def bound_names(module: cst.Module, from_module: str) -> set[str] | None:
-    """Names bound by top-level `from from_module import ...`; None for `import *`."""
+def bound_names(module: cst.Module, from_module: str) -> set[str]:
+    """Names bound by top-level `from from_module import ...`, by name.
+
+    `import *` counts for none: it binds only the public names the module has when
+    it runs (only those in `__all__`, if it has one), and never a submodule that
+    nothing imported yet, such as a new router's module. Naming one again beside
+    it is harmless.
+    """
     names: set[str] = set()
     for statement in module.body:
         node = _top_level_import(statement)
         if not isinstance(node, cst.ImportFrom) or dotted(node.module) != from_module:
             continue
         if isinstance(node.names, cst.ImportStar):
-            return None
+            continue
         for alias in node.names:
             bound = alias.asname.name if alias.asname is not None else alias.name
             if isinstance(bound, cst.Name) and dotted(alias.name) == bound.value:
@@ -66,8 +72,7 @@ def ensure_from_import(module: cst.Module, from_module: str, name: str) -> cst.M
     fastapi's, `typing_extensions` for `typing`): done. From anywhere else it is the
     user's own, which a second import would replace: left to the user.
     """
-    bound = bound_names(module, from_module)
-    if bound is None or name in bound:
+    if name in bound_names(module, from_module):
         return module
     other = _imported_from(module, name)
     if other is not None:

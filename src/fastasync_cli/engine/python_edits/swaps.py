@@ -17,6 +17,7 @@ from fastasync_cli.engine.python_edits.syntax import (
     AnchorMissing,
     block_statements,
     defined_name,
+    module_contains,
     normalise,
 )
 from fastasync_cli.engine.python_edits.syntax import code as _code
@@ -253,8 +254,12 @@ def ensure_statement_before(
     anchor_description: str,
     code: str,
 ) -> cst.Module:
-    """Put `code` before the first statement matching `anchor`, at any depth in `function`."""
-    if normalise(code) in {normalise(line.strip()) for line in module.code.splitlines()}:
+    """Put `code` before the first statement matching `anchor`, at any depth in `function`.
+
+    Already there, in any layout (a statement ruff spread over several lines too), it
+    is not put in again.
+    """
+    if module_contains(module, code):
         return module
     transformer = _InsertBefore(function, anchor, code)
     updated = module.visit(transformer)
