@@ -53,7 +53,7 @@ class SchemaField:
 
     name: str
     declaration: str  # in the create/read models
-    update_declaration: str  # in the PATCH model: every field optional
+    update_declaration: str  # in the PATCH model: every field may be left out
 
 
 def schema_field(field: Field) -> SchemaField:
@@ -69,7 +69,13 @@ def schema_field(field: Field) -> SchemaField:
         declaration = f"{field.name}: {annotation} = None"
     else:
         declaration = f"{field.name}: {annotation}"
-    return SchemaField(field.name, declaration, f"{field.name}: {bounded} | None = None")
+    # PATCH may leave any field out; null is only for a field that can hold it.
+    update = (
+        f"{field.name}: {bounded} | None = None"
+        if field.optional
+        else f"{field.name}: {bounded} = left_out()"
+    )
+    return SchemaField(field.name, declaration, update)
 
 
 # What the SQL repository (sql_repository.py.jinja) imports from sqlalchemy, in
@@ -109,6 +115,7 @@ def endpoint_context(name: Name, fields: tuple[Field, ...], *, database: bool) -
         "first_float": next((f for f in fields if f.type_name == "float"), None),
         "first_datetime": next((f for f in fields if f.type_name == "datetime"), None),
         "required": [f for f in fields if f.required],
+        "not_null": any(not f.optional for f in fields),
         "database": database,
     }
 
@@ -229,7 +236,14 @@ def plan_endpoint(options: EndpointOptions, manifest: Manifest) -> ComponentPlan
         f"app.repositories.{name.snake}",
         repository,
         render_piece("endpoint", "deps.py.jinja", context),
-        extra_imports=[("app.repositories." + name.snake, f"Sql{repository}")] if database else [],
+        extra_imports=[
+            ("app.api.responses", "Responses"),
+            *(
+                [("app.repositories." + name.snake, f"Sql{repository}")]
+                if database
+                else [("fastapi", "status"), ("app.api.responses", "error")]
+            ),
+        ],
     )
     if not database:
         in_memory = f"InMemory{repository}"
