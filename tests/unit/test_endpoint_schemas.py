@@ -30,7 +30,7 @@ SPECS = ["title:str{80}", "note:str?", "count:int=3", "ratio:float?", "done:bool
         ),
         ("count:int=3", "count: Int64 = 3", "count: Int64 = left_out()"),
         ("ratio:float?", "ratio: FiniteFloat | None = None", "ratio: FiniteFloat | None = None"),
-        ("done:bool=true", "done: bool = True", "done: bool = left_out()"),
+        ("done:bool=true", "done: StrictBool = True", "done: StrictBool = left_out()"),
         ("ref:uuid", "ref: UUID", "ref: UUID = left_out()"),
     ],
 )
@@ -150,3 +150,45 @@ def test_patch_documents_null_only_for_fields_that_hold_it(models: dict[str, Any
         update.model_validate({"title": None})
     assert update.model_validate({"note": None}).model_dump(exclude_unset=True) == {"note": None}
     assert update.model_validate({}).model_dump(exclude_unset=True) == {}
+
+
+@pytest.mark.parametrize(
+    "other_type",
+    [
+        {"count": "5"},
+        {"count": True},
+        {"ratio": "1.5"},
+        {"ratio": True},
+        {"done": 1},
+        {"done": "yes"},
+        {"at": 0},
+        {"at": 1.5e9},
+    ],
+    ids=[
+        "int-as-text",
+        "int-as-bool",
+        "float-as-text",
+        "float-as-bool",
+        "bool-as-number",
+        "bool-as-text",
+        "time-as-number",
+        "time-as-float",
+    ],
+)
+def test_values_of_another_json_type_are_refused(
+    models: dict[str, Any], other_type: dict[str, Any]
+) -> None:
+    """pydantic's lax mode took `"5"` for 5, 1 for true and 0 for 1970: values the
+    schema calls invalid, which the API accepted (schemathesis's negative data)."""
+    create: type[BaseModel] = models["ThingCreate"]
+    update: type[BaseModel] = models["ThingUpdate"]
+    with pytest.raises(ValidationError):
+        create.model_validate(VALID | other_type)
+    with pytest.raises(ValidationError):
+        update.model_validate(other_type)
+
+
+def test_numbers_json_schema_calls_integers_are_taken(models: dict[str, Any]) -> None:
+    create: type[BaseModel] = models["ThingCreate"]
+    item = create.model_validate(VALID | {"count": 5.0, "ratio": 2, "at": "2000-01-01T00:00Z"})
+    assert item.model_dump()["count"] == 5

@@ -21,7 +21,13 @@ ROUTERS_MODULE = "app/api/main.py"
 # Schema types that bound a field's values, so oversized input is a 422 rather than a 500
 # or a database overflow later. `Int64`, `FiniteFloat`, `DatetimeInUTC` and `NO_NUL`
 # (strings: the length is checked first) are defined in the schema module.
-_BOUNDED_TYPES = {"int": "Int64", "float": "FiniteFloat", "datetime": "DatetimeInUTC"}
+_BOUNDED_TYPES = {
+    "int": "Int64",
+    "float": "FiniteFloat",
+    "datetime": "DatetimeInUTC",
+    # pydantic would take `1`, `"yes"` and `"on"` for true: the schema says boolean
+    "bool": "StrictBool",
+}
 
 
 # The longest str a unique or indexed field may take. PostgreSQL refuses an index
@@ -110,6 +116,7 @@ def endpoint_context(name: Name, fields: tuple[Field, ...], *, database: bool) -
         "uses_datetime": "datetime" in types,
         "uses_int": "int" in types,
         "uses_float": "float" in types,
+        "uses_bool": "bool" in types,
         "first_str": next((f for f in fields if f.type_name == "str"), None),
         "first_int": next((f for f in fields if f.type_name == "int"), None),
         "first_float": next((f for f in fields if f.type_name == "float"), None),
