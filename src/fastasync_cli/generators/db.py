@@ -274,6 +274,7 @@ def plan_db(options: DbOptions, manifest: Manifest) -> ComponentPlan:
             *db_endpoints.dependency_swaps(builder, manifest),
         ],
     )
+    builder.edit_python(db_endpoints.RESPONSES_MODULE, db_endpoints.response_helpers())
     _edit_main(builder, manifest)
     readiness = builder.snippet(
         "app/api/routes/health.py", render_piece("db", "health.py.jinja", {})

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import functools
 
+import libcst as cst
+
 from fastasync_cli.engine import edits
 from fastasync_cli.engine.fields import Field, parse_fields
 from fastasync_cli.engine.names import Name, component_name
 from fastasync_cli.engine.project import MANIFEST_NAME, Manifest
 from fastasync_cli.engine.python_edits import swaps as swap_edits
-from fastasync_cli.engine.render import render_piece
+from fastasync_cli.engine.python_edits.syntax import defined_name
+from fastasync_cli.engine.render import render_piece, templates_root
 from fastasync_cli.errors import FastasyncError, NotAProjectError
 from fastasync_cli.generators import db_schema
 from fastasync_cli.generators.component import ComponentPlan, PythonEdit, import_edit
@@ -39,27 +42,67 @@ def endpoints(manifest: Manifest) -> list[tuple[Name, tuple[Field, ...]]]:
     return found
 
 
-def _dependency_function(builder: ComponentPlan, name: Name, *, database: bool) -> str:
+def _dependency_code(builder: ComponentPlan, name: Name, *, database: bool) -> list[str]:
+    """The endpoint's deps.py code for its storage: the dependency function, its
+    alias and its `..._CREATE_RESPONSES`, each without the comments above it."""
     context = {"name": name, "item": name.singular_pascal, "database": database}
     code = builder.snippet("app/api/deps.py", render_piece("endpoint", "deps.py.jinja", context))
-    return code.split("\n\n\n")[0]
+    return [
+        "\n".join(line for line in part.strip().splitlines() if not line.startswith("#"))
+        for part in code.split("\n\n\n")
+    ]
+
+
+def create_responses_name(name: Name) -> str:
+    """The deps.py constant of what creating one of `name` can answer because of its
+    storage (the router documents it on its POST route)."""
+    return f"{name.snake.upper()}_CREATE_RESPONSES"
 
 
 def dependency_swaps(builder: ComponentPlan, manifest: Manifest) -> list[PythonEdit]:
+    """app/api/deps.py edits: each endpoint's dependency returns its SQL repository,
+    and its `..._CREATE_RESPONSES` are the database's (no 507 of a full in-memory
+    store). Projects made before that constant existed keep their routers' own
+    responses: nothing to swap there."""
     changes = []
     for name, _ in endpoints(manifest):
-        old = _dependency_function(builder, name, database=False)
-        new = _dependency_function(builder, name, database=True)
+        old_function, _, old_responses = _dependency_code(builder, name, database=False)
+        new_function, _, new_responses = _dependency_code(builder, name, database=True)
         function = f"get_{name.snake}_repository"
+        constant = create_responses_name(name)
         changes += [
             import_edit(f"app.repositories.{name.snake}", f"Sql{name.singular_pascal}Repository"),
             PythonEdit(
                 functools.partial(
-                    swap_edits.ensure_definition_replaced, name=function, old=old, new=new
+                    swap_edits.ensure_definition_replaced,
+                    name=function,
+                    old=old_function,
+                    new=new_function,
                 ),
-                f"{new}\n# instead of the in-memory {function}",
+                f"{new_function}\n# instead of the in-memory {function}",
+            ),
+            PythonEdit(
+                functools.partial(
+                    swap_edits.ensure_definition_replaced,
+                    name=constant,
+                    old=old_responses,
+                    new=new_responses,
+                    missing_ok=True,
+                ),
+                f"{new_responses}\n# instead of the in-memory {constant}",
             ),
         ]
+    if changes:
+        changes.append(
+            PythonEdit(
+                functools.partial(
+                    swap_edits.ensure_unused_import_removed,
+                    from_module="app.api.responses",
+                    name="error",
+                ),
+                "# remove: from app.api.responses import error (when unused)",
+            )
+        )
     return changes
 
 
@@ -132,3 +175,22 @@ def in_memory_repository_removals(manifest: Manifest) -> list[PythonEdit]:
             ),
         ]
     return changes
+
+
+# What app/api/database_errors.py imports from app/api/responses.py: projects made
+# before these existed lack them, and `add db` adds them.
+RESPONSES_MODULE = "app/api/responses.py"
+RESPONSE_HELPERS = ("_REASONS", "add_reason", "_reasons", "error_content")
+
+
+def response_helpers() -> list[PythonEdit]:
+    """app/api/responses.py edits: the definitions of RESPONSE_HELPERS it lacks, as the
+    project template has them."""
+    template = templates_root() / "project" / "template" / RESPONSES_MODULE
+    module = cst.parse_module(template.read_text(encoding="utf-8"))
+    wanted = [s for s in module.body if defined_name(s) in RESPONSE_HELPERS]
+    snippet = "\n\n".join(module.code_for_node(s).strip() for s in wanted) + "\n"
+    return [
+        import_edit("typing", "Any"),
+        PythonEdit(functools.partial(edits.ensure_definitions, snippet=snippet), snippet),
+    ]

@@ -21,7 +21,13 @@ ROUTERS_MODULE = "app/api/main.py"
 # Schema types that bound a field's values, so oversized input is a 422 rather than a 500
 # or a database overflow later. `Int64`, `FiniteFloat`, `DatetimeInUTC` and `NO_NUL`
 # (strings: the length is checked first) are defined in the schema module.
-_BOUNDED_TYPES = {"int": "Int64", "float": "FiniteFloat", "datetime": "DatetimeInUTC"}
+_BOUNDED_TYPES = {
+    "int": "Int64",
+    "float": "FiniteFloat",
+    "datetime": "DatetimeInUTC",
+    # pydantic would take `1`, `"yes"` and `"on"` for true: the schema says boolean
+    "bool": "StrictBool",
+}
 
 
 # The longest str a unique or indexed field may take. PostgreSQL refuses an index
@@ -53,7 +59,7 @@ class SchemaField:
 
     name: str
     declaration: str  # in the create/read models
-    update_declaration: str  # in the PATCH model: every field optional
+    update_declaration: str  # in the PATCH model: every field may be left out
 
 
 def schema_field(field: Field) -> SchemaField:
@@ -69,7 +75,13 @@ def schema_field(field: Field) -> SchemaField:
         declaration = f"{field.name}: {annotation} = None"
     else:
         declaration = f"{field.name}: {annotation}"
-    return SchemaField(field.name, declaration, f"{field.name}: {bounded} | None = None")
+    # PATCH may leave any field out; null is only for a field that can hold it.
+    update = (
+        f"{field.name}: {bounded} | None = None"
+        if field.optional
+        else f"{field.name}: {bounded} = left_out()"
+    )
+    return SchemaField(field.name, declaration, update)
 
 
 # What the SQL repository (sql_repository.py.jinja) imports from sqlalchemy, in
@@ -104,11 +116,13 @@ def endpoint_context(name: Name, fields: tuple[Field, ...], *, database: bool) -
         "uses_datetime": "datetime" in types,
         "uses_int": "int" in types,
         "uses_float": "float" in types,
+        "uses_bool": "bool" in types,
         "first_str": next((f for f in fields if f.type_name == "str"), None),
         "first_int": next((f for f in fields if f.type_name == "int"), None),
         "first_float": next((f for f in fields if f.type_name == "float"), None),
         "first_datetime": next((f for f in fields if f.type_name == "datetime"), None),
         "required": [f for f in fields if f.required],
+        "not_null": any(not f.optional for f in fields),
         "database": database,
     }
 
@@ -229,7 +243,14 @@ def plan_endpoint(options: EndpointOptions, manifest: Manifest) -> ComponentPlan
         f"app.repositories.{name.snake}",
         repository,
         render_piece("endpoint", "deps.py.jinja", context),
-        extra_imports=[("app.repositories." + name.snake, f"Sql{repository}")] if database else [],
+        extra_imports=[
+            ("app.api.responses", "Responses"),
+            *(
+                [("app.repositories." + name.snake, f"Sql{repository}")]
+                if database
+                else [("fastapi", "status"), ("app.api.responses", "error")]
+            ),
+        ],
     )
     if not database:
         in_memory = f"InMemory{repository}"

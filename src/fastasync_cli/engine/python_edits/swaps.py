@@ -120,11 +120,13 @@ def ensure_unused_import_removed(module: cst.Module, from_module: str, name: str
     return module
 
 
-def ensure_definition_replaced(module: cst.Module, name: str, old: str, new: str) -> cst.Module:
+def ensure_definition_replaced(
+    module: cst.Module, name: str, old: str, new: str, *, missing_ok: bool = False
+) -> cst.Module:
     """Replace the top-level definition `name` when it is still `old` with `new`.
 
     Definitions that are already `new` stay; a definition the user changed raises
-    AnchorMissing (as does a missing one).
+    AnchorMissing (as does a missing one, unless `missing_ok`: then nothing changes).
     """
     old_key, new_key = normalise(old.strip()), normalise(new.strip())
     body = list(module.body)
@@ -139,6 +141,8 @@ def ensure_definition_replaced(module: cst.Module, name: str, old: str, new: str
         replacement = cst.parse_module(new.strip() + "\n").body[0]
         body[index] = replacement.with_changes(leading_lines=statement.leading_lines)
         return module.with_changes(body=body)
+    if missing_ok:
+        return module
     raise AnchorMissing(f"a top-level `{name}`")
 
 

@@ -4,7 +4,8 @@
   database closed (it restarted), a statement past `{{ env("database_statement_timeout") }}` or
   another passing trouble (`app.db.engine`), or SQLite's write lock held too long
   answer 503 with `Retry-After`, not 500, and every route that
-  uses a database session documents that 503 in its OpenAPI responses.
+  uses a database session documents that 503 in its OpenAPI responses, with the
+  route's other reasons for a 503 (`app.api.responses.add_reason`).
 - A database that does not answer at start-up stops the server with one line
   naming it (never its password) instead of a traceback.
 """
@@ -20,13 +21,20 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.deps import get_db_session
+from app.api.responses import add_reason, error_content
 from app.api.router_group import api_routes
 from app.db.engine import DatabaseUnavailableError
 
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 2
-UNAVAILABLE = {"description": "The database is unavailable or busy; retry later"}
+UNAVAILABLE = {
+    "description": "The database is unavailable or busy (no pooled connection came "
+    "free in time, or it did not answer); retry after the seconds in the "
+    "`Retry-After` header",
+    "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+    "content": error_content(),
+}
 
 
 def install_database_errors(app: FastAPI) -> None:
@@ -35,7 +43,11 @@ def install_database_errors(app: FastAPI) -> None:
     app.add_exception_handler(DBAPIError, _unavailable_or_bug)
     for route in api_routes(app.routes):
         if _uses_session(route.dependant):
-            route.responses.setdefault(status.HTTP_503_SERVICE_UNAVAILABLE, UNAVAILABLE)
+            # Another reason for a 503 the route may document already (a body
+            # too large for JSON_IN_FLIGHT_MAX_BYTES now): both are listed.
+            route.responses = add_reason(
+                route.responses, status.HTTP_503_SERVICE_UNAVAILABLE, UNAVAILABLE
+            )
     app.add_middleware(OneLineStartupErrors)
 
 

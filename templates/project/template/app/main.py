@@ -8,7 +8,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from anyio.to_thread import current_default_thread_limiter
-from fastapi import FastAPI
+from fastapi import FastAPI, status
 from fastapi.exceptions import RequestValidationError
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.middleware.cors import CORSMiddleware
@@ -16,7 +16,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from app.api.json_body import JSONInFlight
 from app.api.main import include_routers
-from app.api.responses import validation_error_handler
+from app.api.responses import method_not_allowed_handler, validation_error_handler
 from app.api.upstream_errors import install_upstream_errors
 from app.core.config import Settings, get_settings
 from app.jobs import JobRunner
@@ -52,6 +52,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     include_routers(app)
     install_upstream_errors(app)
     app.exception_handler(RequestValidationError)(validation_error_handler)
+    app.exception_handler(status.HTTP_405_METHOD_NOT_ALLOWED)(
+        method_not_allowed_handler
+    )
     add_middleware(app, settings)
     return app
 

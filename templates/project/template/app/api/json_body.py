@@ -32,6 +32,8 @@ from typing import Any
 from fastapi import HTTPException, Request, Response, status
 from fastapi.routing import APIRoute
 
+from app.api.responses import add_reason
+
 # A `\uD800`-`\uDFFF` escape. Most are halves of a valid pair (json.dumps writes
 # every emoji so), which the parsed value then holds as one character.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
@@ -169,11 +171,10 @@ class StrictJSONRoute(APIRoute):
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         super().__init__(path, endpoint, **kwargs)
         if self.body_field is not None:
-            # A route's own 503 (jobs: the store is full) stays as it documents it.
-            responses: dict[int | str, dict[str, Any]] = {
-                status.HTTP_503_SERVICE_UNAVAILABLE: BUSY
-            }
-            self.responses = responses | self.responses
+            # Added to the route's own reasons for a 503 (jobs: the store is full).
+            self.responses = add_reason(
+                self.responses, status.HTTP_503_SERVICE_UNAVAILABLE, BUSY
+            )
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()

@@ -14,7 +14,8 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from starlette.routing import NoMatchFound
+from starlette.exceptions import HTTPException
+from starlette.routing import Match, NoMatchFound
 
 # What a route's `responses=` takes: status code -> OpenAPI response.
 Responses = dict[int | str, dict[str, Any]]
@@ -29,6 +30,52 @@ class ErrorMessage(BaseModel):
 def error(description: str) -> dict[str, Any]:
     """A documented error response whose body is an `ErrorMessage`."""
     return {"model": ErrorMessage, "description": description}
+
+
+# Where a status is answered for more than one reason, its description lists them.
+_REASONS = "Any of:\n"
+
+
+def add_reason(
+    responses: Responses, code: int | str, response: dict[str, Any]
+) -> Responses:
+    """`responses` with `response` documented for `code` too, as another reason.
+
+    A route answers some statuses (503 above all) for several reasons: a crowd of
+    large bodies, a database pool that timed out, a full job store. Documenting
+    one must not hide another: the description lists every reason, and headers
+    and contents are merged (those documented first win). A reason documented
+    already changes nothing, so adding it again is harmless. A new dict is
+    returned: response dicts are shared by many routes, and stay as they are.
+    """
+    documented = responses.get(code)
+    if documented is None:
+        return {**responses, code: response}
+    reasons = _reasons(documented)
+    new = [reason for reason in _reasons(response) if reason not in reasons]
+    if not new:
+        return responses
+    merged = {**response, **documented}
+    for key in ("headers", "content"):
+        if key in response or key in documented:
+            merged[key] = {**response.get(key, {}), **documented.get(key, {})}
+    listed = "\n".join(f"- {reason}" for reason in [*reasons, *new])
+    merged["description"] = _REASONS + listed
+    return {**responses, code: merged}
+
+
+def _reasons(response: dict[str, Any]) -> list[str]:
+    description = str(response.get("description", ""))
+    if description.startswith(_REASONS):
+        return [line.removeprefix("- ") for line in description.splitlines()[1:]]
+    return [description] if description else []
+
+
+def error_content() -> dict[str, Any]:
+    """The `content` of a documented response whose body is an `ErrorMessage`, for
+    responses added to a route after it was made (FastAPI reads `model` only when
+    the route is made)."""
+    return {"application/json": {"schema": ErrorMessage.model_json_schema()}}
 
 
 # Answered by the middleware in app/main.py, so any route may answer them. Starlette
@@ -156,3 +203,25 @@ async def validation_error_handler(
         errors, custom_encoder={float: _json_number, bytes: _text}
     )
     return JSONResponse(status_code=422, content={"detail": content})
+
+
+async def method_not_allowed_handler(request: Request, exc: Exception) -> JSONResponse:
+    """405 with an `Allow` header naming every method the path answers.
+
+    Starlette answers 405 from the first route whose path matches, naming that
+    route's methods only: `PUT /api/items` said `Allow: GET`, though POST is there
+    too, and a client reading `Allow` (as RFC 9110 says it may) would never try it.
+    Every route is looked at, only for a request that is answered 405 anyway.
+    """
+    assert isinstance(exc, HTTPException)  # registered for status 405 only
+    allowed: set[str] = set()
+    for route in request.app.routes:
+        methods = getattr(route, "methods", None)
+        if methods and route.matches(request.scope)[0] is not Match.NONE:
+            allowed |= methods
+    headers = dict(exc.headers or {})
+    if allowed:
+        headers["Allow"] = ", ".join(sorted(allowed))
+    return JSONResponse(
+        {"detail": exc.detail}, status_code=exc.status_code, headers=headers
+    )

@@ -25,7 +25,7 @@ from fastapi import FastAPI, Request, status
 from fastapi.dependencies.models import Dependant
 from fastapi.responses import JSONResponse
 
-from app.api.responses import Responses, error
+from app.api.responses import Responses, add_reason, error
 from app.api.router_group import api_routes
 from app.clients import BaseClient, UpstreamError, UpstreamTimeout
 
@@ -46,7 +46,7 @@ def install_upstream_errors(app: FastAPI) -> None:
     for route in api_routes(app.routes):
         if _uses_client(route.dependant):
             for code, response in UPSTREAM_RESPONSES.items():
-                route.responses.setdefault(code, response)
+                route.responses = add_reason(route.responses, code, response)
 
 
 def _uses_client(dependant: Dependant) -> bool:

@@ -112,8 +112,9 @@ JSON = {"Content-Type": "application/json"}
 
 
 class HeldApp:
-    """An app whose JSON bodies may take 1,500 bytes together, with `/notes`, and
-    `/held`, whose requests wait inside their handler until `release` is set."""
+    """An app whose JSON bodies may take 1,500 bytes together, with `/notes`,
+    `/queued` (which documents a 503 of its own), and `/held`, whose requests
+    wait inside their handler until `release` is set."""
 
     def __init__(self, settings: Settings) -> None:
         limits = {"max_body_bytes": 1000, "json_in_flight_max_bytes": 1500}
@@ -124,6 +125,10 @@ class HeldApp:
 
         @router.post("/notes")
         async def create_note(note: Note) -> Note:
+            return note
+
+        @router.post("/queued", responses={503: {"description": "The queue is full"}})
+        async def queue_note(note: Note) -> Note:
             return note
 
         @router.post("/held")
@@ -225,3 +230,9 @@ async def test_routes_taking_a_json_body_document_the_503(
     assert "JSON_IN_FLIGHT_MAX_BYTES" in busy["description"]
     assert "Retry-After" in busy["headers"]
     assert "503" not in paths["/health"]["get"]["responses"]  # no body, no 503
+    # A route's own 503 hid this one: both are listed now.
+    reasons = paths["/queued"]["post"]["responses"]["503"]["description"]
+    assert reasons.splitlines()[1:] == [
+        "- The queue is full",
+        f"- {busy['description']}",
+    ]

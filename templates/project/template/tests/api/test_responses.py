@@ -1,12 +1,15 @@
 from uuid import UUID, uuid4
 
+import httpx
 import pytest
 from fastapi import APIRouter, FastAPI, Request
 from starlette.convertors import StringConvertor, register_url_convertor
 from starlette.routing import NoMatchFound
 
-from app.api.responses import _TEMPLATES, location
+from app.api.responses import _TEMPLATES, Responses, add_reason, location
 from app.api.router_group import RouterGroup
+from app.core.config import Settings
+from app.main import create_app
 
 
 class UpperCase(StringConvertor):
@@ -111,3 +114,57 @@ def test_a_path_is_worked_out_once_per_app_and_route() -> None:
     assert templates[("read_tagged", "tag_id")] is None
     # text is never put in from a template
     assert ("read_named", "name") not in templates
+
+
+@pytest.mark.parametrize("method", ["PUT", "OPTIONS", "HEAD"])
+async def test_a_405_allows_every_method_of_the_path(
+    settings: Settings, method: str
+) -> None:
+    """Starlette named the first matching route's methods only: `Allow: GET`."""
+    app = create_app(settings)
+    group = RouterGroup(prefix="/api")
+    router = APIRouter(prefix="/allow-probes")
+
+    @router.get("")
+    async def list_probes() -> list[str]:
+        return []
+
+    @router.post("")
+    async def create_probe() -> str:
+        return ""
+
+    @router.delete("/{probe_id}")
+    async def delete_probe(probe_id: str) -> None: ...
+
+    group.include_router(router)
+    group.include_in(app)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        response = await client.request(method, "/api/allow-probes")
+        other_path = await client.request(method, "/api/allow-probes/1")
+
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, POST"
+    assert other_path.headers["allow"] == "DELETE"
+    if method != "HEAD":
+        assert response.json() == {"detail": "Method Not Allowed"}
+
+
+def test_add_reason_lists_every_reason_for_a_status() -> None:
+    busy = {"description": "Busy", "headers": {"Retry-After": {"schema": {}}}}
+    full = {"description": "Full", "content": {"application/json": {}}}
+    responses: Responses = {404: {"description": "Gone"}}
+
+    once = add_reason(responses, 503, busy)
+    assert once == {404: {"description": "Gone"}, 503: busy}
+    twice = add_reason(once, 503, full)
+    assert twice[503] == {
+        "description": "Any of:\n- Busy\n- Full",
+        "headers": busy["headers"],
+        "content": full["content"],
+    }
+    # a reason listed already changes nothing; no dict given is changed
+    assert add_reason(twice, 503, busy) == twice
+    assert add_reason(twice, 503, full) == twice
+    assert once == {404: {"description": "Gone"}, 503: busy}
+    assert busy == {"description": "Busy", "headers": {"Retry-After": {"schema": {}}}}
