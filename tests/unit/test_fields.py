@@ -75,7 +75,8 @@ def test_valid_specs_parse(spec: str, expected: Field) -> None:
         ("class:str", "uses 'class', a Python keyword"),
         ("register:str", "which every model or schema already has"),
         # Bound in the model's class body, it hid the function from the next column.
-        ("mapped_column:str", "uses 'mapped_column', which the model calls for each column"),
+        ("mapped_column:str", "uses 'mapped_column', which the generated model or schema calls"),
+        ("left_out:str", "uses 'left_out', which the generated model or schema calls"),
         ("name\n:str", "not a lowercase Python identifier"),
         ("a" * 51 + ":str", "the limit is 50"),
     ],

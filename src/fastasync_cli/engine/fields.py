@@ -110,9 +110,10 @@ _RESERVED_FIELDS = frozenset(
     }
 )
 
-# What a model's class body calls for each column. A class body looks names up in
-# the class first, so a field of this name would hide it from every column after it.
-_MODEL_BODY_NAMES = frozenset({"mapped_column"})
+# What a model's or schema's class body calls for each field (the model's columns,
+# the PATCH schema's defaults). A class body looks names up in the class first, so a
+# field of this name would hide it from every field after it.
+_MODEL_BODY_NAMES = frozenset({"mapped_column", "left_out"})
 
 # PostgreSQL's reserved key words (those that cannot be a column name unquoted); most are
 # reserved in SQLite and the SQL standard too.
@@ -295,7 +296,7 @@ def _check_name(spec: str, name: str) -> None:
     if name in _MODEL_BODY_NAMES:
         raise _bad_field(
             spec,
-            f"uses {name!r}, which the model calls for each column",
+            f"uses {name!r}, which the generated model or schema calls for each field",
             f"Pick another field name, e.g. {name}_value.",
         )
     if name in SQL_RESERVED:
