@@ -630,7 +630,7 @@ def test_an_ipv6_base_url_works(project: Path) -> None:
 def test_a_name_with_a_newline_exits_2(project: Path) -> None:
     result = add(project, "endpoint", "products\n")
     assert result.exit_code == 2
-    assert "may only contain letters" in result.stderr
+    assert "may only contain ASCII letters" in result.stderr
     assert "Unexpected error" not in result.output
 
 

@@ -141,7 +141,7 @@ def test_a_bad_folder_name_points_at_the_name_option(tmp_path: Path) -> None:
     result = runner.invoke(app, ["new", str(tmp_path / "my app")])
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
-        "error: The project name 'my app' may only contain letters, digits, and single '-' "
+        "error: The project name 'my app' may only contain ASCII letters, digits, and single '-' "
         "or '_' between them.",
         "hint: Use a name such as 'my-app', and pass it with --name (the folder can keep its "
         "name).",

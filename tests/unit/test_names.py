@@ -59,22 +59,22 @@ def test_project_name_forms(raw: str, snake: str, kebab: str, pascal: str) -> No
         ),
         (
             "my app",
-            "The project name 'my app' may only contain letters, digits, and single '-' "
+            "The project name 'my app' may only contain ASCII letters, digits, and single '-' "
             "or '_' between them.",
         ),
         (
             "my--app",
-            "The project name 'my--app' may only contain letters, digits, and single '-' "
+            "The project name 'my--app' may only contain ASCII letters, digits, and single '-' "
             "or '_' between them.",
         ),
         (
             "app-",
-            "The project name 'app-' may only contain letters, digits, and single '-' "
+            "The project name 'app-' may only contain ASCII letters, digits, and single '-' "
             "or '_' between them.",
         ),
         (
             "café",
-            "The project name 'café' may only contain letters, digits, and single '-' "
+            "The project name 'café' may only contain ASCII letters, digits, and single '-' "
             "or '_' between them.",
         ),
     ],
@@ -163,9 +163,9 @@ def test_singular_words(raw: str, words: str) -> None:
 
 @pytest.mark.parametrize("raw", ["products\n", "products\r\n", "pro\nducts", "products\x00"])
 def test_names_with_line_breaks_or_control_characters_are_refused(raw: str) -> None:
-    with pytest.raises(BadNameError, match="may only contain letters"):
+    with pytest.raises(BadNameError, match="may only contain ASCII letters"):
         component_name(raw, "endpoint")
-    with pytest.raises(BadNameError, match="may only contain letters"):
+    with pytest.raises(BadNameError, match="may only contain ASCII letters"):
         project_name(raw)
 
 

@@ -195,7 +195,7 @@ def _check_shape(value: str, what: str, max_length: int, suffix: str) -> None:
         )
     if not _NAME_RE.fullmatch(value):
         raise BadNameError(
-            f"The {what} {shown} may only contain letters, digits, and single "
+            f"The {what} {shown} may only contain ASCII letters, digits, and single "
             "'-' or '_' between them.",
             f"Use a name such as {_suggest(value, suffix)!r}.",
         )
