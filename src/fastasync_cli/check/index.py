@@ -6,7 +6,6 @@ small tuples of `refs`, so an index is cheap to keep and to compare.
 from __future__ import annotations
 
 import ast
-import sys
 from typing import cast
 
 from fastasync_cli.check.index_model import (
@@ -21,7 +20,15 @@ from fastasync_cli.check.index_model import (
 )
 from fastasync_cli.check.noqa import read_noqa
 from fastasync_cli.check.refs import Ref, to_ref
-from fastasync_cli.check.source import char_column, decode, parse, split_lines
+from fastasync_cli.check.source import char_column, decode, recursion_room, split_lines
+from fastasync_cli.check.unparsable import (
+    PARSED_AS,
+    TOO_COMPLEX,
+    TOO_DEEP,
+    TOO_DEEP_ADVICE,
+    Unparsable,
+    parse_or_explain,
+)
 
 # The index's data classes live in index_model; importable from here as well.
 __all__ = [
@@ -41,77 +48,22 @@ __all__ = [
 ]
 
 
-# How a syntax error says which Python parsed the file (see runner.explain_syntax).
-PARSED_AS = f"(parsed as Python {sys.version_info.major}.{sys.version_info.minor})"
-# Code nested deeper than Python's parser goes: Python cannot compile it either.
-TOO_DEEP = "RecursionError: nested too deeply to parse"
-# What Python 3.11's parser raises when its own stack overflows (`-` 100,000 times,
-# 50,000 `elif`s): a MemoryError, with no message. Python cannot compile it either.
-TOO_COMPLEX = "MemoryError: too complex to parse (nested too deeply, or too long)"
-TOO_DEEP_ADVICE = (
-    "split the nested expression or block into smaller ones (Python refuses to compile "
-    "it too); nothing in this file was checked"
-)
-
-
-NULL_BYTES = "SyntaxError: source code cannot contain null bytes"
-NULL_BYTES_ADVICE = (
-    "save the file as UTF-8 text (a UTF-16 or binary file named .py is not Python "
-    "source), or leave it out with --exclude; nothing in this file was checked"
-)
-ENCODING_ADVICE = (
-    "save the file as UTF-8, or declare its encoding on its first or second line "
-    "(`# -*- coding: latin-1 -*-`); nothing in this file was checked"
-)
-# Python's messages for a file that is not in the encoding it declares (or UTF-8).
-_ENCODING_ERRORS = ("(unicode error)", "Non-UTF-8 code", "encoding problem", "unknown encoding")
-
-
 def index_module(source: bytes, path: str, name: str, *, is_package: bool) -> ModuleIndex:
     """The index of one module's source; a syntax error is recorded, not raised."""
     module = ModuleIndex(path=path, name=name, is_package=is_package)
-    null = source.find(b"\0")
-    if null >= 0:
-        # Python refuses it whatever it holds: said where, and that no Python is better.
-        before = split_lines(source[:null].decode("latin-1"))
-        module.error = (len(before), len(before[-1]) + 1, NULL_BYTES)
-        module.error_advice = NULL_BYTES_ADVICE
-        return module
-    try:
-        tree = parse(source, path)
-    except SyntaxError as exc:
-        line, column = max(exc.lineno or 1, 1), max(exc.offset or 1, 1)
-        if any(error in exc.msg for error in _ENCODING_ERRORS):
-            module.error = (line, column, f"SyntaxError: {exc.msg}")
-            module.error_advice = ENCODING_ADVICE
-            return module
-        # Newer syntax than the running Python knows is an error here too: say which.
-        module.error = (line, column, f"SyntaxError: {exc.msg} {PARSED_AS}")
-        return module
-    except RecursionError:
-        module.error = (1, 1, TOO_DEEP)
-        module.error_advice = TOO_DEEP_ADVICE
-        return module
-    except MemoryError:
-        module.error = (1, 1, TOO_COMPLEX)
-        module.error_advice = TOO_DEEP_ADVICE
-        return module
-    except ValueError as exc:  # source Python cannot decode
-        module.error = (1, 1, f"SyntaxError: {exc}")
-        module.error_advice = ENCODING_ADVICE
+    tree = parse_or_explain(source, path)
+    if isinstance(tree, Unparsable):
+        module.error, module.error_advice = tree.error, tree.advice
         return module
     text = decode(source)
     module.noqa, module.noqa_problems = read_noqa(text)
     module.lines = text.count("\n") + text.count("\r") - text.count("\r\n") + 1
-    limit = sys.getrecursionlimit()
-    # The indexer recurses in Python alone (no C stack): room for any tree that parsed.
-    sys.setrecursionlimit(max(limit, INDEX_RECURSION_LIMIT))
     try:
-        _Indexer(module).visit(tree)
+        # The indexer recurses in Python alone (no C stack): room for any tree that parsed.
+        with recursion_room(INDEX_RECURSION_LIMIT):
+            _Indexer(module).visit(tree)
     except RecursionError:
         module.error = (1, 1, TOO_DEEP)
-    finally:
-        sys.setrecursionlimit(limit)
     if not source.isascii():
         _columns_in_characters(module, split_lines(text))
     return module

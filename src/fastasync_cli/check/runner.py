@@ -3,7 +3,6 @@ is not selected or is `# noqa`ed."""
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from fastasync_cli.check.files import SourceFile, absolute, discover
 from fastasync_cli.check.index import PARSED_AS, ModuleIndex, index_module
 from fastasync_cli.check.program import Program
 from fastasync_cli.check.python_version import newer_than_running
+from fastasync_cli.check.source import recursion_room
 from fastasync_cli.errors import BadOptionError
 
 # Room for comparing refs as deep as any code that parses (see `run_check`).
@@ -118,12 +118,8 @@ def run_check(paths: list[Path], settings: Settings) -> Result:
     # expression is kept as nested tuples as deep as the code (`a.b.b...`, up to the
     # ~3,000 levels Python parses), and comparing two such keys recurses in C, which
     # counts against the limit: past ~1,000 that was an "Unexpected RecursionError".
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(limit, REF_RECURSION_LIMIT))
-    try:
+    with recursion_room(REF_RECURSION_LIMIT):
         results = Analysis(program).run()
-    finally:
-        sys.setrecursionlimit(limit)
     for finding in results:
         if not settings.enabled(finding.code):
             continue

@@ -72,3 +72,15 @@ def python_room() -> Iterator[None]:
         yield
     finally:
         sys.setrecursionlimit(limit)
+
+
+@contextmanager
+def recursion_room(at_least: int) -> Iterator[None]:
+    """A recursion limit of at least `at_least` for what runs inside, for code that
+    recurses in Python (or compares nested tuples in C) as deep as a parsed tree."""
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, at_least))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(limit)

@@ -188,28 +188,11 @@ def plan_db(options: DbOptions, manifest: Manifest) -> ComponentPlan:
             "Nothing was written. To add tables, add endpoints: fastasync add endpoint NAME.",
         )
     for name, kind_of in manifest.names_in_use().items():
-        if DATABASE_STATE_KEY in state_keys(kind_of, name):
+        clash = _clash(kind_of, name)
+        if clash is not None:
             raise ConflictError(
-                f"The {kind_of} {name!r} would clash with the lifespan state the database "
-                f'brings, state["{DATABASE_STATE_KEY}"].',
+                f"The {kind_of} {name!r} would {clash}.",
                 f"Nothing was written. Rename that {kind_of} by hand (its files and its "
-                "entry in .fastasync.toml) or remove it, then run fastasync add db again.",
-            )
-        if kind_of == "endpoint" and name in DATABASE_OWNED_NAMES:
-            raise ConflictError(
-                f"The endpoint {name!r} would clash with {DATABASE_OWNED_NAMES[name]}, "
-                "which the database brings.",
-                "Nothing was written. Rename that endpoint by hand (its files and its "
-                "entry in .fastasync.toml) or remove it, then run fastasync add db again.",
-            )
-        # Made before such names were refused: `updates` worked in memory, but its
-        # model `Update` would redefine sqlalchemy's in the modules it goes to.
-        item = singular("".join(part.capitalize() for part in name.split("_")))
-        if kind_of == "endpoint" and item in db_schema.MODEL_NEIGHBOURS:
-            raise ConflictError(
-                f"The endpoint {name!r} would get a model {item!r}, a name the modules "
-                "beside it already import.",
-                "Nothing was written. Rename that endpoint by hand (its files and its "
                 "entry in .fastasync.toml) or remove it, then run fastasync add db again.",
             )
     kind = options.kind
@@ -301,6 +284,22 @@ def plan_db(options: DbOptions, manifest: Manifest) -> ComponentPlan:
         plan_update(builder.root, MANIFEST_NAME, with_project_option(manifest, "db", kind))
     )
     return builder
+
+
+def _clash(kind_of: str, name: str) -> str | None:
+    """How a component made before would clash with what the database brings."""
+    if DATABASE_STATE_KEY in state_keys(kind_of, name):
+        return f'clash with the lifespan state the database brings, state["{DATABASE_STATE_KEY}"]'
+    if kind_of != "endpoint":
+        return None
+    if name in DATABASE_OWNED_NAMES:
+        return f"clash with {DATABASE_OWNED_NAMES[name]}, which the database brings"
+    # Made before such names were refused: `updates` worked in memory, but its
+    # model `Update` would redefine sqlalchemy's in the modules it goes to.
+    item = singular("".join(part.capitalize() for part in name.split("_")))
+    if item in db_schema.MODEL_NEIGHBOURS:
+        return f"get a model {item!r}, a name the modules beside it already import"
+    return None
 
 
 def _requirements(kind: str) -> list[str]:
