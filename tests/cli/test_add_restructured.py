@@ -337,3 +337,82 @@ def test_dynamic_dependencies_from_elsewhere_are_printed_and_the_rest_is_done(
     assert (project / "app/db/engine.py").is_file()
     text = pyproject.read_text()
     assert "[tool.alembic]" in text and "aiosqlite" not in text
+
+
+LOOP = """\
+api_router = RouterGroup(prefix="/api", responses=EDGE_RESPONSES)
+for module in (jobs,):
+    api_router.include_router(module.router)
+"""
+
+
+def _routers_in_a_loop(project: Path) -> Path:
+    main = project / "app/api/main.py"
+    text = main.read_text()
+    start = text.index("api_router = RouterGroup(")
+    end = text.index("\n\n\n", start)
+    main.write_text(text[:start] + LOOP + text[end + 1 :])
+    return main
+
+
+def test_routers_registered_in_a_loop_extended_by_hand_end_the_loop(project: Path) -> None:
+    """app/api/main.py registering its routers in a loop cannot be edited; the user
+    added the new module to the loop and imported it, and `add endpoint` kept
+    stopping with the same error, since only the printed lines counted as done."""
+    main = _routers_in_a_loop(project)
+    first = add(project, "endpoint", "users", "name:str")
+    assert first.exit_code == 1
+    assert first.stderr.splitlines()[2:] == [
+        "    from app.api.routes import users",
+        "    api_router.include_router(users.router)",
+    ]
+    assert not (project / "app/api/routes/users.py").exists()
+    main.write_text(
+        main.read_text()
+        .replace("import health, jobs", "import health, jobs, users")
+        .replace("(jobs,)", "(jobs, users)")
+    )
+    before = main.read_text()
+    second = add(project, "endpoint", "users", "name:str")
+    assert second.exit_code == 0, second.output
+    assert "identical  app/api/main.py" in second.stdout
+    assert main.read_text() == before
+    assert (project / "app/api/routes/users.py").exists()
+
+
+def test_a_router_in_the_loop_but_not_imported_gets_its_import(project: Path) -> None:
+    main = _routers_in_a_loop(project)
+    main.write_text(main.read_text().replace("(jobs,)", "(jobs, users)"))
+    result = add(project, "endpoint", "users", "name:str")
+    assert result.exit_code == 0, result.output
+    text = main.read_text()
+    assert "from app.api.routes import health, jobs, users\n" in text
+    assert "include_router(users.router)" not in text
+
+
+def test_a_router_in_a_loop_is_not_registered_a_second_time(project: Path) -> None:
+    """Beside a loop that includes it, an `include_router` line of another router
+    was an anchor, and the new router got a line of its own: included twice."""
+    main = project / "app/api/main.py"
+    main.write_text(
+        main.read_text().replace("import health, jobs", "import health, jobs, users")
+        + "\n\nfor module in (users,):\n    api_router.include_router(module.router)\n"
+    )
+    before = main.read_text()
+    result = add(project, "endpoint", "users", "name:str")
+    assert result.exit_code == 0, result.output
+    assert main.read_text() == before
+
+
+def test_a_commented_out_registration_is_not_taken_for_one(project: Path) -> None:
+    main = _routers_in_a_loop(project)
+    main.write_text(
+        main.read_text().replace("import health, jobs", "import health, jobs, users")
+        + "\n# api_router.include_router(users.router)\n"
+    )
+    before = main.read_text()
+    result = add(project, "endpoint", "users", "name:str")
+    assert result.exit_code == 1
+    assert "api_router.include_router(users.router)" in result.stderr
+    assert main.read_text() == before
+    assert not (project / "app/api/routes/users.py").exists()

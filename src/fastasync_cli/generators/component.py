@@ -264,8 +264,27 @@ def manual_lines_present(source: str, manual: str) -> bool:
         code = code.strip().rstrip(",").strip()
         if code and code != "...":
             code_lines.append(_squeeze(code))
-    haystack = _squeeze(source)
+    haystack = _squeeze(_without_comments(source))
     return bool(code_lines) and all(code in haystack for code in code_lines)
+
+
+def _without_comments(source: str) -> str:
+    """`source` with its comments blanked: a line commented out is not there (the
+    file parses, or the edit had stopped before)."""
+    import io
+    import tokenize
+
+    lines = source.splitlines(keepends=True)
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return source
+    for token in reversed(tokens):
+        if token.type == tokenize.COMMENT:
+            row, column = token.start
+            line = lines[row - 1]
+            lines[row - 1] = line[:column] + line[token.end[1] :]
+    return "".join(lines)
 
 
 def _importable_as(rel: str) -> str:

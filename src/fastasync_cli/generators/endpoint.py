@@ -189,6 +189,39 @@ def _bound_names(node: ast.stmt) -> set[str]:
     return {target.id for target in targets if isinstance(target, ast.Name)}
 
 
+def _registration(name: Name) -> list[PythonEdit]:
+    """Import the router's module in app/api/main.py and include its router in
+    `api_router`; both done already when the user registers it another way (a loop
+    of their own over the modules), so following the printed lines or extending the
+    loop both end the loop."""
+    register = f"api_router.include_router({name.snake}.router)"
+    router = f"app.api.routes.{name.snake}.router"
+    import_module = import_edit("app.api.routes", name.snake)
+
+    def registered(module: Any) -> bool:
+        return edits.includes_router(module, "api_router", router)
+
+    return [
+        PythonEdit(
+            lambda m: m if registered(m) else import_module.apply(m),
+            import_module.manual,
+        ),
+        PythonEdit(
+            lambda m: (
+                m
+                if registered(m)
+                else edits.ensure_statement_after_last(
+                    m,
+                    register,
+                    edits.is_call_to("api_router.include_router"),
+                    "an `api_router.include_router(...)` line to add the router after",
+                )
+            ),
+            register,
+        ),
+    ]
+
+
 def plan_endpoint(options: EndpointOptions, manifest: Manifest) -> ComponentPlan:
     """Plan the router, schemas, repository and tests of one resource, and register it."""
     name = options.name
@@ -223,22 +256,7 @@ def plan_endpoint(options: EndpointOptions, manifest: Manifest) -> ComponentPlan
         _plan_table(builder, name, options.fields)
     repository = f"{item}Repository"
     state_key = f"{name.snake}_repository"
-    register = f"api_router.include_router({name.snake}.router)"
-    builder.edit_python(
-        ROUTERS_MODULE,
-        [
-            import_edit("app.api.routes", name.snake),
-            PythonEdit(
-                lambda m: edits.ensure_statement_after_last(
-                    m,
-                    register,
-                    edits.is_call_to("api_router.include_router"),
-                    "an `api_router.include_router(...)` line to add the router after",
-                ),
-                register,
-            ),
-        ],
-    )
+    builder.edit_python(ROUTERS_MODULE, _registration(name))
     builder.add_dependency(
         f"app.repositories.{name.snake}",
         repository,

@@ -16,6 +16,7 @@ from fastasync_cli.engine.python_edits.functions import (
     ensure_statement_replaced,
 )
 from fastasync_cli.engine.python_edits.imports import ensure_from_import
+from fastasync_cli.engine.python_edits.registrations import includes_router
 from fastasync_cli.engine.python_edits.statements import (
     Field,
     ensure_class_fields,
@@ -41,6 +42,7 @@ __all__ = [
     "ensure_statement_after_last",
     "ensure_statement_before_yield",
     "ensure_statement_replaced",
+    "includes_router",
     "is_call_to",
     "parse",
 ]
