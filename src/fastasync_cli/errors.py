@@ -42,3 +42,44 @@ class ConflictError(FastasyncError):
 
 class EditError(FastasyncError):
     """An existing file could not be edited safely (restructured, or it does not parse)."""
+
+
+# What an OS error means for the user, and what to do about it, by errno: the
+# strerror alone ("File name too long", "Not a directory") says neither where nor what.
+_OS_ERRORS = {
+    "ENOSPC": ("the disk is full", "Free some space on it"),
+    "EDQUOT": ("your disk quota is used up", "Free some space, or ask for a larger quota"),
+    "EROFS": (
+        "the file system is read-only",
+        "Remount it writable, or work on a copy on a writable file system",
+    ),
+    "EACCES": (
+        "permission denied",
+        "Make the folder writable for you (ls -ld shows its owner and mode)",
+    ),
+    "EPERM": (
+        "operation not permitted (an immutable or append-only file or folder?)",
+        "Check the folder's flags (lsattr -d) and owner",
+    ),
+    "ENAMETOOLONG": (
+        "a name in its path is too long for the file system",
+        "Choose a shorter name, or a folder nearer the root",
+    ),
+    "ENOTDIR": (
+        "a part of its path is a file, not a folder",
+        "Move that file out of the way, or choose another path",
+    ),
+    "ELOOP": (
+        "symbolic links in its path lead round in a circle",
+        "Fix or remove the link",
+    ),
+}
+
+
+def explain_os_error(exc: OSError) -> tuple[str, str] | None:
+    """What `exc` means and what to do about it (no full stop), or None for an error
+    with no better words than its strerror."""
+    import errno
+
+    name = errno.errorcode.get(exc.errno or 0, "")
+    return _OS_ERRORS.get(name)

@@ -4,6 +4,7 @@ it prints for adding by hand when it cannot edit a file safely."""
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -416,3 +417,21 @@ def test_a_commented_out_registration_is_not_taken_for_one(project: Path) -> Non
     assert "api_router.include_router(users.router)" in result.stderr
     assert main.read_text() == before
     assert not (project / "app/api/routes/users.py").exists()
+
+
+def test_a_folder_link_to_nowhere_is_refused(project: Path) -> None:
+    """A link to a folder that did not exist (`app/schemas -> ../gone`) was followed:
+    the write made `gone` beside `app` and put the new schema there."""
+    schemas = project / "app/schemas"
+    if schemas.exists():
+        shutil.rmtree(schemas)
+    schemas.symlink_to("../gone")
+    result = add(project, "endpoint", "orders", "name:str")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "error: app/schemas is a symbolic link to ../gone, which does not exist.",
+        "hint: Nothing was written. Remove the link or create the folder it leads to, then "
+        "run the command again.",
+    ]
+    assert not (project / "gone").exists()
+    assert not (project / "app/api/routes/orders.py").exists()

@@ -356,3 +356,58 @@ def test_new_with_an_unknown_db_exits_2_and_writes_nothing(tmp_path: Path) -> No
         "in memory.",
     ]
     assert not (tmp_path / "p").exists()
+
+
+def _only(tmp_path: Path) -> list[str]:
+    return sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*"))
+
+
+def test_a_path_under_a_file_is_named(tmp_path: Path) -> None:
+    """`new a/b` with `a` a file said "Cannot open a: Not a directory" and to check
+    that the folder exists and may be read."""
+    (tmp_path / "a").write_text("")
+    result = runner.invoke(app, ["new", str(tmp_path / "a" / "b"), "--yes"])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"error: {tmp_path / 'a'} is a file, so 'b' cannot be made under it.",
+        "hint: Choose a path whose every part above the new folder is a folder, "
+        "e.g. fastasync new my-app",
+    ]
+    assert _only(tmp_path) == ["a"]
+
+
+def test_a_path_under_a_link_to_nowhere_is_named(tmp_path: Path) -> None:
+    """It said "Could not write ...: File exists" and to check permissions and space."""
+    (tmp_path / "a").symlink_to(tmp_path / "gone")
+    result = runner.invoke(app, ["new", str(tmp_path / "a" / "b"), "--yes"])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        f"error: {tmp_path / 'a'} is a symbolic link to {tmp_path / 'gone'}, which does "
+        "not exist, so 'b' cannot be made under it."
+    )
+    assert _only(tmp_path) == ["a"]
+
+
+@pytest.mark.parametrize("depth", ["", "deeper/"])
+def test_a_folder_name_too_long_for_the_file_system_is_named(tmp_path: Path, depth: str) -> None:
+    """ "Could not write ...: File name too long" (or an unexpected OSError and a
+    request to report it), and to check permissions and free space."""
+    long = "x" * (os.pathconf(tmp_path, "PC_NAME_MAX") + 1)
+    result = runner.invoke(app, ["new", str(tmp_path / depth / long), "--name", "ok", "--yes"])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"error: The folder name '{'x' * 20}...{'x' * 20}' is {len(long)} bytes long; "
+        f"this file system takes names of at most {len(long) - 1}.",
+        "hint: Choose a shorter name, e.g. fastasync new my-app",
+    ]
+    assert _only(tmp_path) == []
+
+
+def test_a_path_too_long_for_the_project_s_files_is_refused(tmp_path: Path) -> None:
+    limit = os.pathconf(tmp_path, "PC_PATH_MAX")
+    parts = "/".join(["y" * 200] * ((limit - len(str(tmp_path))) // 201))
+    result = runner.invoke(app, ["new", str(tmp_path / parts), "--name", "ok", "--yes"])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[1] == "hint: Choose a folder nearer the root."
+    assert f"it would pass the system's limit of {limit}." in result.stderr
+    assert _only(tmp_path) == []

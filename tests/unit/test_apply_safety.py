@@ -419,3 +419,54 @@ def test_a_file_on_a_read_only_mount_is_refused_by_name(tmp_path: Path) -> None:
     assert caught.value.message == (
         "The folder app is on a read-only file system, so fastasync will not write in it."
     )
+
+
+@pytest.mark.parametrize(
+    ("code", "message", "hint"),
+    [
+        (
+            errno.ENOSPC,
+            "the disk is full",
+            "Nothing was changed. Free some space on it, then run again.",
+        ),
+        (
+            errno.EROFS,
+            "the file system is read-only",
+            "Nothing was changed. Remount it writable, or work on a copy on a writable "
+            "file system, then run again.",
+        ),
+        (
+            errno.EACCES,
+            "permission denied",
+            "Nothing was changed. Make the folder writable for you (ls -ld shows its "
+            "owner and mode), then run again.",
+        ),
+        (
+            errno.ENAMETOOLONG,
+            "a name in its path is too long for the file system",
+            "Nothing was changed. Choose a shorter name, or a folder nearer the root, "
+            "then run again.",
+        ),
+    ],
+)
+def test_a_failed_write_says_what_the_error_means_and_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int, message: str, hint: str
+) -> None:
+    """Every OS error got "Check the folder's permissions and free space", a disk
+    full and a read-only file system alike."""
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app/a.py").write_text("x = 1\n")
+    plan = Plan(root=tmp_path)
+    plan.add(plan_update(tmp_path, "app/a.py", "x = 2\n"))
+
+    def refuse(source: str, target: str) -> None:
+        raise OSError(code, os.strerror(code), source)
+
+    monkeypatch.setattr(apply_module.os, "replace", refuse)
+    with pytest.raises(TargetError) as caught:
+        apply(plan)
+    assert (caught.value.message, caught.value.hint) == (
+        f"Could not write app/a.py: {message}.",
+        hint,
+    )
+    assert _names(tmp_path) == ["app", "app/a.py"]

@@ -103,6 +103,7 @@ def new(
         from fastasync_cli.generators.db import check_kind
         from fastasync_cli.generators.project import (
             ProjectOptions,
+            check_path,
             nearest_existing,
             plan_project,
         )
@@ -137,6 +138,7 @@ def new(
             db=db,
             force=force,
         )
+        check_path(target)
         # The folder itself when it exists (--force), else the nearest one above it.
         with project_lock(target if target.is_dir() else nearest_existing(target.parent)):
             # A project made before (--force), or a folder a killed `new` was filling

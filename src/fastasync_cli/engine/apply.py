@@ -49,7 +49,7 @@ from fastasync_cli.engine.fileio import (
 )
 from fastasync_cli.engine.journal import Journal
 from fastasync_cli.engine.plan import Action, FileChange, Plan
-from fastasync_cli.errors import ConflictError, FastasyncError, TargetError
+from fastasync_cli.errors import ConflictError, FastasyncError, TargetError, explain_os_error
 
 TMP_SUFFIX = ".fastasync-tmp"
 # Test hook: seconds to wait after staging and after committing each file, to widen the
@@ -106,10 +106,13 @@ def apply(plan: Plan, *, users_tree: bool = True) -> None:
         except BaseException as exc:
             _roll_back(run, exc)  # one that fails keeps the journal for the next run
             if isinstance(exc, OSError):
+                what, todo = explain_os_error(exc) or (
+                    exc.strerror,
+                    "Check the folder's permissions and free space",
+                )
                 raise TargetError(
-                    f"Could not write {_shown(run, exc.filename)}: {exc.strerror}.",
-                    "Nothing was changed. Check the folder's permissions and free space, "
-                    "then run again.",
+                    f"Could not write {_shown(run, exc.filename)}: {what}.",
+                    f"Nothing was changed. {todo}, then run again.",
                 ) from exc
             raise
         _discard_backups(run)

@@ -156,6 +156,7 @@ def inside(root: Path, rel: str | PurePosixPath) -> Path:
     its target and the link stays a link.
     """
     real_root = root.resolve()
+    _refuse_dangling_folder_link(root, PurePosixPath(rel))
     real = (root / rel).resolve()
     if real != real_root and real_root not in real.parents:
         raise TargetError(
@@ -165,6 +166,19 @@ def inside(root: Path, rel: str | PurePosixPath) -> Path:
             "project, then run the command again.",
         )
     return real
+
+
+def _refuse_dangling_folder_link(root: Path, rel: PurePosixPath) -> None:
+    """Refuse a folder on the way to `rel` that is a symbolic link to nothing: the
+    write made the folder it names (or failed on the link, "File exists")."""
+    for parent in reversed(rel.parents[:-1] if rel.parents else ()):
+        path = root / parent
+        if os.path.islink(path) and not os.path.exists(path):
+            raise TargetError(
+                f"{parent} is a symbolic link to {os.readlink(path)}, which does not exist.",
+                "Nothing was written. Remove the link or create the folder it leads to, "
+                "then run the command again.",
+            )
 
 
 def refuse_read_only(path: Path, display: str) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from fastasync_cli.errors import TargetError
+from fastasync_cli.errors import TargetError, explain_os_error
 
 WAIT_SECONDS = 30.0
 _POLL_SECONDS = 0.05
@@ -31,10 +31,11 @@ def project_lock(
     try:
         fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError as exc:
-        raise TargetError(
-            f"Cannot open {folder}: {exc.strerror}.",
-            "Check the folder exists and that you may read it, then run again.",
-        ) from None
+        what, todo = explain_os_error(exc) or (
+            exc.strerror,
+            "Check the folder exists and that you may read it",
+        )
+        raise TargetError(f"Cannot open {folder}: {what}.", f"{todo}, then run again.") from None
     try:
         _acquire(fd, folder, wait, on_wait)
         yield

@@ -52,13 +52,78 @@ class ProjectOptions:
 
 def nearest_existing(path: Path) -> Path:
     for candidate in [path, *path.parents]:
-        if candidate.exists():
+        if _exists(candidate):
             return candidate
     return Path("/")
 
 
+def _exists(path: Path) -> bool:
+    """`path.exists()`, false for a name too long to exist (which raises there)."""
+    try:
+        path.stat()
+    except OSError:
+        return False
+    return True
+
+
+def _shorten(text: str, room: int = 80) -> str:
+    return text if len(text) <= room else f"{text[: room // 2]}...{text[-room // 2 :]}"
+
+
+# Room for the project's own files below its folder: its longest path is ~60 bytes.
+_ROOM_BELOW = 128
+
+
+def check_path(path: Path) -> None:
+    """Refuse a path that cannot become a folder, before anything (the lock included)
+    touches it: a folder above it that is a file or a link to nothing, a name longer
+    than the file system takes, a path the project's files would take past the
+    system's limit. "Not a directory" or "File name too long" named neither."""
+    for parent in reversed(path.parents):
+        if _exists(parent) and not parent.is_dir():
+            raise TargetError(
+                f"{_shorten(str(parent))} is a file, so {path.name!r} cannot be made under it.",
+                "Choose a path whose every part above the new folder is a folder, "
+                "e.g. fastasync new my-app",
+            )
+        if not _exists(parent) and os.path.islink(parent):
+            raise TargetError(
+                f"{_shorten(str(parent))} is a symbolic link to {os.readlink(parent)}, which "
+                f"does not exist, so {path.name!r} cannot be made under it.",
+                "Remove the link or create the folder it leads to, or choose another path, "
+                "e.g. fastasync new my-app",
+            )
+    existing = nearest_existing(path)
+    name_max = _limit(existing, "PC_NAME_MAX", 255)
+    for part in path.relative_to(existing).parts if existing != path else ():
+        size = len(os.fsencode(part))
+        if size > name_max:
+            shown = _shorten(part, 40)
+            raise TargetError(
+                f"The folder name {shown!r} is {size} bytes long; this file system takes "
+                f"names of at most {name_max}.",
+                "Choose a shorter name, e.g. fastasync new my-app",
+            )
+    path_max = _limit(existing, "PC_PATH_MAX", 4096)
+    size = len(os.fsencode(str(path)))
+    if size + _ROOM_BELOW > path_max:
+        raise TargetError(
+            f"The path {_shorten(str(path))} is {size} bytes long; with the project's "
+            f"files below it, it would pass the system's limit of {path_max}.",
+            "Choose a folder nearer the root.",
+        )
+
+
+def _limit(folder: Path, name: str, default: int) -> int:
+    try:
+        return os.pathconf(folder, name)
+    except (OSError, ValueError):
+        return default
+
+
 def check_target(path: Path, *, force: bool) -> None:
     """Refuse a target that is a file, not empty (without --force), or not writable."""
+    check_path(path)
     if path.is_symlink() and not path.exists():
         # Making the folder would fail on the link ("File exists"), and writing
         # through it would put the project somewhere the user did not name.
