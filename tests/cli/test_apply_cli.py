@@ -378,12 +378,12 @@ def test_temporary_files_of_a_killed_run_are_removed_by_the_next(project: Path) 
         stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 60
-    while not list(project.rglob(f".*.{proc.pid}.*.fastasync-tmp")):
+    while not list(project.rglob(f".*.{proc.pid}[.-]*.fastasync-tmp")):
         assert proc.poll() is None and time.monotonic() < deadline, "nothing was staged"
         time.sleep(0.01)
     proc.kill()  # still staging: the first file waits 5 s before the next
     proc.wait()
-    left = sorted(project.rglob(f".*.{proc.pid}.*.fastasync-tmp"))
+    left = sorted(project.rglob(f".*.{proc.pid}[.-]*.fastasync-tmp"))
     assert left
     shown = ", ".join(path.relative_to(project).as_posix() for path in left)
 
@@ -495,7 +495,7 @@ def test_a_run_killed_during_the_commit_is_undone_by_the_next(project: Path) -> 
     assert mixed["app/tasks/__init__.py"] != before["app/tasks/__init__.py"]
     assert mixed[".fastasync.toml"] == before[".fastasync.toml"]  # not reached
     assert list(project.rglob("*.fastasync-backup"))
-    left = sorted(project.rglob(f".*.{pid}.*.fastasync-tmp"))
+    left = sorted(project.rglob(f".*.{pid}[.-]*.fastasync-tmp"))
     assert [path.name.split(".")[1:4] for path in left] == [["", "fastasync", "toml"]]
     killed = f"A fastasync run (process {pid}) was killed while writing its changes"
     restored = "app/tasks/__init__.py"

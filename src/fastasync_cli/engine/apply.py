@@ -49,6 +49,7 @@ from fastasync_cli.engine.fileio import (
 )
 from fastasync_cli.engine.journal import Journal
 from fastasync_cli.engine.plan import Action, FileChange, Plan
+from fastasync_cli.engine.process_identity import name_token
 from fastasync_cli.errors import ConflictError, FastasyncError, TargetError, explain_os_error
 
 TMP_SUFFIX = ".fastasync-tmp"
@@ -193,15 +194,16 @@ def _stage(run: _Run) -> None:
     for directory in run.created_dirs:
         run.journal.folder(directory)
     targets = [(change, inside(run.plan.root, change.path)) for change in run.plan.writes]
+    writer = name_token(run.journal.writer)
     _make_dirs([target.parent for _, target in targets], run)
     for change, target in targets:
         interrupts.checkpoint()
         staged = _Staged(change, target)
         run.staged.append(staged)
-        # The process id in the name tells the next run whether its writer is gone
-        # (killed outright): see `leftovers`.
+        # The writer's identity in the name tells the next run whether its writer is
+        # gone (killed outright), its pid reused or not: see `leftovers`.
         fd, name = tempfile.mkstemp(
-            dir=target.parent, prefix=f".{target.name}.{os.getpid()}.", suffix=TMP_SUFFIX
+            dir=target.parent, prefix=f".{target.name}.{writer}.", suffix=TMP_SUFFIX
         )
         staged.tmp = Path(name)
         with os.fdopen(fd, "wb") as handle:

@@ -64,6 +64,7 @@ class Journal:
         self.durable = durable  # fsync in `sync`, and the root after creating and removing
         self._handle: IO[bytes] | None = None
         self._named = False  # its name in the root is on the disk
+        self.writer = this_process()  # also in the names of the run's temporary files
 
     def open(self) -> None:
         try:
@@ -76,7 +77,7 @@ class Journal:
                 "is running: it undoes the killed run first.",
             ) from None
         self._handle = os.fdopen(fd, "ab")
-        writer = this_process()
+        writer = self.writer
         header: dict[str, Any] = {"journal": _VERSION, "pid": writer.pid}
         if writer.start is not None:
             header["start"] = writer.start

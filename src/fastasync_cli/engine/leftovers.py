@@ -1,12 +1,17 @@
 """Temporary files a killed run left behind, found and removed by the next one.
 
-Apply stages each new content in `.NAME.<pid>.<random>.fastasync-tmp` beside its
+Apply stages each new content in `.NAME.<writer>.<random>.fastasync-tmp` beside its
 target and removes it however the run ends, except when the process is killed
 outright (SIGKILL, a power cut). The project lock is `flock` on the folder and
-records no owner, so the writer's process id is in the file's name: a file of that
-shape, owned by this user, whose process is gone, is ours and stale. Anything else
-is left alone: a file named by hand, another user's, a live run's (a `new` in a
-nested folder holds another lock), or one that is not a regular file.
+records no owner, so the writer is named in the file's name: `PID-START-BOOT`, its
+process id, start time and the first eight hex digits of its boot id, where Linux's
+/proc shows them (`process_identity.name_token`), the pid alone elsewhere and in the
+names older fastasync wrote. A file of that shape, owned by this user, whose writer
+is gone (as `process_identity.gone` judges a journal's: a process that now has the
+pid but started at another time, or in another boot, is not its writer) is ours and
+stale. Anything else is left alone: a file named by hand, another user's, a live
+run's (a `new` in a nested folder holds another lock), or one that is not a regular
+file. A file named by its pid alone stays while any process has that pid.
 
 A run killed during the commit also left a half-changed tree: `undo` undoes that
 first (and removes that run's temporary files itself); this removes the rest.
@@ -21,11 +26,12 @@ import stat
 from pathlib import Path, PurePosixPath
 
 from fastasync_cli.engine.apply import TMP_SUFFIX
-from fastasync_cli.engine.process_identity import ProcessIdentity, gone
+from fastasync_cli.engine.process_identity import ProcessIdentity, from_name_token, gone
 
-# mkstemp's random part: eight of [a-z0-9_].
+# mkstemp's random part: eight of [a-z0-9_]. The writer: `name_token`'s shapes.
 _NAME = re.compile(
-    rf"\.(?P<target>.+)\.(?P<pid>[1-9][0-9]*)\.[a-z0-9_]{{8}}{re.escape(TMP_SUFFIX)}"
+    r"\.(?P<target>.+)\.(?P<writer>[1-9][0-9]*(?:-[0-9]+(?:-[0-9a-f]{8})?)?)"
+    rf"\.[a-z0-9_]{{8}}{re.escape(TMP_SUFFIX)}"
 )
 # Folders no `add` writes into, that can hold many files: not searched.
 _PRUNED = frozenset(
@@ -34,10 +40,21 @@ _PRUNED = frozenset(
 )
 
 
-def writer_pid(name: str) -> int | None:
-    """The process id in a temporary file's name, None for a name of another shape."""
+def writer_of(name: str) -> ProcessIdentity | None:
+    """The writer a temporary file's name holds, None for a name of another shape."""
     match = _NAME.fullmatch(name)
-    return None if match is None else int(match.group("pid"))
+    return None if match is None else from_name_token(match.group("writer"))
+
+
+def written_by(name: str, writer: ProcessIdentity) -> bool:
+    """Whether the temporary file `name` is `writer`'s (a journal's writer): the same
+    pid and, where both hold them, the same start time and boot."""
+    found = writer_of(name)
+    if found is None or found.pid != writer.pid:
+        return False
+    if found.start is not None and writer.start is not None and found.start != writer.start:
+        return False
+    return found.boot is None or writer.boot is None or writer.boot.startswith(found.boot)
 
 
 def _is_ours(path: Path, name: str) -> bool:
@@ -51,10 +68,10 @@ def _is_ours(path: Path, name: str) -> bool:
 
 
 def _is_stale(path: Path) -> bool:
-    pid = writer_pid(path.name)
-    # The name holds a pid alone: a live process with that id, even an unrelated one
-    # that reused it, keeps the file (a killed run's journal names its own files).
-    return pid is not None and gone(ProcessIdentity(pid))
+    # A name holding a pid alone (older fastasync, no /proc): a live process with that
+    # id, even an unrelated one that reused it, keeps the file.
+    writer = writer_of(path.name)
+    return writer is not None and gone(writer)
 
 
 def stale_temporaries(root: Path, *, found: list[Path] | None = None) -> list[Path]:

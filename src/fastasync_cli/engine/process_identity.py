@@ -93,11 +93,44 @@ def this_process() -> ProcessIdentity:
     return ProcessIdentity(pid, start=None if status is None else status.start, boot=boot_id())
 
 
+# A temporary file's name holds the boot id's first eight hex digits: 2**32 boots
+# apart, enough to tell the last boot from this one, and short enough for a name.
+SHORT_BOOT = 8
+
+
+def name_token(identity: ProcessIdentity) -> str:
+    """The identity as a temporary file's name holds it: `PID-START-BOOT` (the boot
+    id's first eight hex digits), `PID-START` without a boot id, `PID` without /proc."""
+    if identity.start is None:
+        return str(identity.pid)
+    if identity.boot is None or len(identity.boot) < SHORT_BOOT:
+        return f"{identity.pid}-{identity.start}"
+    return f"{identity.pid}-{identity.start}-{identity.boot[:SHORT_BOOT].lower()}"
+
+
+def from_name_token(token: str) -> ProcessIdentity:
+    """The identity `name_token` wrote (ValueError for another shape)."""
+    pid, *rest = token.split("-")
+    if len(rest) > 2:
+        raise ValueError(token)
+    return ProcessIdentity(
+        int(pid),
+        start=int(rest[0]) if rest else None,
+        boot=rest[1] if len(rest) == 2 else None,
+    )
+
+
+def _same_boot(current: str, recorded: str) -> bool:
+    if len(recorded) == SHORT_BOOT:  # from a temporary file's name
+        return current[:SHORT_BOOT].lower() == recorded
+    return current == recorded
+
+
 def gone(writer: ProcessIdentity) -> bool:
     """Whether the process `writer` has ended (see the module's docstring)."""
     if writer.boot is not None:
         boot = boot_id()
-        if boot is not None and boot != writer.boot:
+        if boot is not None and not _same_boot(boot, writer.boot):
             return True  # written before a reboot: every process of that boot ended
     if writer.pid != os.getpid():
         try:

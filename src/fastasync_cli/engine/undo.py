@@ -31,7 +31,7 @@ from fastasync_cli.engine.journal import (
     parse,
     unreadable,
 )
-from fastasync_cli.engine.process_identity import gone
+from fastasync_cli.engine.process_identity import ProcessIdentity, gone
 
 
 def _inside(root: Path, rel: object, *, folder: bool = False) -> Path:
@@ -135,7 +135,7 @@ def _undo(
             _undo_replace(root, step, backups.get(step["replace"]), entries, report, dry_run)
         elif "create" in step and not entries.committed:
             _undo_create(root, step, report, dry_run)
-    _remove_temporaries(root, entries.writer.pid, report, dry_run, temporaries)
+    _remove_temporaries(root, entries.writer, report, dry_run, temporaries)
     if not dry_run and not report.failed:
         _remove_folders(root, entries, report, outside=False)
 
@@ -221,15 +221,20 @@ def _discard(backup: Path, rel: str, report: Recovery, dry_run: bool) -> None:
 
 
 def _remove_temporaries(
-    root: Path, pid: int, report: Recovery, dry_run: bool, temporaries: list[Path] | None
+    root: Path,
+    writer: ProcessIdentity,
+    report: Recovery,
+    dry_run: bool,
+    temporaries: list[Path] | None,
 ) -> None:
-    from fastasync_cli.engine.leftovers import temporary_files, writer_pid
+    from fastasync_cli.engine.leftovers import temporary_files, written_by
 
     # Whether a process has its pid now or not: the writer is gone (its pid may have
-    # been reused), so the files named with its pid are its own.
+    # been reused), so the files named with its identity are its own; a file with
+    # its pid but another start time is a later process's, maybe a live one's.
     for tmp in temporary_files(root) if temporaries is None else temporaries:
-        if writer_pid(tmp.name) != pid:
-            continue  # another killed run's: `leftovers` reports it
+        if not written_by(tmp.name, writer):
+            continue  # another run's: `leftovers` reports it if its writer is gone
         if _unlink(tmp, f"temporary file {_rel(root, tmp)}", report, dry_run):
             report.cleaned.append(_rel(root, tmp))
 
