@@ -271,3 +271,47 @@ def test_the_settings_tests_new_writes_pass_with_a_prefix_set_by_hand(project: P
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-3000:]
     assert " passed" in result.stdout.splitlines()[-1]
+
+
+def test_a_computed_env_prefix_names_the_files_that_name_variables_bare(
+    project: Path,
+) -> None:
+    """With `env_prefix=f"{SERVICE}_"`, .env.example and compose.yaml were left to the
+    user, but the README section and the new code's comments named REDIS_URL,
+    CELERY_TIME_LIMIT... bare, and nothing said so."""
+    settings = project / "app/core/config.py"
+    _with_settings_config(project, 'env_prefix=f"{SERVICE}_"')
+    settings.write_text(
+        settings.read_text().replace(
+            "\n\nclass Settings", '\n\nSERVICE = "APP"\n\n\nclass Settings', 1
+        )
+    )
+    result = add(project, "celery")
+    assert result.exit_code == 0, result.output
+    errors = result.stderr.splitlines()
+    start = errors.index(
+        "warning: `env_prefix` of Settings in app/core/config.py is not a literal string, "
+        "so the names of its environment variables are unknown; the lines added to these "
+        "files name them without the prefix."
+    )
+    assert errors[start + 1] == (
+        "hint: Put the prefix in front of these names there by hand, or give `env_prefix` "
+        "a literal string before the next `fastasync add`:"
+    )
+    where = dict(line.strip().split(": ", 1) for line in errors[start + 2 :])
+    assert "REDIS_URL" in where["README.md"].split(", ")
+    assert "CELERY_TIME_LIMIT" in where["app/jobs/celery_app.py"].split(", ")
+    assert "| `REDIS_URL`" in (project / "README.md").read_text()
+
+
+def test_a_command_naming_no_variable_warns_of_nothing(project: Path) -> None:
+    _with_settings_config(project, "env_prefix=PREFIX")
+    settings = project / "app/core/config.py"
+    settings.write_text(
+        settings.read_text().replace(
+            "\n\nclass Settings", '\n\nPREFIX = "APP_"\n\n\nclass Settings', 1
+        )
+    )
+    result = add(project, "endpoint", "items", "name:str")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""

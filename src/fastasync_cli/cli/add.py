@@ -170,7 +170,7 @@ def endpoint(
             # With a database, the app starts only once the new table's migration ran.
             migrate = "" if manifest.database == "none" else "alembic upgrade head && "
             _finish(
-                plan_endpoint(options, manifest).plan,
+                plan_endpoint(options, manifest).finished(),
                 dry_run=dry_run,
                 summary=f"Added endpoint {options.name.snake}: /api/{options.name.kebab}",
                 next_step=migrate + tests,
@@ -204,7 +204,7 @@ def client(
         )
         with _locked_project(project, dry_run=dry_run) as manifest:
             _finish(
-                plan_client(options, manifest).plan,
+                plan_client(options, manifest).finished(),
                 dry_run=dry_run,
                 summary=f"Added client {options.name.snake}: {options.name.pascal}ClientDep",
                 next_step=f"pytest tests/clients/test_{options.name.snake}.py",
@@ -259,7 +259,7 @@ def task(
         where = " (run by a Celery worker)" if options.backend == "celery" else ""
         with _locked_project(project, dry_run=dry_run) as manifest:
             _finish(
-                plan_task(options, manifest).plan,
+                plan_task(options, manifest).finished(),
                 dry_run=dry_run,
                 summary=f"Added {options.kind} task {options.name.snake}: "
                 f"POST /api/jobs/{options.name.kebab}{where}",
@@ -281,7 +281,7 @@ def celery(
 
         with _locked_project(project, dry_run=dry_run) as manifest:
             _finish(
-                plan_celery(CeleryOptions(force=force), manifest).plan,
+                plan_celery(CeleryOptions(force=force), manifest).finished(),
                 dry_run=dry_run,
                 summary="Added Celery: start a worker with `celery -A app.worker worker`",
                 next_step="fastasync add task NAME --backend celery",
@@ -311,7 +311,7 @@ def db(
         options = DbOptions(kind=check_kind(kind, allow_none=False), force=force)
         with _locked_project(project, dry_run=dry_run) as manifest:
             _finish(
-                plan_db(options, manifest).plan,
+                plan_db(options, manifest).finished(),
                 dry_run=dry_run,
                 summary=f"Added the database ({options.kind}): models in app/models, "
                 "migrations in migrations/",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import libcst as cst
 
@@ -34,9 +34,14 @@ class EnvNames:
     # Why the names cannot be known (a prefix that is not a literal string); None when
     # they can.
     unknown: str | None = None
+    # With `unknown`: the variables named without the prefix so far (upper case), for
+    # the warning that says where (`ComponentPlan.finished`).
+    named_bare: set[str] = field(default_factory=set, compare=False)
 
     def name(self, field: str) -> str:
         """The variable the field `field` (any case) is read from."""
+        if self.unknown is not None:
+            self.named_bare.add(field.upper())
         if self.case_sensitive:
             return f"{self.prefix}{field.lower()}"
         return f"{self.prefix}{field}".upper()
@@ -45,6 +50,10 @@ class EnvNames:
         """`text` (documentation, `.env` lines, compose entries) with each of `fields`
         named in it as a variable (`REDIS_URL`) turned into the variable it is read
         from (`APP_REDIS_URL`)."""
+        if self.unknown is not None:
+            self.named_bare.update(
+                name for name in {f.upper() for f in fields} if variable_in(name, text)
+            )
         if not self.prefix and not self.case_sensitive:
             return text
         names = sorted({field.upper() for field in fields}, key=len, reverse=True)
@@ -54,6 +63,12 @@ class EnvNames:
             rf"(?<![A-Za-z0-9_])({'|'.join(map(re.escape, names))})(?![A-Za-z0-9_])"
         )
         return pattern.sub(lambda match: self.name(match.group(1)), text)
+
+
+def variable_in(name: str, text: str, before: str = "") -> bool:
+    """Whether `text` names the variable `name` more often than `before` did."""
+    pattern = re.compile(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])")
+    return len(pattern.findall(text)) > len(pattern.findall(before))
 
 
 def env_names(source: str | None, read: Reader | None = None) -> EnvNames:

@@ -22,7 +22,12 @@ from fastasync_cli.engine.plan import (
 from fastasync_cli.engine.project import MANIFEST_NAME, Manifest, with_component
 from fastasync_cli.engine.python_style import format_edited, line_length
 from fastasync_cli.engine.render import format_python, render_piece
-from fastasync_cli.engine.settings_env import SETTINGS_MODULE, EnvNames, env_names
+from fastasync_cli.engine.settings_env import (
+    SETTINGS_MODULE,
+    EnvNames,
+    env_names,
+    variable_in,
+)
 from fastasync_cli.errors import EditError, FastasyncError, TargetError
 from fastasync_cli.generators.component_names import check_component_name
 
@@ -211,6 +216,37 @@ class ComponentPlan:
         its own or a base class's)."""
         source = read_text_file(self.root, SETTINGS_MODULE)
         return env_names(source.text if source is not None else None, self._read_module)
+
+    def finished(self) -> Plan:
+        """The plan, with a warning naming the files it writes variables' names into
+        without the prefix they are read with, when that prefix is not known (a
+        computed `env_prefix`): .env.example and compose.yaml are left to the user
+        then, but README sections and the new code's comments still name them."""
+        env: EnvNames | None = self.__dict__.get("env_names")  # only if it was needed
+        if env is None or env.unknown is None or not env.named_bare:
+            return self.plan
+        where = []
+        for change in self.plan.changes:
+            if not change.action.writes or change.content is None:
+                continue
+            bare = [
+                name
+                for name in sorted(env.named_bare)
+                if variable_in(name, change.content, change.old or "")
+            ]
+            if bare:
+                where.append(f"{change.path}: {', '.join(bare)}")
+        if where:
+            self.plan.by_hand.append(
+                ByHand(
+                    f"{env.unknown}; the lines added to these files name them without "
+                    "the prefix.",
+                    "Put the prefix in front of these names there by hand, or give "
+                    "`env_prefix` a literal string before the next `fastasync add`:",
+                    "\n".join(where),
+                )
+            )
+        return self.plan
 
     def _read_module(self, rel: str) -> str | None:
         """A module of the project a settings base class may come from; None when it
