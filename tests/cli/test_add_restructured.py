@@ -435,3 +435,30 @@ def test_a_folder_link_to_nowhere_is_refused(project: Path) -> None:
     ]
     assert not (project / "gone").exists()
     assert not (project / "app/api/routes/orders.py").exists()
+
+
+def test_a_folder_where_the_journal_goes_is_named(project: Path) -> None:
+    """A folder named .fastasync-journal: "another fastasync run is changing this
+    project ... run the command again", which failed the same way for ever."""
+    (project / ".fastasync-journal").mkdir()
+    before = (project / ".fastasync.toml").read_bytes()
+    result = add(project, "task", "report")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"error: {project / '.fastasync-journal'} is in the way: it is not a file, and "
+        "fastasync keeps the undo journal of a run there while it writes.",
+        "hint: Nothing was written. Move it out of the way, then run the command again.",
+    ]
+    assert (project / ".fastasync.toml").read_bytes() == before
+    assert not (project / "app/tasks/report.py").exists()
+
+
+def test_new_force_into_a_folder_whose_journal_is_a_folder_names_it(tmp_path: Path) -> None:
+    (tmp_path / ".fastasync-journal").mkdir()
+    result = runner.invoke(app, ["new", str(tmp_path), "--yes", "--force"])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0].endswith(
+        "is in the way: it is not a file, and fastasync keeps the undo journal of a run "
+        "there while it writes."
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".fastasync-journal"]

@@ -70,6 +70,8 @@ class Journal:
         try:
             fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
         except FileExistsError:
+            if self.path.is_symlink() or not self.path.is_file():
+                raise not_a_journal(self.path) from None
             raise TargetError(
                 f"{self.path} exists: another fastasync run is changing this project, or one "
                 "was killed and its changes were not undone.",
@@ -199,4 +201,14 @@ def unreadable(where: Path, exc: Exception) -> UndoError:
         "was killed while changing this project.",
         "Compare the project with its last commit (git status), repair it by hand, "
         f"then delete {where}.",
+    )
+
+
+def not_a_journal(path: Path) -> TargetError:
+    """A folder (or a link) where the journal goes: no run wrote it, none undoes it,
+    and "another run is changing this project" sent the user round in a loop."""
+    return TargetError(
+        f"{path} is in the way: it is not a file, and fastasync keeps the undo journal "
+        "of a run there while it writes.",
+        "Nothing was written. Move it out of the way, then run the command again.",
     )

@@ -28,6 +28,7 @@ from fastasync_cli.engine.journal import (
     Entries,
     UndoError,
     digest,
+    not_a_journal,
     parse,
     unreadable,
 )
@@ -77,7 +78,7 @@ def recover(
     except FileNotFoundError:
         return None
     except IsADirectoryError:
-        return None
+        raise not_a_journal(path) from None
     entries = parse(text, path)
     if not gone(entries.writer):
         return None

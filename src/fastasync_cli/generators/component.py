@@ -239,8 +239,7 @@ class ComponentPlan:
         if where:
             self.plan.by_hand.append(
                 ByHand(
-                    f"{env.unknown}; the lines added to these files name them without "
-                    "the prefix.",
+                    f"{env.unknown}; the lines added to these files name them without the prefix.",
                     "Put the prefix in front of these names there by hand, or give "
                     "`env_prefix` a literal string before the next `fastasync add`:",
                     "\n".join(where),
