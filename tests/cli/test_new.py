@@ -369,7 +369,7 @@ def test_a_path_under_a_file_is_named(tmp_path: Path) -> None:
     result = runner.invoke(app, ["new", str(tmp_path / "a" / "b"), "--yes"])
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
-        f"error: {tmp_path / 'a'} is a file, so 'b' cannot be made under it.",
+        f"error: {tmp_path / 'a'} is not a folder, so 'b' cannot be made under it.",
         "hint: Choose a path whose every part above the new folder is a folder, "
         "e.g. fastasync new my-app",
     ]

@@ -82,7 +82,8 @@ def check_path(path: Path) -> None:
     for parent in reversed(path.parents):
         if _exists(parent) and not parent.is_dir():
             raise TargetError(
-                f"{_shorten(str(parent))} is a file, so {path.name!r} cannot be made under it.",
+                f"{_shorten(str(parent))} is not a folder, so {path.name!r} cannot be made "
+                "under it.",
                 "Choose a path whose every part above the new folder is a folder, "
                 "e.g. fastasync new my-app",
             )
