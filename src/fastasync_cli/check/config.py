@@ -54,7 +54,7 @@ def parse_codes(text: str | None, where: str) -> tuple[str, ...]:
     """`FA101,FA2` -> its codes, each checked to select at least one rule."""
     if text is None:
         return ()
-    codes = tuple(code.strip().upper() for code in text.split(","))
+    codes = tuple(code.strip() for code in text.split(","))
     if "" in codes:
         # As in ruff: `--ignore ""` ignored nothing, `--select FA101,` looked fine.
         raise BadOptionError(
@@ -78,6 +78,11 @@ def parse_select(text: str) -> tuple[str, ...]:
     return parse_codes(text, "--select")
 
 
+def _known(code: str) -> bool:
+    """Whether `select` and `ignore` take `code`: ALL, or a rule code or its prefix."""
+    return code == "ALL" or any(rule.startswith(code) for rule in RULES)
+
+
 def _check_code(code: str, where: str) -> None:
     if not code:
         # Every code starts with "": `ignore = [""]` ignored every rule, silently.
@@ -85,7 +90,13 @@ def _check_code(code: str, where: str) -> None:
             f"An empty rule code in {where}.",
             "Remove it, or name a code or prefix such as FA101 or FA1.",
         )
-    if code != "ALL" and not any(rule.startswith(code) for rule in RULES):
+    if code != code.upper() and _known(code.upper()):
+        # As in ruff, selectors are case-sensitive: `fa101` was taken as FA101.
+        raise BadOptionError(
+            f"Unknown rule code `{code}` in {where}: rule codes are written in capitals.",
+            f"Write `{code.upper()}`.",
+        )
+    if not _known(code):
         raise BadOptionError(
             f"Unknown rule code `{code}` in {where}.",
             f"Use codes from {min(RULES)} to {max(RULES)} or prefixes such as FA1; "
@@ -235,7 +246,6 @@ def _extra_blocking(pyproject: Path, extra: object) -> list[tuple[str, str]]:
                     f"`extra-blocking-calls` gives {_toml(name)} the code {_toml(code)}, "
                     "not a string",
                 )
-        pairs = [(name, code.upper()) for name, code in pairs]
     elif isinstance(extra, list):
         pairs = [(name, "FA101") for name in _strings(pyproject, "extra-blocking-calls", extra)]
     else:
@@ -251,6 +261,12 @@ def _extra_blocking(pyproject: Path, extra: object) -> list[tuple[str, str]]:
                 f"{pyproject}: `extra-blocking-calls` holds {_toml(name)}, which is not "
                 "a dotted Python name.",
                 _NAME_HINT,
+            )
+        if code not in _EXTRA_CODES and code.upper() in _EXTRA_CODES:
+            raise BadOptionError(
+                f"{pyproject}: `extra-blocking-calls` gives `{name}` the code `{code}`: rule "
+                "codes are written in capitals.",
+                f"Write `{code.upper()}`.",
             )
         if code not in _EXTRA_CODES:
             raise _bad(
@@ -271,7 +287,7 @@ def load(pyproject: Path | None) -> Settings:
         raise _bad(pyproject, f"unknown key `{unknown[0]}` in [tool.fastasync.check]")
     lists = {key: _strings(pyproject, key, table.get(key, [])) for key in _LISTS}
     for key in ("select", "ignore"):
-        lists[key] = tuple(code.strip().upper() for code in lists[key])
+        lists[key] = tuple(code.strip() for code in lists[key])
         for code in lists[key]:
             _check_code(code, f"{pyproject} ({key})")
     check_patterns(lists["exclude"], f"{pyproject} (exclude)")
