@@ -144,7 +144,7 @@ def test_statistics_in_a_format_of_findings_exits_2(code: Path, output: str) -> 
 
 def test_select_ignore_and_noqa(code: Path) -> None:
     assert check("--select", "FA102").exit_code == 0
-    assert check("--select", "fa1").exit_code == 1
+    assert check("--select", "FA1").exit_code == 1
     assert check("--ignore", "FA101").exit_code == 0
     (code / "app.py").write_text(HANDLER.replace("    pause()", "    pause()  # noqa: FA101"))
     assert check().exit_code == 0
@@ -182,6 +182,51 @@ def test_missing_path_exits_2(code: Path) -> None:
     assert result.stderr.splitlines() == [
         "error: nowhere: no such file or folder.",
         "hint: Pass files or folders that exist, or nothing to check the current folder.",
+    ]
+
+
+MISSING_HINT = "hint: Pass files or folders that exist, or nothing to check the current folder."
+
+
+def test_a_missing_path_is_reported_and_the_others_are_checked(code: Path) -> None:
+    """One missing path stopped the check of every other (ruff checks them, and
+    reports the missing one as E902): it is said on stderr, as a file that cannot be
+    read is, and the check exits 2."""
+    (code / "my app").mkdir()
+    (code / "my app" / "more.py").write_text(HANDLER)
+    result = check("nowhere.py", "app.py", "gone/", "my app")
+    assert result.exit_code == 2
+    assert result.stdout.splitlines() == [
+        FA101_LINE,
+        FA101_LINE.replace("app.py", "my app/more.py").replace("app.pause", "more.pause"),
+        "Found 2 errors.",
+    ]
+    assert result.stderr.splitlines() == [
+        "error: nowhere.py: no such file or folder.",
+        MISSING_HINT,
+        "error: gone: no such file or folder.",
+        MISSING_HINT,
+    ]
+
+
+def test_a_missing_path_beside_a_clean_one_does_not_say_all_checks_passed(code: Path) -> None:
+    (code / "app.py").write_text("x = 1\n")
+    result = check("app.py", "nowhere.py")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.splitlines() == ["error: nowhere.py: no such file or folder.", MISSING_HINT]
+    result = check("--format", "json", "app.py", "nowhere.py")
+    assert (result.exit_code, result.stdout) == (2, "[]\n")
+
+
+def test_every_path_missing_exits_2_naming_each_once(code: Path) -> None:
+    result = check("nowhere.py", "missing dir", "nowhere.py")
+    assert (result.exit_code, result.stdout) == (2, "")
+    # No "No Python files found" either: no path was looked in.
+    assert result.stderr.splitlines() == [
+        "error: nowhere.py: no such file or folder.",
+        MISSING_HINT,
+        "error: missing dir: no such file or folder.",
+        MISSING_HINT,
     ]
 
 

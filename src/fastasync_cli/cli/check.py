@@ -118,7 +118,7 @@ def check(
                 )
             _write(rule.doc)
             return
-        from fastasync_cli.check.files import absolute, path_mode
+        from fastasync_cli.check.files import absolute, readable
 
         try:
             os.getcwd()
@@ -128,12 +128,13 @@ def check(
                 "The current folder no longer exists (it was deleted or moved).",
                 "Change to a folder that exists, and run the check again.",
             ) from None
-        targets = list(paths or [Path(".")])
-        for target in targets:
-            path_mode(target)  # exit 2 for a missing or unreadable path, before config
+        given = list(paths or [Path(".")])
+        # A path that is missing or cannot be read is reported at the end, and the
+        # others are checked (exit 2), as a file that cannot be read is.
+        targets, unreadable = readable(given)
         # The configuration above the path as named, as in ruff: a symlinked folder
         # in the project takes the project's, not the one above its target.
-        start = absolute(targets[0])
+        start = absolute((targets or given)[0])
         settings = config.load(config.find_pyproject(start if start.is_dir() else start.parent))
         # Repeated, as in ruff, they add up: only the last one counted.
         # Each value on its own, so an error quotes what was typed.
@@ -157,9 +158,10 @@ def check(
         from fastasync_cli.check.runner import run_check
 
         result = run_check(targets, settings)
+        result = replace(result, errors=[*unreadable, *result.errors])
         for warning in result.warnings:
             sys.stderr.write(f"{report.lossy(warning)}\n")
-        if not result.files:
+        if not result.files and targets:
             # As ruff says it: "All checks passed!" alone would read as a clean bill.
             sys.stderr.write("warning: No Python files found under the given paths.\n")
         if statistics:
