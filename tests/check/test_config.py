@@ -148,8 +148,8 @@ def test_a_configured_class_wildcard_is_reported(folder: Path) -> None:
 
 
 GENERIC_HINT = (
-    "hint: Fix [tool.fastasync.check]: its keys are select, ignore, exclude and "
-    "extra-blocking-calls."
+    "hint: Fix [tool.fastasync.check]: its keys are select, ignore, exclude, "
+    "extra-blocking-calls and max-file-size."
 )
 
 

@@ -213,7 +213,10 @@ def test_a_missing_path_beside_a_clean_one_does_not_say_all_checks_passed(code: 
     (code / "app.py").write_text("x = 1\n")
     result = check("app.py", "nowhere.py")
     assert (result.exit_code, result.stdout) == (2, "")
-    assert result.stderr.splitlines() == ["error: nowhere.py: no such file or folder.", MISSING_HINT]
+    assert result.stderr.splitlines() == [
+        "error: nowhere.py: no such file or folder.",
+        MISSING_HINT,
+    ]
     result = check("--format", "json", "app.py", "nowhere.py")
     assert (result.exit_code, result.stdout) == (2, "[]\n")
 
@@ -272,21 +275,111 @@ def test_unreadable_file_alone_does_not_say_all_checks_passed(
     assert (result.exit_code, result.stdout) == (2, "[]\n")
 
 
-def test_a_file_too_large_is_not_checked_and_the_rest_is(
-    code: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A 43 MB file of data took 16 GB of memory and four minutes."""
-    from fastasync_cli.check import runner as check_runner
+TOO_LARGE = [
+    "error: data.py: 1,507 bytes, more than the 1,000 bytes a file may have (max-file-size; "
+    "a syntax tree takes up to 400 times its file's size in memory).",
+    "hint: Leave it out with --exclude (generated code or data?), or raise the limit: "
+    '--max-file-size 2kB, or max-file-size = "2kB" in [tool.fastasync.check].',
+]
 
-    monkeypatch.setattr(check_runner, "MAX_FILE_BYTES", 1_000)
+
+@pytest.mark.parametrize(
+    ("setting", "args"),
+    [
+        ("max-file-size = 1000", ()),
+        ('max-file-size = "1kB"', ()),
+        ('max-file-size = "1 KB"', ()),
+        ("", ("--max-file-size", "1_000")),
+        ('max-file-size = "5MB"', ("--max-file-size", "1000B")),
+    ],
+)
+def test_a_file_too_large_is_not_checked_and_the_rest_is(
+    code: Path, monkeypatch: pytest.MonkeyPatch, setting: str, args: tuple[str, ...]
+) -> None:
+    """A 43 MB file of data took 16 GB of memory and four minutes. The limit was fixed
+    at 10 MB, and the message did not say how to raise it."""
+    (code / "pyproject.toml").write_text(f"[tool.fastasync.check]\n{setting}\n")
     (code / "data.py").write_text("x = [" + "1, " * 500 + "]\n")
-    result = check()
+    read = []
+    read_bytes = Path.read_bytes
+
+    def reading(path: Path) -> bytes:
+        read.append(path.name)
+        return read_bytes(path)
+
+    monkeypatch.setattr(Path, "read_bytes", reading)
+    result = check(*args)
     assert result.exit_code == 2
     assert result.stdout.splitlines() == [FA101_LINE, "Found 1 error."]
+    assert result.stderr.splitlines() == TOO_LARGE
+    # Its size was enough: a file of gigabytes was read whole before it was refused.
+    assert read == ["app.py"]
+
+
+@pytest.mark.parametrize("args", [("--max-file-size", "2kB"), ("--max-file-size", "9" * 40)])
+def test_a_raised_limit_checks_the_file(code: Path, args: tuple[str, ...]) -> None:
+    (code / "pyproject.toml").write_text("[tool.fastasync.check]\nmax-file-size = 1000\n")
+    (code / "data.py").write_text("x = [" + "1, " * 500 + "]\n")
+    result = check(*args)
+    assert (result.exit_code, result.stderr) == (1, "")
+    assert result.stdout.splitlines() == [FA101_LINE, "Found 1 error."]
+
+
+SIZE_HINT = (
+    "Give a number of bytes (20000000) or a size with its unit (20MB; B, kB, MB, GB, KiB, MiB, GiB)"
+)
+
+
+@pytest.mark.parametrize(
+    ("setting", "args", "error", "hint"),
+    [
+        ("max-file-size = true", (), "{p}: `max-file-size` must be a size, not true.", "."),
+        ("max-file-size = 1.5e7", (), "{p}: `max-file-size` must be a size, not 15000000.0.", "."),
+        ('max-file-size = "ten"', (), '{p}: `max-file-size` must be a size, not "ten".', "."),
+        (
+            'max-file-size = "10 parsecs"',
+            (),
+            '{p}: `max-file-size` must be a size, not "10 parsecs".',
+            ".",
+        ),
+        ("max-file-size = [1]", (), "{p}: `max-file-size` must be a size, not [1].", "."),
+        (
+            "max-file-size = 0",
+            (),
+            "{p}: `max-file-size` must be more than 0 bytes, not 0.",
+            "; the default is 10MB.",
+        ),
+        (
+            "max-file-size = -1",
+            (),
+            "{p}: `max-file-size` must be more than 0 bytes, not -1.",
+            "; the default is 10MB.",
+        ),
+        ("", ("--max-file-size", ""), "--max-file-size must be a size, not ''.", "."),
+        ("", ("--max-file-size", "1.5MB"), "--max-file-size must be a size, not '1.5MB'.", "."),
+        (
+            "",
+            ("--max-file-size", "-5"),
+            "--max-file-size must be more than 0 bytes, not '-5'.",
+            "; the default is 10MB.",
+        ),
+        (
+            "",
+            ("--max-file-size", "0kB"),
+            "--max-file-size must be more than 0 bytes, not '0kB'.",
+            "; the default is 10MB.",
+        ),
+    ],
+)
+def test_a_bad_max_file_size_exits_2(
+    code: Path, setting: str, args: tuple[str, ...], error: str, hint: str
+) -> None:
+    (code / "pyproject.toml").write_text(f"[tool.fastasync.check]\n{setting}\n")
+    result = check(*args)
+    assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr.splitlines() == [
-        "error: data.py: 1,507 bytes, more than the 1,000 bytes a file may have (its syntax "
-        "tree would take gigabytes).",
-        "hint: Leave it out with --exclude (generated code or data?), or split it.",
+        "error: " + error.format(p=code / "pyproject.toml"),
+        f"hint: {SIZE_HINT}{hint}",
     ]
 
 
@@ -413,8 +506,8 @@ def test_bad_pyproject_settings_exit_2(code: Path) -> None:
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
         f"error: {code / 'pyproject.toml'}: unknown key `selct` in [tool.fastasync.check].",
-        "hint: Fix [tool.fastasync.check]: its keys are select, ignore, exclude and "
-        "extra-blocking-calls.",
+        "hint: Fix [tool.fastasync.check]: its keys are select, ignore, exclude, "
+        "extra-blocking-calls and max-file-size.",
     ]
 
 

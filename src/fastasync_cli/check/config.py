@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import keyword
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +14,10 @@ from fastasync_cli.check.calls import Blocking
 from fastasync_cli.check.rules import RULES
 from fastasync_cli.errors import BadOptionError
 
-_KEYS = {"select", "ignore", "exclude", "extra-blocking-calls"}
+_KEYS = {"select", "ignore", "exclude", "extra-blocking-calls", "max-file-size"}
+# A file's tree takes 80 to 400 times its size in memory (a 43 MB file of data took
+# 16 GB and four minutes): larger files are not checked, and the check says so.
+MAX_FILE_SIZE = 10_000_000
 # Codes a user's own blocking calls may be reported under.
 _EXTRA_CODES = {"FA101", "FA103", "FA104", "FA105", "FA106"}
 
@@ -27,6 +31,8 @@ class Settings:
     """(dotted name, code) pairs: the user's own blocking calls."""
     base: Path = Path()
     """The folder `exclude` patterns are relative to (the pyproject.toml's)."""
+    max_file_size: int = MAX_FILE_SIZE
+    """Larger files are not checked (reported, exit 2)."""
 
     def enabled(self, code: str) -> bool:
         if code == "FA001":
@@ -188,9 +194,47 @@ def get_table(data: dict[str, Any], *keys: str) -> dict[str, Any]:
 def _bad(path: Path, what: str) -> BadOptionError:
     return BadOptionError(
         f"{path}: {what}.",
-        "Fix [tool.fastasync.check]: its keys are select, ignore, exclude and "
-        "extra-blocking-calls.",
+        "Fix [tool.fastasync.check]: its keys are select, ignore, exclude, "
+        "extra-blocking-calls and max-file-size.",
     )
+
+
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "kb": 1_000,
+    "mb": 1_000_000,
+    "gb": 1_000_000_000,
+    "kib": 1 << 10,
+    "mib": 1 << 20,
+    "gib": 1 << 30,
+}
+_SIZE = re.compile(r"\s*(-?\d+(?:_\d+)*)\s*([a-z]*)\s*", re.IGNORECASE)
+_SIZE_HINT = (
+    "a number of bytes (20000000) or a size with its unit (20MB; B, kB, MB, GB, KiB, MiB, GiB)"
+)
+
+
+def parse_size(value: object, where: str, *, typed: bool = False) -> int:
+    """`max-file-size` in bytes: an integer, or a string such as "20MB" (units of
+    1,000: the sizes the check reports) or "16MiB"; more than 0. `typed`: a value
+    from the command line, quoted as typed."""
+    size = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        size = value
+    elif isinstance(value, str) and (match := _SIZE.fullmatch(value)):
+        factor = _UNITS.get(match[2].lower())
+        size = None if factor is None else int(match[1]) * factor
+    shown = repr(value) if typed else _toml(value)
+    if size is None:
+        raise BadOptionError(f"{where} must be a size, not {shown}.", f"Give {_SIZE_HINT}.")
+    if size <= 0:
+        # No file could be checked: every one would be reported as too large.
+        raise BadOptionError(
+            f"{where} must be more than 0 bytes, not {shown}.",
+            f"Give {_SIZE_HINT}; the default is 10MB.",
+        )
+    return size
 
 
 _LISTS = ("select", "ignore", "exclude")
@@ -292,6 +336,7 @@ def load(pyproject: Path | None) -> Settings:
             _check_code(code, f"{pyproject} ({key})")
     check_patterns(lists["exclude"], f"{pyproject} (exclude)")
     pairs = _extra_blocking(pyproject, table.get("extra-blocking-calls", []))
+    max_size = table.get("max-file-size", MAX_FILE_SIZE)
     # As in ruff, `select = []` selects no rule; only a missing key means every rule.
     return Settings(
         select=lists["select"] if "select" in table else ("FA",),
@@ -299,4 +344,5 @@ def load(pyproject: Path | None) -> Settings:
         exclude=lists["exclude"],
         extra_blocking=tuple(pairs),
         base=pyproject.parent.resolve(),
+        max_file_size=parse_size(max_size, f"{pyproject}: `max-file-size`"),
     )

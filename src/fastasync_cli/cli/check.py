@@ -63,6 +63,15 @@ def check(
             show_default=False,
         ),
     ] = None,
+    max_file_size: Annotated[
+        str | None,
+        typer.Option(
+            metavar="SIZE",
+            help="Larger files are reported and not checked: bytes, or a size such as "
+            "20MB (replaces the configured `max-file-size`). \\[default: 10MB]",
+            show_default=False,
+        ),
+    ] = None,
     statistics: Annotated[
         bool,
         typer.Option(
@@ -88,7 +97,7 @@ def check(
     FA106 CPU-heavy call; FA107 heavy background task.
 
     Silence a line with `# noqa: FA101`. Configure in `\\[tool.fastasync.check]` of
-    pyproject.toml: select, ignore, exclude, extra-blocking-calls.
+    pyproject.toml: select, ignore, exclude, extra-blocking-calls, max-file-size.
 
     Exit 0: no findings; 1: findings; 2: bad usage, or input that cannot be read
     (the rest is still checked).
@@ -144,6 +153,9 @@ def check(
         if ignore is not None:
             codes = tuple(code for text in ignore for code in config.parse_codes(text, "--ignore"))
             settings = replace(settings, ignore=(*settings.ignore, *codes))
+        if max_file_size is not None:
+            size = config.parse_size(max_file_size, "--max-file-size", typed=True)
+            settings = replace(settings, max_file_size=size)
         if exclude:
             config.check_patterns(exclude, "--exclude")
             settings = replace(settings, exclude=(*settings.exclude, *exclude))
