@@ -131,7 +131,10 @@ def run_check(paths: list[Path], settings: Settings) -> Result:
     for finding in results:
         if not settings.enabled(finding.code):
             continue
-        noqa = by_path[finding.path].noqa
+        module = by_path[finding.path]
+        if module.file_noqa is None or finding.code in module.file_noqa:
+            continue
+        noqa = module.noqa
         if finding.line in noqa:
             codes = noqa[finding.line]
             if codes is None or finding.code in codes:

@@ -96,8 +96,10 @@ def check(
     FA104 blocking Celery call; FA105 event loop inside a running one;
     FA106 CPU-heavy call; FA107 heavy background task.
 
-    Silence a line with `# noqa: FA101`. Configure in `\\[tool.fastasync.check]` of
-    pyproject.toml: select, ignore, exclude, extra-blocking-calls, max-file-size.
+    Silence a line with `# noqa: FA101`, a file with `# fastasync: noqa` (or
+    `# fastasync: noqa: FA101`) on a line of its own. Configure in
+    `\\[tool.fastasync.check]` of pyproject.toml: select, ignore, exclude,
+    extra-blocking-calls, max-file-size.
 
     Exit 0: no findings; 1: findings; 2: bad usage, or input that cannot be read
     (the rest is still checked).
