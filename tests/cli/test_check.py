@@ -221,6 +221,25 @@ def test_a_missing_path_beside_a_clean_one_does_not_say_all_checks_passed(code: 
     assert (result.exit_code, result.stdout) == (2, "[]\n")
 
 
+def test_the_configuration_is_the_first_existing_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not the one above a path that is not there (the folder it would be in)."""
+    (tmp_path / "project").mkdir()
+    (tmp_path / "project" / "app.py").write_text(HANDLER)
+    (tmp_path / "project" / "pyproject.toml").write_text(
+        '[tool.fastasync.check]\nselect = ["FA102"]\n'
+    )
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    result = check("gone/app.py", "../project")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.splitlines() == [
+        "error: gone/app.py: no such file or folder.",
+        MISSING_HINT,
+    ]
+
+
 def test_every_path_missing_exits_2_naming_each_once(code: Path) -> None:
     result = check("nowhere.py", "missing dir", "nowhere.py")
     assert (result.exit_code, result.stdout) == (2, "")
