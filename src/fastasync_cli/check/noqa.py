@@ -188,5 +188,6 @@ def _comments(text: str) -> Iterator[tuple[int, str, bool]]:
         return
     for token in tokens:
         if token.type == tokenize.COMMENT and "noqa" in token.string.lower():
-            before = token.line[: token.start[1]]
-            yield token.start[0], token.string, not before.strip()
+            number, column = token.start
+            # Not token.line: after a string of many lines, 3.12 gives them all.
+            yield number, token.string, not lines[number - 1][:column].strip()
