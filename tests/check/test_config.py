@@ -148,8 +148,8 @@ def test_a_configured_class_wildcard_is_reported(folder: Path) -> None:
 
 
 GENERIC_HINT = (
-    "hint: Fix [tool.fastasync.check]: its keys are select, ignore, exclude and "
-    "extra-blocking-calls."
+    "hint: Fix [tool.fastasync.check]: its keys are select, ignore, exclude, "
+    "extra-blocking-calls and max-file-size."
 )
 
 
@@ -301,3 +301,39 @@ def test_an_empty_rule_code_is_refused_as_in_ruff(
     error, hint = result.stderr.splitlines()
     assert error.startswith(f"error: {message}")
     assert hint.startswith("hint: ")
+
+
+@pytest.mark.parametrize(
+    ("body", "args", "code", "where"),
+    [
+        ('select = ["fa101"]\n', (), "fa101", "{pyproject} (select)"),
+        ('ignore = ["FA101", "Fa1"]\n', (), "Fa1", "{pyproject} (ignore)"),
+        ('select = ["all"]\n', (), "all", "{pyproject} (select)"),
+        ("", ("--select", "FA102,fa101"), "fa101", "--select"),
+        ("", ("--ignore", "fa1"), "fa1", "--ignore"),
+    ],
+)
+def test_a_rule_code_in_lowercase_is_refused_as_in_ruff(
+    folder: Path, body: str, args: tuple[str, ...], code: str, where: str
+) -> None:
+    """`select = ["fa101"]` was taken as FA101; ruff refuses a lowercase selector
+    ("Unknown rule selector `f401` in `select`")."""
+    configure(folder, body)
+    result = check(*args)
+    assert (result.exit_code, result.stdout) == (2, "")
+    where = where.format(pyproject=folder / "pyproject.toml")
+    assert result.stderr.splitlines() == [
+        f"error: Unknown rule code `{code}` in {where}: rule codes are written in capitals.",
+        f"hint: Write `{code.upper()}`.",
+    ]
+
+
+def test_a_lowercase_code_for_an_extra_blocking_call_is_refused(folder: Path) -> None:
+    configure(folder, 'extra-blocking-calls = { "vendor.fetch" = "fa103" }\n')
+    result = check()
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.splitlines() == [
+        f"error: {folder / 'pyproject.toml'}: `extra-blocking-calls` gives `vendor.fetch` "
+        "the code `fa103`: rule codes are written in capitals.",
+        "hint: Write `FA103`.",
+    ]

@@ -120,8 +120,8 @@ def test_a_pyproject_table_of_the_wrong_type_exits_2(folder: Path, toml: str, wh
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
         f"error: {folder / 'pyproject.toml'}: {what}.",
-        "hint: Fix [tool.fastasync.check]: its keys are select, ignore, exclude and "
-        "extra-blocking-calls.",
+        "hint: Fix [tool.fastasync.check]: its keys are select, ignore, exclude, "
+        "extra-blocking-calls and max-file-size.",
     ]
 
 

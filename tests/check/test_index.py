@@ -18,7 +18,7 @@ def program(**sources: str) -> Program:
 def test_noqa_comments() -> None:
     # As in ruff, a lowercase word after the codes is a comment, not a code.
     text = "a = 1  # noqa\nb = 2  # noqa: FA101, fa102\nc = 3  # no qa\n"
-    assert read_noqa(text) == ({1: None, 2: frozenset({"FA101"})}, [])
+    assert read_noqa(text) == ({1: None, 2: frozenset({"FA101"})}, frozenset(), [])
 
 
 def test_where_a_built_object_is_stored() -> None:

@@ -117,3 +117,108 @@ def test_a_warning_shows_a_file_name_that_is_not_utf8_as_findings_do(folder: Pat
     assert result.stderr.splitlines() == [
         f"warning: Invalid `# noqa` directive on bad\ufffd.py:1: {CODES}"
     ]
+
+
+FILE = "{}\nimport time\n\n\nasync def handler():\n    time.sleep(1)\n"
+FILE_FINDING = "app.py:6:5: FA101 Sleep `time.sleep` blocks the event loop"
+PASSED = "All checks passed!\n"
+
+
+def check_file(folder: Path, first: str, *args: str):
+    (folder / "app.py").write_text(FILE.format(first))
+    return runner.invoke(app, ["check", *args])
+
+
+@pytest.mark.parametrize(
+    "comment",
+    [
+        "# fastasync: noqa",
+        "#fastasync:NOQA",
+        "# fastasync : noqa  # generated code",
+        "# fastasync: noqa: FA101",
+        "# fastasync: noqa: FA102, FA101",
+        "# fastasync: noqa because it is generated",
+        "def helper():\n    # fastasync: noqa\n    pass",
+    ],
+)
+def test_a_file_exemption_on_its_own_line_silences_the_file(folder: Path, comment: str) -> None:
+    """As `# ruff: noqa` does in ruff: there was no way to leave one file out but
+    `exclude`."""
+    result = check_file(folder, comment)
+    assert (result.exit_code, result.stdout, result.stderr) == (0, PASSED, "")
+
+
+def test_a_file_exemption_silences_only_the_codes_it_names(folder: Path) -> None:
+    result = check_file(folder, "# fastasync: noqa: FA102")
+    assert (result.exit_code, result.stderr) == (1, "")
+    assert result.stdout.startswith(FILE_FINDING)
+
+
+NOT_ALONE = (
+    "warning: Unexpected `# fastasync: noqa` directive at app.py:1. File-level "
+    "suppression comments must appear on their own line. For line-level suppression, "
+    "omit the `fastasync:` prefix."
+)
+FILE_INVALID = "warning: Invalid `# fastasync: noqa` directive at app.py:1: "
+
+
+@pytest.mark.parametrize(
+    ("comment", "warning"),
+    [
+        # After code it silenced nothing, without a word (ruff warns).
+        ("x = 1  # fastasync: noqa", NOT_ALONE),
+        ('"""A module."""  # fastasync: noqa: FA101', NOT_ALONE),
+        ("# fastasync: noqa: fa101", FILE_INVALID + CODES),
+        ("# fastasync: noqa:", FILE_INVALID + CODES),
+        ("# fastasync: noqa: generated", FILE_INVALID + CODES),
+        ("# fastasync: noqaFA101", FILE_INVALID + SUFFIX),
+        ("# fastasync: noqa; FA101", FILE_INVALID + SUFFIX),
+        ("# fastasync: noqa: FA101x", FILE_INVALID + CODE),
+        ("# noqa # fastasync: noqa: fa1", FILE_INVALID + CODES),
+        (
+            "# fastasync: noqa: FA999",
+            "warning: Invalid rule code provided to `# fastasync: noqa` at app.py:1: FA999",
+        ),
+    ],
+)
+def test_a_file_exemption_ruff_would_refuse_silences_nothing_and_is_reported(
+    folder: Path, comment: str, warning: str
+) -> None:
+    result = check_file(folder, comment)
+    assert result.exit_code == 1
+    assert result.stdout.startswith(FILE_FINDING)
+    assert result.stderr.splitlines() == [warning]
+
+
+@pytest.mark.parametrize(
+    ("comment", "warning"),
+    [
+        ("# fastasync: noqa: FA101,,FA102", "expected rule code between commas"),
+        ("# fastasync: noqa: FA102FA101", "expected comma or space delimiter between codes"),
+    ],
+)
+def test_a_file_exemption_with_a_missing_or_joined_code_is_reported_but_silences(
+    folder: Path, comment: str, warning: str
+) -> None:
+    result = check_file(folder, comment)
+    assert (result.exit_code, result.stdout) == (0, PASSED)
+    assert result.stderr.splitlines() == [
+        f"warning: Missing or joined rule code(s) at app.py:1: {warning}"
+    ]
+
+
+def test_a_file_exemption_naming_an_unknown_code_keeps_the_known_ones(folder: Path) -> None:
+    result = check_file(folder, "# fastasync: noqa: FA999, FA101")
+    assert (result.exit_code, result.stdout) == (0, PASSED)
+    assert result.stderr.splitlines() == [
+        "warning: Invalid rule code provided to `# fastasync: noqa` at app.py:1: FA999"
+    ]
+
+
+@pytest.mark.parametrize("comment", ["# ruff: noqa", "x = 1  # ruff: noqa", "# FASTASYNC: noqa"])
+def test_another_tools_file_exemption_is_not_ours(folder: Path, comment: str) -> None:
+    """`# ruff: noqa` exempts a file from ruff's rules (ruff warns of a misplaced one),
+    and ruff's own prefix is case-sensitive."""
+    result = check_file(folder, comment)
+    assert (result.exit_code, result.stderr) == (1, "")
+    assert result.stdout.startswith(FILE_FINDING)

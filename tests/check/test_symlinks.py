@@ -108,7 +108,19 @@ def test_a_dangling_symlink_named_exits_2(folder: Path) -> None:
     """It said "gone.py: no such file or folder" of a link the user can see."""
     (folder / "gone.py").symlink_to("nowhere.py")
     result = check("gone.py")
-    assert (result.exit_code, result.stdout) == (2, "")
+    assert (result.exit_code, result.stdout) == (2, "[]\n")
+    assert result.stderr.splitlines() == [
+        "error: gone.py: a symbolic link to nowhere.py, which does not exist.",
+        POINT,
+    ]
+
+
+def test_a_dangling_symlink_named_beside_a_file_leaves_the_file_checked(folder: Path) -> None:
+    """It stopped the check of every other path."""
+    (folder / "gone.py").symlink_to("nowhere.py")
+    (folder / "app.py").write_text(SLEEPS)
+    result = check("gone.py", "app.py")
+    assert (result.exit_code, paths(result)) == (2, [("app.py", 5)])
     assert result.stderr.splitlines() == [
         "error: gone.py: a symbolic link to nowhere.py, which does not exist.",
         POINT,

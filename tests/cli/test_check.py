@@ -144,7 +144,7 @@ def test_statistics_in_a_format_of_findings_exits_2(code: Path, output: str) -> 
 
 def test_select_ignore_and_noqa(code: Path) -> None:
     assert check("--select", "FA102").exit_code == 0
-    assert check("--select", "fa1").exit_code == 1
+    assert check("--select", "FA1").exit_code == 1
     assert check("--ignore", "FA101").exit_code == 0
     (code / "app.py").write_text(HANDLER.replace("    pause()", "    pause()  # noqa: FA101"))
     assert check().exit_code == 0
@@ -182,6 +182,73 @@ def test_missing_path_exits_2(code: Path) -> None:
     assert result.stderr.splitlines() == [
         "error: nowhere: no such file or folder.",
         "hint: Pass files or folders that exist, or nothing to check the current folder.",
+    ]
+
+
+MISSING_HINT = "hint: Pass files or folders that exist, or nothing to check the current folder."
+
+
+def test_a_missing_path_is_reported_and_the_others_are_checked(code: Path) -> None:
+    """One missing path stopped the check of every other (ruff checks them, and
+    reports the missing one as E902): it is said on stderr, as a file that cannot be
+    read is, and the check exits 2."""
+    (code / "my app").mkdir()
+    (code / "my app" / "more.py").write_text(HANDLER)
+    result = check("nowhere.py", "app.py", "gone/", "my app")
+    assert result.exit_code == 2
+    assert result.stdout.splitlines() == [
+        FA101_LINE,
+        FA101_LINE.replace("app.py", "my app/more.py").replace("app.pause", "more.pause"),
+        "Found 2 errors.",
+    ]
+    assert result.stderr.splitlines() == [
+        "error: nowhere.py: no such file or folder.",
+        MISSING_HINT,
+        "error: gone: no such file or folder.",
+        MISSING_HINT,
+    ]
+
+
+def test_a_missing_path_beside_a_clean_one_does_not_say_all_checks_passed(code: Path) -> None:
+    (code / "app.py").write_text("x = 1\n")
+    result = check("app.py", "nowhere.py")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.splitlines() == [
+        "error: nowhere.py: no such file or folder.",
+        MISSING_HINT,
+    ]
+    result = check("--format", "json", "app.py", "nowhere.py")
+    assert (result.exit_code, result.stdout) == (2, "[]\n")
+
+
+def test_the_configuration_is_the_first_existing_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not the one above a path that is not there (the folder it would be in)."""
+    (tmp_path / "project").mkdir()
+    (tmp_path / "project" / "app.py").write_text(HANDLER)
+    (tmp_path / "project" / "pyproject.toml").write_text(
+        '[tool.fastasync.check]\nselect = ["FA102"]\n'
+    )
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    result = check("gone/app.py", "../project")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.splitlines() == [
+        "error: gone/app.py: no such file or folder.",
+        MISSING_HINT,
+    ]
+
+
+def test_every_path_missing_exits_2_naming_each_once(code: Path) -> None:
+    result = check("nowhere.py", "missing dir", "nowhere.py")
+    assert (result.exit_code, result.stdout) == (2, "")
+    # No "No Python files found" either: no path was looked in.
+    assert result.stderr.splitlines() == [
+        "error: nowhere.py: no such file or folder.",
+        MISSING_HINT,
+        "error: missing dir: no such file or folder.",
+        MISSING_HINT,
     ]
 
 
@@ -227,21 +294,111 @@ def test_unreadable_file_alone_does_not_say_all_checks_passed(
     assert (result.exit_code, result.stdout) == (2, "[]\n")
 
 
-def test_a_file_too_large_is_not_checked_and_the_rest_is(
-    code: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A 43 MB file of data took 16 GB of memory and four minutes."""
-    from fastasync_cli.check import runner as check_runner
+TOO_LARGE = [
+    "error: data.py: 1,507 bytes, more than the 1,000 bytes a file may have (max-file-size; "
+    "a syntax tree takes up to 400 times its file's size in memory).",
+    "hint: Leave it out with --exclude (generated code or data?), or raise the limit: "
+    '--max-file-size 2kB, or max-file-size = "2kB" in [tool.fastasync.check].',
+]
 
-    monkeypatch.setattr(check_runner, "MAX_FILE_BYTES", 1_000)
+
+@pytest.mark.parametrize(
+    ("setting", "args"),
+    [
+        ("max-file-size = 1000", ()),
+        ('max-file-size = "1kB"', ()),
+        ('max-file-size = "1 KB"', ()),
+        ("", ("--max-file-size", "1_000")),
+        ('max-file-size = "5MB"', ("--max-file-size", "1000B")),
+    ],
+)
+def test_a_file_too_large_is_not_checked_and_the_rest_is(
+    code: Path, monkeypatch: pytest.MonkeyPatch, setting: str, args: tuple[str, ...]
+) -> None:
+    """A 43 MB file of data took 16 GB of memory and four minutes. The limit was fixed
+    at 10 MB, and the message did not say how to raise it."""
+    (code / "pyproject.toml").write_text(f"[tool.fastasync.check]\n{setting}\n")
     (code / "data.py").write_text("x = [" + "1, " * 500 + "]\n")
-    result = check()
+    read = []
+    read_bytes = Path.read_bytes
+
+    def reading(path: Path) -> bytes:
+        read.append(path.name)
+        return read_bytes(path)
+
+    monkeypatch.setattr(Path, "read_bytes", reading)
+    result = check(*args)
     assert result.exit_code == 2
     assert result.stdout.splitlines() == [FA101_LINE, "Found 1 error."]
+    assert result.stderr.splitlines() == TOO_LARGE
+    # Its size was enough: a file of gigabytes was read whole before it was refused.
+    assert read == ["app.py"]
+
+
+@pytest.mark.parametrize("args", [("--max-file-size", "2kB"), ("--max-file-size", "9" * 40)])
+def test_a_raised_limit_checks_the_file(code: Path, args: tuple[str, ...]) -> None:
+    (code / "pyproject.toml").write_text("[tool.fastasync.check]\nmax-file-size = 1000\n")
+    (code / "data.py").write_text("x = [" + "1, " * 500 + "]\n")
+    result = check(*args)
+    assert (result.exit_code, result.stderr) == (1, "")
+    assert result.stdout.splitlines() == [FA101_LINE, "Found 1 error."]
+
+
+SIZE_HINT = (
+    "Give a number of bytes (20000000) or a size with its unit (20MB; B, kB, MB, GB, KiB, MiB, GiB)"
+)
+
+
+@pytest.mark.parametrize(
+    ("setting", "args", "error", "hint"),
+    [
+        ("max-file-size = true", (), "{p}: `max-file-size` must be a size, not true.", "."),
+        ("max-file-size = 1.5e7", (), "{p}: `max-file-size` must be a size, not 15000000.0.", "."),
+        ('max-file-size = "ten"', (), '{p}: `max-file-size` must be a size, not "ten".', "."),
+        (
+            'max-file-size = "10 parsecs"',
+            (),
+            '{p}: `max-file-size` must be a size, not "10 parsecs".',
+            ".",
+        ),
+        ("max-file-size = [1]", (), "{p}: `max-file-size` must be a size, not [1].", "."),
+        (
+            "max-file-size = 0",
+            (),
+            "{p}: `max-file-size` must be more than 0 bytes, not 0.",
+            "; the default is 10MB.",
+        ),
+        (
+            "max-file-size = -1",
+            (),
+            "{p}: `max-file-size` must be more than 0 bytes, not -1.",
+            "; the default is 10MB.",
+        ),
+        ("", ("--max-file-size", ""), "--max-file-size must be a size, not ''.", "."),
+        ("", ("--max-file-size", "1.5MB"), "--max-file-size must be a size, not '1.5MB'.", "."),
+        (
+            "",
+            ("--max-file-size", "-5"),
+            "--max-file-size must be more than 0 bytes, not '-5'.",
+            "; the default is 10MB.",
+        ),
+        (
+            "",
+            ("--max-file-size", "0kB"),
+            "--max-file-size must be more than 0 bytes, not '0kB'.",
+            "; the default is 10MB.",
+        ),
+    ],
+)
+def test_a_bad_max_file_size_exits_2(
+    code: Path, setting: str, args: tuple[str, ...], error: str, hint: str
+) -> None:
+    (code / "pyproject.toml").write_text(f"[tool.fastasync.check]\n{setting}\n")
+    result = check(*args)
+    assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr.splitlines() == [
-        "error: data.py: 1,507 bytes, more than the 1,000 bytes a file may have (its syntax "
-        "tree would take gigabytes).",
-        "hint: Leave it out with --exclude (generated code or data?), or split it.",
+        "error: " + error.format(p=code / "pyproject.toml"),
+        f"hint: {SIZE_HINT}{hint}",
     ]
 
 
@@ -368,8 +525,8 @@ def test_bad_pyproject_settings_exit_2(code: Path) -> None:
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
         f"error: {code / 'pyproject.toml'}: unknown key `selct` in [tool.fastasync.check].",
-        "hint: Fix [tool.fastasync.check]: its keys are select, ignore, exclude and "
-        "extra-blocking-calls.",
+        "hint: Fix [tool.fastasync.check]: its keys are select, ignore, exclude, "
+        "extra-blocking-calls and max-file-size.",
     ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import keyword
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +14,10 @@ from fastasync_cli.check.calls import Blocking
 from fastasync_cli.check.rules import RULES
 from fastasync_cli.errors import BadOptionError
 
-_KEYS = {"select", "ignore", "exclude", "extra-blocking-calls"}
+_KEYS = {"select", "ignore", "exclude", "extra-blocking-calls", "max-file-size"}
+# A file's tree takes 80 to 400 times its size in memory (a 43 MB file of data took
+# 16 GB and four minutes): larger files are not checked, and the check says so.
+MAX_FILE_SIZE = 10_000_000
 # Codes a user's own blocking calls may be reported under.
 _EXTRA_CODES = {"FA101", "FA103", "FA104", "FA105", "FA106"}
 
@@ -27,6 +31,8 @@ class Settings:
     """(dotted name, code) pairs: the user's own blocking calls."""
     base: Path = Path()
     """The folder `exclude` patterns are relative to (the pyproject.toml's)."""
+    max_file_size: int = MAX_FILE_SIZE
+    """Larger files are not checked (reported, exit 2)."""
 
     def enabled(self, code: str) -> bool:
         if code == "FA001":
@@ -54,7 +60,7 @@ def parse_codes(text: str | None, where: str) -> tuple[str, ...]:
     """`FA101,FA2` -> its codes, each checked to select at least one rule."""
     if text is None:
         return ()
-    codes = tuple(code.strip().upper() for code in text.split(","))
+    codes = tuple(code.strip() for code in text.split(","))
     if "" in codes:
         # As in ruff: `--ignore ""` ignored nothing, `--select FA101,` looked fine.
         raise BadOptionError(
@@ -78,6 +84,11 @@ def parse_select(text: str) -> tuple[str, ...]:
     return parse_codes(text, "--select")
 
 
+def _known(code: str) -> bool:
+    """Whether `select` and `ignore` take `code`: ALL, or a rule code or its prefix."""
+    return code == "ALL" or any(rule.startswith(code) for rule in RULES)
+
+
 def _check_code(code: str, where: str) -> None:
     if not code:
         # Every code starts with "": `ignore = [""]` ignored every rule, silently.
@@ -85,7 +96,13 @@ def _check_code(code: str, where: str) -> None:
             f"An empty rule code in {where}.",
             "Remove it, or name a code or prefix such as FA101 or FA1.",
         )
-    if code != "ALL" and not any(rule.startswith(code) for rule in RULES):
+    if code != code.upper() and _known(code.upper()):
+        # As in ruff, selectors are case-sensitive: `fa101` was taken as FA101.
+        raise BadOptionError(
+            f"Unknown rule code `{code}` in {where}: rule codes are written in capitals.",
+            f"Write `{code.upper()}`.",
+        )
+    if not _known(code):
         raise BadOptionError(
             f"Unknown rule code `{code}` in {where}.",
             f"Use codes from {min(RULES)} to {max(RULES)} or prefixes such as FA1; "
@@ -177,9 +194,47 @@ def get_table(data: dict[str, Any], *keys: str) -> dict[str, Any]:
 def _bad(path: Path, what: str) -> BadOptionError:
     return BadOptionError(
         f"{path}: {what}.",
-        "Fix [tool.fastasync.check]: its keys are select, ignore, exclude and "
-        "extra-blocking-calls.",
+        "Fix [tool.fastasync.check]: its keys are select, ignore, exclude, "
+        "extra-blocking-calls and max-file-size.",
     )
+
+
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "kb": 1_000,
+    "mb": 1_000_000,
+    "gb": 1_000_000_000,
+    "kib": 1 << 10,
+    "mib": 1 << 20,
+    "gib": 1 << 30,
+}
+_SIZE = re.compile(r"\s*(-?\d+(?:_\d+)*)\s*([a-z]*)\s*", re.IGNORECASE)
+_SIZE_HINT = (
+    "a number of bytes (20000000) or a size with its unit (20MB; B, kB, MB, GB, KiB, MiB, GiB)"
+)
+
+
+def parse_size(value: object, where: str, *, typed: bool = False) -> int:
+    """`max-file-size` in bytes: an integer, or a string such as "20MB" (units of
+    1,000: the sizes the check reports) or "16MiB"; more than 0. `typed`: a value
+    from the command line, quoted as typed."""
+    size = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        size = value
+    elif isinstance(value, str) and (match := _SIZE.fullmatch(value)):
+        factor = _UNITS.get(match[2].lower())
+        size = None if factor is None else int(match[1]) * factor
+    shown = repr(value) if typed else _toml(value)
+    if size is None:
+        raise BadOptionError(f"{where} must be a size, not {shown}.", f"Give {_SIZE_HINT}.")
+    if size <= 0:
+        # No file could be checked: every one would be reported as too large.
+        raise BadOptionError(
+            f"{where} must be more than 0 bytes, not {shown}.",
+            f"Give {_SIZE_HINT}; the default is 10MB.",
+        )
+    return size
 
 
 _LISTS = ("select", "ignore", "exclude")
@@ -235,7 +290,6 @@ def _extra_blocking(pyproject: Path, extra: object) -> list[tuple[str, str]]:
                     f"`extra-blocking-calls` gives {_toml(name)} the code {_toml(code)}, "
                     "not a string",
                 )
-        pairs = [(name, code.upper()) for name, code in pairs]
     elif isinstance(extra, list):
         pairs = [(name, "FA101") for name in _strings(pyproject, "extra-blocking-calls", extra)]
     else:
@@ -251,6 +305,12 @@ def _extra_blocking(pyproject: Path, extra: object) -> list[tuple[str, str]]:
                 f"{pyproject}: `extra-blocking-calls` holds {_toml(name)}, which is not "
                 "a dotted Python name.",
                 _NAME_HINT,
+            )
+        if code not in _EXTRA_CODES and code.upper() in _EXTRA_CODES:
+            raise BadOptionError(
+                f"{pyproject}: `extra-blocking-calls` gives `{name}` the code `{code}`: rule "
+                "codes are written in capitals.",
+                f"Write `{code.upper()}`.",
             )
         if code not in _EXTRA_CODES:
             raise _bad(
@@ -271,11 +331,12 @@ def load(pyproject: Path | None) -> Settings:
         raise _bad(pyproject, f"unknown key `{unknown[0]}` in [tool.fastasync.check]")
     lists = {key: _strings(pyproject, key, table.get(key, [])) for key in _LISTS}
     for key in ("select", "ignore"):
-        lists[key] = tuple(code.strip().upper() for code in lists[key])
+        lists[key] = tuple(code.strip() for code in lists[key])
         for code in lists[key]:
             _check_code(code, f"{pyproject} ({key})")
     check_patterns(lists["exclude"], f"{pyproject} (exclude)")
     pairs = _extra_blocking(pyproject, table.get("extra-blocking-calls", []))
+    max_size = table.get("max-file-size", MAX_FILE_SIZE)
     # As in ruff, `select = []` selects no rule; only a missing key means every rule.
     return Settings(
         select=lists["select"] if "select" in table else ("FA",),
@@ -283,4 +344,5 @@ def load(pyproject: Path | None) -> Settings:
         exclude=lists["exclude"],
         extra_blocking=tuple(pairs),
         base=pyproject.parent.resolve(),
+        max_file_size=parse_size(max_size, f"{pyproject}: `max-file-size`"),
     )

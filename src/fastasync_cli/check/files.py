@@ -92,7 +92,11 @@ def discover(
     warnings: list[str] = []
     errors: list[BadOptionError] = []
     for given in paths:
-        mode = path_mode(given)
+        try:
+            mode = path_mode(given)
+        except BadOptionError as exc:  # gone since `readable` saw it
+            errors.append(exc)
+            continue
         where = absolute(given)
         if stat.S_ISREG(mode):
             if not _python_source(where):
@@ -142,6 +146,23 @@ def absolute(given: Path) -> Path:
     if os.path.realpath(plain) == os.path.realpath(given):
         return plain
     return Path.cwd() / given
+
+
+def readable(paths: list[Path]) -> tuple[list[Path], list[BadOptionError]]:
+    """The paths named on the command line that can be checked, and why each other one
+    cannot (missing, a dangling symlink, a folder on the way that may not be entered),
+    once each: as for a file that cannot be read, the rest is checked and the check
+    exits 2. One missing path stopped the whole check."""
+    found: list[Path] = []
+    errors: dict[str, BadOptionError] = {}
+    for given in paths:
+        try:
+            path_mode(given)
+        except BadOptionError as exc:
+            errors.setdefault(str(given), exc)
+        else:
+            found.append(given)
+    return found, list(errors.values())
 
 
 def path_mode(given: Path) -> int:

@@ -20,6 +20,7 @@ from fastasync_cli.check.index_model import (
 )
 from fastasync_cli.check.noqa import read_noqa
 from fastasync_cli.check.refs import Ref, to_ref
+from fastasync_cli.check.rules import RULES
 from fastasync_cli.check.source import char_column, decode, recursion_room, split_lines
 from fastasync_cli.check.unparsable import (
     PARSED_AS,
@@ -56,7 +57,7 @@ def index_module(source: bytes, path: str, name: str, *, is_package: bool) -> Mo
         module.error, module.error_advice = tree.error, tree.advice
         return module
     text = decode(source)
-    module.noqa, module.noqa_problems = read_noqa(text)
+    module.noqa, module.file_noqa, module.noqa_problems = read_noqa(text, RULES)
     module.lines = text.count("\n") + text.count("\r") - text.count("\r\n") + 1
     try:
         # The indexer recurses in Python alone (no C stack): room for any tree that parsed.

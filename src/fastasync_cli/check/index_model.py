@@ -77,6 +77,8 @@ class ModuleIndex(Scope):
     star_imports: list[str] = field(default_factory=list)
     noqa: dict[int, frozenset[str] | None] = field(default_factory=dict)
     """Line -> the codes its `# noqa` comment names (None: a bare `# noqa`)."""
+    file_noqa: frozenset[str] | None = frozenset()
+    """The codes `# fastasync: noqa` exempts the whole file from (None: every code)."""
     noqa_problems: list[tuple[int, str]] = field(default_factory=list)
     """(line, message with a `{}` for `path:line`): malformed `# noqa` comments."""
     lines: int = 0

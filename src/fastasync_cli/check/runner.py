@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastasync_cli.check.analysis import Analysis, Finding
-from fastasync_cli.check.config import Settings
+from fastasync_cli.check.config import MAX_FILE_SIZE, Settings
 from fastasync_cli.check.files import SourceFile, absolute, discover
 from fastasync_cli.check.index import PARSED_AS, ModuleIndex, index_module
 from fastasync_cli.check.program import Program
@@ -32,24 +32,25 @@ class Result:
     too large): the rest was checked, and the check exits 2."""
 
 
-# A file's tree takes 80 to 400 times its size in memory (a 43 MB file of data took
-# 16 GB and four minutes): larger files are not checked, and the check says so.
-MAX_FILE_BYTES = 10_000_000
-
-
-def _index(source: SourceFile) -> ModuleIndex | BadOptionError:
+def _index(source: SourceFile, limit: int) -> ModuleIndex | BadOptionError:
     try:
-        data = source.path.read_bytes()
+        # The size first: a file of gigabytes was read whole before it was refused.
+        size = source.path.stat().st_size
+        data = source.path.read_bytes() if size <= limit else b""
     except OSError as exc:
         return BadOptionError(
             f"Cannot read {source.display}: {exc.strerror or exc}.",
             "Make the file readable, or leave it out with --exclude.",
         )
-    if len(data) > MAX_FILE_BYTES:
+    size = max(size, len(data))  # it may have grown since
+    if size > limit:
         return BadOptionError(
-            f"{source.display}: {_size(len(data))}, more than the {_size(MAX_FILE_BYTES)} "
-            "a file may have (its syntax tree would take gigabytes).",
-            "Leave it out with --exclude (generated code or data?), or split it.",
+            f"{source.display}: {_size(size)}, more than the {_size(limit)} a file may "
+            "have (max-file-size; a syntax tree takes up to 400 times its file's size "
+            "in memory).",
+            "Leave it out with --exclude (generated code or data?), or raise the limit: "
+            f'--max-file-size {_room(size)}, or max-file-size = "{_room(size)}" in '
+            "[tool.fastasync.check].",
         )
     return index_module(data, source.display, source.name, is_package=source.is_package)
 
@@ -59,14 +60,21 @@ def _size(count: int) -> str:
     return f"{-(-count // 100_000) / 10:.1f} MB" if count >= 100_000 else f"{count:,} bytes"
 
 
-def index_all(sources: list[SourceFile]) -> list[ModuleIndex | BadOptionError]:
+def _room(count: int) -> str:
+    """A size with room for `count` bytes, as max-file-size takes it."""
+    return f"{-(-count // 1_000_000)}MB" if count >= 1_000_000 else f"{-(-count // 1_000)}kB"
+
+
+def index_all(
+    sources: list[SourceFile], limit: int = MAX_FILE_SIZE
+) -> list[ModuleIndex | BadOptionError]:
     """Every file's index, in the order given, or why it cannot be read.
 
     In one process: on two cores, worker processes were slower (sending 50,000 lines'
     indexes back costs more than half the parsing they save; see
     benchmarks/check_speed.py).
     """
-    return [_index(source) for source in sources]
+    return [_index(source, limit) for source in sources]
 
 
 def explain_syntax(message: str, newer: tuple[int, int] | None) -> str:
@@ -87,7 +95,7 @@ def run_check(paths: list[Path], settings: Settings) -> Result:
     found, skipped, errors = discover(paths, settings.exclude, settings.base)
     sources: list[SourceFile] = []
     modules: list[ModuleIndex] = []
-    for source, indexed in zip(found, index_all(found), strict=True):
+    for source, indexed in zip(found, index_all(found, settings.max_file_size), strict=True):
         if isinstance(indexed, BadOptionError):
             errors.append(indexed)
         else:
@@ -123,7 +131,10 @@ def run_check(paths: list[Path], settings: Settings) -> Result:
     for finding in results:
         if not settings.enabled(finding.code):
             continue
-        noqa = by_path[finding.path].noqa
+        module = by_path[finding.path]
+        if module.file_noqa is None or finding.code in module.file_noqa:
+            continue
+        noqa = module.noqa
         if finding.line in noqa:
             codes = noqa[finding.line]
             if codes is None or finding.code in codes:

@@ -63,6 +63,15 @@ def check(
             show_default=False,
         ),
     ] = None,
+    max_file_size: Annotated[
+        str | None,
+        typer.Option(
+            metavar="SIZE",
+            help="Larger files are reported and not checked: bytes, or a size such as "
+            "20MB (replaces the configured `max-file-size`). \\[default: 10MB]",
+            show_default=False,
+        ),
+    ] = None,
     statistics: Annotated[
         bool,
         typer.Option(
@@ -87,8 +96,10 @@ def check(
     FA104 blocking Celery call; FA105 event loop inside a running one;
     FA106 CPU-heavy call; FA107 heavy background task.
 
-    Silence a line with `# noqa: FA101`. Configure in `\\[tool.fastasync.check]` of
-    pyproject.toml: select, ignore, exclude, extra-blocking-calls.
+    Silence a line with `# noqa: FA101`, a file with `# fastasync: noqa` (or
+    `# fastasync: noqa: FA101`) on a line of its own. Configure in
+    `\\[tool.fastasync.check]` of pyproject.toml: select, ignore, exclude,
+    extra-blocking-calls, max-file-size.
 
     Exit 0: no findings; 1: findings; 2: bad usage, or input that cannot be read
     (the rest is still checked).
@@ -118,7 +129,7 @@ def check(
                 )
             _write(rule.doc)
             return
-        from fastasync_cli.check.files import absolute, path_mode
+        from fastasync_cli.check.files import absolute, readable
 
         try:
             os.getcwd()
@@ -128,12 +139,13 @@ def check(
                 "The current folder no longer exists (it was deleted or moved).",
                 "Change to a folder that exists, and run the check again.",
             ) from None
-        targets = list(paths or [Path(".")])
-        for target in targets:
-            path_mode(target)  # exit 2 for a missing or unreadable path, before config
+        given = list(paths or [Path(".")])
+        # A path that is missing or cannot be read is reported at the end, and the
+        # others are checked (exit 2), as a file that cannot be read is.
+        targets, unreadable = readable(given)
         # The configuration above the path as named, as in ruff: a symlinked folder
         # in the project takes the project's, not the one above its target.
-        start = absolute(targets[0])
+        start = absolute((targets or given)[0])
         settings = config.load(config.find_pyproject(start if start.is_dir() else start.parent))
         # Repeated, as in ruff, they add up: only the last one counted.
         # Each value on its own, so an error quotes what was typed.
@@ -143,6 +155,9 @@ def check(
         if ignore is not None:
             codes = tuple(code for text in ignore for code in config.parse_codes(text, "--ignore"))
             settings = replace(settings, ignore=(*settings.ignore, *codes))
+        if max_file_size is not None:
+            size = config.parse_size(max_file_size, "--max-file-size", typed=True)
+            settings = replace(settings, max_file_size=size)
         if exclude:
             config.check_patterns(exclude, "--exclude")
             settings = replace(settings, exclude=(*settings.exclude, *exclude))
@@ -157,9 +172,10 @@ def check(
         from fastasync_cli.check.runner import run_check
 
         result = run_check(targets, settings)
+        result = replace(result, errors=[*unreadable, *result.errors])
         for warning in result.warnings:
             sys.stderr.write(f"{report.lossy(warning)}\n")
-        if not result.files:
+        if not result.files and targets:
             # As ruff says it: "All checks passed!" alone would read as a clean bill.
             sys.stderr.write("warning: No Python files found under the given paths.\n")
         if statistics:
