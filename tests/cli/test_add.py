@@ -86,7 +86,7 @@ def test_add_endpoint_status_lines(project: Path) -> None:
         "   create  app/repositories/products.py",
         "   create  app/api/routes/products.py",
         "   create  tests/api/routes/test_products.py",
-        "   create  app/schemas/__init__.py",
+        "identical  app/schemas/types.py",
         "   create  app/repositories/__init__.py",
         "   update  app/api/main.py",
         "   update  app/api/deps.py",

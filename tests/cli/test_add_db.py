@@ -442,3 +442,28 @@ def test_a_model_named_test_something_is_not_imported_where_pytest_collects(
             for alias in node.names
         ]
         assert not [name for name in names if name.startswith("Test")], rel
+
+
+def test_add_db_refuses_an_endpoint_field_too_long_to_index(project: Path) -> None:
+    """An endpoint made with `--db none` before the 650-character rule: `add db`
+    would give it an index PostgreSQL cannot build."""
+    assert add(project, "endpoint", "products", "name:str", "code:str{40}:unique").exit_code == 0
+    manifest = project / ".fastasync.toml"
+    text = manifest.read_text("utf-8")
+    manifest.write_text(text.replace('"code:str{40}:unique"', '"code:str{1000}:unique"'))
+    before = snapshot(project)
+    result = add(project, "db", "--kind", "postgres")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "error: The endpoint 'products' has the field 'code:str{1000}:unique', which is "
+        "unique and 1000 characters long: PostgreSQL cannot index more than 650 characters "
+        "of text (2,704 bytes, up to 4 per character).",
+        "hint: Nothing was written. Lower its maximum to 650 or less (in .fastasync.toml and "
+        "its max_length in app/schemas/products.py), or drop :unique from it in "
+        ".fastasync.toml, then run fastasync add db again.",
+    ]
+    assert snapshot(project) == before
+
+    manifest.write_text(text.replace('"code:str{40}:unique"', '"code:str{650}:index"'))
+    result = add(project, "db", "--kind", "sqlite")
+    assert result.exit_code == 0, result.output

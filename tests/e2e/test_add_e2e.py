@@ -7,6 +7,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.cli.test_schema_types import as_made_before_the_shared_types
 from tests.e2e.conftest import check_project, fastasync, follow_job, run, serve
 
 LONGEST = "customer_support_ticket_attachments_and_their_xyz"
@@ -84,4 +85,19 @@ def test_a_client_s_tests_name_the_variables_with_the_settings_prefix(tmp_path: 
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/clients"],
         cwd=root,
     )
+    assert " passed" in output and "failed" not in output
+
+
+def test_a_project_made_before_the_shared_schema_types_stays_green(tmp_path: Path) -> None:
+    """Its endpoint keeps its own copy of the types, the next one imports them from
+    app/schemas/types.py, which add endpoint writes: both pass every check."""
+    fastasync("new", "shop", "--yes", "--db", "none", "--no-docker", "--ci", "none", cwd=tmp_path)
+    root = tmp_path / "shop"
+    fastasync("add", "endpoint", "products", "name:str", "qty:int", "at:datetime?", cwd=root)
+    as_made_before_the_shared_types(root, "products")
+    old_schema = (root / "app/schemas/products.py").read_bytes()
+    output = fastasync("add", "endpoint", "orders", "price:float", "due:datetime", cwd=root)
+    assert "create  app/schemas/types.py" in output, output
+    assert (root / "app/schemas/products.py").read_bytes() == old_schema
+    output = check_project(root, parallel=True)
     assert " passed" in output and "failed" not in output

@@ -7,7 +7,7 @@ import os
 import signal
 import stat
 import threading
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 
@@ -15,7 +15,7 @@ from fastasync_cli import interrupts
 from fastasync_cli.engine import apply as apply_module
 from fastasync_cli.engine.apply import RollbackError, apply
 from fastasync_cli.engine.lock import project_lock
-from fastasync_cli.engine.plan import Plan, plan_file, plan_update
+from fastasync_cli.engine.plan import Action, FileChange, Plan, plan_file, plan_update
 from fastasync_cli.errors import ConflictError, TargetError
 
 
@@ -122,6 +122,20 @@ def test_a_file_read_but_left_identical_is_checked_too(tmp_path: Path) -> None:
     (tmp_path / "manifest.toml").write_text("a = 2\n")
     with pytest.raises(ConflictError):
         apply(plan)
+    assert not (tmp_path / "new.py").exists()
+
+
+def test_a_file_skipped_for_what_it_held_is_checked_too(tmp_path: Path) -> None:
+    # add endpoint keeps the user's app/schemas/types.py because it defines what the
+    # new schema module imports: it must still do so when the plan is written.
+    (tmp_path / "types.py").write_text("Int64 = int\n")
+    plan = Plan(root=tmp_path)
+    plan.add(FileChange(PurePosixPath("types.py"), Action.SKIP, read=b"Int64 = int\n"))
+    plan.add(plan_file(tmp_path, "new.py", "from types import Int64\n"))
+    (tmp_path / "types.py").write_text("Slug = str\n")
+    with pytest.raises(ConflictError) as caught:
+        apply(plan)
+    assert caught.value.message.startswith("types.py changed while fastasync was planning")
     assert not (tmp_path / "new.py").exists()
 
 

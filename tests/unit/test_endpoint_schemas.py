@@ -48,6 +48,13 @@ def models(project: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     options = EndpointOptions(component_name("things", "endpoint"), tuple(parse_fields(SPECS)))
     plan = plan_endpoint(options, find_project(project)).plan
     source = next(c.content for c in plan.changes if str(c.path) == "app/schemas/things.py")
+    # The shared types it imports, as `new` wrote them into the project.
+    for package in ["app", "app.schemas"]:
+        monkeypatch.setitem(sys.modules, package, types.ModuleType(package))
+    shared = types.ModuleType("app.schemas.types")
+    monkeypatch.setitem(sys.modules, shared.__name__, shared)
+    shared_source = (project / "app/schemas/types.py").read_text("utf-8")
+    exec(compile(shared_source, "app/schemas/types.py", "exec"), shared.__dict__)
     module = types.ModuleType("generated_things")
     monkeypatch.setitem(sys.modules, module.__name__, module)
     exec(compile(source, "app/schemas/things.py", "exec"), module.__dict__)

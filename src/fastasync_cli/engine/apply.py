@@ -159,7 +159,8 @@ def _check(plan: Plan) -> None:
     real_root = plan.root.resolve()
     replaced: list[tuple[Path, str]] = []
     for change in plan.changes:
-        if change.action is Action.SKIP:
+        # A skipped file left alone for what it holds (read) must still hold it.
+        if change.action is Action.SKIP and change.read is None:
             continue
         target = inside(plan.root, change.path)
         if change.action.writes:

@@ -195,6 +195,7 @@ def plan_db(options: DbOptions, manifest: Manifest) -> ComponentPlan:
                 f"Nothing was written. Rename that {kind_of} by hand (its files and its "
                 "entry in .fastasync.toml) or remove it, then run fastasync add db again.",
             )
+    db_endpoints.check_indexed_lengths(manifest)
     kind = options.kind
     builder = ComponentPlan(manifest, options.force)
     context = {"kind": kind}

@@ -15,10 +15,16 @@ from fastasync_cli.engine.project import MANIFEST_NAME, Manifest
 from fastasync_cli.engine.python_edits import swaps as swap_edits
 from fastasync_cli.engine.python_edits.syntax import defined_name
 from fastasync_cli.engine.render import render_piece, templates_root
-from fastasync_cli.errors import FastasyncError, NotAProjectError
+from fastasync_cli.errors import ConflictError, FastasyncError, NotAProjectError
 from fastasync_cli.generators import db_schema
 from fastasync_cli.generators.component import ComponentPlan, PythonEdit, import_edit
-from fastasync_cli.generators.endpoint import endpoint_context, rows_test
+from fastasync_cli.generators.endpoint import (
+    MAX_INDEXED_STR_LENGTH,
+    endpoint_context,
+    index_limit,
+    rows_test,
+    too_long_to_index,
+)
 
 
 def endpoints(manifest: Manifest) -> list[tuple[Name, tuple[Field, ...]]]:
@@ -40,6 +46,24 @@ def endpoints(manifest: Manifest) -> list[tuple[Name, tuple[Field, ...]]]:
             ) from None
         found.append((name, fields))
     return found
+
+
+def check_indexed_lengths(manifest: Manifest) -> None:
+    """Refuse what `add endpoint` refuses on a database project: a unique or indexed
+    str too long for PostgreSQL's index entries, in an endpoint made before the limit
+    was checked (or recorded by hand)."""
+    for name, fields in endpoints(manifest):
+        field = too_long_to_index(fields)
+        if field is None:
+            continue
+        modifier = "unique" if field.unique else "index"
+        raise ConflictError(
+            f"The endpoint {name.snake!r} has the field {field.spec()!r}, which "
+            f"{index_limit(field)}.",
+            f"Nothing was written. Lower its maximum to {MAX_INDEXED_STR_LENGTH} or less "
+            f"(in {MANIFEST_NAME} and its max_length in app/schemas/{name.snake}.py), or "
+            f"drop :{modifier} from it in {MANIFEST_NAME}, then run fastasync add db again.",
+        )
 
 
 def _dependency_code(builder: ComponentPlan, name: Name, *, database: bool) -> list[str]:

@@ -12,7 +12,7 @@ from fastasync_cli.engine.names import Name
 from fastasync_cli.engine.project import Manifest
 from fastasync_cli.engine.render import render_piece
 from fastasync_cli.errors import BadNameError, BadOptionError
-from fastasync_cli.generators import db_schema
+from fastasync_cli.generators import db_schema, schema_types
 from fastasync_cli.generators.component import ComponentPlan, PythonEdit, import_edit
 
 # Where every router is imported and registered.
@@ -20,7 +20,8 @@ ROUTERS_MODULE = "app/api/main.py"
 
 # Schema types that bound a field's values, so oversized input is a 422 rather than a 500
 # or a database overflow later. `Int64`, `FiniteFloat`, `DatetimeInUTC` and `NO_NUL`
-# (strings: the length is checked first) are defined in the schema module.
+# (strings: the length is checked first) are defined in the project's shared module,
+# SHARED_TYPES, which each schema module imports them from by name.
 _BOUNDED_TYPES = {
     "int": "Int64",
     "float": "FiniteFloat",
@@ -37,20 +38,35 @@ _BOUNDED_TYPES = {
 MAX_INDEXED_STR_LENGTH = 650
 
 
-def check_indexed_lengths(fields: tuple[Field, ...]) -> None:
-    """Refuse a unique or indexed str field longer than an index entry can hold."""
+def too_long_to_index(fields: tuple[Field, ...]) -> Field | None:
+    """The first unique or indexed str field longer than an index entry can hold."""
     for field in fields:
         length = field.str_max_length
         if (field.unique or field.index) and length and length > MAX_INDEXED_STR_LENGTH:
-            what = "unique" if field.unique else "indexed"
-            raise BadOptionError(
-                f"The field {field.spec()!r} is {what} and {length} characters long: "
-                f"PostgreSQL cannot index more than {MAX_INDEXED_STR_LENGTH} "
-                "characters of text (2,704 bytes, up to 4 per character).",
-                f"Lower its maximum to {MAX_INDEXED_STR_LENGTH} or less, e.g. "
-                f"{field.name}:str{{{MAX_INDEXED_STR_LENGTH}}}, or drop "
-                f":{'unique' if field.unique else 'index'}.",
-            )
+            return field
+    return None
+
+
+def index_limit(field: Field) -> str:
+    """Why `field` (see too_long_to_index) cannot be indexed, for a message."""
+    what = "unique" if field.unique else "indexed"
+    return (
+        f"is {what} and {field.str_max_length} characters long: PostgreSQL cannot index "
+        f"more than {MAX_INDEXED_STR_LENGTH} characters of text (2,704 bytes, up to 4 per "
+        "character)"
+    )
+
+
+def check_indexed_lengths(fields: tuple[Field, ...]) -> None:
+    """Refuse a unique or indexed str field longer than an index entry can hold."""
+    field = too_long_to_index(fields)
+    if field is not None:
+        raise BadOptionError(
+            f"The field {field.spec()!r} {index_limit(field)}.",
+            f"Lower its maximum to {MAX_INDEXED_STR_LENGTH} or less, e.g. "
+            f"{field.name}:str{{{MAX_INDEXED_STR_LENGTH}}}, or drop "
+            f":{'unique' if field.unique else 'index'}.",
+        )
 
 
 @dataclass(frozen=True)
@@ -111,7 +127,7 @@ def endpoint_context(name: Name, fields: tuple[Field, ...], *, database: bool) -
         "item_words": name.singular_words,
         "fields": fields,
         "schema_fields": [schema_field(f) for f in fields],
-        "imports": sorted({f.kind.import_line for f in fields if f.kind.import_line}),
+        "shared_names": schema_types.shared_names(fields),
         "uses_str": "str" in types,
         "uses_datetime": "datetime" in types,
         "uses_int": "int" in types,
@@ -171,22 +187,12 @@ def _check_router_module_name(builder: ComponentPlan, name: Name) -> None:
         # Routers registered already, this one too when the command runs again.
         if isinstance(node, ast.ImportFrom) and node.module == "app.api.routes":
             continue
-        if name.snake in _bound_names(node):
+        if name.snake in schema_types.bound_names(node):
             raise BadNameError(
                 f"The endpoint name {name.raw!r} would replace the {name.snake!r} that "
                 f"{ROUTERS_MODULE} defines, where its router is imported.",
                 f"Pick another name, e.g. '{name.kebab}-items'.",
             )
-
-
-def _bound_names(node: ast.stmt) -> set[str]:
-    """The names a top-level statement binds (tuple targets aside)."""
-    if isinstance(node, ast.Import | ast.ImportFrom):
-        return {(alias.asname or alias.name).split(".")[0] for alias in node.names}
-    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-        return {node.name}
-    targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
-    return {target.id for target in targets if isinstance(target, ast.Name)}
 
 
 def _registration(name: Name) -> list[PythonEdit]:
@@ -239,6 +245,7 @@ def plan_endpoint(options: EndpointOptions, manifest: Manifest) -> ComponentPlan
         ("test_route.py.jinja", f"tests/api/routes/test_{name.snake}.py"),
     ]:
         builder.create(target, render_piece("endpoint", template, context))
+    schema_types.plan_shared_types(builder, context["shared_names"], f"app/schemas/{name.snake}.py")
     for package, doc in [
         (
             "app/schemas/__init__.py",
