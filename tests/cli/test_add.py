@@ -829,7 +829,7 @@ def test_a_keyword_only_get_job_parameter_added_by_hand_ends_the_loop(project: P
     jobs = project / "app/api/routes/jobs.py"
     jobs.write_text(
         jobs.read_text().replace(
-            "(job_id: str, jobs: JobRunnerDep)", "(job_id: str, *, jobs: JobRunnerDep)"
+            "(job_id: JobId, jobs: JobRunnerDep)", "(job_id: JobId, *, jobs: JobRunnerDep)"
         )
     )
     first = add(project, "celery")
