@@ -86,7 +86,7 @@ class JobAccepted(BaseModel):
 @router.get(
     "/{job_id:job_id}",
     responses={
-        status.HTTP_404_NOT_FOUND: error("Unknown or expired job"),
+        status.HTTP_404_NOT_FOUND: error("Unknown or expired job, or not a job id"),
         status.HTTP_503_SERVICE_UNAVAILABLE: STORE_DOWN,
     },
 )
