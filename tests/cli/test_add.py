@@ -408,6 +408,7 @@ CELERY_LINES = [
     "   create  app/jobs/celery_jobs.py",
     "   create  app/worker.py",
     "   create  app/api/routes/celery_jobs.py",
+    "   create  app/api/celery_errors.py",
     "   create  tests/jobs/celery_sample_tasks.py",
     "   create  tests/jobs/test_celery_app.py",
     "   create  tests/jobs/test_celery_jobs.py",
@@ -419,6 +420,7 @@ CELERY_LINES = [
     "   update  app/api/routes/jobs.py",
     "   update  app/api/main.py",
     "   update  app/main.py",
+    "identical  app/api/responses.py",
     "   update  tests/conftest.py",
     "   update  compose.yaml",
     "   update  .github/workflows/ci.yml",
@@ -451,11 +453,14 @@ def test_add_celery_status_lines_then_twice_is_identical(project: Path) -> None:
 def test_add_celery_edits_the_user_files_through_their_syntax_trees(project: Path) -> None:
     assert add(project, "celery").exit_code == 0
     jobs = (project / "app/api/routes/jobs.py").read_text()
-    assert "async def get_job(job_id: str, jobs: JobRunnerDep, celery_jobs: CeleryJobsDep)" in jobs
+    assert (
+        "async def get_job(job_id: JobId, jobs: JobRunnerDep, celery_jobs: CeleryJobsDep)" in jobs
+    )
     assert "    job = await jobs.get(job_id) or await celery_jobs.get(job_id)\n" in jobs
     assert "from app.api.deps import CeleryJobsDep, JobRunnerDep\n" in jobs
     main = (project / "app/main.py").read_text()
     assert 'state["celery_jobs"] = await stack.enter_async_context(CeleryJobs(settings))' in main
+    assert "    include_routers(app)\n    document_celery_errors(app)\n" in main
     assert (
         "api_router.include_router(celery_jobs.router)" in (project / "app/api/main.py").read_text()
     )
@@ -673,6 +678,12 @@ def test_a_name_with_a_newline_exits_2(project: Path) -> None:
         ),
         (
             ["task", "summarize"],
+            ["task", "deadbeef" * 4],
+            "error: The task name 'deadbeefdeadbeefdeadbeefdeadbeef' has the shape of a job id "
+            "(32 hex digits): GET /api/jobs/deadbeefdeadbeefdeadbeefdeadbeef would look up a job.",
+        ),
+        (
+            ["task", "summarize"],
             ["client", "database-pool", "--base-url", "https://a.example"],
             "error: The client name 'database-pool' would clash with the project's Celery "
             "or core settings.",
@@ -818,7 +829,7 @@ def test_a_keyword_only_get_job_parameter_added_by_hand_ends_the_loop(project: P
     jobs = project / "app/api/routes/jobs.py"
     jobs.write_text(
         jobs.read_text().replace(
-            "(job_id: str, jobs: JobRunnerDep)", "(job_id: str, *, jobs: JobRunnerDep)"
+            "(job_id: JobId, jobs: JobRunnerDep)", "(job_id: JobId, *, jobs: JobRunnerDep)"
         )
     )
     first = add(project, "celery")

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -125,7 +126,12 @@ def exercise(root: Path, redis: Redis, io_task: str, cpu_task: str) -> None:
             cpu = http.post(f"/api/jobs/{cpu_task}", json={"below": 1000})
             assert cpu.status_code == 202, cpu.text
             assert follow_job(http, cpu.headers["location"])["result"] == {"primes": 168}
-            assert http.get("/api/jobs/unknown-id").status_code == 404
+            # Celery calls every id PENDING; one it was never given is still 404.
+            assert http.get(f"/api/jobs/{uuid.uuid4().hex}").status_code == 404
+            # A task's path is not an id: 405 naming the method it has.
+            not_an_id = http.get(f"/api/jobs/{cpu_task}")
+            assert not_an_id.status_code == 405
+            assert not_an_id.headers["allow"] == "POST"
 
         # An idempotent job whose worker dies mid-way is handed out again, and
         # completes when a worker is back.
@@ -154,6 +160,10 @@ def exercise(root: Path, redis: Redis, io_task: str, cpu_task: str) -> None:
         assert time.monotonic() - began < float(LIMITS["CELERY_BROKER_TIMEOUT"]) + 1
         assert http.get(location).status_code == 503
         assert http.get("/health").status_code == 200
+        # ... as OpenAPI documents it.
+        paths = http.get("/openapi.json").json()["paths"]
+        get_job = paths["/api/jobs/{job_id}"]["get"]["responses"]["503"]["description"]
+        assert "job store is down" in get_job and "Redis" in get_job
 
 
 def assert_compose_has_celery(root: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+import uuid
 from pathlib import Path
 
 import httpx
@@ -59,4 +60,6 @@ def test_installs_from_its_own_pyproject_and_serves_over_http(tmp_path: Path) ->
         cpu = http.post("/api/jobs/crunch", json={"below": 1000})
         assert cpu.status_code == 202
         assert follow_job(http, cpu.headers["location"])["result"] == {"primes": 168}
-        assert http.get("/api/jobs/unknown").status_code == 404
+        assert http.get(f"/api/jobs/{uuid.uuid4().hex}").status_code == 404
+        not_an_id = http.get("/api/jobs/crunch")
+        assert (not_an_id.status_code, not_an_id.headers["allow"]) == (405, "POST")

@@ -2,7 +2,8 @@
 
 Nothing the project generated is replaced: new modules hold the Celery code, and the
 files the user owns get small syntax-tree edits: settings, the lifespan, a dependency,
-one line and one parameter of `GET /api/jobs/{id}`, the router list, the task
+one line and one parameter of `GET /api/jobs/{id}`, the router list, one line of
+`create_app` (Redis's 503 in OpenAPI, `app/api/celery_errors.py`), the task
 registry, the test fixtures, pyproject.toml, .env.example, compose.yaml and README.md.
 """
 
@@ -21,6 +22,7 @@ from fastasync_cli.engine.pytest_config import (
     ensure_toml_plugin,
     pytest_config,
 )
+from fastasync_cli.engine.python_edits import swaps as swap_edits
 from fastasync_cli.engine.render import render_piece
 from fastasync_cli.generators.celery_deploy import CI_REDIS, CI_WORKFLOW, COMPOSE
 from fastasync_cli.generators.component import (
@@ -28,6 +30,7 @@ from fastasync_cli.generators.component import (
     PythonEdit,
     import_edit,
 )
+from fastasync_cli.generators.db_endpoints import RESPONSES_MODULE, response_helpers
 from fastasync_cli.generators.env_example import edit_compose, edit_env_example
 from fastasync_cli.generators.requirements import edit_pyproject
 
@@ -146,6 +149,7 @@ SETTING_NAMES = [field.name for field in SETTINGS_FIELDS]
 GET_JOB_LINE = "job = await jobs.get(job_id)"
 GET_JOB_CELERY_LINE = "job = await jobs.get(job_id) or await celery_jobs.get(job_id)"
 LIFESPAN_LINE = 'state["celery_jobs"] = await stack.enter_async_context(CeleryJobs(settings))'
+DOCUMENT_ERRORS_LINE = "document_celery_errors(app)"
 
 
 @dataclass(frozen=True)
@@ -177,6 +181,7 @@ def plan_celery(options: CeleryOptions, manifest: Manifest) -> ComponentPlan:
         ("app/jobs/celery_jobs.py", "celery_jobs.py.jinja"),
         ("app/worker.py", "worker.py.jinja"),
         ("app/api/routes/celery_jobs.py", "routes.py.jinja"),
+        ("app/api/celery_errors.py", "celery_errors.py.jinja"),
         ("tests/jobs/celery_sample_tasks.py", "sample_tasks.py.jinja"),
         ("tests/jobs/test_celery_app.py", "test_celery_app.py.jinja"),
         ("tests/jobs/test_celery_jobs.py", "test_celery_jobs.py.jinja"),
@@ -248,7 +253,10 @@ def plan_celery(options: CeleryOptions, manifest: Manifest) -> ComponentPlan:
             ),
         ],
     )
-    builder.add_to_lifespan("app.jobs.celery_jobs", "CeleryJobs", LIFESPAN_LINE)
+    _edit_main(builder)
+    # app/api/celery_errors.py merges Redis's 503 into each route's 503 with
+    # `add_reason`, which projects made before it lack.
+    builder.edit_python(RESPONSES_MODULE, response_helpers())
     _edit_test_fixtures(builder)
 
     # A file `new` made that the user deleted stays deleted (a `skip` line says so).
@@ -278,6 +286,32 @@ def plan_celery(options: CeleryOptions, manifest: Manifest) -> ComponentPlan:
         )
     )
     return builder
+
+
+def _edit_main(builder: ComponentPlan) -> None:
+    """Open `CeleryJobs` in the lifespan; document Redis's 503 once the routers are in."""
+    builder.edit_python(
+        "app/main.py",
+        [
+            import_edit("app.api.celery_errors", "document_celery_errors"),
+            import_edit("app.jobs.celery_jobs", "CeleryJobs"),
+            PythonEdit(
+                lambda m: edits.ensure_statement_before_yield(m, "lifespan", LIFESPAN_LINE),
+                f"{LIFESPAN_LINE}  # in the lifespan, before `yield state`",
+            ),
+            PythonEdit(
+                lambda m: swap_edits.ensure_statement_after(
+                    m,
+                    "create_app",
+                    # `app.include_router(...)`: projects made before include_routers.
+                    edits.is_call_to("include_routers", "app.include_router"),
+                    "`include_routers(app)` inside `create_app`",
+                    DOCUMENT_ERRORS_LINE,
+                ),
+                f"{DOCUMENT_ERRORS_LINE}  # in create_app, after include_routers(app)",
+            ),
+        ],
+    )
 
 
 def _edit_plugin(text: str, pytest: PytestConfig) -> str:

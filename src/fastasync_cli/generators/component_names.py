@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from fastasync_cli.engine.names import Name
 from fastasync_cli.engine.project import Manifest
 from fastasync_cli.errors import BadNameError
@@ -70,6 +72,10 @@ PROJECT_SETTINGS = frozenset(
 # What a task module defines beside the task's function.
 TASK_MODULE_NAMES = frozenset({"task"})
 
+# The shape of a job id (JOB_ID_PATTERN in app/jobs/models.py): a task of that name
+# would be `POST /api/jobs/<name>`, and `GET /api/jobs/<name>` a job's status.
+JOB_ID = re.compile("[0-9a-f]{32}")
+
 
 def state_keys(kind: str, snake: str) -> set[str]:
     """The lifespan state keys a component of this kind and name adds."""
@@ -108,6 +114,12 @@ def check_component_name(manifest: Manifest, name: Name, kind: str) -> None:
     if kind == "task" and name.snake in TASK_MODULE_NAMES:
         raise BadNameError(
             f"The task name {name.raw!r} clashes with the {name.snake!r} its module defines.",
+            f"Pick another name, e.g. '{name.kebab}-job'.",
+        )
+    if kind == "task" and JOB_ID.fullmatch(name.kebab):
+        raise BadNameError(
+            f"The task name {name.raw!r} has the shape of a job id (32 hex digits): "
+            f"GET /api/jobs/{name.kebab} would look up a job.",
             f"Pick another name, e.g. '{name.kebab}-job'.",
         )
     if kind == "endpoint":

@@ -15,6 +15,11 @@ from pydantic import BaseModel, Field
 # Task names become URL path segments: POST /api/jobs/{name}.
 _TASK_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
+# A job's id: 32 lowercase hex digits (a UUID4 without dashes), whichever store or
+# backend keeps the job. `GET /api/jobs/{id}` takes ids of this shape only, so that
+# it never takes a task's path, `/api/jobs/{name}`, for an id (app/api/routes/jobs.py).
+JOB_ID_PATTERN = "[0-9a-f]{32}"
+
 
 def utc_now() -> datetime:
     """The current time in UTC, as job records hold it."""
@@ -33,7 +38,7 @@ class JobStatus(StrEnum):
 class Job(BaseModel):
     """One run of a task, as `GET /api/jobs/{id}` shows it."""
 
-    id: str = Field(default_factory=lambda: uuid4().hex)
+    id: str = Field(default_factory=lambda: uuid4().hex)  # JOB_ID_PATTERN
     name: str
     status: JobStatus = JobStatus.QUEUED
     result: Any = None
@@ -97,6 +102,13 @@ class TaskSpec:
         # Fail at import time, not when the first job of a mis-declared task runs.
         if not _TASK_NAME.fullmatch(self.name):
             msg = f"Task name {self.name!r}: use lowercase letters, digits, - and _."
+            raise ValueError(msg)
+        if re.fullmatch(JOB_ID_PATTERN, self.name):
+            msg = (
+                f"Task name {self.name!r}: 32 hex digits is the shape of a job "
+                f"id, so GET /api/jobs/{self.name} would look up a job; choose "
+                "another name."
+            )
             raise ValueError(msg)
         if self.timeout is not None and not 0 < self.timeout < inf:
             msg = f"Task {self.name!r}: timeout must be seconds above 0: {self.timeout}"

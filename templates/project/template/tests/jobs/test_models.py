@@ -53,6 +53,12 @@ def test_task_name_must_fit_in_a_url(name: str) -> None:
         TaskSpec(name=name, input_model=Input, func=echo, kind="io")
 
 
+def test_task_name_must_not_look_like_a_job_id() -> None:
+    """GET /api/jobs/{name} would look up a job, not answer 405 for the task."""
+    with pytest.raises(ValueError, match="shape of a job id"):
+        TaskSpec(name="0123456789abcdef" * 2, input_model=Input, func=echo, kind="io")
+
+
 def test_kind_must_be_io_or_cpu() -> None:
     kind: Any = "gpu"
 

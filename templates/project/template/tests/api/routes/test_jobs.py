@@ -1,4 +1,6 @@
+import re
 from typing import Any
+from uuid import uuid4
 
 import anyio
 import httpx
@@ -104,16 +106,36 @@ async def test_a_job_past_its_time_limit_fails_with_a_timeout(
 
 
 async def test_unknown_job_is_404(client: httpx.AsyncClient) -> None:
-    response = await client.get("/api/jobs/no-such-job")
-
-    assert response.status_code == 404
-
-
-async def test_a_404_does_not_echo_a_long_job_id(client: httpx.AsyncClient) -> None:
-    response = await client.get(f"/api/jobs/{'x' * 60_000}")
+    response = await client.get(f"/api/jobs/{uuid4().hex}")
 
     assert response.status_code == 404
     assert response.json() == {"detail": "No job with this id"}
+
+
+@pytest.mark.parametrize("job_id", ["no-such-job", "x" * 60_000, "A" * 32, "a" * 33])
+async def test_what_is_not_a_job_id_is_404_without_echo(
+    client: httpx.AsyncClient, job_id: str
+) -> None:
+    response = await client.get(f"/api/jobs/{job_id}")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not Found"}
+
+
+async def test_a_task_s_path_is_never_taken_for_a_job_id(
+    client: httpx.AsyncClient,
+) -> None:
+    """GET /api/jobs/echo looked the task's name up as a job id (404), and a PUT
+    there said `Allow: GET, POST`."""
+    for method in ("GET", "PUT", "DELETE"):
+        response = await client.request(method, "/api/jobs/echo")
+
+        assert response.status_code == 405, method
+        assert response.headers["allow"] == "POST"
+
+    response = await client.put(f"/api/jobs/{uuid4().hex}")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET"
 
 
 async def test_invalid_input_is_422(client: httpx.AsyncClient) -> None:
@@ -240,3 +262,20 @@ async def test_openapi_documents_the_503_with_retry_after(
     ):
         unavailable = operation["responses"]["503"]
         assert "Retry-After" in unavailable["headers"]
+    # A full store refuses new jobs; looking one up never finds it full.
+    start = paths["/api/jobs/echo"]["post"]["responses"]["503"]["description"]
+    assert "unfinished" in start
+    get_job = paths["/api/jobs/{job_id}"]["get"]["responses"]["503"]["description"]
+    assert "job store is down" in get_job
+    assert "unfinished" not in get_job
+
+
+async def test_openapi_documents_the_shape_of_a_job_id(
+    client: httpx.AsyncClient,
+) -> None:
+    paths = (await client.get("/openapi.json")).json()["paths"]
+
+    (parameter,) = paths["/api/jobs/{job_id}"]["get"]["parameters"]
+    assert parameter["schema"]["pattern"] == "^[0-9a-f]{32}$"
+    job_id = (await client.post("/api/jobs/echo", json={"text": "hi"})).json()["id"]
+    assert re.fullmatch(parameter["schema"]["pattern"], job_id)
