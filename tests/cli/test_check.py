@@ -435,6 +435,45 @@ def test_a_file_that_is_not_python_exits_2(code: Path, name: str) -> None:
     ]
 
 
+NOT_PYTHON_HINT = "hint: Pass Python files, or folders that hold them."
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_a_file_that_is_not_python_beside_others_is_reported_and_the_rest_checked(
+    code: Path,
+) -> None:
+    """`check notes.txt app/`, `check /dev/null app.py` or a FIFO among the paths
+    stopped the whole run with a usage error, where a missing path is reported and
+    the rest checked. ruff parses notes.txt as Python (F821 on its words), takes
+    /dev/null as an empty file and waits for ever on a FIFO; a missing path it warns
+    of and checks the rest, as this check does for all of them now."""
+    (code / "notes.txt").write_text("x = 1\n")
+    os.mkfifo(code / "pipe.py")
+    result = check("notes.txt", "app.py", "/dev/null", "pipe.py")
+    assert result.exit_code == 2
+    assert result.stdout.splitlines() == [FA101_LINE, "Found 1 error."]
+    assert result.stderr.splitlines() == [
+        "error: notes.txt: not a Python file (.py, .pyi, no suffix, or a python `#!` line).",
+        NOT_PYTHON_HINT,
+        "error: /dev/null: not a file or folder (a pipe, socket or device).",
+        NOT_PYTHON_HINT,
+        "error: pipe.py: not a file or folder (a pipe, socket or device).",
+        NOT_PYTHON_HINT,
+    ]
+
+
+def test_a_file_that_is_not_python_alone_does_not_say_no_python_files_found(
+    code: Path,
+) -> None:
+    (code / "notes.txt").write_text("x = 1\n")
+    result = check("notes.txt", "notes.txt")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.splitlines() == [
+        "error: notes.txt: not a Python file (.py, .pyi, no suffix, or a python `#!` line).",
+        NOT_PYTHON_HINT,
+    ]
+
+
 @pytest.mark.parametrize(
     ("name", "first_line"),
     [("manage", ""), ("tool.cgi", "#!/usr/bin/env python3\n"), ("stubs.pyi", "")],

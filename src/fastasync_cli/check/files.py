@@ -75,9 +75,9 @@ def discover(
     paths: list[Path], exclude: tuple[str, ...], base: Path
 ) -> tuple[list[SourceFile], list[str], list[BadOptionError]]:
     """The Python files under `paths`, sorted, warnings for the stderr, and the
-    folders that cannot be read (their files are not checked; the rest is); a Python
-    file named explicitly is always checked (excluded or not), another file or a
-    pipe is refused.
+    paths that cannot be checked (a folder that cannot be read, a file that is not
+    Python, a pipe: their files are not checked; the rest is); a Python file named
+    explicitly is always checked (excluded or not).
 
     Files are reported under the paths given and walked, as ruff reports them, not
     their symlinks' targets; a file reached by two routes (a symlink beside its
@@ -98,20 +98,13 @@ def discover(
             errors.append(exc)
             continue
         where = absolute(given)
+        refused = _refusal(given, mode)
+        if refused is not None:  # changed since `readable` saw it
+            errors.append(refused)
+            continue
         if stat.S_ISREG(mode):
-            if not _python_source(where):
-                raise BadOptionError(
-                    f"{given}: not a Python file (.py, .pyi, no suffix, or a python `#!` line).",
-                    "Pass Python files, or folders that hold them.",
-                )
             routes.setdefault(os.path.realpath(where), []).append((where, where.parent))
             continue
-        if not stat.S_ISDIR(mode):
-            # A FIFO would wait for a writer for ever; a device never ends.
-            raise BadOptionError(
-                f"{given}: not a file or folder (a pipe, socket or device).",
-                "Pass Python files, or folders that hold them.",
-            )
         # os.walk follows no symlinked folder below `where`: below its real path,
         # the folders are the same.
         real = Path(os.path.realpath(where))
@@ -150,19 +143,44 @@ def absolute(given: Path) -> Path:
 
 def readable(paths: list[Path]) -> tuple[list[Path], list[BadOptionError]]:
     """The paths named on the command line that can be checked, and why each other one
-    cannot (missing, a dangling symlink, a folder on the way that may not be entered),
-    once each: as for a file that cannot be read, the rest is checked and the check
-    exits 2. One missing path stopped the whole check."""
+    cannot (missing, a dangling symlink, a folder on the way that may not be entered,
+    a file that is not Python, a pipe or device), once each: as for a file that cannot
+    be read, the rest is checked and the check exits 2. One missing path stopped the
+    whole check."""
     found: list[Path] = []
     errors: dict[str, BadOptionError] = {}
     for given in paths:
         try:
-            path_mode(given)
+            refused = _refusal(given, path_mode(given))
         except BadOptionError as exc:
-            errors.setdefault(str(given), exc)
-        else:
+            refused = exc
+        if refused is None:
             found.append(given)
+        else:
+            errors.setdefault(str(given), refused)
     return found, list(errors.values())
+
+
+def _refusal(given: Path, mode: int) -> BadOptionError | None:
+    """Why a path named on the command line is not checked though it exists: a file
+    that is not Python, or a pipe, socket or device. Reported like a missing path (the
+    rest is checked, exit 2); they stopped the whole check. ruff parses any file named
+    to it as Python (the words of notes.txt as undefined names), and waits for ever on
+    a FIFO."""
+    if stat.S_ISREG(mode):
+        if _python_source(absolute(given)):
+            return None
+        return BadOptionError(
+            f"{given}: not a Python file (.py, .pyi, no suffix, or a python `#!` line).",
+            "Pass Python files, or folders that hold them.",
+        )
+    if stat.S_ISDIR(mode):
+        return None
+    # A FIFO would wait for a writer for ever; a device never ends. Only stat'ed.
+    return BadOptionError(
+        f"{given}: not a file or folder (a pipe, socket or device).",
+        "Pass Python files, or folders that hold them.",
+    )
 
 
 def path_mode(given: Path) -> int:
