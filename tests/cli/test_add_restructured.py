@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import tomlkit
 from typer.testing import CliRunner
 
@@ -402,6 +403,60 @@ def test_a_router_in_a_loop_is_not_registered_a_second_time(project: Path) -> No
     before = main.read_text()
     result = add(project, "endpoint", "users", "name:str")
     assert result.exit_code == 0, result.output
+    assert main.read_text() == before
+
+
+@pytest.mark.parametrize(
+    "nested",
+    [
+        "if False:\n    api_router.include_router(users.router)\n",
+        "def later() -> None:\n    api_router.include_router(users.router)\n",
+        "try:\n    pass\nexcept ValueError:\n    api_router.include_router(users.router)\n",
+    ],
+)
+def test_a_registration_that_may_never_run_is_not_taken_for_one(project: Path, nested: str) -> None:
+    """A `api_router.include_router(users.router)` inside an `if` or a function no one
+    calls counted as the router registered: nothing was added, and the new endpoint
+    answered 404. Only one that surely runs at import counts, as for loops."""
+    main = project / "app/api/main.py"
+    main.write_text(
+        main.read_text().replace("import health, jobs", "import health, jobs, users")
+        + "\n\n"
+        + nested
+    )
+    result = add(project, "endpoint", "users", "name:str")
+    assert result.exit_code == 0, result.output
+    top_level = [
+        line for line in main.read_text().splitlines() if line.startswith("api_router.include_")
+    ]
+    assert top_level[-1] == "api_router.include_router(users.router)"
+    assert nested in main.read_text()
+
+
+def test_routers_registered_in_a_function_added_to_by_hand_end_the_loop(project: Path) -> None:
+    """With no top-level registration to follow, the printed line added by hand in
+    the user's own function still counts as done."""
+    main = project / "app/api/main.py"
+    text = main.read_text()
+    start = text.index("api_router = RouterGroup(")
+    end = text.index("\n\n\n", start)
+    main.write_text(
+        text[:start]
+        + "api_router = RouterGroup(prefix='/api')\n\n\ndef register() -> None:\n"
+        + "    api_router.include_router(jobs.router)\n\n\nregister()\n"
+        + text[end + 1 :]
+    )
+    first = add(project, "endpoint", "users", "name:str")
+    assert first.exit_code == 1
+    assert "    api_router.include_router(users.router)" in first.stderr.splitlines()
+    main.write_text(
+        main.read_text()
+        .replace("import health, jobs", "import health, jobs, users")
+        .replace("(jobs.router)\n", "(jobs.router)\n    api_router.include_router(users.router)\n")
+    )
+    before = main.read_text()
+    second = add(project, "endpoint", "users", "name:str")
+    assert second.exit_code == 0, second.output
     assert main.read_text() == before
 
 

@@ -18,7 +18,6 @@ from fastasync_cli.engine.python_edits.syntax import (
     contains,
     defined_name,
     dotted,
-    module_contains,
     same_code_key,
     statement_code,
 )
@@ -47,10 +46,14 @@ def ensure_statement_after_last(
 ) -> cst.Module:
     """Put `statement` after the last top-level statement matching `anchor`.
 
-    A statement like it anywhere in the module (e.g. added by hand where the anchor
-    was gone) counts as done.
+    A statement like it at the top level counts as done. One nested in an `if`, a
+    `try` or a function does not: it may never run (`if False:`, a function no one
+    calls), and counted, an `include_router` line there left the router unregistered.
+    Where the anchor is gone, the user's own structure is not second-guessed: the
+    edit raises `AnchorMissing`, and the printed line added anywhere by hand counts
+    as done (`ComponentPlan.edit_python`), so following the hint ends the loop.
     """
-    if module_contains(module, statement):
+    if contains(module.body, statement):
         return module
     body = list(module.body)
     positions = [i for i, node in enumerate(body) if anchor(node)]
