@@ -492,6 +492,54 @@ def test_a_folder_link_to_nowhere_is_refused(project: Path) -> None:
     assert not (project / "app/api/routes/orders.py").exists()
 
 
+LINK_HINT = (
+    "hint: Nothing was written. Point the link at a file that exists, or replace it with "
+    "the file (e.g. restore it from git), then run the command again."
+)
+
+
+@pytest.mark.parametrize(
+    ("rel", "command"),
+    [
+        ("app/api/main.py", ["endpoint", "orders", "name:str"]),
+        ("app/main.py", ["client", "weather", "--base-url", "https://api.example.com"]),
+        ("app/core/config.py", ["client", "weather", "--base-url", "https://api.example.com"]),
+        ("pyproject.toml", ["celery"]),
+    ],
+)
+@pytest.mark.parametrize("target", ["gone.py", "/nowhere/gone.py"])
+def test_a_file_link_to_nowhere_is_named_as_one(
+    project: Path, rel: str, command: list[str], target: str
+) -> None:
+    """app/api/main.py a symbolic link to nothing was "missing", with a hint to
+    restore it; one pointing out of the project was a link fastasync would not write."""
+    (project / rel).unlink()
+    (project / rel).symlink_to(target)
+    before = sorted(p.relative_to(project) for p in project.rglob("*"))
+    result = add(project, *command)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"error: {rel} is a symbolic link to {target}, which does not exist.",
+        LINK_HINT,
+    ]
+    assert sorted(p.relative_to(project) for p in project.rglob("*")) == before
+
+
+def test_an_optional_file_link_to_nowhere_is_skipped_naming_it(project: Path) -> None:
+    """.env.example a link to nothing was skipped as "missing"."""
+    (project / ".env.example").unlink()
+    (project / ".env.example").symlink_to("../shared/.env.example")
+    result = add(project, "client", "weather", "--base-url", "https://api.example.com")
+    assert result.exit_code == 0, result.output
+    assert re.search(
+        r"skip +\.env\.example +\(a symbolic link to \.\./shared/\.env\.example, which does "
+        r"not exist: not changed, so without",
+        " ".join(result.stdout.split()),
+    ), result.stdout
+    assert (project / ".env.example").is_symlink()
+    assert not (project / ".env.example").exists()
+
+
 def test_a_folder_where_the_journal_goes_is_named(project: Path) -> None:
     """A folder named .fastasync-journal: "another fastasync run is changing this
     project ... run the command again", which failed the same way for ever."""

@@ -144,9 +144,33 @@ def _file_in_the_way(path: Path, display: str) -> TargetError:
 
 def read_text_file(root: Path, rel: str | PurePosixPath) -> TextFile | None:
     """The file `root/rel` as a `TextFile`, or None when it does not exist."""
+    target = dangling_link(root, rel)
+    if target is not None:
+        raise TargetError(
+            f"{rel} is {target}.",
+            "Nothing was written. Point the link at a file that exists, or replace it "
+            "with the file (e.g. restore it from git), then run the command again.",
+        )
     path = inside(root, rel)
     raw = read_bytes(path, str(rel))
     return None if raw is None else decode(raw, str(rel))
+
+
+def dangling_link(root: Path, rel: str | PurePosixPath) -> str | None:
+    """What `root/rel` is when it is a symbolic link that leads to no file ("a symbolic
+    link to gone.py, which does not exist"), else None. Such a file was "missing",
+    with a hint to restore it, or a link out of the project when it pointed there."""
+    path = root / rel
+    if not os.path.islink(path):
+        return None
+    try:
+        os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return f"a symbolic link to {os.readlink(path)}, which does not exist"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return f"a symbolic link that loops ({os.readlink(path)})"
+    return None
 
 
 def inside(root: Path, rel: str | PurePosixPath) -> Path:

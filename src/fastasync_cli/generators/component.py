@@ -9,7 +9,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from fastasync_cli.engine import edits
-from fastasync_cli.engine.fileio import TextFile, read_text_file
+from fastasync_cli.engine.fileio import TextFile, dangling_link, read_text_file
 from fastasync_cli.engine.names import Name
 from fastasync_cli.engine.plan import (
     Action,
@@ -204,6 +204,10 @@ class ComponentPlan:
         """Edit a file the app runs without (README.md, .env.example, compose.yaml, the
         CI workflow): one that is missing stays missing, as a `skip` saying that `what`
         it would have got is not added, rather than coming back with only that."""
+        link = dangling_link(self.root, rel)
+        if link is not None:
+            self.skip(rel, f"{link}: not changed, so without {what}")
+            return
         source = read_text_file(self.root, rel)
         if source is None:
             self.skip(rel, f"missing: not recreated just for {what}")
