@@ -160,7 +160,7 @@ def test_celery_plan_bounds_job_inputs_before_they_are_queued(project: Path) -> 
     assert "status.HTTP_413_CONTENT_TOO_LARGE" in deps
     assert "self._check_input_size(" in contents["app/jobs/celery_jobs.py"]
     assert "INPUT_TOO_LARGE" in contents["app/api/celery_errors.py"]
-    assert "CELERY_QUEUE_MAX` ×\n  `CELERY_INPUT_MAX_BYTES`" in contents["README.md"]
+    assert "(625 MiB with the defaults)" in contents["README.md"]
     assert "def test_an_input_one_byte_over" in contents["tests/jobs/test_celery_input.py"]
 
 
