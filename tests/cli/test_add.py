@@ -412,6 +412,7 @@ CELERY_LINES = [
     "   create  tests/jobs/celery_sample_tasks.py",
     "   create  tests/jobs/test_celery_app.py",
     "   create  tests/jobs/test_celery_jobs.py",
+    "   create  tests/jobs/test_celery_input.py",
     "   create  tests/test_worker_redis.py",
     "   update  app/core/config.py",
     "   update  .env.example",

@@ -145,6 +145,25 @@ def test_celery_plan_bounds_results_and_records_when_jobs_start(project: Path) -
     assert "LOST_ERROR" in contents["app/jobs/celery_jobs.py"]
 
 
+def test_celery_plan_bounds_job_inputs_before_they_are_queued(project: Path) -> None:
+    """Each waiting job holds its input in Redis: an input has a setting of its own,
+    answered with 413 before the job is queued, and a test of the generated project."""
+    contents = {str(c.path): c.content for c in celery_plan(project).changes}
+    config = contents["app/core/config.py"]
+    assert "celery_input_max_bytes: int = Field(default=64 * 1024, gt=0)" in config
+    assert "# CELERY_INPUT_MAX_BYTES=65536" in contents[".env.example"]
+    assert "celery_input_max_bytes=65536" in contents["tests/conftest.py"]
+    deps = contents["app/api/deps.py"]
+    assert "from app.jobs.celery_jobs import" in deps
+    assert "CeleryInputTooLargeError" in deps.split("async def get_celery_jobs")[0]
+    assert "except CeleryInputTooLargeError as exc:" in deps
+    assert "status.HTTP_413_CONTENT_TOO_LARGE" in deps
+    assert "self._check_input_size(" in contents["app/jobs/celery_jobs.py"]
+    assert "INPUT_TOO_LARGE" in contents["app/api/celery_errors.py"]
+    assert "(625 MiB with the defaults)" in contents["README.md"]
+    assert "def test_an_input_one_byte_over" in contents["tests/jobs/test_celery_input.py"]
+
+
 def test_celery_plan_after_apply_is_identical_and_a_changed_module_conflicts(
     project: Path,
 ) -> None:
