@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 
 class FastasyncError(Exception):
     """A failure the user can act on; the CLI prints `message` and `hint`, never a traceback."""
@@ -79,7 +81,5 @@ _OS_ERRORS = {
 def explain_os_error(exc: OSError) -> tuple[str, str] | None:
     """What `exc` means and what to do about it (no full stop), or None for an error
     with no better words than its strerror."""
-    import errno
-
     name = errno.errorcode.get(exc.errno or 0, "")
     return _OS_ERRORS.get(name)

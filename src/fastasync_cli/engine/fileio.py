@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from fastasync_cli.engine.links import dangling_link, refuse_dangling_folder_link
 from fastasync_cli.errors import TargetError
 
 BOM = b"\xef\xbb\xbf"
@@ -156,23 +157,6 @@ def read_text_file(root: Path, rel: str | PurePosixPath) -> TextFile | None:
     return None if raw is None else decode(raw, str(rel))
 
 
-def dangling_link(root: Path, rel: str | PurePosixPath) -> str | None:
-    """What `root/rel` is when it is a symbolic link that leads to no file ("a symbolic
-    link to gone.py, which does not exist"), else None. Such a file was "missing",
-    with a hint to restore it, or a link out of the project when it pointed there."""
-    path = root / rel
-    if not os.path.islink(path):
-        return None
-    try:
-        os.stat(path)
-    except (FileNotFoundError, NotADirectoryError):
-        return f"a symbolic link to {os.readlink(path)}, which does not exist"
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            return f"a symbolic link that loops ({os.readlink(path)})"
-    return None
-
-
 def inside(root: Path, rel: str | PurePosixPath) -> Path:
     """`root/rel` with symlinks resolved; refused when that leaves the project.
 
@@ -180,7 +164,7 @@ def inside(root: Path, rel: str | PurePosixPath) -> Path:
     its target and the link stays a link.
     """
     real_root = root.resolve()
-    _refuse_dangling_folder_link(root, PurePosixPath(rel))
+    refuse_dangling_folder_link(root, PurePosixPath(rel))
     real = (root / rel).resolve()
     if real != real_root and real_root not in real.parents:
         raise TargetError(
@@ -190,19 +174,6 @@ def inside(root: Path, rel: str | PurePosixPath) -> Path:
             "project, then run the command again.",
         )
     return real
-
-
-def _refuse_dangling_folder_link(root: Path, rel: PurePosixPath) -> None:
-    """Refuse a folder on the way to `rel` that is a symbolic link to nothing: the
-    write made the folder it names (or failed on the link, "File exists")."""
-    for parent in reversed(rel.parents[:-1] if rel.parents else ()):
-        path = root / parent
-        if os.path.islink(path) and not os.path.exists(path):
-            raise TargetError(
-                f"{parent} is a symbolic link to {os.readlink(path)}, which does not exist.",
-                "Nothing was written. Remove the link or create the folder it leads to, "
-                "then run the command again.",
-            )
 
 
 def refuse_read_only(path: Path, display: str) -> None:

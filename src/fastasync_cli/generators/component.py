@@ -9,7 +9,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from fastasync_cli.engine import edits
-from fastasync_cli.engine.fileio import TextFile, dangling_link, read_text_file
+from fastasync_cli.engine.fileio import TextFile, read_text_file
+from fastasync_cli.engine.links import dangling_link
 from fastasync_cli.engine.names import Name
 from fastasync_cli.engine.plan import (
     Action,

@@ -1,0 +1,48 @@
+"""Symbolic links that lead to nothing, named the same way wherever fastasync meets one.
+
+A link to nothing looks "missing" to `exists()`, yet making a file or folder there
+fails ("File exists") or writes where the link points: every reader and writer of the
+user's files asks `link_to_nothing` first, so the user hears what the path is.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path, PurePosixPath
+
+from fastasync_cli.errors import TargetError
+
+
+def link_to_nothing(path: Path) -> str | None:
+    """What `path` is when it is a symbolic link that leads to no file ("a symbolic
+    link to gone.py, which does not exist", or one that loops), else None."""
+    if not os.path.islink(path):
+        return None
+    try:
+        os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return f"a symbolic link to {os.readlink(path)}, which does not exist"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return f"a symbolic link that loops ({os.readlink(path)})"
+    return None
+
+
+def dangling_link(root: Path, rel: str | PurePosixPath) -> str | None:
+    """`link_to_nothing` for the project's file `rel`. Such a file was "missing", with
+    a hint to restore it, or a link out of the project when it pointed there."""
+    return link_to_nothing(root / rel)
+
+
+def refuse_dangling_folder_link(root: Path, rel: PurePosixPath) -> None:
+    """Refuse a folder on the way to `rel` that is a symbolic link to nothing: the
+    write made the folder it names (or failed on the link, "File exists")."""
+    for parent in reversed(rel.parents[:-1] if rel.parents else ()):
+        path = root / parent
+        if os.path.islink(path) and not os.path.exists(path):
+            raise TargetError(
+                f"{parent} is a symbolic link to {os.readlink(path)}, which does not exist.",
+                "Nothing was written. Remove the link or create the folder it leads to, "
+                "then run the command again.",
+            )
