@@ -1,6 +1,7 @@
 """The app's own cost per request, in process: generated endpoint vs the asyncpg floor.
 
     python benchmarks/db_cpu.py [--measure instructions|cpu] [--variants floor,generated,DIR]
+                                [--db postgres|sqlite]
 
 db_load.py measures requests/s under wrk, the issue's benchmark; on this 2-CPU VM
 its figures move by 10-20% between runs, too much to see a change of 5%. This one
@@ -27,6 +28,13 @@ cache misses.
 --measure cpu: the process CPU time per request, the lowest of --batches batches
 (interference only ever adds time), median of --rounds rounds. Noisy on a VM.
 
+--db sqlite: the same on SQLite files (a fresh file per child; the floor is
+db_load.py's aiosqlite one, floor_tx does not exist there). Only --measure cpu:
+aiosqlite runs each call in a thread of its own, and the trips between threads
+cost mostly kernel time (futexes, wake-ups), which cachegrind does not count;
+under valgrind, which runs one thread at a time, writers also outwait SQLite's
+busy timeout.
+
 The HTTP layer (uvicorn, httptools, sockets) costs every variant about the same
 under wrk, so a ratio here is a bound on the ratio under wrk, not equal to it.
 """
@@ -36,6 +44,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import concurrent.futures
+import contextlib
 import gc
 import json
 import os
@@ -196,9 +205,12 @@ def _result(proc: subprocess.CompletedProcess[str]) -> dict[str, Any]:
 class Setup:
     """A fresh database for each child, on one PostgreSQL: db_load.py's own setup."""
 
-    def __init__(self, server: Any, tmp: Path, project: Path | None, pool: int) -> None:
+    def __init__(
+        self, server: Any, tmp: Path, project: Path | None, pool: int, db: str = "postgres"
+    ) -> None:
         import db_load
 
+        self.db = db
         self.databases = db_load.Databases(tmp, server)
         self.project = project
         self.pool = pool
@@ -209,11 +221,11 @@ class Setup:
         from db_load import Case, app_command
 
         with self.lock:
-            urls = self.databases.new("postgres")
+            urls = self.databases.new(self.db)
         if variant in FLOORS:
-            case, project = Case("postgres", variant, self.pool), None
+            case, project = Case(self.db, variant, self.pool), None
         else:  # `generated`, or another project's folder
-            case = Case("postgres", "generated", self.pool)
+            case = Case(self.db, "generated", self.pool)
             project = self.project if variant == "generated" else Path(variant)
         _serve, env, folder = app_command(case, 0, urls, project)
         return {**env, "LOG_LEVEL": "WARNING"}, folder or b.HERE / "servers"
@@ -279,6 +291,7 @@ def main() -> int:
         help="floor, floor_tx, generated, or the folder of another generated project",
     )
     parser.add_argument("--project", type=Path, help="the generated project to use")
+    parser.add_argument("--db", choices=("postgres", "sqlite"), default="postgres")
     parser.add_argument("--concurrency", type=int, default=20, help="tasks, = the pool size")
     parser.add_argument("--warmup", type=int, default=100, help="requests before measuring")
     parser.add_argument("--counts", default="100,400", help="instructions: N1,N2 requests")
@@ -304,6 +317,10 @@ def main() -> int:
         parser.error("--counts takes two whole numbers, e.g. 100,400")
     if len(args.counts) != 2 or args.counts[0] == args.counts[1]:
         parser.error("--counts takes two different numbers, e.g. 100,400")
+    if args.db == "sqlite" and args.measure != "cpu":
+        parser.error("--db sqlite takes --measure cpu (see the description)")
+    if args.db == "sqlite" and "floor_tx" in args.variants.split(","):
+        parser.error("floor_tx is PostgreSQL's: use floor, sqlalchemy or generated")
     return b.main_guard(lambda: run(args))
 
 
@@ -319,7 +336,7 @@ def run(args: argparse.Namespace) -> int:
             b.log("generating a project ...")
             project = g.generate_with_endpoint(
                 Path(tmp_name) / "benchapp",
-                db="postgres",
+                db=args.db,
                 endpoint=ITEMS_ENDPOINT,
                 fastasync=args.fastasync,
             )
@@ -328,8 +345,13 @@ def run(args: argparse.Namespace) -> int:
         server_args = argparse.Namespace(
             pools=[args.concurrency * args.jobs], load_cpus=args.db_cpus
         )
-        with _postgres(postgres_server, server_args, db_pin) as server:
-            setup = Setup(server, Path(tmp_name), project, args.concurrency)
+        database = (
+            _postgres(postgres_server, server_args, db_pin)
+            if args.db == "postgres"
+            else contextlib.nullcontext(None)
+        )
+        with database as server:
+            setup = Setup(server, Path(tmp_name), project, args.concurrency, args.db)
             measure = instructions if args.measure == "instructions" else cpu_time
             results = measure(setup, variants, args)
     unit = "kilo-instructions" if args.measure == "instructions" else "CPU µs"
