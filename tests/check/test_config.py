@@ -311,13 +311,17 @@ def test_an_empty_rule_code_is_refused_as_in_ruff(
         ('select = ["all"]\n', (), "all", "{pyproject} (select)"),
         ("", ("--select", "FA102,fa101"), "fa101", "--select"),
         ("", ("--ignore", "fa1"), "fa1", "--ignore"),
+        # It printed FA101's documentation; ruff refuses `ruff rule f401` too.
+        ("", ("--explain", "fa101"), "fa101", "--explain"),
+        ("", ("--explain", "Fa001"), "Fa001", "--explain"),
     ],
 )
 def test_a_rule_code_in_lowercase_is_refused_as_in_ruff(
     folder: Path, body: str, args: tuple[str, ...], code: str, where: str
 ) -> None:
     """`select = ["fa101"]` was taken as FA101; ruff refuses a lowercase selector
-    ("Unknown rule selector `f401` in `select`")."""
+    ("Unknown rule selector `f401` in `select`"), and `ruff rule f401` ("invalid value
+    'f401' for '[RULE]'")."""
     configure(folder, body)
     result = check(*args)
     assert (result.exit_code, result.stdout) == (2, "")

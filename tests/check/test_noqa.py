@@ -222,3 +222,75 @@ def test_another_tools_file_exemption_is_not_ours(folder: Path, comment: str) ->
     result = check_file(folder, comment)
     assert (result.exit_code, result.stderr) == (1, "")
     assert result.stdout.startswith(FILE_FINDING)
+
+
+BROKEN = "{}\nasync def handler(:\n    pass\n"
+
+
+def broken_finding(line: int) -> str:
+    return f"app.py:{line}:19: FA001 SyntaxError: invalid syntax"
+
+
+@pytest.mark.parametrize(
+    ("comment", "line"),
+    [
+        ("# fastasync: noqa", 2),
+        ("# fastasync: noqa: FA001", 2),
+        ("# noqa: FA001\nx = 1", 3),
+        ("async def handler(:  # noqa: FA001\n    pass", 1),
+        ("async def handler(:  # noqa\n    pass", 1),
+    ],
+)
+def test_no_directive_silences_a_file_that_does_not_parse(
+    folder: Path, comment: str, line: int
+) -> None:
+    """As in ruff, whose `# ruff: noqa`, `# ruff: noqa: E999` and `# noqa` leave
+    invalid-syntax reported (its parse errors join the findings after `noqa` is
+    applied): code that does not parse cannot run, and nothing else in it was
+    checked. A file not meant to parse (a template) is left out with `exclude`."""
+    (folder / "app.py").write_text(BROKEN.format(comment))
+    result = runner.invoke(app, ["check"])
+    assert (result.exit_code, result.stderr) == (1, "")
+    assert result.stdout.startswith(broken_finding(line))
+    result = runner.invoke(app, ["check", "--exclude", "app.py"])
+    assert result.exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("comment", "warning"),
+    [
+        ("x = 1  # noqa: fx", f"Invalid `# noqa` directive on app.py:1: {CODES}"),
+        ("x = 1  # fastasync: noqa", NOT_ALONE.removeprefix("warning: ")),
+        ("# fastasync: noqa: fa001", FILE_INVALID.removeprefix("warning: ") + CODES),
+        (
+            "# fastasync: noqa: FA999",
+            "Invalid rule code provided to `# fastasync: noqa` at app.py:1: FA999",
+        ),
+    ],
+)
+def test_a_malformed_directive_in_a_file_that_does_not_parse_is_reported(
+    folder: Path, comment: str, warning: str
+) -> None:
+    """ruff reads the directives of a file with a syntax error too (from its tokens),
+    and warns of a malformed one; they were not read at all."""
+    (folder / "app.py").write_text(BROKEN.format(comment))
+    result = runner.invoke(app, ["check"])
+    assert result.exit_code == 1
+    assert result.stdout.startswith(broken_finding(2))
+    assert result.stderr.splitlines() == [f"warning: {warning}"]
+
+
+def test_a_directive_in_a_string_of_a_file_that_does_not_parse_is_no_directive(
+    folder: Path,
+) -> None:
+    """Up to where the file stops being Python, only comments count, as in a file
+    that parses."""
+    (folder / "app.py").write_text(
+        'NOTE = "# fastasync: noqa"\nx = 1  # noqa: fx\nasync def handler(:\n    pass\n'
+    )
+    result = runner.invoke(app, ["check"])
+    assert result.exit_code == 1
+    assert result.stdout.startswith("app.py:3:19: FA001 SyntaxError: invalid syntax")
+    assert result.stderr.splitlines() == [
+        f"warning: Invalid `# noqa` directive on app.py:2: {CODES}"
+    ]

@@ -6,23 +6,9 @@ import re
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from fastasync_cli.cli import app
-
-runner = CliRunner()
-
-
-def add(project: Path, *args: str) -> object:
-    return runner.invoke(app, ["add", *args, "--project", str(project)])
-
-
-def snapshot(root: Path) -> dict[str, str]:
-    return {
-        p.relative_to(root).as_posix(): p.read_text()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and "__pycache__" not in p.parts
-    }
+from tests.cli.helpers import add, runner, snapshot
 
 
 def test_outside_a_project_exits_1(tmp_path: Path) -> None:

@@ -9,11 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from typer.testing import CliRunner
-
-from fastasync_cli.cli import app
-
-runner = CliRunner()
+from tests.cli.helpers import add_ok, replace_in
 
 # What each operation documents for 503, printed as JSON.
 DOCUMENTED = """
@@ -27,11 +23,6 @@ print(json.dumps({
 }))
 """
 GET_JOB = "GET /api/jobs/{job_id}"
-
-
-def add(project: Path, *args: str) -> None:
-    result = runner.invoke(app, ["add", *args, "--project", str(project)])
-    assert result.exit_code == 0, result.output
 
 
 def documented(project: Path) -> dict[str, dict[str, object] | None]:
@@ -54,7 +45,7 @@ def reasons(response: dict[str, object] | None) -> list[str]:
 
 
 def test_get_job_documents_the_store_s_503_then_redis_s_too(project: Path) -> None:
-    add(project, "task", "summarize")
+    add_ok(project, "task", "summarize")
     before = documented(project)
     # Looking a job up never finds the store full: that is a reason of POST only.
     assert [reason.split(";")[0] for reason in reasons(before[GET_JOB])] == [
@@ -62,8 +53,8 @@ def test_get_job_documents_the_store_s_503_then_redis_s_too(project: Path) -> No
     ]
     assert "unfinished" in reasons(before["POST /api/jobs/summarize"])[0]
 
-    add(project, "celery")
-    add(project, "task", "report", "--backend", "celery")
+    add_ok(project, "celery")
+    add_ok(project, "task", "report", "--backend", "celery")
 
     after = documented(project)
     get_job = reasons(after[GET_JOB])
@@ -83,7 +74,7 @@ def test_get_job_documents_the_store_s_503_then_redis_s_too(project: Path) -> No
 def test_add_celery_on_a_project_made_before_the_job_id_path(project: Path) -> None:
     # Earlier projects: `GET /{job_id}` with `job_id: str`, one 503 for both routes,
     # and no `add_reason` in app/api/responses.py.
-    _replace(
+    replace_in(
         project / "app/api/routes/jobs.py",
         ('    "/{job_id:job_id}",', '    "/{job_id}",'),
         ("async def get_job(job_id: JobId,", "async def get_job(job_id: str,"),
@@ -94,7 +85,7 @@ def test_add_celery_on_a_project_made_before_the_job_id_path(project: Path) -> N
     start = text.index("# Where a status is answered for more than one reason")
     end = text.index("# Answered by the middleware in app/main.py")
     responses.write_text(text[:start] + text[end:])
-    _replace(
+    replace_in(
         project / "app/api/json_body.py",
         ("\nfrom app.api.responses import add_reason\n", ""),
         (
@@ -105,7 +96,7 @@ def test_add_celery_on_a_project_made_before_the_job_id_path(project: Path) -> N
             " | self.responses\n",
         ),
     )
-    _replace(
+    replace_in(
         project / "app/api/upstream_errors.py",
         ("Responses, add_reason, error", "Responses, error"),
         (
@@ -115,18 +106,10 @@ def test_add_celery_on_a_project_made_before_the_job_id_path(project: Path) -> N
     )
     assert "Redis" not in str(documented(project)[GET_JOB])  # it loads as it is
 
-    add(project, "celery")
+    add_ok(project, "celery")
 
     assert "def add_reason(" in responses.read_text()
     get_job = reasons(documented(project)[GET_JOB])
     assert len(get_job) == 2
     assert "job store is down" in get_job[0]
     assert get_job[1].startswith("Redis (Celery's broker and result backend)")
-
-
-def _replace(path: Path, *changes: tuple[str, str]) -> None:
-    text = path.read_text()
-    for old, new in changes:
-        assert old in text, (path, old)
-        text = text.replace(old, new, 1)
-    path.write_text(text)

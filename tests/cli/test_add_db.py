@@ -6,29 +6,14 @@ import ast
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from fastasync_cli.cli import app
 from fastasync_cli.generators.component_names import PROJECT_SETTINGS
 from fastasync_cli.generators.db_deploy import (
     README_JOBS_IN_MEMORY,
     README_JOBS_IN_MEMORY_EARLIER,
     README_JOBS_IN_TABLE,
 )
-
-runner = CliRunner()
-
-
-def add(project: Path, *args: str) -> object:
-    return runner.invoke(app, ["add", *args, "--project", str(project)])
-
-
-def snapshot(root: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(root).as_posix(): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and "__pycache__" not in p.parts
-    }
+from tests.cli.helpers import add, snapshot
 
 
 def test_add_db_moves_endpoints_without_touching_their_routers(project: Path) -> None:

@@ -9,11 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from typer.testing import CliRunner
-
-from fastasync_cli.cli import app
-
-runner = CliRunner()
+from tests.cli.helpers import add_ok, replace_in
 
 # What a route documents for 503 and 507, per operation, printed as JSON.
 DOCUMENTED = """
@@ -32,11 +28,6 @@ print(json.dumps({
 """
 
 
-def add(project: Path, *args: str) -> None:
-    result = runner.invoke(app, ["add", *args, "--project", str(project)])
-    assert result.exit_code == 0, result.output
-
-
 def documented(project: Path) -> dict[str, dict[str, str]]:
     result = subprocess.run(
         [sys.executable, "-c", DOCUMENTED],
@@ -51,13 +42,13 @@ def documented(project: Path) -> dict[str, dict[str, str]]:
 
 
 def test_add_db_swaps_the_507_for_the_databases_503(project: Path) -> None:
-    add(project, "endpoint", "products", "name:str", "sku:str:unique")
+    add_ok(project, "endpoint", "products", "name:str", "sku:str:unique")
     router = (project / "app/api/routes/products.py").read_bytes()
     before = documented(project)
     assert set(before["POST /api/products"]) == {"503", "507"}
     assert "503" not in before["GET /api/products"]
 
-    add(project, "db", "--kind", "sqlite")
+    add_ok(project, "db", "--kind", "sqlite")
 
     assert (project / "app/api/routes/products.py").read_bytes() == router
     deps = (project / "app/api/deps.py").read_text()
@@ -78,8 +69,8 @@ def test_add_db_swaps_the_507_for_the_databases_503(project: Path) -> None:
 def test_add_db_on_routers_made_before_the_create_responses(project: Path) -> None:
     # Earlier projects: the router documents its own 507, deps.py has no
     # PRODUCTS_CREATE_RESPONSES, app/api/responses.py has no `add_reason`.
-    add(project, "endpoint", "products", "name:str")
-    _replace(
+    add_ok(project, "endpoint", "products", "name:str")
+    replace_in(
         project / "app/api/routes/products.py",
         ("from app.api.deps import PRODUCTS_CREATE_RESPONSES, ", "from app.api.deps import "),
         (
@@ -92,13 +83,13 @@ def test_add_db_on_routers_made_before_the_create_responses(project: Path) -> No
     deps = project / "app/api/deps.py"
     text = deps.read_text()
     deps.write_text(text[: text.index("\n\n\n# What creating one of the products")] + "\n")
-    _replace(deps, ("from app.api.responses import Responses, error\n", ""))
+    replace_in(deps, ("from app.api.responses import Responses, error\n", ""))
     responses = project / "app/api/responses.py"
     text = responses.read_text()
     start = text.index("# Where a status is answered for more than one reason")
     end = text.index("# Answered by the middleware in app/main.py")
     responses.write_text(text[:start] + text[end:])
-    _replace(
+    replace_in(
         project / "app/api/json_body.py",
         ("\nfrom app.api.responses import add_reason\n", ""),
         (
@@ -109,7 +100,7 @@ def test_add_db_on_routers_made_before_the_create_responses(project: Path) -> No
             " | self.responses\n",
         ),
     )
-    _replace(
+    replace_in(
         project / "app/api/upstream_errors.py",
         ("Responses, add_reason, error", "Responses, error"),
         (
@@ -119,7 +110,7 @@ def test_add_db_on_routers_made_before_the_create_responses(project: Path) -> No
     )
     assert "507" in documented(project)["POST /api/products"]  # it loads as it is
 
-    add(project, "db", "--kind", "sqlite")
+    add_ok(project, "db", "--kind", "sqlite")
 
     assert "def add_reason(" in responses.read_text()
     after = documented(project)
@@ -128,11 +119,3 @@ def test_add_db_on_routers_made_before_the_create_responses(project: Path) -> No
     assert "database is unavailable" in after["POST /api/products"]["503"]
     assert "JSON_IN_FLIGHT_MAX_BYTES" in after["POST /api/products"]["503"]
     assert "database is unavailable" in after["GET /api/products"]["503"]
-
-
-def _replace(path: Path, *changes: tuple[str, str]) -> None:
-    text = path.read_text()
-    for old, new in changes:
-        assert old in text, (path, old)
-        text = text.replace(old, new, 1)
-    path.write_text(text)

@@ -8,15 +8,8 @@ import subprocess
 from pathlib import Path
 
 from ruff.__main__ import find_ruff_bin
-from typer.testing import CliRunner
 
-from fastasync_cli.cli import app
-
-runner = CliRunner()
-
-
-def add(project: Path, *args: str) -> object:
-    return runner.invoke(app, ["add", *args, "--project", str(project)])
+from tests.cli.helpers import add
 
 
 def _with_settings_config(project: Path, config: str) -> None:

@@ -11,15 +11,9 @@ from pathlib import Path
 
 import pytest
 import tomlkit
-from typer.testing import CliRunner
 
 from fastasync_cli.cli import app
-
-runner = CliRunner()
-
-
-def add(project: Path, *args: str) -> object:
-    return runner.invoke(app, ["add", *args, "--project", str(project)])
+from tests.cli.helpers import add, runner
 
 
 def test_a_new_task_s_lines_by_hand_only_say_what_to_add(project: Path) -> None:

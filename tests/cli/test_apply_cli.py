@@ -16,19 +16,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from fastasync_cli.cli import app
-
-runner = CliRunner()
-
-
-def tree(root: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(root).as_posix(): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and "__pycache__" not in p.parts
-    }
+from tests.cli.helpers import runner, snapshot
 
 
 def test_a_nested_folder_says_which_project_it_edits(
@@ -154,7 +144,7 @@ def test_malformed_project_options_are_named(
     text = manifest.read_text()
     [line] = [line for line in text.splitlines() if line.startswith(f"{option} = ")]
     manifest.write_text(text.replace(line, f"{option} = {value}"))
-    before = tree(project)
+    before = snapshot(project)
     args = ["add", "task", "report", "--backend", "celery", "--project", str(project)]
     result = runner.invoke(app, args)
     assert result.exit_code == 1
@@ -162,11 +152,11 @@ def test_malformed_project_options_are_named(
         f"error: {manifest} {problem}.",
         "hint: Fix the file by hand, or restore it from git: git checkout -- .fastasync.toml",
     ]
-    assert tree(project) == before
+    assert snapshot(project) == before
 
 
 def test_a_project_file_that_is_not_utf8_is_named(project: Path) -> None:
-    before = tree(project)
+    before = snapshot(project)
     main = project / "app" / "main.py"
     main.write_bytes(main.read_bytes() + b"# caf\xe9\n")
     result = runner.invoke(app, ["add", "client", "github", "--base-url", "https://x.io",
@@ -174,7 +164,7 @@ def test_a_project_file_that_is_not_utf8_is_named(project: Path) -> None:
     assert result.exit_code == 1
     assert result.stderr.splitlines()[0].startswith("error: app/main.py is not UTF-8 text")
     assert "Unexpected" not in result.stderr
-    assert {k: v for k, v in tree(project).items() if k != "app/main.py"} == {
+    assert {k: v for k, v in snapshot(project).items() if k != "app/main.py"} == {
         k: v for k, v in before.items() if k != "app/main.py"
     }
 
@@ -213,7 +203,7 @@ def test_the_same_command_on_the_same_tree_writes_the_same_bytes(tmp_path: Path)
         for args in (["endpoint", "products", "price:float"], ["task", "report"]):
             result = runner.invoke(app, ["add", *args, "--project", str(root)])
             assert result.exit_code == 0, result.output
-        trees.append(tree(root))
+        trees.append(snapshot(root))
     assert trees[0] == trees[1]
 
 
@@ -350,7 +340,7 @@ def test_arguments_that_are_not_utf8_exit_2(
 ) -> None:
     """A Latin-1 terminal sends é as one byte; Python keeps it as a lone surrogate,
     which no file can be written with."""
-    before = tree(project)
+    before = snapshot(project)
     result = subprocess.run(
         [sys.executable, "-m", "fastasync_cli", "add", *arguments, "--project", str(project)],
         capture_output=True, check=False, timeout=120,
@@ -359,7 +349,7 @@ def test_arguments_that_are_not_utf8_exit_2(
     assert result.returncode == 2, stderr
     assert stderr.splitlines()[0] == error
     assert stderr.splitlines()[1].startswith("hint: ")
-    assert tree(project) == before
+    assert snapshot(project) == before
 
 
 def test_temporary_files_of_a_killed_run_are_removed_by_the_next(project: Path) -> None:
@@ -367,7 +357,7 @@ def test_temporary_files_of_a_killed_run_are_removed_by_the_next(project: Path) 
     project's files for good; the next command holding the lock removes them (the
     killed run's journal names its process), saying so,
     and keeps a file of that suffix that is not of that shape."""
-    before = tree(project)
+    before = snapshot(project)
     users = project / "notes.fastasync-tmp"
     users.write_text("mine")
     proc = subprocess.Popen(
@@ -405,7 +395,7 @@ def test_temporary_files_of_a_killed_run_are_removed_by_the_next(project: Path) 
     assert not (project / ".fastasync-journal").exists()
     assert list(project.rglob("*.fastasync-tmp*")) == [users]
     assert users.read_text() == "mine"
-    after = tree(project)
+    after = snapshot(project)
     assert after.keys() >= before.keys()
     assert "app/tasks/report.py" in after
 

@@ -570,7 +570,7 @@ def test_bad_pyproject_settings_exit_2(code: Path) -> None:
 
 
 def test_explain(code: Path) -> None:
-    result = check("--explain", "fa102")
+    result = check("--explain", "FA102")
     assert result.exit_code == 0
     assert result.stdout.startswith("FA102 client-per-request\n\n## What it does\n")
     assert "## Use instead" in result.stdout

@@ -8,27 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from typer.testing import CliRunner
-
-from fastasync_cli.cli import app
 from fastasync_cli.generators.schema_types import SHARED_TYPES, template_text
-
-runner = CliRunner()
+from tests.cli.helpers import add, snapshot
 
 # Loads the app and its OpenAPI document: every schema module imports and builds.
 LOADS = "from app.main import create_app; create_app().openapi()"
-
-
-def add(project: Path, *args: str) -> object:
-    return runner.invoke(app, ["add", *args, "--project", str(project)])
-
-
-def snapshot(root: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(root).as_posix(): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and "__pycache__" not in p.parts
-    }
 
 
 def run(project: Path, *args: str) -> subprocess.CompletedProcess[str]:

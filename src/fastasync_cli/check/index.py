@@ -23,6 +23,8 @@ from fastasync_cli.check.refs import Ref, to_ref
 from fastasync_cli.check.rules import RULES
 from fastasync_cli.check.source import char_column, decode, recursion_room, split_lines
 from fastasync_cli.check.unparsable import (
+    ENCODING_ADVICE,
+    NULL_BYTES_ADVICE,
     PARSED_AS,
     TOO_COMPLEX,
     TOO_DEEP,
@@ -55,6 +57,10 @@ def index_module(source: bytes, path: str, name: str, *, is_package: bool) -> Mo
     tree = parse_or_explain(source, path)
     if isinstance(tree, Unparsable):
         module.error, module.error_advice = tree.error, tree.advice
+        if tree.advice not in (NULL_BYTES_ADVICE, ENCODING_ADVICE):
+            # As ruff does, its directives are read (from the text, as it reads them
+            # from its tokens) to warn of malformed ones; none silences FA001.
+            _, _, module.noqa_problems = read_noqa(decode(source), RULES)
         return module
     text = decode(source)
     module.noqa, module.file_noqa, module.noqa_problems = read_noqa(text, RULES)

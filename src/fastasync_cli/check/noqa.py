@@ -177,17 +177,18 @@ def _comments(text: str) -> Iterator[tuple[int, str, bool]]:
     """(line, comment, whether it is alone on its line) for each comment holding
     `noqa`; lines numbered as Python does."""
     lines = split_lines(text)
+    read = 0  # the lines tokenize has read (a file that does not parse stops it)
     try:
-        tokens = list(tokenize.generate_tokens(io.StringIO("\n".join(lines)).readline))
+        for token in tokenize.generate_tokens(io.StringIO("\n".join(lines)).readline):
+            if token.type == tokenize.COMMENT and "noqa" in token.string.lower():
+                number, column = token.start
+                # Not token.line: after a string of many lines, 3.12 gives them all.
+                yield number, token.string, not lines[number - 1][:column].strip()
+            read = token.end[0]
     except (tokenize.TokenError, SyntaxError):
-        # Not Python that tokenize reads: every `#` on a line may start the comment.
-        for number, line in enumerate(lines, start=1):
+        # Not Python that tokenize reads (an unclosed bracket, in a file that does not
+        # parse): past where it stopped, every `#` on a line may start the comment.
+        for number, line in enumerate(lines[read:], start=read + 1):
             if "noqa" in line.lower() and "#" in line:
                 start = line.index("#")
                 yield number, line[start:], not line[:start].strip()
-        return
-    for token in tokens:
-        if token.type == tokenize.COMMENT and "noqa" in token.string.lower():
-            number, column = token.start
-            # Not token.line: after a string of many lines, 3.12 gives them all.
-            yield number, token.string, not lines[number - 1][:column].strip()

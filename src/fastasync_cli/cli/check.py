@@ -121,7 +121,15 @@ def check(
                 "Use --statistics alone (a table) or with --format json.",
             )
         if explain is not None:
-            rule = RULES.get(explain.strip().upper())
+            wanted = explain.strip()
+            rule = RULES.get(wanted)
+            if rule is None and wanted.upper() in RULES:
+                # As `ruff rule f401` and --select do: `fa101` printed FA101's page.
+                raise BadOptionError(
+                    f"Unknown rule code `{explain}` in --explain: rule codes are "
+                    "written in capitals.",
+                    f"Write `{wanted.upper()}`.",
+                )
             if rule is None:
                 raise BadOptionError(
                     f"Unknown rule code `{explain}`.",

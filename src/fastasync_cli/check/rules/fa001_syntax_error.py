@@ -33,6 +33,11 @@ A file Python cannot decode is reported with what to do about it rather than the
 Python version: a null byte (a UTF-16 or binary file named `.py`) where the first one
 is, and bytes that are not UTF-8 without a `# -*- coding: ... -*-` line where Python
 places the error.
+
+As in ruff, whose `# ruff: noqa` and `# noqa` leave a syntax error reported, neither
+`# noqa` nor `# fastasync: noqa` (with or without `FA001`) silences it: code that does
+not parse cannot run. Leave a file that is not meant to parse (a template) out with
+`exclude` or `--exclude`.
 """
 
 from fastasync_cli.check.rules import Rule
