@@ -173,3 +173,23 @@ def test_a_lifespan_with_the_anchor_twice_is_left_to_the_user() -> None:
     )
     with pytest.raises(edits.AnchorMissing, match=r"a single .* \(it has 2\)"):
         before_jobs(twice)
+
+
+def test_a_statement_over_several_lines_added_by_hand_counts_as_done() -> None:
+    """The printed `)  # in the lifespan, before ...` line did not tokenize alone, so its
+    note was taken for code: following the hint never ended the refusal."""
+    from fastasync_cli.generators.component import manual_lines_present
+
+    manual = (
+        "job_store = await stack.enter_async_context(\n"
+        '    SqlJobStore(state["database"], settings.job_store_max)\n'
+        ')  # in the lifespan, before `state["jobs"] = ...`'
+    )
+    by_hand = (
+        "async def open_resources(stack, state):\n"
+        "    job_store = await stack.enter_async_context(\n"
+        '        SqlJobStore(state["database"], settings.job_store_max)\n'
+        "    )\n"
+    )
+    assert manual_lines_present(by_hand, manual)
+    assert not manual_lines_present(by_hand.replace("job_store_max", "other"), manual)
