@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shlex
 from pathlib import Path, PurePosixPath
 
 from fastasync_cli.errors import TargetError
@@ -39,10 +40,23 @@ def refuse_dangling_folder_link(root: Path, rel: PurePosixPath) -> None:
     """Refuse a folder on the way to `rel` that is a symbolic link to nothing: the
     write made the folder it names (or failed on the link, "File exists")."""
     for parent in reversed(rel.parents[:-1] if rel.parents else ()):
-        path = root / parent
-        if os.path.islink(path) and not os.path.exists(path):
+        what = link_to_nothing(root / parent)
+        if what is not None:
             raise TargetError(
-                f"{parent} is a symbolic link to {os.readlink(path)}, which does not exist.",
+                f"{parent} is {what}.",
                 "Nothing was written. Remove the link or create the folder it leads to, "
                 "then run the command again.",
             )
+
+
+def refuse_link_to_nothing(root: Path, rel: str | PurePosixPath) -> None:
+    """Refuse a file to create that is a symbolic link to nothing: the write went
+    through it, to the place it names (a file elsewhere in the project, say), while
+    the status line said the file was created."""
+    what = dangling_link(root, rel)
+    if what is not None:
+        raise TargetError(
+            f"{rel}, a file fastasync creates, is {what}.",
+            f"Nothing was written. Remove the link (rm {shlex.quote(str(rel))}), then run "
+            "the command again.",
+        )
