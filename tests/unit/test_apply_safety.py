@@ -94,6 +94,19 @@ def test_a_link_to_nothing_made_where_a_file_is_created_after_planning_is_refuse
         plan_file(tmp_path, "new.py", "x = 1\n")
 
 
+def test_a_file_replaced_by_a_looping_link_after_planning_is_named(tmp_path: Path) -> None:
+    """Path.resolve raised RuntimeError ("Unexpected RuntimeError" for the user)."""
+    (tmp_path / "a.py").write_text("x = 1\n")
+    plan = Plan(root=tmp_path)
+    plan.add(plan_update(tmp_path, "a.py", "x = 2\n"))
+    (tmp_path / "a.py").unlink()
+    (tmp_path / "a.py").symlink_to("a.py")
+    with pytest.raises(TargetError) as caught:
+        apply(plan)
+    assert caught.value.message == "a.py is a symbolic link that loops (a.py)."
+    assert _names(tmp_path) == ["a.py"]
+
+
 def test_a_symlinked_folder_leading_outside_is_refused(tmp_path: Path) -> None:
     outside = tmp_path / "elsewhere"
     outside.mkdir()

@@ -26,6 +26,7 @@ from pathlib import Path, PurePosixPath
 
 from fastasync_cli.engine.links import (
     dangling_link,
+    link_out,
     link_to_nothing,
     refuse_dangling_folder_link,
 )
@@ -180,24 +181,12 @@ def inside(root: Path, rel: str | PurePosixPath) -> Path:
     if real != real_root and real_root not in real.parents:
         raise TargetError(
             f"{rel} leads outside the project (to {real}) through "
-            f"{_link_out(root, real_root, PurePosixPath(rel))}, so fastasync will not "
+            f"{link_out(root, real_root, PurePosixPath(rel))}, so fastasync will not "
             "write it.",
             "Nothing was written. Replace the link with a real file or folder inside the "
             "project, then run the command again.",
         )
     return real
-
-
-def _link_out(root: Path, real_root: Path, rel: PurePosixPath) -> str:
-    """The symbolic link on the way to `rel` that leads out of the project, named."""
-    for part in [*reversed(rel.parents[:-1]), rel]:
-        path = root / part
-        if not os.path.islink(path):
-            continue
-        real = path.resolve()
-        if real != real_root and real_root not in real.parents:
-            return f"the symbolic link {part} (to {os.readlink(path)})"
-    return "a symbolic link"
 
 
 def refuse_read_only(path: Path, display: str) -> None:

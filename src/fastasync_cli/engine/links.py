@@ -36,6 +36,19 @@ def dangling_link(root: Path, rel: str | PurePosixPath) -> str | None:
     return link_to_nothing(root / rel)
 
 
+def link_out(root: Path, real_root: Path, rel: PurePosixPath) -> str:
+    """The symbolic link on the way to `rel` (or `rel` itself) that leads out of the
+    project (`real_root`), named with its target; "a symbolic link" if none is found."""
+    for part in [*reversed(rel.parents[:-1]), rel]:
+        path = root / part
+        if not os.path.islink(path):
+            continue
+        real = path.resolve()
+        if real != real_root and real_root not in real.parents:
+            return f"the symbolic link {part} (to {os.readlink(path)})"
+    return "a symbolic link"
+
+
 def refuse_dangling_folder_link(root: Path, rel: PurePosixPath) -> None:
     """Refuse a folder on the way to `rel` that is a symbolic link to nothing: the
     write made the folder it names (or failed on the link, "File exists")."""
