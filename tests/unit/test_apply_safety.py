@@ -80,6 +80,33 @@ def test_a_symlinked_file_leading_outside_is_refused(tmp_path: Path) -> None:
     assert outside.read_text() == "x = 1\n"
 
 
+def test_a_link_to_nothing_made_where_a_file_is_created_after_planning_is_refused(
+    tmp_path: Path,
+) -> None:
+    """Apply checked the link's target was absent, and wrote through it."""
+    plan = Plan(root=tmp_path)
+    plan.add(plan_file(tmp_path, "new.py", "x = 1\n"))
+    (tmp_path / "new.py").symlink_to("gone.py")
+    with pytest.raises(ConflictError, match=r"new\.py changed while fastasync was planning"):
+        apply(plan)
+    assert _names(tmp_path) == ["new.py"]
+    with pytest.raises(TargetError, match=r"new\.py, a file fastasync creates, is a symbolic"):
+        plan_file(tmp_path, "new.py", "x = 1\n")
+
+
+def test_a_file_replaced_by_a_looping_link_after_planning_is_named(tmp_path: Path) -> None:
+    """Path.resolve raised RuntimeError ("Unexpected RuntimeError" for the user)."""
+    (tmp_path / "a.py").write_text("x = 1\n")
+    plan = Plan(root=tmp_path)
+    plan.add(plan_update(tmp_path, "a.py", "x = 2\n"))
+    (tmp_path / "a.py").unlink()
+    (tmp_path / "a.py").symlink_to("a.py")
+    with pytest.raises(TargetError) as caught:
+        apply(plan)
+    assert caught.value.message == "a.py is a symbolic link that loops (a.py)."
+    assert _names(tmp_path) == ["a.py"]
+
+
 def test_a_symlinked_folder_leading_outside_is_refused(tmp_path: Path) -> None:
     outside = tmp_path / "elsewhere"
     outside.mkdir()

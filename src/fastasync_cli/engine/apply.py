@@ -166,7 +166,8 @@ def _check(plan: Plan) -> None:
         if change.action.writes:
             refuse_read_only_folder(target, real_root)
         if change.action is Action.CREATE:
-            if os.path.lexists(target) or target.exists():
+            # A link to nothing made meanwhile would be written through.
+            if os.path.lexists(target) or os.path.lexists(plan.root / change.path):
                 raise _changed_underneath(change)
             continue
         if change.read is not None and read_bytes(target, str(change.path)) != change.read:

@@ -24,7 +24,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from fastasync_cli.engine.links import dangling_link, refuse_dangling_folder_link
+from fastasync_cli.engine.links import (
+    dangling_link,
+    link_out,
+    link_to_nothing,
+    refuse_dangling_folder_link,
+)
 from fastasync_cli.errors import TargetError
 
 BOM = b"\xef\xbb\xbf"
@@ -165,11 +170,19 @@ def inside(root: Path, rel: str | PurePosixPath) -> Path:
     """
     real_root = root.resolve()
     refuse_dangling_folder_link(root, PurePosixPath(rel))
-    real = (root / rel).resolve()
+    try:
+        real = (root / rel).resolve()
+    except (RuntimeError, OSError):  # a link that loops: RuntimeError before 3.13
+        raise TargetError(
+            f"{rel} is {link_to_nothing(root / rel) or 'a symbolic link that loops'}.",
+            "Nothing was written. Remove the link or point it at a file that exists, "
+            "then run the command again.",
+        ) from None
     if real != real_root and real_root not in real.parents:
         raise TargetError(
-            f"{rel} leads outside the project (to {real}) through a symbolic link, so "
-            "fastasync will not write it.",
+            f"{rel} leads outside the project (to {real}) through "
+            f"{link_out(root, real_root, PurePosixPath(rel))}, so fastasync will not "
+            "write it.",
             "Nothing was written. Replace the link with a real file or folder inside the "
             "project, then run the command again.",
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shlex
 from pathlib import Path, PurePosixPath
 
 from fastasync_cli.errors import TargetError
@@ -35,14 +36,40 @@ def dangling_link(root: Path, rel: str | PurePosixPath) -> str | None:
     return link_to_nothing(root / rel)
 
 
+def link_out(root: Path, real_root: Path, rel: PurePosixPath) -> str:
+    """The symbolic link on the way to `rel` (or `rel` itself) that leads out of the
+    project (`real_root`), named with its target; "a symbolic link" if none is found."""
+    for part in [*reversed(rel.parents[:-1]), rel]:
+        path = root / part
+        if not os.path.islink(path):
+            continue
+        real = path.resolve()
+        if real != real_root and real_root not in real.parents:
+            return f"the symbolic link {part} (to {os.readlink(path)})"
+    return "a symbolic link"
+
+
 def refuse_dangling_folder_link(root: Path, rel: PurePosixPath) -> None:
     """Refuse a folder on the way to `rel` that is a symbolic link to nothing: the
     write made the folder it names (or failed on the link, "File exists")."""
     for parent in reversed(rel.parents[:-1] if rel.parents else ()):
-        path = root / parent
-        if os.path.islink(path) and not os.path.exists(path):
+        what = link_to_nothing(root / parent)
+        if what is not None:
             raise TargetError(
-                f"{parent} is a symbolic link to {os.readlink(path)}, which does not exist.",
+                f"{parent} is {what}.",
                 "Nothing was written. Remove the link or create the folder it leads to, "
                 "then run the command again.",
             )
+
+
+def refuse_link_to_nothing(root: Path, rel: str | PurePosixPath) -> None:
+    """Refuse a file to create that is a symbolic link to nothing: the write went
+    through it, to the place it names (a file elsewhere in the project, say), while
+    the status line said the file was created."""
+    what = dangling_link(root, rel)
+    if what is not None:
+        raise TargetError(
+            f"{rel}, a file fastasync creates, is {what}.",
+            f"Nothing was written. Remove the link (rm {shlex.quote(str(rel))}), then run "
+            "the command again.",
+        )

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from fastasync_cli.engine.fileio import TextFile, decode, inside, read_bytes, refuse_read_only
+from fastasync_cli.engine.links import refuse_link_to_nothing
 from fastasync_cli.errors import TargetError
 
 
@@ -119,6 +120,7 @@ def plan_file(
 ) -> FileChange:
     """Decide what writing `content` to `root/rel` means: create, identical, conflict..."""
     path = PurePosixPath(rel)
+    refuse_link_to_nothing(root, path)
     target = inside(root, path) if root.exists() else root / path
     # A folder in the file's place is refused by read_bytes, naming it: it is no
     # conflict, since --force would not replace it either.

@@ -295,11 +295,17 @@ def manual_lines_present(source: str, manual: str) -> bool:
 
     code_lines = []
     for line in manual.splitlines():
+        # A line of a statement over several (`)  # in the lifespan`) does not
+        # tokenize to the end: its comment is among the tokens read before the error,
+        # and was taken for code, so that statement added by hand never counted.
+        comment = None
         try:
-            tokens = list(tokenize.generate_tokens(io.StringIO(line).readline))
+            for token in tokenize.generate_tokens(io.StringIO(line).readline):
+                if token.type == tokenize.COMMENT:
+                    comment = token
+                    break
         except (tokenize.TokenError, SyntaxError):
-            tokens = []
-        comment = next((t for t in tokens if t.type == tokenize.COMMENT), None)
+            pass
         code = line[: comment.start[1]] if comment is not None else line
         code = code.strip().rstrip(",").strip()
         if code and code != "...":

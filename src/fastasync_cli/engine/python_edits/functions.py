@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 
 import libcst as cst
 
+from fastasync_cli.engine.python_edits.reach import present_before
 from fastasync_cli.engine.python_edits.sequences import append_item
 from fastasync_cli.engine.python_edits.syntax import (
     AnchorMissing,
@@ -143,15 +144,22 @@ def ensure_statement_before_yield(
             f"a single `yield {finder.state}` inside `{function}` (it has {finder.yields})"
         )
     names = {state: finder.state}
-    if stack in {n.value for n in _names(statement)}:
-        if finder.stack is None:
-            raise AnchorMissing(
-                f"an `async with AsyncExitStack() as {stack}:` around the yield in `{function}`"
-            )
+    uses_stack = stack in {n.value for n in _names(statement)}
+    if uses_stack and finder.stack is not None:
         names[stack] = finder.stack
     new = _renamed(statement, names)
-    if module_contains(module, code(new)):
+    # Done only where it runs before the yield: in the lifespan or a helper it calls
+    # (which may name the state as the template does). The same line in another
+    # function of the file left the lifespan without it.
+    yielded = same_code_key(f"yield {finder.state}")
+    if present_before(
+        module, function, lambda s: statement_code(s) == yielded, [code(new), statement]
+    ):
         return module
+    if uses_stack and finder.stack is None:
+        raise AnchorMissing(
+            f"an `async with AsyncExitStack() as {stack}:` around the yield in `{function}`"
+        )
     transformer = _InsertBeforeYield(function, finder.state, new)
     return module.visit(transformer)
 

@@ -13,11 +13,11 @@ from collections.abc import Callable
 
 import libcst as cst
 
+from fastasync_cli.engine.python_edits.reach import count_anchors, find_function, present_before
 from fastasync_cli.engine.python_edits.syntax import (
     AnchorMissing,
     block_statements,
     defined_name,
-    module_contains,
     normalise,
 )
 from fastasync_cli.engine.python_edits.syntax import code as _code
@@ -258,12 +258,21 @@ def ensure_statement_before(
     anchor_description: str,
     code: str,
 ) -> cst.Module:
-    """Put `code` before the first statement matching `anchor`, at any depth in `function`.
+    """Put `code` before the statement matching `anchor`, at any depth in `function`.
 
     Already there, in any layout (a statement ruff spread over several lines too), it
-    is not put in again.
+    is not put in again: there is earlier in the anchor's block, or in a block around
+    it, or in a helper called from there (`reach.present_before`); the same line in
+    another function of the file does not count. A function with the anchor more than
+    once is left to the user: the code would be missing before the others.
     """
-    if module_contains(module, code):
+    node = find_function(module, function)
+    if node is None:
+        raise AnchorMissing(f"a function `{function}`")
+    anchors = count_anchors(node, anchor)
+    if anchors > 1:
+        raise AnchorMissing(f"a single {anchor_description} (it has {anchors})")
+    if present_before(module, function, anchor, [code]):
         return module
     transformer = _InsertBefore(function, anchor, code)
     updated = module.visit(transformer)
