@@ -7,16 +7,10 @@ import os
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from fastasync_cli.cli import app
+from tests.cli.helpers import add
 
-runner = CliRunner()
 CLIENT = ["client", "weather", "--base-url", "https://api.example.com"]
-
-
-def add(project: Path, *args: str) -> object:
-    return runner.invoke(app, ["add", *args, "--project", str(project)])
 
 
 def _tree(root: Path) -> dict[str, str | bytes]:
@@ -71,9 +65,7 @@ def test_a_file_to_create_that_is_a_link_to_nothing_is_refused(
 
 def test_a_dry_run_refuses_it_too(project: Path) -> None:
     (project / "app/api/routes/orders.py").symlink_to("gone.py")
-    result = runner.invoke(
-        app, ["add", "endpoint", "orders", "--dry-run", "--project", str(project)]
-    )
+    result = add(project, "endpoint", "orders", "--dry-run")
     assert result.exit_code == 1
     assert "a file fastasync creates, is a symbolic link to gone.py" in result.stderr
 

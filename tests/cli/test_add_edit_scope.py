@@ -5,11 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from typer.testing import CliRunner
-
-from fastasync_cli.cli import app
-
-runner = CliRunner()
+from tests.cli.helpers import add, snapshot
 
 CLIENT_LINE = (
     'state["weather"] = await stack.enter_async_context(WeatherClient.from_settings(settings))'
@@ -17,10 +13,6 @@ CLIENT_LINE = (
 DATABASE_LINE = 'state["database"] = await stack.enter_async_context(Database(settings))'
 JOBS_LINE = 'state["jobs"] = await stack.enter_async_context(JobRunner(settings))'
 OPEN = '            state: dict[str, Any] = {"settings": settings}\n'
-
-
-def add(project: Path, *args: str) -> object:
-    return runner.invoke(app, ["add", *args, "--project", str(project)])
 
 
 def _lifespan_body(main: Path) -> str:
@@ -118,14 +110,6 @@ def _endings(data: bytes) -> set[str]:
     }
 
 
-def _snapshot(project: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(project).as_posix(): p.read_bytes()
-        for p in sorted(project.rglob("*"))
-        if p.is_file() and "__pycache__" not in p.parts
-    }
-
-
 def _old_lines_kept(old: bytes, new: bytes) -> bool:
     """Every line of `old`, with its ending, is in `new` in the same order (an import
     line aside: a name is merged into it)."""
@@ -145,10 +129,10 @@ def test_crlf_project_with_a_split_lifespan_keeps_its_bytes(project: Path) -> No
     main = project / "app/main.py"
     _split_lifespan(main)
     _crlf(project)
-    before = _snapshot(project)
+    before = snapshot(project)
     result = add(project, "endpoint", "products", "name:str")
     assert result.exit_code == 0, result.output
-    after = _snapshot(project)
+    after = snapshot(project)
     for rel, old in before.items():
         assert _old_lines_kept(old, after[rel]), rel
         assert _bare_lf(after[rel]) == _bare_lf(old), rel  # CRLF stays CRLF
@@ -166,7 +150,7 @@ def test_crlf_project_with_a_split_lifespan_keeps_its_bytes(project: Path) -> No
         "command again:",
     ]
     assert f'    {DATABASE_LINE}  # in the lifespan, before `state["jobs"] = ...`' in lines
-    assert _snapshot(project) == after
+    assert snapshot(project) == after
 
     # The lines added by hand in the helper, where the anchor went.
     text = main.read_bytes().decode()
@@ -196,7 +180,7 @@ def test_crlf_project_with_a_split_lifespan_keeps_its_bytes(project: Path) -> No
         )
     )
     main.write_bytes(text.encode())
-    edited = _snapshot(project)
+    edited = snapshot(project)
     done = add(project, "db", "--kind", "sqlite")
     assert done.exit_code == 0, done.output
     # What the hint said to take out of the lifespan went; nothing else changed.
