@@ -33,6 +33,11 @@ from fastasync_cli.generators.celery_settings import (
     SETTINGS_FIELDS,
     TEST_SETTINGS,
 )
+from fastasync_cli.generators.celery_upgrade import (
+    dependency_edit,
+    previous,
+    readme_input_limit,
+)
 from fastasync_cli.generators.component import (
     ComponentPlan,
     PythonEdit,
@@ -91,7 +96,7 @@ def plan_celery(options: CeleryOptions, manifest: Manifest) -> ComponentPlan:
         ("tests/jobs/test_celery_input.py", "test_celery_input.py.jinja"),
         ("tests/test_worker_redis.py", "test_worker_redis.py.jinja"),
     ]:
-        builder.create(target, builder.render("celery", template))
+        builder.create(target, builder.render("celery", template), previous(builder, target))
 
     _edit_settings(builder)
     edit_env_example(builder, ENV_COMMENT, ENV_ENTRIES, SETTING_NAMES, "the Celery settings")
@@ -124,6 +129,8 @@ def plan_celery(options: CeleryOptions, manifest: Manifest) -> ComponentPlan:
             import_edit("app.jobs.celery_jobs", "CeleryJobs"),
             import_edit("app.jobs.celery_jobs", "CeleryInputTooLargeError"),
             import_edit("app.jobs.celery_jobs", "CeleryUnavailableError"),
+            # Celery from an earlier fastasync: its 413 (CELERY_INPUT_MAX_BYTES).
+            dependency_edit(builder, dependency),
             PythonEdit(lambda m: edits.ensure_definitions(m, dependency), dependency.strip()),
         ],
     )
@@ -286,7 +293,8 @@ def _readme_section(text: str, named: Callable[[str], str]) -> str:
     """README.md with the Celery section, before `## Next steps` when it has one;
     `named` names its variables as the settings read them."""
     if README_MARKER in text:
-        return text
+        # Celery from an earlier fastasync: the lines on what it lacked.
+        return readme_input_limit(text, named)
     body = named(render_piece("celery", "README.md.jinja", {}).strip())
     section = f"{README_MARKER}\n{body}\n"
     anchor = "\n## Next steps\n"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path, PurePosixPath
@@ -60,11 +60,23 @@ class ComponentPlan:
         """Refuse names the project owns, or that another kind of component has."""
         check_component_name(self.manifest, name, kind)
 
-    def create(self, rel: str, content: str) -> None:
-        """A file this command owns: create, identical, or conflict unless --force."""
+    def create(self, rel: str, content: str, previous: Sequence[str] = ()) -> None:
+        """A file this command owns: create, identical, or conflict unless --force.
+
+        `previous` are the contents earlier fastasync versions wrote there: a file
+        still holding one of them, which the user never changed, is updated.
+        """
         if rel.endswith(".py"):
             content = format_python(self.root, rel, content)
-        self.plan.add(plan_file(self.root, rel, content, force=self.force))
+            previous = [format_python(self.root, rel, old) for old in previous]
+        change = plan_file(self.root, rel, content, force=self.force)
+        if (
+            change.action in (Action.CONFLICT, Action.OVERWRITE)
+            and change.source is not None
+            and change.source.text in previous
+        ):
+            change = plan_update(self.root, rel, content, source=change.source)
+        self.plan.add(change)
 
     def render(self, kind: str, template: str, context: dict[str, Any] | None = None) -> str:
         """Render one file of `templates/<kind>/`; its `env("redis_url")` is the variable
