@@ -45,6 +45,7 @@ from fastasync_cli.generators.component import (
 )
 from fastasync_cli.generators.db_endpoints import RESPONSES_MODULE, response_helpers
 from fastasync_cli.generators.env_example import edit_compose, edit_env_example
+from fastasync_cli.generators.job_ids import job_id_path_edits
 from fastasync_cli.generators.requirements import edit_pyproject
 
 # What the generated project installs; kept in step with this repository's dev extra.
@@ -137,6 +138,9 @@ def plan_celery(options: CeleryOptions, manifest: Manifest) -> ComponentPlan:
     builder.edit_python(
         "app/api/routes/jobs.py",
         [
+            # Projects made before GET /api/jobs/{id} took job ids only: with Celery,
+            # it would ask Redis about a task's path.
+            *job_id_path_edits(builder),
             import_edit("app.api.deps", "CeleryJobsDep"),
             PythonEdit(
                 lambda m: edits.ensure_parameter(m, "get_job", "celery_jobs: CeleryJobsDep"),

@@ -67,20 +67,29 @@ def ensure_definitions(module: cst.Module, snippet: str) -> cst.Module:
     """Append the top-level statements of `snippet` that the module does not define yet.
 
     Functions and classes get two blank lines above them, other statements the blank
-    lines `snippet` gives them.
+    lines `snippet` gives them; comment lines above a statement stay above it.
     """
     parsed = cst.parse_module(snippet)
+    statements = list(parsed.body)
+    if statements and parsed.header:
+        # libcst holds the comment above a module's first statement in its header.
+        first = statements[0]
+        statements[0] = first.with_changes(leading_lines=[*parsed.header, *first.leading_lines])
     body = list(module.body)
     defined = {defined_name(s) for s in body} - {None}
     added = False
-    for statement in parsed.body:
+    for statement in statements:
         name = defined_name(statement)
         if (name is not None and name in defined) or contains(body, code(statement)):
             continue
         if isinstance(statement, cst.FunctionDef | cst.ClassDef) or (
             body and isinstance(body[-1], cst.FunctionDef | cst.ClassDef)
         ):
-            statement = statement.with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
+            # Its comment lines stay above it.
+            comments = [line for line in statement.leading_lines if line.comment is not None]
+            statement = statement.with_changes(
+                leading_lines=[cst.EmptyLine(), cst.EmptyLine(), *comments]
+            )
         body.append(statement)
         added = True
     return module.with_changes(body=body) if added else module
