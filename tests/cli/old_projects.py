@@ -35,3 +35,13 @@ def follow_the_old_test_note(project: Path) -> None:
     at = text.index(OLD_404_BODY, start)
     new = 'assert response.json() == {"detail": "Not Found"}'
     path.write_text(text[:at] + new + text[at + len(OLD_404_BODY) :], "utf-8")
+
+
+def as_made_before_the_celery_input_limit(project: Path) -> None:
+    """A `new demo --yes --db none --celery` project as `new` wrote it before
+    `CELERY_INPUT_MAX_BYTES`: no setting, no 413, no test of it."""
+    for fixture in (FIXTURES / "before_celery_input_limit").glob("*.txt"):
+        name = fixture.name.removesuffix(".txt")
+        rel = ".env.example" if name == "env.example" else name.replace("__", "/")
+        (project / rel).write_text(fixture.read_text("utf-8"), "utf-8")
+    (project / "tests/jobs/test_celery_input.py").unlink()

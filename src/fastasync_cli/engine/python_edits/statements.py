@@ -193,7 +193,8 @@ def ensure_class_fields(
     replace: bool = False,
     line_length: int = 88,
 ) -> tuple[cst.Module, list[str]]:
-    """Add fields at the end of a top-level class body.
+    """Add fields at the end of a top-level class body, under `comment`; when some
+    of `fields` are there already, the others after the last of them.
 
     Returns the new module and the names of fields that exist with other code (left
     alone unless `replace`).
@@ -220,7 +221,13 @@ def ensure_class_fields(
                         )
                 continue
             new_statements.append(parsed)
-        if new_statements:
+        present = [existing[f.name] for f in fields if f.name in existing]
+        if new_statements and present:
+            # Some of them are there (an earlier version's set): the others go
+            # right after the last of those, under the same comment.
+            at = max(present) + 1
+            class_body[at:at] = new_statements
+        elif new_statements:
             indent = len(statement.body.indent or module.default_indent)
             new_statements[0] = new_statements[0].with_changes(
                 leading_lines=[
