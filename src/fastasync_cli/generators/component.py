@@ -91,14 +91,15 @@ class ComponentPlan:
         """Edit a Python file the user owns through its syntax tree."""
 
         def update(source: str) -> str:
-            module = edits.parse(source, rel)
+            original = module = edits.parse(source, rel)
             for change in changes:
                 try:
                     module = change.apply(module)
-                except edits.AnchorMissing:
+                except edits.AnchorMissing as exc:
                     # The user already added the printed lines by hand, where the
                     # anchor was gone: done, so following the hint ends the loop.
                     if not manual_lines_present(module.code, change.manual):
+                        exc.manual = _still_to_add(original, changes)
                         raise
             return format_edited(self.root, rel, source, module.code)
 
@@ -139,7 +140,7 @@ class ComponentPlan:
                 f"{rel} no longer has {exc}, so fastasync cannot edit it safely.",
                 f"Nothing was written. Add these lines to {rel} by hand, then run the "
                 "command again:",
-                details=_indent(manual),
+                details=_indent(exc.manual if exc.manual is not None else manual),
             ) from exc
         self.plan.add(plan_update(self.root, rel, new, source=source))
 
@@ -297,6 +298,22 @@ class ComponentPlan:
 
 def _squeeze(text: str) -> str:
     return "".join(text.split()).replace("'", '"')
+
+
+def _still_to_add(module: Any, changes: list[PythonEdit]) -> str:
+    """The lines of `changes` to add by hand, but those of edits that would change
+    nothing in `module` (it has them already, in any form)."""
+    lines = []
+    for change in changes:
+        if not change.manual:
+            continue
+        try:
+            if change.apply(module).code == module.code:
+                continue
+        except edits.AnchorMissing:
+            pass
+        lines.append(change.manual)
+    return "\n".join(lines)
 
 
 def manual_lines_present(source: str, manual: str) -> bool:
