@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from fastasync_cli.engine import config_edits, edits
 from fastasync_cli.engine.plan import plan_update
@@ -97,7 +98,11 @@ def plan_celery(options: CeleryOptions, manifest: Manifest) -> ComponentPlan:
         ("tests/jobs/test_celery_input.py", "test_celery_input.py.jinja"),
         ("tests/test_worker_redis.py", "test_worker_redis.py.jinja"),
     ]:
-        builder.create(target, builder.render("celery", template), previous(builder, target))
+        builder.create(
+            target,
+            builder.render("celery", template),
+            partial(previous, builder, target),
+        )
 
     _edit_settings(builder)
     edit_env_example(builder, ENV_COMMENT, ENV_ENTRIES, SETTING_NAMES, "the Celery settings")

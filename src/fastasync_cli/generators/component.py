@@ -60,22 +60,28 @@ class ComponentPlan:
         """Refuse names the project owns, or that another kind of component has."""
         check_component_name(self.manifest, name, kind)
 
-    def create(self, rel: str, content: str, previous: Sequence[str] = ()) -> None:
+    def create(
+        self, rel: str, content: str, previous: Callable[[], Sequence[str]] | None = None
+    ) -> None:
         """A file this command owns: create, identical, or conflict unless --force.
 
-        `previous` are the contents earlier fastasync versions wrote there: a file
-        still holding one of them, which the user never changed, is updated.
+        `previous` gives the contents earlier fastasync versions wrote there (asked
+        only when the file differs): a file still holding one of them, which the
+        user never changed, is updated.
         """
         if rel.endswith(".py"):
             content = format_python(self.root, rel, content)
-            previous = [format_python(self.root, rel, old) for old in previous]
         change = plan_file(self.root, rel, content, force=self.force)
         if (
-            change.action in (Action.CONFLICT, Action.OVERWRITE)
+            previous is not None
+            and change.action in (Action.CONFLICT, Action.OVERWRITE)
             and change.source is not None
-            and change.source.text in previous
         ):
-            change = plan_update(self.root, rel, content, source=change.source)
+            earlier = previous()
+            if rel.endswith(".py"):
+                earlier = [format_python(self.root, rel, old) for old in earlier]
+            if change.source.text in earlier:
+                change = plan_update(self.root, rel, content, source=change.source)
         self.plan.add(change)
 
     def render(self, kind: str, template: str, context: dict[str, Any] | None = None) -> str:
