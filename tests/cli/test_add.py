@@ -404,6 +404,7 @@ CELERY_LINES = [
     "   update  .env.example",
     "   update  app/tasks/__init__.py",
     "   update  app/api/deps.py",
+    "identical  app/jobs/models.py",
     "   update  app/api/routes/jobs.py",
     "   update  app/api/main.py",
     "   update  app/main.py",

@@ -113,3 +113,55 @@ def test_add_celery_on_a_project_made_before_the_job_id_path(project: Path) -> N
     assert len(get_job) == 2
     assert "job store is down" in get_job[0]
     assert get_job[1].startswith("Redis (Celery's broker and result backend)")
+
+
+# A router of the user's, included with `app.include_router(..., responses=...)`
+# outside the RouterGroup: what its Celery route documents for 413 and 503.
+INCLUDED = """
+import json
+from fastapi import APIRouter
+from pydantic import BaseModel
+from app.api.deps import CeleryJobsDep
+import app.main
+
+class Upload(BaseModel):
+    name: str
+
+router = APIRouter()
+
+@router.post("/uploads")
+async def upload(body: Upload, jobs: CeleryJobsDep) -> None:
+    pass
+
+include_routers = app.main.include_routers
+
+def with_mine(fastapi_app):
+    include_routers(fastapi_app)
+    fastapi_app.include_router(router, prefix="/mine", responses={
+        413: {"description": "An upload too large"},
+        503: {"description": "Uploads are paused"},
+    })
+
+app.main.include_routers = with_mine
+responses = app.main.create_app().openapi()["paths"]["/mine/uploads"]["post"]["responses"]
+print(json.dumps({code: responses[code] for code in ("413", "503")}))
+"""
+
+
+def test_a_router_s_own_413_and_503_stay_beside_celery_s(project: Path) -> None:
+    """FastAPI documents a route with its include's responses under the route's own:
+    the 413 and 503 `document_celery_errors` gave the route hid the include's."""
+    add_ok(project, "celery")
+
+    result = subprocess.run(
+        [sys.executable, "-c", INCLUDED], cwd=project, capture_output=True, text=True, check=False
+    )
+
+    assert result.returncode == 0, result.stderr
+    documented = json.loads(result.stdout)
+    too_large = reasons(documented["413"])
+    assert too_large[0] == "An upload too large"
+    assert too_large[1].startswith("The job's input, as JSON, is larger than")
+    unavailable = reasons(documented["503"])
+    assert unavailable[0] == "Uploads are paused"
+    assert unavailable[1].startswith("Redis (Celery's broker and result backend)")

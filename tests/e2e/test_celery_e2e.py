@@ -23,6 +23,11 @@ import httpx
 import pytest
 import yaml
 
+from tests.cli.old_projects import (
+    as_made_before_the_celery_input_limit,
+    as_made_before_the_job_id_path,
+    follow_the_old_test_note,
+)
 from tests.e2e.conftest import (
     Redis,
     check_project,
@@ -205,6 +210,40 @@ def test_add_celery_to_a_project_then_the_same(tmp_path: Path, redis: Redis) -> 
     assert " passed" in output and "failed" not in output and "skipped" not in output
 
     exercise(root, redis, io_task="report", cpu_task="crunch")
+
+
+def test_add_celery_on_a_project_from_before_the_job_id_path_stays_green(
+    tmp_path: Path, redis: Redis
+) -> None:
+    """Its jobs route gets the id-only path; its own old tests pass once the one the
+    warning names is changed as it says."""
+    fastasync("new", "shop", "--yes", "--no-docker", "--ci", "none", cwd=tmp_path)
+    root = tmp_path / "shop"
+    as_made_before_the_job_id_path(root)
+    fastasync("add", "task", "summarize", cwd=root)
+    fastasync("add", "celery", cwd=root)
+    assert '"/{job_id:job_id}"' in (root / "app/api/routes/jobs.py").read_text()
+    follow_the_old_test_note(root)
+    fastasync("add", "task", "report", "--backend", "celery", cwd=root)
+
+    output = check_project(root, env={"REDIS_URL": redis.url}, parallel=True)
+    assert " passed" in output and "failed" not in output and "skipped" not in output
+
+
+def test_add_celery_again_on_celery_from_before_the_input_limit_stays_green(
+    tmp_path: Path, redis: Redis
+) -> None:
+    fastasync("new", "demo", "--yes", "--db", "none", "--celery", cwd=tmp_path)
+    root = tmp_path / "demo"
+    as_made_before_the_celery_input_limit(root)
+    fastasync("add", "celery", cwd=root)
+
+    output = check_project(root, env={"REDIS_URL": redis.url}, parallel=True)
+    assert " passed" in output and "failed" not in output and "skipped" not in output
+    assert "test_celery_input.py" in run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"],
+        cwd=root,
+    )
 
 
 def test_new_celery_without_docker_installs_from_its_own_pyproject(

@@ -90,8 +90,11 @@ def _locked_project(project: Path | None, *, dry_run: bool = False) -> Iterator[
         yield read_manifest(root)
 
 
-def _finish(plan: Plan, *, dry_run: bool, summary: str, next_step: str) -> None:
-    """Print the plan; apply it unless this is a dry run. Exit 1 on conflicts."""
+def _finish(
+    plan: Plan, *, dry_run: bool, summary: str, next_step: str, conflict_hint: str = ""
+) -> None:
+    """Print the plan; apply it unless this is a dry run. Exit 1 on conflicts, with
+    `conflict_hint` (or the general one) saying what to do."""
     from rich.markup import escape
 
     from fastasync_cli.cli import output
@@ -104,7 +107,8 @@ def _finish(plan: Plan, *, dry_run: bool, summary: str, next_step: str) -> None:
         names = ", ".join(str(c.path) for c in plan.conflicts)
         raise ConflictError(
             f"These files exist with other content: {names}.",
-            "Nothing was written. Run again with --force to replace them, or --dry-run "
+            conflict_hint
+            or "Nothing was written. Run again with --force to replace them, or --dry-run "
             "to see the differences.",
         )
     if dry_run:
@@ -280,12 +284,25 @@ def celery(
         from fastasync_cli.generators.celery import CeleryOptions, plan_celery
 
         with _locked_project(project, dry_run=dry_run) as manifest:
+            again = bool(manifest.project.get("celery"))
             _finish(
                 plan_celery(CeleryOptions(force=force), manifest).finished(),
                 dry_run=dry_run,
                 summary="Added Celery: start a worker with `celery -A app.worker worker`",
                 next_step="fastasync add task NAME --backend celery",
+                conflict_hint=_CELERY_AGAIN if again else "",
             )
+
+
+# The project has Celery already: the modules an earlier fastasync wrote are updated
+# where they are still as written, so a conflict is a file changed since.
+_CELERY_AGAIN = (
+    "Nothing was written. This project has Celery already, and these files differ "
+    "from what this fastasync writes (an earlier one wrote them, or they were "
+    "changed since): --dry-run shows the differences (for Celery from before "
+    "CELERY_INPUT_MAX_BYTES, the 413 of a too large job input). Bring them over by "
+    "hand, or run again with --force to replace the files (changes to them are lost)."
+)
 
 
 @app.command("db", cls=Command)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from fastasync_cli.engine import config_edits, edits
 from fastasync_cli.engine.plan import plan_update
@@ -33,6 +34,11 @@ from fastasync_cli.generators.celery_settings import (
     SETTINGS_FIELDS,
     TEST_SETTINGS,
 )
+from fastasync_cli.generators.celery_upgrade import (
+    dependency_edit,
+    previous,
+    readme_input_limit,
+)
 from fastasync_cli.generators.component import (
     ComponentPlan,
     PythonEdit,
@@ -40,6 +46,7 @@ from fastasync_cli.generators.component import (
 )
 from fastasync_cli.generators.db_endpoints import RESPONSES_MODULE, response_helpers
 from fastasync_cli.generators.env_example import edit_compose, edit_env_example
+from fastasync_cli.generators.job_ids import job_id_path_edits
 from fastasync_cli.generators.requirements import edit_pyproject
 
 # What the generated project installs; kept in step with this repository's dev extra.
@@ -91,7 +98,11 @@ def plan_celery(options: CeleryOptions, manifest: Manifest) -> ComponentPlan:
         ("tests/jobs/test_celery_input.py", "test_celery_input.py.jinja"),
         ("tests/test_worker_redis.py", "test_worker_redis.py.jinja"),
     ]:
-        builder.create(target, builder.render("celery", template))
+        builder.create(
+            target,
+            builder.render("celery", template),
+            partial(previous, builder, target),
+        )
 
     _edit_settings(builder)
     edit_env_example(builder, ENV_COMMENT, ENV_ENTRIES, SETTING_NAMES, "the Celery settings")
@@ -124,12 +135,17 @@ def plan_celery(options: CeleryOptions, manifest: Manifest) -> ComponentPlan:
             import_edit("app.jobs.celery_jobs", "CeleryJobs"),
             import_edit("app.jobs.celery_jobs", "CeleryInputTooLargeError"),
             import_edit("app.jobs.celery_jobs", "CeleryUnavailableError"),
+            # Celery from an earlier fastasync: its 413 (CELERY_INPUT_MAX_BYTES).
+            dependency_edit(builder, dependency),
             PythonEdit(lambda m: edits.ensure_definitions(m, dependency), dependency.strip()),
         ],
     )
     builder.edit_python(
         "app/api/routes/jobs.py",
         [
+            # Projects made before GET /api/jobs/{id} took job ids only: with Celery,
+            # it would ask Redis about a task's path.
+            *job_id_path_edits(builder),
             import_edit("app.api.deps", "CeleryJobsDep"),
             PythonEdit(
                 lambda m: edits.ensure_parameter(m, "get_job", "celery_jobs: CeleryJobsDep"),
@@ -286,7 +302,8 @@ def _readme_section(text: str, named: Callable[[str], str]) -> str:
     """README.md with the Celery section, before `## Next steps` when it has one;
     `named` names its variables as the settings read them."""
     if README_MARKER in text:
-        return text
+        # Celery from an earlier fastasync: the lines on what it lacked.
+        return readme_input_limit(text, named)
     body = named(render_piece("celery", "README.md.jinja", {}).strip())
     section = f"{README_MARKER}\n{body}\n"
     anchor = "\n## Next steps\n"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path, PurePosixPath
@@ -60,11 +60,29 @@ class ComponentPlan:
         """Refuse names the project owns, or that another kind of component has."""
         check_component_name(self.manifest, name, kind)
 
-    def create(self, rel: str, content: str) -> None:
-        """A file this command owns: create, identical, or conflict unless --force."""
+    def create(
+        self, rel: str, content: str, previous: Callable[[], Sequence[str]] | None = None
+    ) -> None:
+        """A file this command owns: create, identical, or conflict unless --force.
+
+        `previous` gives the contents earlier fastasync versions wrote there (asked
+        only when the file differs): a file still holding one of them, which the
+        user never changed, is updated.
+        """
         if rel.endswith(".py"):
             content = format_python(self.root, rel, content)
-        self.plan.add(plan_file(self.root, rel, content, force=self.force))
+        change = plan_file(self.root, rel, content, force=self.force)
+        if (
+            previous is not None
+            and change.action in (Action.CONFLICT, Action.OVERWRITE)
+            and change.source is not None
+        ):
+            earlier = previous()
+            if rel.endswith(".py"):
+                earlier = [format_python(self.root, rel, old) for old in earlier]
+            if change.source.text in earlier:
+                change = plan_update(self.root, rel, content, source=change.source)
+        self.plan.add(change)
 
     def render(self, kind: str, template: str, context: dict[str, Any] | None = None) -> str:
         """Render one file of `templates/<kind>/`; its `env("redis_url")` is the variable
@@ -79,14 +97,15 @@ class ComponentPlan:
         """Edit a Python file the user owns through its syntax tree."""
 
         def update(source: str) -> str:
-            module = edits.parse(source, rel)
+            original = module = edits.parse(source, rel)
             for change in changes:
                 try:
                     module = change.apply(module)
-                except edits.AnchorMissing:
+                except edits.AnchorMissing as exc:
                     # The user already added the printed lines by hand, where the
                     # anchor was gone: done, so following the hint ends the loop.
                     if not manual_lines_present(module.code, change.manual):
+                        exc.manual = _still_to_add(original, changes)
                         raise
             return format_edited(self.root, rel, source, module.code)
 
@@ -127,7 +146,7 @@ class ComponentPlan:
                 f"{rel} no longer has {exc}, so fastasync cannot edit it safely.",
                 f"Nothing was written. Add these lines to {rel} by hand, then run the "
                 "command again:",
-                details=_indent(manual),
+                details=_indent(exc.manual if exc.manual is not None else manual),
             ) from exc
         self.plan.add(plan_update(self.root, rel, new, source=source))
 
@@ -285,6 +304,22 @@ class ComponentPlan:
 
 def _squeeze(text: str) -> str:
     return "".join(text.split()).replace("'", '"')
+
+
+def _still_to_add(module: Any, changes: list[PythonEdit]) -> str:
+    """The lines of `changes` to add by hand, but those of edits that would change
+    nothing in `module` (it has them already, in any form)."""
+    lines = []
+    for change in changes:
+        if not change.manual:
+            continue
+        try:
+            if change.apply(module).code == module.code:
+                continue
+        except edits.AnchorMissing:
+            pass
+        lines.append(change.manual)
+    return "\n".join(lines)
 
 
 def manual_lines_present(source: str, manual: str) -> bool:

@@ -40,6 +40,11 @@ def env_lines_appended(block_comment: str, lines: list[str]) -> Callable[[str], 
         missing = [entry for entry in lines if _env_key(entry) not in documented]
         if not missing:
             return text
+        keys = {_env_key(entry) for entry in lines}
+        if keys & documented:
+            # The block is there, written by an earlier fastasync: the entries it
+            # lacks go after its last one, without a second block comment.
+            return _after_last(text, keys, missing)
         prefix = text if text.endswith("\n") or not text else text + "\n"
         separator = "\n" if prefix else ""
         between = "\n" if any("\n" in entry for entry in missing) else ""
@@ -47,6 +52,17 @@ def env_lines_appended(block_comment: str, lines: list[str]) -> Callable[[str], 
         return f"{prefix}{separator}# {block_comment}\n{body}"
 
     return update
+
+
+def _after_last(text: str, keys: set[str], missing: list[str]) -> str:
+    """`text` with the entries `missing` after the last line setting one of `keys`."""
+    rows = text.splitlines(keepends=True)
+    last = max(i for i, row in enumerate(rows) if "=" in row and _env_name(row) in keys)
+    if not rows[last].endswith("\n"):
+        rows[last] += "\n"
+    between = "\n" if any("\n" in entry for entry in missing) else ""
+    added = "".join(f"{between}{entry}\n" for entry in missing)
+    return "".join([*rows[: last + 1], added, *rows[last + 1 :]])
 
 
 def edit_env_example(

@@ -12,10 +12,12 @@ manual lines always ends the loop.
 from fastasync_cli.engine.python_edits.functions import (
     ensure_call_keywords,
     ensure_parameter,
+    ensure_parameter_annotation,
+    ensure_route_path,
     ensure_statement_before_yield,
     ensure_statement_replaced,
 )
-from fastasync_cli.engine.python_edits.imports import ensure_from_import
+from fastasync_cli.engine.python_edits.imports import ensure_from_import, ensure_import
 from fastasync_cli.engine.python_edits.registrations import includes_router
 from fastasync_cli.engine.python_edits.statements import (
     Field,
@@ -36,9 +38,12 @@ __all__ = [
     "ensure_class_fields",
     "ensure_definitions",
     "ensure_from_import",
+    "ensure_import",
     "ensure_list_element",
     "ensure_list_element_absent",
     "ensure_parameter",
+    "ensure_parameter_annotation",
+    "ensure_route_path",
     "ensure_statement_after_last",
     "ensure_statement_before_yield",
     "ensure_statement_replaced",

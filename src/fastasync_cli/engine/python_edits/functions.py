@@ -1,5 +1,6 @@
 """Edits inside functions: a statement before the lifespan's `yield`, a parameter, a
-replaced statement, keywords of a call. Each adds or replaces its own nodes only."""
+parameter's annotation, a route's path, a replaced statement, keywords of a call.
+Each adds or replaces its own nodes only."""
 
 from __future__ import annotations
 
@@ -233,6 +234,65 @@ def ensure_parameter(module: cst.Module, function: str, parameter: str) -> cst.M
             list(params.params), parsed.params.params[0], node.whitespace_before_params
         )
         return node.with_changes(params=params.with_changes(params=new))
+
+    return _edit_function(module, function, edit)
+
+
+def ensure_parameter_annotation(
+    module: cst.Module, function: str, parameter: str, old: str, new: str
+) -> cst.Module:
+    """`parameter: old` in `function`'s signature becomes `parameter: new`; already
+    `new`, nothing changes; annotated otherwise, or missing, it is left to the user."""
+
+    def edit(node: cst.FunctionDef) -> cst.FunctionDef:
+        params = node.params
+        for param in [*params.posonly_params, *params.params, *params.kwonly_params]:
+            if param.name.value != parameter or param.annotation is None:
+                continue
+            annotation = code(param.annotation.annotation)
+            if annotation == new:
+                return node
+            if annotation != old:
+                break
+            replaced = param.with_changes(
+                annotation=param.annotation.with_changes(annotation=cst.parse_expression(new))
+            )
+            return node.with_changes(
+                params=params.with_changes(
+                    **{
+                        group: [replaced if p is param else p for p in getattr(params, group)]
+                        for group in ("posonly_params", "params", "kwonly_params")
+                    }
+                )
+            )
+        raise AnchorMissing(f"`{parameter}: {old}` in `{node.name.value}`")
+
+    return _edit_function(module, function, edit)
+
+
+def ensure_route_path(module: cst.Module, function: str, old: str, new: str) -> cst.Module:
+    """The path of `function`'s route (`@router.get("/{job_id}", ...)`, its first
+    argument) becomes `new` where it is `old`; already `new`, nothing changes."""
+
+    def edit(node: cst.FunctionDef) -> cst.FunctionDef:
+        for index, decorator in enumerate(node.decorators):
+            call = decorator.decorator
+            if not isinstance(call, cst.Call) or not call.args:
+                continue
+            first = call.args[0]
+            if first.keyword is not None or not isinstance(first.value, cst.SimpleString):
+                continue
+            path = first.value.evaluated_value
+            if path == new:
+                return node
+            if path == old:
+                quote = first.value.quote
+                string = first.value.with_changes(value=f"{first.value.prefix}{quote}{new}{quote}")
+                args = [first.with_changes(value=string), *call.args[1:]]
+                decorators = list(node.decorators)
+                decorators[index] = decorator.with_changes(decorator=call.with_changes(args=args))
+                return node.with_changes(decorators=decorators)
+        raise AnchorMissing(f"the route path {old!r} of `{node.name.value}`")
 
     return _edit_function(module, function, edit)
 

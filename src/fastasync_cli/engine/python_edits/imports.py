@@ -96,6 +96,17 @@ def ensure_from_import(module: cst.Module, from_module: str, name: str) -> cst.M
     return _insert_import(module, new, from_module)
 
 
+def ensure_import(module: cst.Module, name: str) -> cst.Module:
+    """Make `import name` true at the top level of the module (`import re`)."""
+    for statement in module.body:
+        node = _top_level_import(statement)
+        if isinstance(node, cst.Import) and any(
+            dotted(alias.name) == name and alias.asname is None for alias in node.names
+        ):
+            return module
+    return _insert_import(module, cst.parse_statement(f"import {name}\n"), name)
+
+
 def _imported_from(module: cst.Module, name: str) -> str | None:
     """The module a top-level import binding `name` imports it from, if any."""
     for statement in module.body:

@@ -67,20 +67,29 @@ def ensure_definitions(module: cst.Module, snippet: str) -> cst.Module:
     """Append the top-level statements of `snippet` that the module does not define yet.
 
     Functions and classes get two blank lines above them, other statements the blank
-    lines `snippet` gives them.
+    lines `snippet` gives them; comment lines above a statement stay above it.
     """
     parsed = cst.parse_module(snippet)
+    statements = list(parsed.body)
+    if statements and parsed.header:
+        # libcst holds the comment above a module's first statement in its header.
+        first = statements[0]
+        statements[0] = first.with_changes(leading_lines=[*parsed.header, *first.leading_lines])
     body = list(module.body)
     defined = {defined_name(s) for s in body} - {None}
     added = False
-    for statement in parsed.body:
+    for statement in statements:
         name = defined_name(statement)
         if (name is not None and name in defined) or contains(body, code(statement)):
             continue
         if isinstance(statement, cst.FunctionDef | cst.ClassDef) or (
             body and isinstance(body[-1], cst.FunctionDef | cst.ClassDef)
         ):
-            statement = statement.with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
+            # Its comment lines stay above it.
+            comments = [line for line in statement.leading_lines if line.comment is not None]
+            statement = statement.with_changes(
+                leading_lines=[cst.EmptyLine(), cst.EmptyLine(), *comments]
+            )
         body.append(statement)
         added = True
     return module.with_changes(body=body) if added else module
@@ -184,7 +193,8 @@ def ensure_class_fields(
     replace: bool = False,
     line_length: int = 88,
 ) -> tuple[cst.Module, list[str]]:
-    """Add fields at the end of a top-level class body.
+    """Add fields at the end of a top-level class body, under `comment`; when some
+    of `fields` are there already, the others after the last of them.
 
     Returns the new module and the names of fields that exist with other code (left
     alone unless `replace`).
@@ -211,7 +221,13 @@ def ensure_class_fields(
                         )
                 continue
             new_statements.append(parsed)
-        if new_statements:
+        present = [existing[f.name] for f in fields if f.name in existing]
+        if new_statements and present:
+            # Some of them are there (an earlier version's set): the others go
+            # right after the last of those, under the same comment.
+            at = max(present) + 1
+            class_body[at:at] = new_statements
+        elif new_statements:
             indent = len(statement.body.indent or module.default_indent)
             new_statements[0] = new_statements[0].with_changes(
                 leading_lines=[

@@ -9,7 +9,7 @@ lines to change by hand.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import libcst as cst
 
@@ -203,11 +203,18 @@ def ensure_definitions_after_imports(module: cst.Module, code: str) -> cst.Modul
         ):
             position = index + 1
     blank = [cst.EmptyLine(), cst.EmptyLine()]
-    new = [new[0].with_changes(leading_lines=blank), *new[1:]]
+    new = [new[0].with_changes(leading_lines=[*blank, *_comments(new[0])]), *new[1:]]
     if position < len(body):
-        body[position] = body[position].with_changes(leading_lines=blank)
+        # The comment above the statement that followed the imports stays above it.
+        following = body[position]
+        body[position] = following.with_changes(leading_lines=[*blank, *_comments(following)])
     body[position:position] = new
     return module.with_changes(body=body)
+
+
+def _comments(statement: cst.BaseStatement) -> list[cst.EmptyLine]:
+    lines: Sequence[cst.EmptyLine] = getattr(statement, "leading_lines", ())
+    return [line for line in lines if line.comment is not None]
 
 
 class _InsertBefore(cst.CSTTransformer):

@@ -20,7 +20,12 @@ def block_statements(block: cst.IndentedBlock) -> list[Statement]:
 
 
 class AnchorMissing(Exception):
-    """The file no longer has the place this edit needs (the user restructured it)."""
+    """The file no longer has the place this edit needs (the user restructured it).
+
+    `manual`, when set, holds the lines to add by hand that the file still lacks.
+    """
+
+    manual: str | None = None
 
 
 class SourceError(Exception):
