@@ -42,6 +42,7 @@ from fastasync_cli.generators.celery_upgrade import (
 from fastasync_cli.generators.component import (
     ComponentPlan,
     PythonEdit,
+    edit_settings_fields,
     import_edit,
 )
 from fastasync_cli.generators.db_endpoints import RESPONSES_MODULE, response_helpers
@@ -253,26 +254,7 @@ def _edit_settings(builder: ComponentPlan) -> None:
     # Their comments name variables (REDIS_URL) as the settings read them.
     env = builder.env_names
     fields = [edits.Field(f.name, env.rename(f.code, SETTING_NAMES)) for f in SETTINGS_FIELDS]
-
-    def add_fields(module: object) -> object:
-        # A field the user set otherwise keeps the user's value.
-        updated, _ = edits.ensure_class_fields(
-            module,  # type: ignore[arg-type]
-            "Settings",
-            fields,
-            SETTINGS_COMMENT,
-            line_length=builder.line_length,
-        )
-        return updated
-
-    manual = "\n".join(f"    {line}" for field in fields for line in field.code.splitlines())
-    builder.edit_python(
-        "app/core/config.py",
-        [
-            import_edit("pydantic", "Field"),
-            PythonEdit(add_fields, f"# in class Settings:\n{manual}"),
-        ],
-    )
+    edit_settings_fields(builder, fields, SETTINGS_COMMENT, line_length=builder.line_length)
 
 
 def _edit_test_fixtures(builder: ComponentPlan) -> None:

@@ -388,3 +388,29 @@ def import_edit(module: str, name: str) -> PythonEdit:
 
 def _indent(text: str) -> str:
     return "\n".join(f"    {line}" if line else "" for line in text.splitlines())
+
+
+def edit_settings_fields(
+    builder: ComponentPlan, fields: list[edits.Field], comment: str, *, line_length: int = 88
+) -> None:
+    """`fields` at the end of `class Settings` in app/core/config.py, under `comment`
+    (a field the user set otherwise keeps the user's value), with `Field` imported."""
+
+    def add_fields(module: object) -> object:
+        updated, _ = edits.ensure_class_fields(
+            module,  # type: ignore[arg-type]
+            "Settings",
+            fields,
+            comment,
+            line_length=line_length,
+        )
+        return updated
+
+    manual = "\n".join(f"    {line}" for field in fields for line in field.code.splitlines())
+    builder.edit_python(
+        "app/core/config.py",
+        [
+            import_edit("pydantic", "Field"),
+            PythonEdit(add_fields, f"# in class Settings:\n{manual}"),
+        ],
+    )

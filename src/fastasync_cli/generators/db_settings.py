@@ -7,7 +7,12 @@ from __future__ import annotations
 
 from fastasync_cli.engine import edits
 from fastasync_cli.engine.render import render_piece
-from fastasync_cli.generators.component import ComponentPlan, PythonEdit, import_edit
+from fastasync_cli.generators.component import (
+    ComponentPlan,
+    PythonEdit,
+    edit_settings_fields,
+    import_edit,
+)
 from fastasync_cli.generators.env_example import edit_env_example
 
 DEFAULT_URLS = {
@@ -115,25 +120,7 @@ TEST_SETTINGS = [
 
 def edit_settings(builder: ComponentPlan, kind: str) -> None:
     """The `Settings` fields in app/core/config.py, and their lines in .env.example."""
-    fields = _settings_fields(kind)
-
-    def add_fields(module: object) -> object:
-        updated, _ = edits.ensure_class_fields(
-            module,  # type: ignore[arg-type]
-            "Settings",
-            fields,
-            SETTINGS_COMMENT,
-        )
-        return updated
-
-    manual = "\n".join(f"    {line}" for field in fields for line in field.code.splitlines())
-    builder.edit_python(
-        "app/core/config.py",
-        [
-            import_edit("pydantic", "Field"),
-            PythonEdit(add_fields, f"# in class Settings:\n{manual}"),
-        ],
-    )
+    edit_settings_fields(builder, _settings_fields(kind), SETTINGS_COMMENT)
     edit_env_example(
         builder,
         SETTINGS_COMMENT,

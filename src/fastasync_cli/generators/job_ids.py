@@ -15,6 +15,7 @@ from fastasync_cli.engine import edits
 from fastasync_cli.engine.fileio import read_text_file
 from fastasync_cli.engine.plan import ByHand
 from fastasync_cli.engine.python_edits import swaps as swap_edits
+from fastasync_cli.engine.render import templates_root
 from fastasync_cli.generators.component import ComponentPlan, PythonEdit, import_edit
 
 JOBS_ROUTES = "app/api/routes/jobs.py"
@@ -29,39 +30,14 @@ PATTERN = """
 JOB_ID_PATTERN = "[0-9a-f]{32}"
 """
 
-# As app/api/routes/jobs.py of a new project defines them.
-CONVERTOR = '''
-_JOB_ID = re.compile(JOB_ID_PATTERN)
 
-
-class JobIdConvertor(Convertor[str]):
-    """`{job_id:job_id}` in a path: matches job ids only (`JOB_ID_PATTERN`)."""
-
-    regex = JOB_ID_PATTERN
-
-    def convert(self, value: str) -> str:
-        return value
-
-    def to_string(self, value: str) -> str:
-        # A `Location` that the GET route would not match is a bug: fail loudly.
-        if not _JOB_ID.fullmatch(value):
-            msg = f"Not a job id ({JOB_ID_PATTERN}): {value!r}"
-            raise ValueError(msg)
-        return value
-
-
-register_url_convertor("job_id", JobIdConvertor())
-
-# The id as OpenAPI documents it: clients (and schemathesis) see the shape the path
-# takes. Other values never reach the route (404, or 405 on a task's path).
-JobId = Annotated[
-    str,
-    Path(
-        pattern=f"^{JOB_ID_PATTERN}$",
-        description="The job's id, as `POST /api/jobs/{task}` answered it",
-    ),
-]
-'''
+def _convertor() -> str:
+    """The convertor and `JobId`, as app/api/routes/jobs.py of a new project defines
+    them: taken from that template, so the two never differ."""
+    text = (templates_root() / "project/template/app/api/routes/jobs.py").read_text()
+    start = text.index("_JOB_ID = re.compile(")
+    end = text.index("\n\n\nclass JobAccepted", start)
+    return "\n" + text[start : end + 1]
 
 
 def job_id_path_edits(builder: ComponentPlan) -> list[PythonEdit]:
@@ -71,7 +47,7 @@ def job_id_path_edits(builder: ComponentPlan) -> list[PythonEdit]:
         JOB_MODELS,
         [PythonEdit(lambda m: edits.ensure_definitions(m, PATTERN), PATTERN.strip())],
     )
-    convertor = builder.snippet(JOBS_ROUTES, CONVERTOR)
+    convertor = builder.snippet(JOBS_ROUTES, _convertor())
     _note_old_test(builder)
     return [
         PythonEdit(lambda m: edits.ensure_import(m, "re"), "import re"),
