@@ -14,6 +14,7 @@ on a fresh database:
   floor_tx   the same, its POST's INSERT in a transaction (BEGIN, INSERT, COMMIT)
   sqlalchemy db_load.py's textbook SQLAlchemy: the ORM's `session.get` and
              `session.add` + `flush`, a session per request committing on success
+  sqlalchemy_min  the least code with a session per request (servers/db_app.py)
   generated  `fastasync new --db postgres` + `add endpoint items name:str price:float`
              (or --project DIR), migrated by `alembic upgrade head`
   DIR        another generated project, to compare a change against `generated`
@@ -65,7 +66,7 @@ sys.path.insert(0, str(b.REPO / "templates" / "db" / "tests"))
 sys.path.insert(0, str(b.HERE / "servers"))
 
 VARIANTS = ("floor", "generated")
-FLOORS = ("floor", "floor_tx", "sqlalchemy")  # servers/db_app.py's variants
+FLOORS = ("floor", "floor_tx", "sqlalchemy", "sqlalchemy_min")  # servers/db_app.py's variants
 # The endpoint every generated variant serves (db_load.py's table).
 ITEMS_ENDPOINT = ["items", "name:str", "price:float"]
 BODY = json.dumps({"name": "tea", "price": 3.5}).encode()

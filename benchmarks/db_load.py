@@ -17,6 +17,8 @@ project's), each on a fresh database, and answering as the generated project doe
   sqlalchemy  SQLAlchemy 2 async done the way the generated projects do it (engine and
               sessionmaker from the lifespan, a session per request committing on
               success): the stand-in when `generated` cannot be made
+  sqlalchemy_min  the least SQLAlchemy code with a session per request (no dependency,
+              no middleware, Core statements built at import): what any such code meets
   sqlalchemy_ping  (c') with `pool_pre_ping=True`: what a ping per checkout costs
   blocking    the seeds' mistake: a synchronous SQLAlchemy session (psycopg, sqlite3)
               inside `async def`
@@ -50,13 +52,22 @@ import _generated as g
 sys.path.insert(0, str(b.REPO / "templates" / "db" / "tests"))
 sys.path.insert(0, str(b.HERE / "servers"))
 
-VARIANTS = ("floor", "floor_tx", "generated", "sqlalchemy", "sqlalchemy_ping", "blocking")
+VARIANTS = (
+    "floor",
+    "floor_tx",
+    "generated",
+    "sqlalchemy",
+    "sqlalchemy_min",
+    "sqlalchemy_ping",
+    "blocking",
+)
 DATABASES = ("postgres", "sqlite")
 LABELS = {
     "floor": "(a) floor: {driver}, plain SQL",
     "floor_tx": "(a') floor, write in a transaction",
     "generated": "(c) generated project",
     "sqlalchemy": "(c') SQLAlchemy async, generated style",
+    "sqlalchemy_min": "(c-min) the least code with a session per request",
     "sqlalchemy_ping": "(c'') (c') with pool_pre_ping",
     "blocking": "(b) blocking: sync Session in async def",
 }

@@ -13,6 +13,11 @@ sqlite://); BENCH_POOL is the pool size (no overflow), equal in every variant:
               False)` from the lifespan, a session per request from a dependency that
               commits only when the handler succeeded (what generated projects do)
 - sqlalchemy_ping: the same with `pool_pre_ping=True`, to show what the ping costs
+- sqlalchemy_min: the least SQLAlchemy code with a session per request: no
+              dependency, no middleware, statements built once at import (Core, as
+              the generated repositories run them), a GET's session in autocommit
+              (no BEGIN, as generated), a POST's `sessions.begin()` committing when
+              its block ends; the bound any code using a session per request meets
 - blocking:   the seeds' mistake: a synchronous SQLAlchemy `Session` (psycopg or
               sqlite3) used inside `async def`, so every query stops the event loop
 
@@ -35,7 +40,7 @@ from uuid import UUID, uuid4
 from db_models import SQLITE_PRAGMAS, Item, sqlite_pragmas
 from fastapi import Depends, FastAPI, HTTPException, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import create_engine, event
+from sqlalchemy import bindparam, create_engine, event, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -43,6 +48,9 @@ VARIANT = os.environ.get("BENCH_VARIANT", "sqlalchemy")
 # sqlalchemy_ping: the same with `pool_pre_ping=True` (a round trip per checkout)
 PRE_PING = VARIANT == "sqlalchemy_ping"
 VARIANT = "sqlalchemy" if PRE_PING else VARIANT
+# sqlalchemy_min: a session per request and nothing else (see above)
+MINIMAL = VARIANT == "sqlalchemy_min"
+VARIANT = "sqlalchemy" if MINIMAL else VARIANT
 # floor_tx: the floor with its write in a transaction of its own
 IN_TRANSACTION = VARIANT == "floor_tx"
 VARIANT = "floor" if IN_TRANSACTION else VARIANT
@@ -73,6 +81,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if SQLITE:
             event.listen(engine.sync_engine, "connect", sqlite_pragmas)
         app.state.sessions = async_sessionmaker(engine, expire_on_commit=False)
+        reads = engine.execution_options(isolation_level="AUTOCOMMIT") if not SQLITE else engine
+        app.state.read_sessions = async_sessionmaker(reads, expire_on_commit=False)
         yield
         await engine.dispose()
     elif VARIANT == "blocking":
@@ -117,7 +127,29 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-if VARIANT == "sqlalchemy":
+if MINIMAL:
+    TABLE = Item.__table__
+    SELECT_BY_ID = select(TABLE).where(TABLE.c.id == bindparam("id"))
+    INSERT_ROW = insert(TABLE).returning(*TABLE.c)
+
+    @app.get("/api/items/{item_id}", response_model=ItemRead)
+    async def read_item_min(item_id: UUID, request: Request) -> Any:
+        async with request.app.state.read_sessions() as session:
+            result = await session.execute(SELECT_BY_ID, {"id": item_id})
+            row = result.one_or_none()
+        if row is None:
+            raise HTTPException(404, "item not found")
+        return row._mapping
+
+    @app.post("/api/items", response_model=ItemRead, status_code=201)
+    async def create_item_min(body: ItemCreate, request: Request) -> Any:
+        now = _now()
+        values = {"id": uuid4(), "created_at": now, "updated_at": now, **body.model_dump()}
+        async with request.app.state.sessions.begin() as session:
+            row = (await session.execute(INSERT_ROW, values)).one()
+        return row._mapping
+
+elif VARIANT == "sqlalchemy":
 
     async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         async with request.app.state.sessions() as session:
