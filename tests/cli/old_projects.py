@@ -45,3 +45,10 @@ def as_made_before_the_celery_input_limit(project: Path) -> None:
         rel = ".env.example" if name == "env.example" else name.replace("__", "/")
         (project / rel).write_text(fixture.read_text("utf-8"), "utf-8")
     (project / "tests/jobs/test_celery_input.py").unlink()
+
+
+def upstream_errors_as_made_before_add_reason(project: Path) -> None:
+    """app/api/upstream_errors.py as `new` wrote it before `add_reason`
+    (tests/fixtures/before_add_reason/README.md)."""
+    text = (FIXTURES / "before_add_reason" / "upstream_errors.py.txt").read_text("utf-8")
+    (project / "app/api/upstream_errors.py").write_text(text, "utf-8")

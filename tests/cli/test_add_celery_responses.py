@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from tests.cli.helpers import add_ok, replace_in
+from tests.cli.old_projects import upstream_errors_as_made_before_add_reason
 
 # What each operation documents for 503, printed as JSON.
 DOCUMENTED = """
@@ -96,14 +97,7 @@ def test_add_celery_on_a_project_made_before_the_job_id_path(project: Path) -> N
             " | self.responses\n",
         ),
     )
-    replace_in(
-        project / "app/api/upstream_errors.py",
-        ("Responses, add_reason, error", "Responses, error"),
-        (
-            "route.responses = add_reason(route.responses, code, response)",
-            "route.responses.setdefault(code, response)",
-        ),
-    )
+    upstream_errors_as_made_before_add_reason(project)
     assert "Redis" not in str(documented(project)[GET_JOB])  # it loads as it is
 
     add_ok(project, "celery")

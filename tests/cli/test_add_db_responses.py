@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from tests.cli.helpers import add_ok, replace_in
+from tests.cli.old_projects import upstream_errors_as_made_before_add_reason
 
 # What a route documents for 503 and 507, per operation, printed as JSON.
 DOCUMENTED = """
@@ -100,14 +101,7 @@ def test_add_db_on_routers_made_before_the_create_responses(project: Path) -> No
             " | self.responses\n",
         ),
     )
-    replace_in(
-        project / "app/api/upstream_errors.py",
-        ("Responses, add_reason, error", "Responses, error"),
-        (
-            "route.responses = add_reason(route.responses, code, response)",
-            "route.responses.setdefault(code, response)",
-        ),
-    )
+    upstream_errors_as_made_before_add_reason(project)
     assert "507" in documented(project)["POST /api/products"]  # it loads as it is
 
     add_ok(project, "db", "--kind", "sqlite")
@@ -119,3 +113,47 @@ def test_add_db_on_routers_made_before_the_create_responses(project: Path) -> No
     assert "database is unavailable" in after["POST /api/products"]["503"]
     assert "JSON_IN_FLIGHT_MAX_BYTES" in after["POST /api/products"]["503"]
     assert "database is unavailable" in after["GET /api/products"]["503"]
+
+
+# A router of the user's, included with `app.include_router(..., responses=...)`
+# outside the RouterGroup: what its route documents for 503.
+INCLUDED = """
+import json
+from fastapi import APIRouter
+from app.api.deps import SessionDep
+import app.main
+
+router = APIRouter()
+
+@router.get("/uploads")
+async def uploads(session: SessionDep) -> None:
+    pass
+
+include_routers = app.main.include_routers
+
+def with_mine(fastapi_app):
+    include_routers(fastapi_app)
+    fastapi_app.include_router(router, prefix="/mine", responses={
+        503: {"description": "Uploads are paused"},
+    })
+
+app.main.include_routers = with_mine
+responses = app.main.create_app().openapi()["paths"]["/mine/uploads"]["get"]["responses"]
+print(json.dumps(responses["503"]["description"]))
+"""
+
+
+def test_a_router_s_own_503_stays_beside_the_database_s(project: Path) -> None:
+    """FastAPI documents a route with its include's responses under the route's own:
+    the 503 `install_database_errors` gave the route hid the include's."""
+    add_ok(project, "db", "--kind", "sqlite")
+
+    result = subprocess.run(
+        [sys.executable, "-c", INCLUDED], cwd=project, capture_output=True, text=True, check=False
+    )
+
+    assert result.returncode == 0, result.stderr
+    reasons = json.loads(result.stdout).splitlines()
+    assert reasons[0] == "Any of:"
+    assert reasons[1] == "- Uploads are paused"
+    assert reasons[2].startswith("- The database is unavailable or busy")

@@ -39,12 +39,8 @@ from fastasync_cli.generators.celery_upgrade import (
     previous,
     readme_input_limit,
 )
-from fastasync_cli.generators.component import (
-    ComponentPlan,
-    PythonEdit,
-    edit_settings_fields,
-    import_edit,
-)
+from fastasync_cli.generators.component import ComponentPlan
+from fastasync_cli.generators.component_edits import PythonEdit, edit_settings_fields, import_edit
 from fastasync_cli.generators.db_endpoints import RESPONSES_MODULE, response_helpers
 from fastasync_cli.generators.env_example import edit_compose, edit_env_example
 from fastasync_cli.generators.job_ids import job_id_path_edits

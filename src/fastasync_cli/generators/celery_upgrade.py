@@ -19,7 +19,8 @@ from collections.abc import Callable
 
 from fastasync_cli.engine.python_edits import swaps as swap_edits
 from fastasync_cli.engine.render import render_piece
-from fastasync_cli.generators.component import ComponentPlan, PythonEdit
+from fastasync_cli.generators.component import ComponentPlan
+from fastasync_cli.generators.component_edits import PythonEdit
 
 # The generated modules whose previous version (before CELERY_INPUT_MAX_BYTES) is
 # known, with the template that wrote it.

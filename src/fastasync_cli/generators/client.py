@@ -11,11 +11,8 @@ from fastasync_cli.engine.names import Name, is_utf8
 from fastasync_cli.engine.project import Manifest
 from fastasync_cli.engine.render import render_piece
 from fastasync_cli.errors import BadOptionError, EditError
-from fastasync_cli.generators.component import (
-    ComponentPlan,
-    PythonEdit,
-    import_edit,
-)
+from fastasync_cli.generators.component import ComponentPlan
+from fastasync_cli.generators.component_edits import PythonEdit, import_edit
 from fastasync_cli.generators.env_example import edit_env_example
 
 _URL_UNSAFE = re.compile(r"[\s\"'\\<>`{}|^\x00-\x1f\x7f]")

@@ -1,4 +1,7 @@
-"""What every `add` command shares: new files, edits of the user's files, the manifest."""
+"""What every `add` command shares: new files, edits of the user's files, the manifest.
+
+The edits themselves (`PythonEdit`, `import_edit`, `edit_settings_fields`) are in
+`component_edits`, the lines printed for adding by hand in `component_manual`."""
 
 from __future__ import annotations
 
@@ -30,15 +33,15 @@ from fastasync_cli.engine.settings_env import (
     variable_in,
 )
 from fastasync_cli.errors import EditError, FastasyncError, TargetError
+from fastasync_cli.generators.component_edits import PythonEdit, import_edit
+from fastasync_cli.generators.component_manual import (
+    importable_as,
+    indent,
+    is_import,
+    manual_lines_present,
+    still_to_add,
+)
 from fastasync_cli.generators.component_names import check_component_name
-
-
-@dataclass(frozen=True)
-class PythonEdit:
-    """One change to a Python file, and the lines a user would add by hand instead."""
-
-    apply: Callable[[Any], Any]  # libcst Module -> Module
-    manual: str  # empty when there is nothing to add by hand
 
 
 @dataclass
@@ -105,7 +108,7 @@ class ComponentPlan:
                     # The user already added the printed lines by hand, where the
                     # anchor was gone: done, so following the hint ends the loop.
                     if not manual_lines_present(module.code, change.manual):
-                        exc.manual = _still_to_add(original, changes)
+                        exc.manual = still_to_add(original, changes)
                         raise
             return format_edited(self.root, rel, source, module.code)
 
@@ -123,8 +126,8 @@ class ComponentPlan:
             raise EditError(
                 f"{rel} is missing, so fastasync cannot register the new code in it.",
                 f"Nothing was written. Restore {rel} (e.g. from git), or add these lines "
-                f"to where it moved{_importable_as(rel)}, then run the command again:",
-                details=_indent(manual),
+                f"to where it moved{importable_as(rel)}, then run the command again:",
+                details=indent(manual),
             )
         self._update(rel, source, update, manual)
 
@@ -139,14 +142,14 @@ class ComponentPlan:
                 f"{exc}.",
                 f"Nothing was written. Fix the file, or add these lines to {rel} by "
                 "hand, then run the command again:",
-                details=_indent(manual),
+                details=indent(manual),
             ) from exc
         except edits.AnchorMissing as exc:
             raise EditError(
                 f"{rel} no longer has {exc}, so fastasync cannot edit it safely.",
                 f"Nothing was written. Add these lines to {rel} by hand, then run the "
                 "command again:",
-                details=_indent(exc.manual if exc.manual is not None else manual),
+                details=indent(exc.manual if exc.manual is not None else manual),
             ) from exc
         self.plan.add(plan_update(self.root, rel, new, source=source))
 
@@ -157,7 +160,7 @@ class ComponentPlan:
         top = rel.split("/")[0]
         if not rel.endswith(".py") or top == rel or not (self.root / top).is_dir():
             return False
-        wanted = "\n".join(line for line in manual.splitlines() if not _is_import(line))
+        wanted = "\n".join(line for line in manual.splitlines() if not is_import(line))
         for path in sorted((self.root / top).rglob("*.py")):
             other = path.relative_to(self.root).as_posix()
             try:
@@ -300,117 +303,3 @@ class ComponentPlan:
                 source=self.manifest.file,
             )
         )
-
-
-def _squeeze(text: str) -> str:
-    return "".join(text.split()).replace("'", '"')
-
-
-def _still_to_add(module: Any, changes: list[PythonEdit]) -> str:
-    """The lines of `changes` to add by hand, but those of edits that would change
-    nothing in `module` (it has them already, in any form)."""
-    lines = []
-    for change in changes:
-        if not change.manual:
-            continue
-        try:
-            if change.apply(module).code == module.code:
-                continue
-        except edits.AnchorMissing:
-            pass
-        lines.append(change.manual)
-    return "\n".join(lines)
-
-
-def manual_lines_present(source: str, manual: str) -> bool:
-    """Whether every line of code in `manual` (the lines printed for adding by hand,
-    each with a `# where` note) is in `source`, layout and quotes aside."""
-    import io
-    import tokenize
-
-    code_lines = []
-    for line in manual.splitlines():
-        # A line of a statement over several (`)  # in the lifespan`) does not
-        # tokenize to the end: its comment is among the tokens read before the error,
-        # and was taken for code, so that statement added by hand never counted.
-        comment = None
-        try:
-            for token in tokenize.generate_tokens(io.StringIO(line).readline):
-                if token.type == tokenize.COMMENT:
-                    comment = token
-                    break
-        except (tokenize.TokenError, SyntaxError):
-            pass
-        code = line[: comment.start[1]] if comment is not None else line
-        code = code.strip().rstrip(",").strip()
-        if code and code != "...":
-            code_lines.append(_squeeze(code))
-    haystack = _squeeze(_without_comments(source))
-    return bool(code_lines) and all(code in haystack for code in code_lines)
-
-
-def _without_comments(source: str) -> str:
-    """`source` with its comments blanked: a line commented out is not there (the
-    file parses, or the edit had stopped before)."""
-    import io
-    import tokenize
-
-    lines = source.splitlines(keepends=True)
-    try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
-    except (tokenize.TokenError, SyntaxError):
-        return source
-    for token in reversed(tokens):
-        if token.type == tokenize.COMMENT:
-            row, column = token.start
-            line = lines[row - 1]
-            lines[row - 1] = line[:column] + line[token.end[1] :]
-    return "".join(lines)
-
-
-def _importable_as(rel: str) -> str:
-    """` (importable as app.api.deps)` for a module that other modules import."""
-    if not rel.endswith(".py") or rel.endswith("__init__.py") or rel == "app/main.py":
-        return ""
-    return f" (importable as {rel.removesuffix('.py').replace('/', '.')})"
-
-
-def _is_import(line: str) -> bool:
-    return line.lstrip().startswith(("from ", "import "))
-
-
-def import_edit(module: str, name: str) -> PythonEdit:
-    """`from module import name`, merged into an existing import of `module` if any."""
-    return PythonEdit(
-        lambda m: edits.ensure_from_import(m, module, name), f"from {module} import {name}"
-    )
-
-
-def _indent(text: str) -> str:
-    return "\n".join(f"    {line}" if line else "" for line in text.splitlines())
-
-
-def edit_settings_fields(
-    builder: ComponentPlan, fields: list[edits.Field], comment: str, *, line_length: int = 88
-) -> None:
-    """`fields` at the end of `class Settings` in app/core/config.py, under `comment`
-    (a field the user set otherwise keeps the user's value), with `Field` imported."""
-
-    def add_fields(module: object) -> object:
-        updated, _ = edits.ensure_class_fields(
-            module,  # type: ignore[arg-type]
-            "Settings",
-            fields,
-            comment,
-            line_length=line_length,
-        )
-        return updated
-
-    manual = "\n".join(f"    {line}" for field in fields for line in field.code.splitlines())
-    builder.edit_python(
-        "app/core/config.py",
-        [
-            import_edit("pydantic", "Field"),
-            PythonEdit(add_fields, f"# in class Settings:\n{manual}"),
-        ],
-    )

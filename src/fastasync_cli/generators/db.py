@@ -21,11 +21,8 @@ from fastasync_cli.engine.python_edits import swaps as swap_edits
 from fastasync_cli.engine.render import render_piece
 from fastasync_cli.errors import ConflictError, FastasyncError
 from fastasync_cli.generators import db_deploy, db_endpoints, db_schema, db_settings
-from fastasync_cli.generators.component import (
-    ComponentPlan,
-    PythonEdit,
-    import_edit,
-)
+from fastasync_cli.generators.component import ComponentPlan
+from fastasync_cli.generators.component_edits import PythonEdit, import_edit
 from fastasync_cli.generators.component_names import (
     DATABASE_OWNED_NAMES,
     DATABASE_STATE_KEY,

@@ -17,7 +17,8 @@ from fastasync_cli.engine.python_edits.syntax import defined_name
 from fastasync_cli.engine.render import render_piece, templates_root
 from fastasync_cli.errors import ConflictError, FastasyncError, NotAProjectError
 from fastasync_cli.generators import db_schema
-from fastasync_cli.generators.component import ComponentPlan, PythonEdit, import_edit
+from fastasync_cli.generators.component import ComponentPlan
+from fastasync_cli.generators.component_edits import PythonEdit, import_edit
 from fastasync_cli.generators.endpoint import (
     MAX_INDEXED_STR_LENGTH,
     endpoint_context,

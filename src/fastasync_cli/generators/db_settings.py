@@ -7,12 +7,8 @@ from __future__ import annotations
 
 from fastasync_cli.engine import edits
 from fastasync_cli.engine.render import render_piece
-from fastasync_cli.generators.component import (
-    ComponentPlan,
-    PythonEdit,
-    edit_settings_fields,
-    import_edit,
-)
+from fastasync_cli.generators.component import ComponentPlan
+from fastasync_cli.generators.component_edits import PythonEdit, edit_settings_fields, import_edit
 from fastasync_cli.generators.env_example import edit_env_example
 
 DEFAULT_URLS = {

@@ -13,7 +13,8 @@ from fastasync_cli.engine.project import Manifest
 from fastasync_cli.engine.render import render_piece
 from fastasync_cli.errors import BadNameError, BadOptionError
 from fastasync_cli.generators import db_schema, schema_types
-from fastasync_cli.generators.component import ComponentPlan, PythonEdit, import_edit
+from fastasync_cli.generators.component import ComponentPlan
+from fastasync_cli.generators.component_edits import PythonEdit, import_edit
 
 # Where every router is imported and registered.
 ROUTERS_MODULE = "app/api/main.py"

@@ -16,7 +16,8 @@ from fastasync_cli.engine.fileio import read_text_file
 from fastasync_cli.engine.plan import ByHand
 from fastasync_cli.engine.python_edits import swaps as swap_edits
 from fastasync_cli.engine.render import templates_root
-from fastasync_cli.generators.component import ComponentPlan, PythonEdit, import_edit
+from fastasync_cli.generators.component import ComponentPlan
+from fastasync_cli.generators.component_edits import PythonEdit, import_edit
 
 JOBS_ROUTES = "app/api/routes/jobs.py"
 JOB_MODELS = "app/jobs/models.py"

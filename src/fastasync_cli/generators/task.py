@@ -8,7 +8,8 @@ from fastasync_cli.engine import edits
 from fastasync_cli.engine.names import Name
 from fastasync_cli.engine.project import Manifest
 from fastasync_cli.errors import BadOptionError, FastasyncError
-from fastasync_cli.generators.component import ComponentPlan, PythonEdit, import_edit
+from fastasync_cli.generators.component import ComponentPlan
+from fastasync_cli.generators.component_edits import PythonEdit, import_edit
 
 
 @dataclass(frozen=True)

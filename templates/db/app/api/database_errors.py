@@ -5,24 +5,29 @@
   another passing trouble (`app.db.engine`), or SQLite's write lock held too long
   answer 503 with `Retry-After`, not 500, and every route that
   uses a database session documents that 503 in its OpenAPI responses, with the
-  route's other reasons for a 503 (`app.api.responses.add_reason`).
+  route's other reasons for a 503 (`app.api.responses.add_reason`). A 503 the
+  route's router was included with (`app.include_router(router, responses=...)`)
+  is kept beside it: FastAPI documents a route with the include's responses under
+  the route's own, so the 503 the route documents would hide the include's.
 - A database that does not answer at start-up stops the server with one line
   naming it (never its password) instead of a traceback.
 """
 
 import logging
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request, status
 from fastapi.dependencies.models import Dependant
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.deps import get_db_session
-from app.api.responses import add_reason, error_content
-from app.api.router_group import api_routes
+from app.api.responses import Responses, add_reason, error_content
 from app.db.engine import DatabaseUnavailableError
 
 logger = logging.getLogger(__name__)
@@ -38,17 +43,53 @@ UNAVAILABLE = {
 
 
 def install_database_errors(app: FastAPI) -> None:
-    """Add the 503 handlers, their OpenAPI entries and one-line start-up errors."""
+    """Add the 503 handlers, their OpenAPI entries and one-line start-up errors.
+
+    Call it after the routers are included: it documents the routes there are.
+    """
     app.add_exception_handler(PoolTimeoutError, _unavailable)
     app.add_exception_handler(DBAPIError, _unavailable_or_bug)
-    for route in api_routes(app.routes):
+    for route, included in _routes(app.routes, {}):
         if _uses_session(route.dependant):
             # Another reason for a 503 the route may document already (a body
             # too large for JSON_IN_FLIGHT_MAX_BYTES now): both are listed.
-            route.responses = add_reason(
-                route.responses, status.HTTP_503_SERVICE_UNAVAILABLE, UNAVAILABLE
-            )
+            _add_reason(route, included, status.HTTP_503_SERVICE_UNAVAILABLE, UNAVAILABLE)
     app.add_middleware(OneLineStartupErrors)
+
+
+def _routes(
+    routes: Sequence[BaseRoute], included: Responses
+) -> Iterator[tuple[APIRoute, Responses]]:
+    """Every `APIRoute` of `routes`, those of included routers too, with the
+    responses the `include_router` calls above it document.
+
+    A router included with `app.include_router` stays a router in `app.routes`
+    (FastAPI 0.160 and later), its own routes in its `original_router`.
+    """
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route, included
+        router = getattr(route, "original_router", None)
+        if router is not None:
+            context = getattr(route, "include_context", None)
+            inherited = {**included, **getattr(context, "responses", {})}
+            yield from _routes(router.routes, inherited)
+
+
+def _add_reason(
+    route: APIRoute, included: Responses, code: int, response: dict[str, Any]
+) -> None:
+    """Document `response` as one more reason for `code` on `route`, beside the
+    route's own reasons or, when it has none, its include's."""
+    key: int | str = code
+    responses = route.responses
+    if code not in responses and str(code) in responses:
+        key = str(code)
+    elif code not in responses:
+        inherited = included.get(code, included.get(str(code)))
+        if inherited is not None:
+            responses = {**responses, code: inherited}
+    route.responses = add_reason(responses, key, response)
 
 
 def _uses_session(dependant: Dependant) -> bool:

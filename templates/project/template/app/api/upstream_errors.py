@@ -10,23 +10,28 @@ the upstream's URL nor what it said, which may carry credentials or other people
 data; the log has the error's message (method and URL, without the query string).
 
 Every route that depends on a client (a dependency returning a `BaseClient`, as
-`app.api.deps` gives each) documents both statuses in its OpenAPI responses. An
-endpoint that should answer otherwise (404 when the upstream said 404, say) catches
+`app.api.deps` gives each) documents both statuses in its OpenAPI responses, with
+the route's other reasons for them (`app.api.responses.add_reason`). A 502 or 504
+the route's router was included with (`app.include_router(router, responses=...)`)
+is kept beside these: FastAPI documents a route with the include's responses under
+the route's own, so one the route documents would hide the include's. An endpoint
+that should answer otherwise (404 when the upstream said 404, say) catches
 `UpstreamError` itself.
 """
 
 import inspect
 import logging
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request, status
 from fastapi.dependencies.models import Dependant
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute
 
 from app.api.responses import Responses, add_reason, error
-from app.api.router_group import api_routes
 from app.clients import BaseClient, UpstreamError, UpstreamTimeout
 
 logger = logging.getLogger(__name__)
@@ -43,10 +48,45 @@ def install_upstream_errors(app: FastAPI) -> None:
     Call it after the routers are included: it documents the routes there are.
     """
     app.add_exception_handler(UpstreamError, _bad_gateway)
-    for route in api_routes(app.routes):
+    for route, included in _routes(app.routes, {}):
         if _uses_client(route.dependant):
             for code, response in UPSTREAM_RESPONSES.items():
-                route.responses = add_reason(route.responses, code, response)
+                _add_reason(route, included, int(code), response)
+
+
+def _routes(
+    routes: Sequence[BaseRoute], included: Responses
+) -> Iterator[tuple[APIRoute, Responses]]:
+    """Every `APIRoute` of `routes`, those of included routers too, with the
+    responses the `include_router` calls above it document.
+
+    A router included with `app.include_router` stays a router in `app.routes`
+    (FastAPI 0.160 and later), its own routes in its `original_router`.
+    """
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route, included
+        router = getattr(route, "original_router", None)
+        if router is not None:
+            context = getattr(route, "include_context", None)
+            inherited = {**included, **getattr(context, "responses", {})}
+            yield from _routes(router.routes, inherited)
+
+
+def _add_reason(
+    route: APIRoute, included: Responses, code: int, response: dict[str, Any]
+) -> None:
+    """Document `response` as one more reason for `code` on `route`, beside the
+    route's own reasons or, when it has none, its include's."""
+    key: int | str = code
+    responses = route.responses
+    if code not in responses and str(code) in responses:
+        key = str(code)
+    elif code not in responses:
+        inherited = included.get(code, included.get(str(code)))
+        if inherited is not None:
+            responses = {**responses, code: inherited}
+    route.responses = add_reason(responses, key, response)
 
 
 def _uses_client(dependant: Dependant) -> bool:

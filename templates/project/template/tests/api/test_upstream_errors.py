@@ -6,7 +6,7 @@ from typing import Annotated, Any
 import httpx
 import pytest
 import respx
-from fastapi import Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 from app.api.upstream_errors import install_upstream_errors
 from app.clients import BaseClient, ClientConfig, UpstreamError
@@ -96,6 +96,38 @@ async def test_routes_using_a_client_document_502_and_504(
     assert {"502", "504"} <= set(paths["/forecast"]["get"]["responses"])
     assert {"502", "504"} <= set(paths["/forecast-through-yield"]["get"]["responses"])
     assert not {"502", "504"} & set(paths["/local"]["get"]["responses"])
+
+
+async def test_a_502_its_router_was_included_with_stays_documented(
+    api: Upstream,
+) -> None:
+    """FastAPI documents a route with its include's responses under the route's own:
+    the 502 put on the route hid the include's, and it is merged instead."""
+
+    async def get_upstream() -> Upstream:
+        return api
+
+    router = APIRouter()
+
+    @router.get("/forecast")
+    async def forecast(client: Annotated[Upstream, Depends(get_upstream)]) -> Any:
+        return await client.get("/forecast")
+
+    app = FastAPI()
+    app.include_router(
+        router,
+        prefix="/mine",
+        responses={502: {"description": "The forecast service is down"}},
+    )
+    install_upstream_errors(app)
+
+    responses = app.openapi()["paths"]["/mine/forecast"]["get"]["responses"]
+    assert responses["502"]["description"].splitlines() == [
+        "Any of:",
+        "- The forecast service is down",
+        "- An upstream failed or answered an error",
+    ]
+    assert responses["504"]["description"] == "An upstream did not answer in time"
 
 
 def test_the_app_answers_upstream_errors(settings: Settings) -> None:
