@@ -72,3 +72,24 @@ def test_a_mixed_project_gets_lf_files(project: Path, lf_file: str) -> None:
     created = sorted(set(after) - before)
     assert created
     assert all(b"\r\n" not in after[rel] for rel in created), created
+
+
+def test_code_added_to_files_indented_with_tabs_keeps_tabs(project: Path) -> None:
+    """A project indented with tabs, its ruff settings left as they were (so it runs
+    `ruff check` only): the lines `add db` put in the lifespan were indented with
+    tabs then spaces (`ruff check` failed with E101), and ruff never laid them out
+    (E501), since laid out with spaces the whole function changed."""
+    tabs = ruff(project, "format", "--quiet", "--config", 'format.indent-style = "tab"', ".")
+    assert tabs.returncode == 0, tabs.stderr
+    assert ruff(project, "check", "--quiet", ".").returncode == 0
+    before = snapshot(project)
+    for command in COMMANDS:
+        add_ok(project, *command)
+    checked = ruff(project, "check", "--quiet", "--output-format", "concise", ".")
+    assert checked.returncode == 0, checked.stdout
+    for rel, data in snapshot(project).items():
+        if rel in before and rel.endswith(".py"):
+            text = data.decode()
+            compile(text, rel, "exec")
+            added = set(text.splitlines()) - set(before[rel].decode().splitlines())
+            assert [line for line in added if line.startswith(" ")] == [], rel
