@@ -93,3 +93,20 @@ def test_code_added_to_files_indented_with_tabs_keeps_tabs(project: Path) -> Non
             compile(text, rel, "exec")
             added = set(text.splitlines()) - set(before[rel].decode().splitlines())
             assert [line for line in added if line.startswith(" ")] == [], rel
+
+
+def test_new_force_over_a_crlf_project_writes_crlf(project: Path) -> None:
+    """`new --force --celery` over a project saved with CRLF: the files it kept got
+    CRLF, the files it added LF."""
+    from fastasync_cli.cli import app
+    from tests.cli.helpers import runner
+
+    _crlf(project)
+    before = set(snapshot(project))
+    result = runner.invoke(
+        app, ["new", str(project), "--yes", "--force", "--db", "none", "--celery"]
+    )
+    assert result.exit_code == 0, result.output
+    after = snapshot(project)
+    assert set(after) - before
+    assert [rel for rel, data in after.items() if _bare_lf(data)] == []
