@@ -59,7 +59,8 @@ def _ruff_setting(project_root: Path, key: str, default: int) -> int:
         if not path.is_file():
             continue
         try:
-            config: object = tomlkit.parse(path.read_text(encoding="utf-8")).unwrap()
+            # utf-8-sig: a BOM (Notepad's) hid every setting, and ruff reads it.
+            config: object = tomlkit.parse(path.read_text(encoding="utf-8-sig")).unwrap()
         except (TOMLKitError, UnicodeDecodeError, OSError):
             continue
         for part in table:
