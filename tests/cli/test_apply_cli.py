@@ -588,3 +588,25 @@ def test_add_in_the_folder_of_a_killed_new_undoes_it_and_says_so(tmp_path: Path)
         "removed the folder.",
     ]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_reader_gone_from_stdout_does_not_stop_the_command(project: Path) -> None:
+    """`fastasync add ... | head -1`: the broken pipe stopped the command with a silent
+    exit 1, before or after apply depending on when the reader left."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first line
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "fastasync_cli", "add", "task", "crunch"],
+            cwd=project,
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert (project / "app/tasks/crunch.py").is_file()
