@@ -107,8 +107,17 @@ def early_exit(exc: KeyboardInterrupt) -> None:
 
 
 def hold_from_now() -> None:
-    """The command is over: a late signal must not turn into a traceback on the way out."""
+    """The command is over: a late signal must not turn into a traceback on the way out.
+
+    Nor kill the process with its default action: on its way out Python gives every
+    handler it set back to the default, and a Ctrl-C in the ~0.1 s its finalisation
+    takes then ended a command that had done its work and said so, silently, with
+    130. Ignored from here on, the command ends as it was going to.
+    """
     _State.holding += 1
+    for signum in SIGNALS:
+        if signal.getsignal(signum) is _handler:
+            signal.signal(signum, signal.SIG_IGN)
 
 
 def mark_written(written: bool = True) -> None:

@@ -452,3 +452,41 @@ def test_add_db_refuses_an_endpoint_field_too_long_to_index(project: Path) -> No
     manifest.write_text(text.replace('"code:str{40}:unique"', '"code:str{650}:index"'))
     result = add(project, "db", "--kind", "sqlite")
     assert result.exit_code == 0, result.output
+
+
+def _revision_passes_ruff(root: Path) -> None:
+    import subprocess
+    import sys
+
+    from ruff.__main__ import find_ruff_bin
+
+    revision = subprocess.run(
+        [sys.executable, "-m", "alembic", "revision", "-m", "add a thing"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert revision.returncode == 0, revision.stderr
+    for command in (["check", "--quiet"], ["format", "--check", "--quiet"]):
+        ruff = subprocess.run(
+            [find_ruff_bin(), *command, "migrations"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert ruff.returncode == 0, ruff.stdout
+
+
+def test_a_revision_alembic_writes_passes_the_project_s_ruff(sqlite_project: Path) -> None:
+    """`alembic revision`, as the README says to write a migration, wrote a file in
+    Alembic's layout (single quotes, unused imports): `ruff check` and `ruff format
+    --check`, which the project's CI runs, failed until it was fixed by hand."""
+    _revision_passes_ruff(sqlite_project)
+
+
+def test_a_revision_alembic_writes_after_add_db_passes_ruff(project: Path) -> None:
+    result = add(project, "db", "--kind", "sqlite")
+    assert result.exit_code == 0, result.output
+    _revision_passes_ruff(project)

@@ -271,6 +271,35 @@ def test_an_interrupt_after_the_work_says_it_was_written(tmp_path: Path) -> None
     assert (target / ".fastasync.toml").is_file()
 
 
+# A signal while Python finalises, once the command is over: `__del__` of a global of
+# the script runs as its modules are torn down, after Python reset its signal handlers.
+_LATE_SCRIPT = """
+import os, signal, sys
+class SignalOnTheWayOut:
+    def __del__(self):
+        os.kill(os.getpid(), {signum})
+        os.write(1, b"still here\\n")
+late = SignalOnTheWayOut()
+sys.argv = ["fastasync", *{args!r}]
+from fastasync_cli.cli import main
+main()
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_after_the_command_ended_does_not_kill_it(tmp_path: Path, signum: int) -> None:
+    """The default action of the signal killed it, silently (exit 130, 143): the
+    command had made its project and said so."""
+    target = tmp_path / "demo"
+    script = _LATE_SCRIPT.format(signum=int(signum), args=["new", str(target), "--yes"])
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.endswith("still here\n")
+    assert (target / ".fastasync.toml").is_file()
+
+
 def test_a_signal_its_starter_ignores_stays_ignored(tmp_path: Path) -> None:
     # As under `nohup`: a hang-up must not stop the command.
     target = tmp_path / "demo"
@@ -559,3 +588,25 @@ def test_add_in_the_folder_of_a_killed_new_undoes_it_and_says_so(tmp_path: Path)
         "removed the folder.",
     ]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_reader_gone_from_stdout_does_not_stop_the_command(project: Path) -> None:
+    """`fastasync add ... | head -1`: the broken pipe stopped the command with a silent
+    exit 1, before or after apply depending on when the reader left."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first line
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "fastasync_cli", "add", "task", "crunch"],
+            cwd=project,
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert (project / "app/tasks/crunch.py").is_file()

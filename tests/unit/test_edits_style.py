@@ -99,3 +99,16 @@ def test_ruff_layout_never_drops_a_line_the_user_kept(tmp_path: Path) -> None:
     new = "settings = Settings(\n    a=1,\n\n    b=2,\n    c=3,\n)\n"
 
     assert format_edited(tmp_path, "conf.py", old, new) == new
+
+
+@pytest.mark.parametrize("name", ["pyproject.toml", "ruff.toml"])
+def test_ruff_settings_are_read_through_a_bom(tmp_path: Path, name: str) -> None:
+    """A pyproject.toml saved with a BOM (Notepad does) hid its ruff settings from
+    fastasync, not from ruff: the comments and docstrings `add` wrote were wrapped
+    at 88 in a project whose ruff says 60."""
+    from fastasync_cli.engine.python_style import line_length, tab_width
+
+    table = "[tool.ruff]\n" if name == "pyproject.toml" else ""
+    text = f"{table}line-length = 60\nindent-width = 2\n"
+    (tmp_path / name).write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode())
+    assert (line_length(tmp_path), tab_width(tmp_path)) == (60, 2)

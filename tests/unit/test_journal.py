@@ -72,7 +72,6 @@ def test_lines_round_trip_odd_names_and_a_cut_last_line_is_ignored(tmp_path: Pat
 @pytest.mark.parametrize(
     "text",
     [
-        b"",
         b"not json\n",
         b'{"journal": 2, "pid": 1}\n',
         b'{"journal": 1, "pid": 1}\n[]\n',
@@ -93,6 +92,21 @@ def test_an_unreadable_journal_stops_with_a_hint(tmp_path: Path, text: bytes) ->
         recover(tmp_path)
     assert "repair it by hand" in caught.value.hint
     assert path.exists()
+
+
+@pytest.mark.parametrize("text", [b"", b'{"journal": 1, "pi', b"garbage without a newline"])
+def test_a_journal_without_a_whole_line_recorded_nothing_and_goes(
+    tmp_path: Path, text: bytes
+) -> None:
+    """A writer killed (or a power cut) before the journal's first line, which comes
+    before any step, was whole: every later run stopped with "cannot be read (list
+    index out of range) ... repair it by hand", with nothing to repair."""
+    path = tmp_path / JOURNAL_NAME
+    path.write_bytes(text)
+    assert recover(tmp_path, dry_run=True) is None
+    assert path.read_bytes() == text
+    assert recover(tmp_path) is None
+    assert not path.exists()
 
 
 @pytest.mark.parametrize("recorded", ["pid alone", "pid, start and boot"])

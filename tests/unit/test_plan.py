@@ -140,3 +140,27 @@ def test_a_path_is_planned_once() -> None:
     plan.add(plan_file(Path("/nonexistent"), "a", "1"))
     with pytest.raises(ValueError, match="planned twice"):
         plan.add(plan_file(Path("/nonexistent"), PurePosixPath("a"), "2"))
+
+
+@pytest.mark.parametrize(
+    ("edited", "expected"),
+    [
+        ({"a.py": b"x = 1\r\ny = 2\r\n", "b.toml": b"k = 1\r\n"}, b"one\r\ntwo\r\n"),
+        # One file read with LF: a mixed project keeps LF.
+        ({"a.py": b"x = 1\r\ny = 2\r\n", "b.toml": b"k = 1\n"}, b"one\ntwo\n"),
+        # Files without a line ending, or not text, say nothing either way.
+        ({"a.py": b"x = 1\r\n", "empty.py": b"", "logo.png": b"\x89PNG\0\n\n"}, b"one\r\ntwo\r\n"),
+        ({"empty.py": b"", "line.py": b"x = 1"}, b"one\ntwo\n"),
+    ],
+)
+def test_created_files_follow_the_line_ending_of_the_files_read(
+    tmp_path: Path, edited: dict[str, bytes], expected: bytes
+) -> None:
+    plan = Plan(root=tmp_path)
+    for name, data in edited.items():
+        (tmp_path / name).write_bytes(data)
+        plan.add(plan_file(tmp_path, name, "changed\n", force=True))
+    plan.add(plan_file(tmp_path, "new.py", "one\ntwo\n"))
+    plan.follow_line_endings()
+    apply(plan)
+    assert (tmp_path / "new.py").read_bytes() == expected

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -34,7 +35,47 @@ _WIDTH = max(len(word) for word in _STYLES)
 def stdout() -> Console:
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=True)
+    return Console(file=_Stdout(), highlight=False, soft_wrap=True)  # type: ignore[arg-type]
+
+
+class _Stdout:
+    """`sys.stdout` as it is at each write (tests swap it), where a reader that went
+    away (`fastasync add ... | head -1`) ends the output, not the command.
+
+    The broken pipe stopped the command with a silent exit 1 wherever it was: before
+    apply nothing was written, after it everything was, and which one depended on
+    when the reader left. The plan and the outcome are information; what the command
+    does was decided by running it, and errors still reach stderr."""
+
+    def write(self, text: str) -> int:
+        try:
+            return sys.stdout.write(text)
+        except BrokenPipeError:
+            _stdout_to_nowhere()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _stdout_to_nowhere()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(sys.stdout, name)
+
+
+def _stdout_to_nowhere() -> None:
+    """Send what is still to come on stdout to /dev/null, so that neither a later
+    write nor Python's last flush on the way out (exit 120) meets the broken pipe."""
+    import io
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass
+    finally:
+        os.close(devnull)
 
 
 @cache

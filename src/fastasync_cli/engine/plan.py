@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from fastasync_cli.engine.fileio import TextFile, decode, inside, read_bytes, refuse_read_only
@@ -40,6 +40,9 @@ class FileChange:
     read: bytes | None = None
     source: TextFile | None = None  # how the current file is encoded, to write alike
     reason: str | None = None  # why, shown after the status line (a `skip`, say)
+    # The line ending of a file written whole (created): the project's, see
+    # `Plan.follow_line_endings`.
+    newline: str = "\n"
 
     @property
     def new_bytes(self) -> bytes:
@@ -47,6 +50,8 @@ class FileChange:
         assert self.content is not None
         if self.source is not None and self.action in {Action.UPDATE, Action.OVERWRITE}:
             return self.source.encode(self.content)
+        if self.newline != "\n":
+            return self.content.replace("\n", self.newline).encode("utf-8")
         return self.content.encode("utf-8")
 
     def diff(self) -> str:
@@ -97,6 +102,24 @@ class Plan:
             raise ValueError(f"{change.path} is planned twice")
         self.changes.append(change)
 
+    def follow_line_endings(self) -> None:
+        """Give the files this plan creates the line ending of the files it edits.
+
+        A project checked out with git's `autocrlf`, or converted by the user, has CRLF
+        files; a new file with LF would stand out (and show as changed in every diff
+        that normalises). CRLF only when every text file the plan read (those it edits,
+        and those in the place of files it would create) mostly ends its lines so: a
+        mixed project, or one where no file read ends a line, keeps LF.
+        """
+        endings = {_usual_newline(c.read) for c in self.changes if c.read is not None}
+        endings.discard(None)
+        if endings != {"\r\n"}:
+            return
+        self.changes = [
+            replace(change, newline="\r\n") if change.action is Action.CREATE else change
+            for change in self.changes
+        ]
+
     @property
     def conflicts(self) -> list[FileChange]:
         return [c for c in self.changes if c.action is Action.CONFLICT]
@@ -108,6 +131,18 @@ class Plan:
     @property
     def unchanged(self) -> bool:
         return not self.writes and not self.conflicts
+
+
+def _usual_newline(raw: bytes) -> str | None:
+    """CRLF or LF, whichever ends most lines of `raw`; None for a file without a line
+    ending, or one that is not text."""
+    if b"\0" in raw:
+        return None
+    crlf = raw.count(b"\r\n")
+    lf = raw.count(b"\n") - crlf
+    if not crlf and not lf:
+        return None
+    return "\r\n" if crlf > lf else "\n"
 
 
 def plan_file(

@@ -4,7 +4,8 @@ New files are formatted whole (`format_new_file`). In files the user owns only t
 lines an edit added are formatted (`format_edited`): ruff's range formatting wraps
 them to the project's line length, quote style and indentation, and the import block
 is sorted the way ruff's isort does, but only when it was sorted before, so a file
-whose owner does not sort imports keeps its order. Comments and docstrings that
+whose owner does not sort imports keeps its order. A file indented with tabs gets
+tabs, whatever the settings say. Comments and docstrings that
 mention long names are wrapped at the project's line length (`wrap_prose`).
 """
 
@@ -58,7 +59,8 @@ def _ruff_setting(project_root: Path, key: str, default: int) -> int:
         if not path.is_file():
             continue
         try:
-            config: object = tomlkit.parse(path.read_text(encoding="utf-8")).unwrap()
+            # utf-8-sig: a BOM (Notepad's) hid every setting, and ruff reads it.
+            config: object = tomlkit.parse(path.read_text(encoding="utf-8-sig")).unwrap()
         except (TOMLKitError, UnicodeDecodeError, OSError):
             continue
         for part in table:
@@ -145,12 +147,22 @@ def format_edited(project_root: Path, rel: str, old: str, new: str) -> str:
         result = _run_ruff(project_root, rel, new, *_ISORT, "--fix-only", "--exit-zero")
         if result.returncode == 0:
             new = result.stdout
+    # A file indented with tabs keeps them, whatever ruff's settings say: spaces
+    # beside its tabs fail ruff's E101, and ruff's range formatting would re-indent
+    # the whole function around an added line (so its layout was not taken).
+    style = ("--config", 'format.indent-style = "tab"') if _indented_with_tabs(old) else ()
     # From the bottom up, so the line numbers of the ranges above stay true.
     for start, end in reversed(_added_line_ranges(old, new)):
         lines = new.splitlines(keepends=True)
         width = len(lines[end - 1].rstrip("\r\n")) + 1
         result = _run_ruff(
-            project_root, rel, new, "format", "--quiet", f"--range={start}:1-{end}:{width}"
+            project_root,
+            rel,
+            new,
+            "format",
+            "--quiet",
+            *style,
+            f"--range={start}:1-{end}:{width}",
         )
         # ruff formats the whole node around the range: a user's line in it that
         # ruff would drop (a blank line inside a call, say) must stay, so a layout
@@ -161,6 +173,17 @@ def format_edited(project_root: Path, rel: str, old: str, new: str) -> str:
         row - 1 for start, end in _added_line_ranges(old, new) for row in range(start, end + 1)
     }
     return wrap_prose(new, line_length(project_root), only=added, tab=tab_width(project_root))
+
+
+def _indented_with_tabs(source: str) -> bool:
+    """Whether the first indented block of `source` is indented with a tab."""
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if token.type == tokenize.INDENT:
+                return token.string.startswith("\t")
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return False
 
 
 def _kept(old: str, new: str) -> int:

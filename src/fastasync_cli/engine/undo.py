@@ -79,6 +79,16 @@ def recover(
         return None
     except IsADirectoryError:
         raise not_a_journal(path) from None
+    if b"\n" not in text:
+        # Not one whole line: its writer was killed (or the power cut) before the
+        # journal's first line, which comes before any step, was written or on the
+        # disk. Nothing was done, so there is nothing to undo; "cannot be read (list
+        # index out of range) ... repair it by hand" sent the user to look for damage
+        # that was not there. Under the lock no live run can be writing it.
+        if not dry_run:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+        return None
     entries = parse(text, path)
     if not gone(entries.writer):
         return None

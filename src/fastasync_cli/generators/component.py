@@ -245,10 +245,12 @@ class ComponentPlan:
         return env_names(source.text if source is not None else None, self._read_module)
 
     def finished(self) -> Plan:
-        """The plan, with a warning naming the files it writes variables' names into
+        """The plan, its new files given the line ending of the files it edits, with a
+        warning naming the files it writes variables' names into
         without the prefix they are read with, when that prefix is not known (a
         computed `env_prefix`): .env.example and compose.yaml are left to the user
         then, but README sections and the new code's comments still name them."""
+        self.plan.follow_line_endings()
         env: EnvNames | None = self.__dict__.get("env_names")  # only if it was needed
         if env is None or env.unknown is None or not env.named_bare:
             return self.plan

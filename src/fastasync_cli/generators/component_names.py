@@ -38,6 +38,19 @@ PROJECT_OWNED_NAMES = frozenset(
 )
 
 
+# Names whose files a component of one kind writes the project already has: its own
+# tests of the client layer are tests/clients/test_wire.py and
+# test_upstream_failures.py, where `add client wire` would put its test (a conflict,
+# whose hint said --force, which replaced the project's tests with the client's).
+KIND_OWNED_NAMES = {
+    "client": {
+        "wire": "the project's tests of the client layer, tests/clients/test_wire.py",
+        "upstream_failures": "the project's tests of the client layer, "
+        "tests/clients/test_upstream_failures.py",
+    },
+}
+
+
 # What a project with a database (`add db`, now or later) calls its own: an
 # endpoint's table is its name, and its model is app/models/NAME.py.
 DATABASE_OWNED_NAMES = {
@@ -99,6 +112,9 @@ def check_component_name(manifest: Manifest, name: Name, kind: str) -> None:
             f"The {kind} name {name.raw!r} clashes with the project's own {name.snake!r}.",
             f"Pick another name, e.g. '{name.kebab}-{kind}'.",
         )
+    owned = KIND_OWNED_NAMES.get(kind, {})
+    if name.snake in owned:
+        raise _clash(name, kind, owned[name.snake])
     taken = manifest.names_in_use()
     if name.snake in taken and taken[name.snake] != kind:
         other = taken[name.snake]

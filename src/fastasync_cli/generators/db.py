@@ -34,7 +34,29 @@ KINDS = DATABASES
 # What the generated project installs; kept in step with this repository's dev extra.
 REQUIREMENTS = ["sqlalchemy[asyncio]>=2.1.9,<3", "alembic>=1.20.1,<2"]
 DRIVERS = {"sqlite": "aiosqlite>=0.22.1,<1", "postgres": "asyncpg>=0.32.0,<1"}
-ALEMBIC_TABLE = {"script_location": "%(here)s/migrations", "prepend_sys_path": ["."]}
+# `alembic revision` writes its file from script.py.mako in Alembic's own layout
+# (single quotes, unused imports): the project's `ruff check` and `ruff format
+# --check` failed on every revision until it was fixed by hand. The hooks lay it out
+# with the project's ruff, run as `python -m ruff` by the Python that runs Alembic.
+RUFF_HOOKS = [
+    {
+        "name": "ruff_fix",
+        "type": "module",
+        "module": "ruff",
+        "options": "check --fix --exit-zero --quiet REVISION_SCRIPT_FILENAME",
+    },
+    {
+        "name": "ruff_format",
+        "type": "module",
+        "module": "ruff",
+        "options": "format --quiet REVISION_SCRIPT_FILENAME",
+    },
+]
+ALEMBIC_TABLE: dict[str, object] = {
+    "script_location": "%(here)s/migrations",
+    "prepend_sys_path": ["."],
+    "post_write_hooks": RUFF_HOOKS,
+}
 
 LIFESPAN_LINE = 'state["database"] = await stack.enter_async_context(Database(settings))'
 INSTALL_ERRORS_LINE = "install_database_errors(app)"

@@ -182,6 +182,8 @@ def plan_project(options: ProjectOptions) -> Plan:
             )
         )
     plan.add(plan_file(root, MANIFEST_NAME, manifest, force=options.force))
+    # `new --force` over a project saved with CRLF: its new files get CRLF too.
+    plan.follow_line_endings()
     return plan
 
 
