@@ -6,7 +6,8 @@ import ast
 import sys
 from typing import NamedTuple
 
-from fastasync_cli.check.source import parse, split_lines
+from fastasync_cli.check.downlevel import parse_newer
+from fastasync_cli.check.source import decode, parse, split_lines
 
 # How a syntax error says which Python parsed the file (see runner.explain_syntax).
 PARSED_AS = f"(parsed as Python {sys.version_info.major}.{sys.version_info.minor})"
@@ -54,7 +55,11 @@ def parse_or_explain(source: bytes, path: str) -> ast.Module | Unparsable:
         line, column = max(exc.lineno or 1, 1), max(exc.offset or 1, 1)
         if any(error in exc.msg for error in _ENCODING_ERRORS):
             return Unparsable((line, column, f"SyntaxError: {exc.msg}"), ENCODING_ADVICE)
-        # Newer syntax than the running Python knows is an error here too: say which.
+        # Syntax of a newer Python, rewritten into this one's, is checked all the same.
+        newer = parse_newer(decode(source), path)
+        if newer is not None:
+            return newer
+        # Other newer syntax than the running Python knows is an error here: say which.
         return Unparsable((line, column, f"SyntaxError: {exc.msg} {PARSED_AS}"), None)
     except RecursionError:
         return Unparsable((1, 1, TOO_DEEP), TOO_DEEP_ADVICE)

@@ -17,11 +17,14 @@ async def handler(:
 ## Use instead
 Fix the syntax error; `python -m py_compile FILE` shows the same message.
 
-The file is parsed by the Python `fastasync check` runs on. Code written for a newer
-one (`except A, B:` needs 3.14, `type X = ...` 3.12) does not parse there: when the
-project's pyproject.toml asks for a newer Python (`requires-python`, Poetry's
-`python`, or ruff's `target-version`), the message names it. Run the check with
-fastasync installed under that Python.
+The file is parsed by the Python `fastasync check` runs on. Newer syntax that does
+not change which calls a function makes is read on any Python: type parameters and
+`type` aliases (3.12), `except*` (3.11), `except A, B:` and t-strings (3.14). Other
+code written for a newer one (3.12's f-strings that reuse their quotes inside,
+`f"{d["key"]}"`, or span lines) does not parse there: when the file's project (the
+pyproject.toml nearest the file) asks for a newer Python (`requires-python`,
+Poetry's `python`, or ruff's `target-version`), the message names it. Run the check
+with fastasync installed under that Python.
 
 Code nested deeper than Python's parser goes (a sum of thousands of terms in one
 expression) is reported as `RecursionError: nested too deeply to parse`; on Python
