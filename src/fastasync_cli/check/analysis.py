@@ -220,6 +220,7 @@ class Analysis:
         once: set[FunctionId] = set()
         requests: set[FunctionId] = set()
         callers: dict[FunctionId, set[FunctionId | None]] = {}
+        started: list[tuple[FunctionId, FunctionId]] = []
         scopes: list[FunctionId | str] = [*program.modules]
         scopes += [fid for fid, _ in program.functions()]
         for scope in scopes:
@@ -229,6 +230,8 @@ class Analysis:
                     if action.kind == "func" and action.target is not None:
                         caller = None if isinstance(scope, str) else scope
                         callers.setdefault(action.target, set()).add(caller)
+                    elif not isinstance(scope, str):
+                        started += self._loop_started(action, site.ref, scope)
                 self._entry_points(site.ref, where, once, requests)
         for fid, function in program.functions():
             module = program.modules[fid[0]]
@@ -247,6 +250,13 @@ class Analysis:
                     once.add(fid)
                 elif ref[1][2] in _ROUTE_METHODS:
                     requests.add(fid)
+        # `asyncio.run(fetch())` in a plain `def` (a CLI command) starts a program of
+        # its own: its coroutine runs once per run, as if called at module level,
+        # unless that `def` is an endpoint or a dependency.
+        for scope, target in started:
+            if scope not in requests and scope in callers.get(target, ()):
+                callers[target].discard(scope)
+                callers[target].add(None)
         once -= requests
         changed = True
         while changed:
@@ -259,6 +269,25 @@ class Analysis:
                     changed = True
         self._requests = requests
         return once
+
+    def _loop_started(
+        self, action: Call, ref: tuple[Any, ...], scope: FunctionId
+    ) -> list[tuple[FunctionId, FunctionId]]:
+        """(scope, the coroutine function) when `action` starts an event loop on it in
+        a plain `def`: `asyncio.run(main())`, `anyio.run(main)`."""
+        if action.kind != "blocking" or action.blocking is None:
+            return []
+        if action.blocking.code != "FA105" or not ref[2] or ref[2][0] is None:
+            return []
+        if self.program.function(scope).is_async:
+            return []
+        argument = ref[2][0]
+        if argument[0] == "c":
+            argument = argument[1]
+        target = self.program.value(argument, scope)
+        if target is None or target[0] != "func":
+            return []
+        return [(scope, (target[1], target[2]))]
 
     def _entry_points(
         self,

@@ -130,7 +130,7 @@ BLOCKING: dict[str, Blocking] = {
     **_table(
         "FA106",
         "CPU-heavy hashing",
-        "bcrypt.hashpw bcrypt.checkpw bcrypt.kdf bcrypt.gensalt hashlib.pbkdf2_hmac"
+        "bcrypt.hashpw bcrypt.checkpw bcrypt.kdf hashlib.pbkdf2_hmac"
         " hashlib.scrypt passlib.context.CryptContext.hash"
         " passlib.context.CryptContext.verify passlib.context.CryptContext.verify_and_update"
         " passlib.context.CryptContext.encrypt argon2.PasswordHasher.hash"

@@ -352,12 +352,20 @@ class _Indexer(ast.NodeVisitor):
             self.scope.imports[alias.asname or alias.name] = target
 
 
+_ENTER = frozenset({"__aenter__", "__enter__"})
+
+
 def _built_by(value: ast.expr) -> list[ast.Call]:
-    """The calls whose result an assignment stores: `X()`, `await X()`, `a or X()`."""
+    """The calls whose result an assignment stores: `X()`, `await X()`, `a or X()`,
+    and `X().__aenter__()`, which returns the `X()` entered."""
     # `cast`: what the `kind is ...` test above it established (see _expression)
     kind = type(value)
     if kind is ast.Call:
-        return [cast("ast.Call", value)]
+        call = cast("ast.Call", value)
+        func = call.func
+        if isinstance(func, ast.Attribute) and func.attr in _ENTER:
+            return [call, *_built_by(func.value)]
+        return [call]
     if kind is ast.Await:
         return _built_by(cast("ast.Await", value).value)
     if kind is ast.BoolOp:

@@ -1,0 +1,113 @@
+"""Patterns met running `fastasync check` on public FastAPI code bases, each a false
+positive or a miss that was fixed (docs/check.md, "On real code bases")."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from fastasync_cli.cli import app
+
+runner = CliRunner()
+
+
+def check(*args: str):
+    return runner.invoke(app, ["check", "--format", "json", *args])
+
+
+def found(result) -> list[tuple[int, str, str]]:
+    return [(f["line"], f["code"], " -> ".join(f["chain"])) for f in json.loads(result.stdout)]
+
+
+@pytest.fixture
+def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+CLI = """\
+import asyncio
+
+import aiohttp
+import typer
+from fastapi import FastAPI
+
+app = FastAPI()
+
+
+def obtain_token(url: str) -> None:
+    async def fetch():
+        async with aiohttp.ClientSession() as session:
+            return await session.get(url)
+
+    typer.echo(asyncio.run(fetch()))
+
+
+async def publish(url: str) -> None:
+    async with aiohttp.ClientSession() as session:
+        await session.post(url)
+
+
+def publish_command(url: str) -> None:
+    asyncio.run(publish(url))
+
+
+@app.get("/sync")
+def sync_endpoint(url: str) -> None:
+    asyncio.run(publish(url))
+"""
+
+
+def test_a_coroutine_a_cli_command_runs_with_asyncio_run_is_not_per_request(
+    folder: Path,
+) -> None:
+    """A command's `asyncio.run(fetch())` starts a program of its own: its client was
+    reported as made per request (2 of opal's 14 FA102). A plain `def` endpoint doing
+    the same makes one per request, and still is."""
+    (folder / "cli.py").write_text(CLI)
+    result = check()
+    assert found(result) == [
+        (19, "FA102", "publish -> aiohttp.ClientSession"),
+    ]
+    (folder / "cli.py").write_text(CLI.split("@app.get")[0])
+    assert check().exit_code == 0
+
+
+def test_a_client_entered_and_kept_on_self_is_shared(folder: Path) -> None:
+    """`self._session = await ClientSession().__aenter__()` keeps the client as
+    `self._session = ClientSession()` does (opal's HttpFetchProvider)."""
+    (folder / "fetch.py").write_text(
+        "from aiohttp import ClientSession\n\n\n"
+        "class Provider:\n"
+        "    async def __aenter__(self):\n"
+        "        self._session = await ClientSession().__aenter__()\n"
+        "        return self\n\n"
+        "    async def local(self):\n"
+        "        session = await ClientSession().__aenter__()\n"
+        "        return session\n"
+    )
+    result = check()
+    assert found(result) == [(10, "FA102", "Provider.local -> aiohttp.ClientSession")]
+
+
+def test_a_salt_is_no_cpu_heavy_hashing(folder: Path) -> None:
+    """`bcrypt.gensalt()` reads 16 random bytes: it was reported as CPU-heavy hashing,
+    and as the chain of a finding whose real cost was the hash beside it
+    (fastapi-realworld-example-app's `change_password`)."""
+    (folder / "security.py").write_text(
+        "import bcrypt\n\n\n"
+        "def change_password(password: bytes) -> bytes:\n"
+        "    salt = bcrypt.gensalt()\n"
+        "    return bcrypt.hashpw(password, salt)\n\n\n"
+        "async def create_user(password: bytes) -> bytes:\n"
+        "    return change_password(password)\n\n\n"
+        "async def salt_only() -> bytes:\n"
+        "    return bcrypt.gensalt()\n"
+    )
+    result = check()
+    assert found(result) == [
+        (10, "FA106", "create_user -> security.change_password -> bcrypt.hashpw"),
+    ]
