@@ -4,6 +4,7 @@ positive or a miss that was fixed (docs/check.md, "On real code bases")."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -111,3 +112,48 @@ def test_a_salt_is_no_cpu_heavy_hashing(folder: Path) -> None:
     assert found(result) == [
         (10, "FA106", "create_user -> security.change_password -> bcrypt.hashpw"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("cwd", "args"),
+    [(".", ["app"]), (".", ["app/main.py", "app/services/http.py"]), ("app", ["."])],
+    ids=["package", "files", "inside"],
+)
+def test_a_package_named_keeps_its_own_name(folder: Path, cwd: str, args: list[str]) -> None:
+    """`fastasync check app`, `app` a package whose modules import `app.services...`:
+    no module was named `app.*`, so every chain across modules was missed (all of
+    polar's FA103 when checking `server/polar`)."""
+    (folder / "app" / "services").mkdir(parents=True)
+    (folder / "app" / "__init__.py").write_text("")
+    (folder / "app" / "services" / "__init__.py").write_text("")
+    (folder / "app" / "services" / "http.py").write_text(
+        "import time\n\n\ndef fetch():\n    time.sleep(1)\n"
+    )
+    (folder / "app" / "main.py").write_text(
+        "from app.services.http import fetch\n\n\nasync def handler():\n    fetch()\n"
+    )
+    os.chdir(folder / cwd)
+    result = check(*args)
+    assert found(result) == [(5, "FA101", "handler -> app.services.http.fetch -> time.sleep")]
+
+
+def test_a_cli_command_runs_once_not_per_request(folder: Path) -> None:
+    """`@cli.command()` over an `async def` that a wrapper runs with `asyncio.run`:
+    the scripts of a code base were reported as if they served requests (17 of
+    polar's 25 findings, in scripts/)."""
+    (folder / "scripts.py").write_text(
+        "import asyncio\nimport functools\nfrom pathlib import Path\n\n"
+        "import httpx\nimport typer\n\ncli = typer.Typer()\n\n\n"
+        "def typer_async(f):\n"
+        "    @functools.wraps(f)\n"
+        "    def wrapper(*args, **kwargs):\n"
+        "        return asyncio.run(f(*args, **kwargs))\n\n"
+        "    return wrapper\n\n\n"
+        "async def download(url: str) -> bytes:\n"
+        "    async with httpx.AsyncClient() as client:\n"
+        "        return (await client.get(url)).content\n\n\n"
+        "@cli.command()\n@typer_async\n"
+        "async def run(url: str, out: str) -> None:\n"
+        "    Path(out).write_bytes(await download(url))\n"
+    )
+    assert check().exit_code == 0

@@ -240,7 +240,10 @@ class Analysis:
                 or module.path.rsplit("/", 1)[-1] == "conftest.py"
                 or self.is_cached(fid)
                 or ("lifespan" in function.name and function.is_async)
-                or any(name in calls.FIXTURE_DECORATORS for name in program.decorator_names(fid))
+                or any(
+                    name in calls.FIXTURE_DECORATORS or name in calls.CLI_COMMAND_DECORATORS
+                    for name in program.decorator_names(fid)
+                )
             ):
                 once.add(fid)
             for ref in function.decorators:
