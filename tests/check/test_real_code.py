@@ -157,3 +157,65 @@ def test_a_cli_command_runs_once_not_per_request(folder: Path) -> None:
         "    Path(out).write_bytes(await download(url))\n"
     )
     assert check().exit_code == 0
+
+
+LAZY = """\
+import httpx
+
+_logger = None
+_settings = None
+
+
+def load_config():
+    with open("logging.json") as file:
+        return file.read()
+
+
+def get_logger():
+    global _logger
+    if _logger is None:
+        _logger = load_config()
+    return _logger
+
+
+def get_settings():
+    global _settings
+    _settings = load_config()
+    return _settings
+
+
+def read_local():
+    config = None
+    if config is None:
+        config = load_config()
+    return config
+
+
+class Service:
+    def __init__(self):
+        self._client = None
+
+    def client(self):
+        if not self._client:
+            self._client = httpx.Client()
+            self._client.get("https://example.com/warm-up")
+        return self._client
+
+
+async def handler(service: Service):
+    get_logger()
+    get_settings()
+    read_local()
+    service.client()
+"""
+
+
+def test_a_lazy_initialisation_runs_once(folder: Path) -> None:
+    """`if _logger is None: _logger = configure()` reads its file on the first call
+    only: it was FA101 on every endpoint that logs (3 of mealie's 24 FA101). A name
+    that does not outlive the call, or no test, is still followed."""
+    (folder / "app.py").write_text(LAZY)
+    assert found(check()) == [
+        (45, "FA101", "handler -> app.get_settings -> app.load_config -> builtins.open"),
+        (46, "FA101", "handler -> app.read_local -> app.load_config -> builtins.open"),
+    ]

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastasync_cli.check import calls
-from fastasync_cli.check.index import KEPT, SELF, CallSite
+from fastasync_cli.check.index import KEPT, LAZY, SELF, CallSite
 from fastasync_cli.check.program import Call, Program
 from fastasync_cli.check.resolve import FunctionId
 from fastasync_cli.check.rules import RULES
@@ -88,7 +88,9 @@ class Analysis:
         return target
 
     def _callees(self, fid: FunctionId) -> Iterator[FunctionId]:
-        for _site, actions in self.program.calls_of(fid):
+        for site, actions in self.program.calls_of(fid):
+            if site.stored == LAZY:
+                continue
             for action in actions:
                 target = self._followed(action)
                 if target is not None:
@@ -120,7 +122,10 @@ class Analysis:
     def _combine(self, fid: FunctionId) -> Leaves:
         """`fid`'s leaves, once those of every function it calls are known."""
         found: Leaves = {}
-        for _site, actions in self.program.calls_of(fid):
+        for site, actions in self.program.calls_of(fid):
+            # A lazy initialisation runs once: its blocking delays one request at most.
+            if site.stored == LAZY:
+                continue
             for action in actions:
                 for key, link in self._links(action):
                     if key not in found or link[0] < found[key][0]:
@@ -166,6 +171,8 @@ class Analysis:
                 continue
             root = fid[1].replace(".<locals>", "")
             for site, actions in self.program.calls_of(fid):
+                if site.stored == LAZY:
+                    continue
                 best: dict[str, tuple[tuple[str, ...], calls.Blocking]] = {}
                 for action in actions:
                     for (code, _long), chain, blocking in self._reached(action):
@@ -199,7 +206,7 @@ class Analysis:
                 for action in actions:
                     if action.kind != "client":
                         continue
-                    if site.stored == KEPT or (site.stored == SELF and function.name != "__init__"):
+                    if site.stored >= KEPT or (site.stored == SELF and function.name != "__init__"):
                         continue
                     path = [fid]
                     while (parent := parents.get(path[-1])) is not None:
@@ -228,7 +235,7 @@ class Analysis:
             for site, actions in program.calls_of(scope):
                 for action in actions:
                     if action.kind == "func" and action.target is not None:
-                        caller = None if isinstance(scope, str) else scope
+                        caller = None if isinstance(scope, str) or site.stored == LAZY else scope
                         callers.setdefault(action.target, set()).add(caller)
                     elif not isinstance(scope, str):
                         started += self._loop_started(action, site.ref, scope)
@@ -342,7 +349,7 @@ class Analysis:
                 # What a factory returns into a long-lived place (`self._x = f()`
                 # outside `__init__`, a global) is made once and shared, as a
                 # client constructed there directly would be (see `clients`).
-                if site.stored == KEPT or (site.stored == SELF and not in_init):
+                if site.stored >= KEPT or (site.stored == SELF and not in_init):
                     continue
                 for action in actions:
                     target = action.target
