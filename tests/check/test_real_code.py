@@ -219,3 +219,24 @@ def test_a_lazy_initialisation_runs_once(folder: Path) -> None:
         (45, "FA101", "handler -> app.get_settings -> app.load_config -> builtins.open"),
         (46, "FA101", "handler -> app.read_local -> app.load_config -> builtins.open"),
     ]
+
+
+def test_reflecting_the_database_is_a_query(folder: Path) -> None:
+    """`inspect(engine).get_schema_names()` in an `async def` middleware queries the
+    database on every request (Netflix/dispatch's db_session_middleware); the
+    inspector of a model or an object asks nothing of the database."""
+    (folder / "main.py").write_text(
+        "from sqlalchemy import create_engine, inspect\n\n"
+        'engine = create_engine("postgresql://db/app")\n\n\n'
+        "async def db_session_middleware(request, call_next):\n"
+        "    if inspect(engine).has_table('users'):\n"
+        "        pass\n"
+        "    names = inspect(engine).get_schema_names()\n"
+        "    return await call_next(request)\n\n\n"
+        "async def describe(obj):\n"
+        "    return inspect(type(obj)).get_property('name')\n"
+    )
+    assert found(check()) == [
+        (7, "FA103", "db_session_middleware -> sqlalchemy.Inspector.has_table"),
+        (9, "FA103", "db_session_middleware -> sqlalchemy.Inspector.get_schema_names"),
+    ]

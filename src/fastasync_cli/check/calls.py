@@ -40,6 +40,9 @@ RETURNS: dict[str, str] = {
     "requests.session": "requests.Session",
     "sqlalchemy.create_engine": "sqlalchemy.Engine",
     "sqlalchemy.Engine.connect": "sqlalchemy.Connection",
+    # Also a mapper or an instance state for a model or an object, whose methods are
+    # not in the tables: only the Inspector's are.
+    "sqlalchemy.inspect": "sqlalchemy.Inspector",
     "sqlalchemy.Engine.begin": "sqlalchemy.Connection",
     "sqlalchemy.orm.sessionmaker.__call__": "sqlalchemy.orm.Session",
     "sqlalchemy.orm.scoped_session.__call__": "sqlalchemy.orm.Session",
@@ -112,6 +115,9 @@ ALIASES: dict[str, str] = {
     "sqlalchemy.engine.create_engine": "sqlalchemy.create_engine",
     "sqlalchemy.engine.Engine": "sqlalchemy.Engine",
     "sqlalchemy.engine.Connection": "sqlalchemy.Connection",
+    "sqlalchemy.engine.Inspector": "sqlalchemy.Inspector",
+    "sqlalchemy.engine.reflection.Inspector": "sqlalchemy.Inspector",
+    "sqlalchemy.inspection.inspect": "sqlalchemy.inspect",
     "sqlalchemy.engine.base.Engine": "sqlalchemy.Engine",
     "sqlalchemy.engine.base.Connection": "sqlalchemy.Connection",
     "sqlalchemy.orm.session.Session": "sqlalchemy.orm.Session",
