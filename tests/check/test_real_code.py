@@ -240,3 +240,84 @@ def test_reflecting_the_database_is_a_query(folder: Path) -> None:
         (7, "FA103", "db_session_middleware -> sqlalchemy.Inspector.has_table"),
         (9, "FA103", "db_session_middleware -> sqlalchemy.Inspector.get_schema_names"),
     ]
+
+
+def write(folder: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
+
+
+REPOSITORY = """\
+from typing import Generic, TypeVar
+
+from sqlalchemy.orm import Session
+
+T = TypeVar("T")
+
+
+class RepositoryGeneric(Generic[T]):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get_one(self, key: str) -> T:
+        return self.session.get(T, key)
+
+
+class RepositoryUsers(RepositoryGeneric[str]):
+    pass
+"""
+
+
+@pytest.mark.parametrize(
+    ("controller", "chain"),
+    [
+        (
+            # A repository built by a property of the controller's base class.
+            "from app.base import BaseController\n\n\n"
+            "class UserController(BaseController):\n"
+            "    async def get(self, key: str):\n"
+            "        return self.repos.get_one(key)\n",
+            "UserController.get -> app.repos.RepositoryGeneric.get_one -> "
+            "sqlalchemy.orm.Session.get",
+        ),
+        (
+            # A generic repository's method, through a subclass of its parametrisation.
+            "from sqlalchemy.orm import Session\n\n"
+            "from app.base import RepositoryUsers\n\n\n"
+            "async def get(session: Session, key: str):\n"
+            "    return RepositoryUsers(session).get_one(key)\n",
+            "get -> app.repos.RepositoryGeneric.get_one -> sqlalchemy.orm.Session.get",
+        ),
+    ],
+    ids=["property", "generic-base"],
+)
+def test_repositories_behind_properties_generics_and_star_imports_are_followed(
+    folder: Path, controller: str, chain: str
+) -> None:
+    """mealie's `async def` endpoints run `self.repos.users.get_one(...)`, a synchronous
+    SQLAlchemy query: `repos` is a property, the repository a subclass of
+    `RepositoryGeneric[...]`, and the base controller is imported from a package that
+    re-exports it with `from .base_controllers import *`. Each of the three stopped the
+    chain (mealie: 1 FA103 before, 24 after, all in `async def` endpoints or their
+    dependencies)."""
+    write(
+        folder,
+        {
+            "app/__init__.py": "",
+            "app/repos.py": REPOSITORY,
+            "app/base/__init__.py": "from .controllers import *\n",
+            "app/base/controllers.py": (
+                "from sqlalchemy.orm import Session\n\n"
+                "from app.repos import RepositoryUsers\n\n\n"
+                "class BaseController:\n"
+                "    session: Session\n\n"
+                "    @property\n"
+                "    def repos(self) -> RepositoryUsers:\n"
+                "        return RepositoryUsers(self.session)\n"
+            ),
+            "app/routes.py": controller,
+        },
+    )
+    result = check()
+    assert [code_chain[1:] for code_chain in found(result)] == [("FA103", chain)]
