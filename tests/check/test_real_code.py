@@ -321,3 +321,31 @@ def test_repositories_behind_properties_generics_and_star_imports_are_followed(
     )
     result = check()
     assert [code_chain[1:] for code_chain in found(result)] == [("FA103", chain)]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from {{cookiecutter.project_name}}.settings import settings\n",
+        '{%- if cookiecutter.enable_redis == "True" %}\nimport redis\n{%- endif %}\n',
+        "{# a comment of the template #}\nimport os\n",
+    ],
+)
+def test_a_template_is_said_to_be_one(folder: Path, source: str) -> None:
+    """A cookiecutter template's modules (73 in s3rius/FastAPI-template) were each told
+    to be fixed or checked under a newer Python; they are templates, to leave out."""
+    (folder / "app.py").write_text(source)
+    result = runner.invoke(app, ["check"])
+    assert result.exit_code == 1
+    assert "(the line holds template markup: `{{ }}`, `{% %}` or `{# #}`); a template" in (
+        result.stdout
+    )
+    assert "parsed as Python" not in result.stdout
+
+
+def test_python_s_own_braces_are_no_template(folder: Path) -> None:
+    (folder / "app.py").write_text('s = f"{{x}}" +\n')
+    result = runner.invoke(app, ["check"])
+    assert result.exit_code == 1
+    assert "template" not in result.stdout
+    assert "parsed as Python" in result.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from typing import NamedTuple
 
@@ -31,6 +32,14 @@ ENCODING_ADVICE = (
     "save the file as UTF-8, or declare its encoding on its first or second line "
     "(`# -*- coding: latin-1 -*-`); nothing in this file was checked"
 )
+TEMPLATE = "(the line holds template markup: `{{ }}`, `{% %}` or `{# #}`)"
+TEMPLATE_ADVICE = (
+    "a template (cookiecutter, Copier, Jinja) is not Python until it is rendered: leave "
+    "it out with `exclude` or --exclude; nothing in this file was checked"
+)
+_TEMPLATE_MARKUP = re.compile(r"\{%.*%\}|\{\{.*\}\}|\{#.*#\}")
+# Strings on the line, left out: `f"{{x}}"` is Python's own escape.
+_STRING = re.compile(r"""(['"]).*?(?<!\\)\1""")
 # Python's messages for a file that is not in the encoding it declares (or UTF-8).
 _ENCODING_ERRORS = ("(unicode error)", "Non-UTF-8 code", "encoding problem", "unknown encoding")
 
@@ -59,6 +68,8 @@ def parse_or_explain(source: bytes, path: str) -> ast.Module | Unparsable:
         newer = parse_newer(decode(source), path)
         if newer is not None:
             return newer
+        if _TEMPLATE_MARKUP.search(_STRING.sub("", exc.text or "")):
+            return Unparsable((line, column, f"SyntaxError: {exc.msg} {TEMPLATE}"), TEMPLATE_ADVICE)
         # Other newer syntax than the running Python knows is an error here: say which.
         return Unparsable((line, column, f"SyntaxError: {exc.msg} {PARSED_AS}"), None)
     except RecursionError:

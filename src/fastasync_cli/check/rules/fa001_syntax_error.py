@@ -37,6 +37,10 @@ Python version: a null byte (a UTF-16 or binary file named `.py`) where the firs
 is, and bytes that are not UTF-8 without a `# -*- coding: ... -*-` line where Python
 places the error.
 
+A template (cookiecutter, Copier, Jinja: the line that does not parse holds `{{ }}`,
+`{% %}` or `{# #}` outside a string) is said to be one, with the advice to leave it
+out, rather than to run the check under another Python.
+
 As in ruff, whose `# ruff: noqa` and `# noqa` leave a syntax error reported, neither
 `# noqa` nor `# fastasync: noqa` (with or without `FA001`) silences it: code that does
 not parse cannot run. Leave a file that is not meant to parse (a template) out with
