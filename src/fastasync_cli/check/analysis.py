@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastasync_cli.check import calls
-from fastasync_cli.check.index import KEPT, SELF, CallSite
+from fastasync_cli.check.index import KEPT, LAZY, SELF, CallSite
 from fastasync_cli.check.program import Call, Program
 from fastasync_cli.check.resolve import FunctionId
 from fastasync_cli.check.rules import RULES
@@ -88,7 +88,9 @@ class Analysis:
         return target
 
     def _callees(self, fid: FunctionId) -> Iterator[FunctionId]:
-        for _site, actions in self.program.calls_of(fid):
+        for site, actions in self.program.calls_of(fid):
+            if site.stored == LAZY:
+                continue
             for action in actions:
                 target = self._followed(action)
                 if target is not None:
@@ -120,7 +122,10 @@ class Analysis:
     def _combine(self, fid: FunctionId) -> Leaves:
         """`fid`'s leaves, once those of every function it calls are known."""
         found: Leaves = {}
-        for _site, actions in self.program.calls_of(fid):
+        for site, actions in self.program.calls_of(fid):
+            # A lazy initialisation runs once: its blocking delays one request at most.
+            if site.stored == LAZY:
+                continue
             for action in actions:
                 for key, link in self._links(action):
                     if key not in found or link[0] < found[key][0]:
@@ -166,6 +171,8 @@ class Analysis:
                 continue
             root = fid[1].replace(".<locals>", "")
             for site, actions in self.program.calls_of(fid):
+                if site.stored == LAZY:
+                    continue
                 best: dict[str, tuple[tuple[str, ...], calls.Blocking]] = {}
                 for action in actions:
                     for (code, _long), chain, blocking in self._reached(action):
@@ -199,7 +206,7 @@ class Analysis:
                 for action in actions:
                     if action.kind != "client":
                         continue
-                    if site.stored == KEPT or (site.stored == SELF and function.name != "__init__"):
+                    if site.stored >= KEPT or (site.stored == SELF and function.name != "__init__"):
                         continue
                     path = [fid]
                     while (parent := parents.get(path[-1])) is not None:
@@ -220,6 +227,7 @@ class Analysis:
         once: set[FunctionId] = set()
         requests: set[FunctionId] = set()
         callers: dict[FunctionId, set[FunctionId | None]] = {}
+        started: list[tuple[FunctionId, FunctionId]] = []
         scopes: list[FunctionId | str] = [*program.modules]
         scopes += [fid for fid, _ in program.functions()]
         for scope in scopes:
@@ -227,8 +235,10 @@ class Analysis:
             for site, actions in program.calls_of(scope):
                 for action in actions:
                     if action.kind == "func" and action.target is not None:
-                        caller = None if isinstance(scope, str) else scope
+                        caller = None if isinstance(scope, str) or site.stored == LAZY else scope
                         callers.setdefault(action.target, set()).add(caller)
+                    elif not isinstance(scope, str):
+                        started += self._loop_started(action, site.ref, scope)
                 self._entry_points(site.ref, where, once, requests)
         for fid, function in program.functions():
             module = program.modules[fid[0]]
@@ -237,7 +247,10 @@ class Analysis:
                 or module.path.rsplit("/", 1)[-1] == "conftest.py"
                 or self.is_cached(fid)
                 or ("lifespan" in function.name and function.is_async)
-                or any(name in calls.FIXTURE_DECORATORS for name in program.decorator_names(fid))
+                or any(
+                    name in calls.FIXTURE_DECORATORS or name in calls.CLI_COMMAND_DECORATORS
+                    for name in program.decorator_names(fid)
+                )
             ):
                 once.add(fid)
             for ref in function.decorators:
@@ -247,6 +260,13 @@ class Analysis:
                     once.add(fid)
                 elif ref[1][2] in _ROUTE_METHODS:
                     requests.add(fid)
+        # `asyncio.run(fetch())` in a plain `def` (a CLI command) starts a program of
+        # its own: its coroutine runs once per run, as if called at module level,
+        # unless that `def` is an endpoint or a dependency.
+        for scope, target in started:
+            if scope not in requests and scope in callers.get(target, ()):
+                callers[target].discard(scope)
+                callers[target].add(None)
         once -= requests
         changed = True
         while changed:
@@ -259,6 +279,25 @@ class Analysis:
                     changed = True
         self._requests = requests
         return once
+
+    def _loop_started(
+        self, action: Call, ref: tuple[Any, ...], scope: FunctionId
+    ) -> list[tuple[FunctionId, FunctionId]]:
+        """(scope, the coroutine function) when `action` starts an event loop on it in
+        a plain `def`: `asyncio.run(main())`, `anyio.run(main)`."""
+        if action.kind != "blocking" or action.blocking is None:
+            return []
+        if action.blocking.code != "FA105" or not ref[2] or ref[2][0] is None:
+            return []
+        if self.program.function(scope).is_async:
+            return []
+        argument = ref[2][0]
+        if argument[0] == "c":
+            argument = argument[1]
+        target = self.program.value(argument, scope)
+        if target is None or target[0] != "func":
+            return []
+        return [(scope, (target[1], target[2]))]
 
     def _entry_points(
         self,
@@ -310,7 +349,7 @@ class Analysis:
                 # What a factory returns into a long-lived place (`self._x = f()`
                 # outside `__init__`, a global) is made once and shared, as a
                 # client constructed there directly would be (see `clients`).
-                if site.stored == KEPT or (site.stored == SELF and not in_init):
+                if site.stored >= KEPT or (site.stored == SELF and not in_init):
                     continue
                 for action in actions:
                     target = action.target

@@ -103,6 +103,13 @@ BLOCKING: dict[str, Blocking] = {
         "sqlalchemy.orm.Session.* sqlmodel.Session.* sqlalchemy.Engine.connect"
         " sqlalchemy.Engine.begin sqlalchemy.Engine.raw_connection sqlalchemy.Connection.*"
         " sqlalchemy.orm.Query.*"
+        # `inspect(engine)` reflects the live database: every question is a query.
+        " sqlalchemy.Inspector.get_schema_names sqlalchemy.Inspector.get_table_names"
+        " sqlalchemy.Inspector.get_view_names sqlalchemy.Inspector.get_columns"
+        " sqlalchemy.Inspector.get_pk_constraint sqlalchemy.Inspector.get_foreign_keys"
+        " sqlalchemy.Inspector.get_indexes sqlalchemy.Inspector.get_unique_constraints"
+        " sqlalchemy.Inspector.has_table sqlalchemy.Inspector.has_schema"
+        " sqlalchemy.Inspector.reflect_table"
         " sqlite3.connect sqlite3.Connection.* sqlite3.Cursor.*"
         " psycopg2.connect psycopg2.connection.* psycopg2.cursor.*"
         " psycopg.connect psycopg.Connection.* psycopg.Cursor.*"
@@ -130,7 +137,7 @@ BLOCKING: dict[str, Blocking] = {
     **_table(
         "FA106",
         "CPU-heavy hashing",
-        "bcrypt.hashpw bcrypt.checkpw bcrypt.kdf bcrypt.gensalt hashlib.pbkdf2_hmac"
+        "bcrypt.hashpw bcrypt.checkpw bcrypt.kdf hashlib.pbkdf2_hmac"
         " hashlib.scrypt passlib.context.CryptContext.hash"
         " passlib.context.CryptContext.verify passlib.context.CryptContext.verify_and_update"
         " passlib.context.CryptContext.encrypt argon2.PasswordHasher.hash"

@@ -25,6 +25,7 @@ __all__ = [
     "CACHED_DECORATORS",
     "CELERY_TASK_DECORATORS",
     "CLIENT_CONSTRUCTORS",
+    "CLI_COMMAND_DECORATORS",
     "EXTERNAL_TOP_LEVEL",
     "FIXTURE_DECORATORS",
     "NOT_BLOCKING",
@@ -39,6 +40,9 @@ RETURNS: dict[str, str] = {
     "requests.session": "requests.Session",
     "sqlalchemy.create_engine": "sqlalchemy.Engine",
     "sqlalchemy.Engine.connect": "sqlalchemy.Connection",
+    # Also a mapper or an instance state for a model or an object, whose methods are
+    # not in the tables: only the Inspector's are.
+    "sqlalchemy.inspect": "sqlalchemy.Inspector",
     "sqlalchemy.Engine.begin": "sqlalchemy.Connection",
     "sqlalchemy.orm.sessionmaker.__call__": "sqlalchemy.orm.Session",
     "sqlalchemy.orm.scoped_session.__call__": "sqlalchemy.orm.Session",
@@ -111,6 +115,9 @@ ALIASES: dict[str, str] = {
     "sqlalchemy.engine.create_engine": "sqlalchemy.create_engine",
     "sqlalchemy.engine.Engine": "sqlalchemy.Engine",
     "sqlalchemy.engine.Connection": "sqlalchemy.Connection",
+    "sqlalchemy.engine.Inspector": "sqlalchemy.Inspector",
+    "sqlalchemy.engine.reflection.Inspector": "sqlalchemy.Inspector",
+    "sqlalchemy.inspection.inspect": "sqlalchemy.inspect",
     "sqlalchemy.engine.base.Engine": "sqlalchemy.Engine",
     "sqlalchemy.engine.base.Connection": "sqlalchemy.Connection",
     "sqlalchemy.orm.session.Session": "sqlalchemy.orm.Session",
@@ -195,8 +202,34 @@ FIXTURE_DECORATORS: frozenset[str] = frozenset(
     {"pytest.fixture", "pytest_asyncio.fixture", "pytest.yield_fixture"}
 )
 
+# Decorators of command-line commands: a command runs once per run of the program,
+# never per request (`@cli.command()` over an `async def` that a wrapper runs with
+# `asyncio.run`).
+CLI_COMMAND_DECORATORS: frozenset[str] = frozenset(
+    {
+        "typer.Typer.command",
+        "typer.Typer.callback",
+        "click.command",
+        "click.group",
+        "click.Group.command",
+        "click.Group.group",
+        "asyncclick.command",
+        "asyncclick.group",
+        "asyncclick.Group.command",
+        "asyncclick.Group.group",
+    }
+)
+
 # Names that are first parts of libraries in the tables: an import of one of these is
 # never taken for a module of the analysed code that happens to have the same name.
 EXTERNAL_TOP_LEVEL: frozenset[str] = frozenset(
-    name.split(".", 1)[0] for name in (*BLOCKING, *RETURNS, *ALIASES, *CLIENT_CONSTRUCTORS, *STICKY)
+    name.split(".", 1)[0]
+    for name in (
+        *BLOCKING,
+        *RETURNS,
+        *ALIASES,
+        *CLIENT_CONSTRUCTORS,
+        *STICKY,
+        *CLI_COMMAND_DECORATORS,
+    )
 ) | {"fastapi", "starlette", "pytest", "pytest_asyncio", "functools", "async_lru"}

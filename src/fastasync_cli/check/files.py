@@ -305,6 +305,9 @@ class _Namer:
         names = []
         # Folders between the file and the root given on the command line, innermost
         # first: each one may be on sys.path, and the package ones make a dotted name.
+        # Past the root, the packages it is in: `fastasync check app`, `app` a package,
+        # has `app/main.py` import `app.services` (no module was named `app.*`, and
+        # every chain across modules was missed).
         package_name = None
         while True:
             dotted = ".".join(reversed(parts))
@@ -312,7 +315,8 @@ class _Namer:
                 names.append(dotted)
             if package_name is None and not self._is_package(folder):
                 package_name = dotted
-            if folder == root or folder.parent == folder or root not in folder.parents:
+            past_root = folder == root or root not in folder.parents
+            if folder.parent == folder or (past_root and not self._is_package(folder)):
                 break
             parts.append(folder.name)
             folder = folder.parent

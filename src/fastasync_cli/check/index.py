@@ -10,6 +10,7 @@ from typing import cast
 
 from fastasync_cli.check.index_model import (
     KEPT,
+    LAZY,
     LOCAL,
     SELF,
     CallSite,
@@ -22,6 +23,7 @@ from fastasync_cli.check.noqa import read_noqa
 from fastasync_cli.check.refs import Ref, to_ref
 from fastasync_cli.check.rules import RULES
 from fastasync_cli.check.source import char_column, decode, recursion_room, split_lines
+from fastasync_cli.check.stored import built_by, is_lazy_init
 from fastasync_cli.check.unparsable import (
     ENCODING_ADVICE,
     NULL_BYTES_ADVICE,
@@ -36,6 +38,7 @@ from fastasync_cli.check.unparsable import (
 # The index's data classes live in index_model; importable from here as well.
 __all__ = [
     "KEPT",
+    "LAZY",
     "LOCAL",
     "PARSED_AS",
     "SELF",
@@ -97,6 +100,8 @@ class _Indexer(ast.NodeVisitor):
         self.prefix = ""
         # Call nodes whose result is stored beyond the call: id(node) -> SELF or KEPT.
         self.stored: dict[int, int] = {}
+        self.lazy = False
+        """Inside a lazy initialisation: every call is LAZY."""
 
     # Definitions
 
@@ -152,13 +157,14 @@ class _Indexer(ast.NodeVisitor):
         else:
             self.scope.nested[node.name] = ("f", qualname)
 
-        saved = (self.scope, self.function, self.cls, self.prefix)
+        saved = (self.scope, self.function, self.cls, self.prefix, self.lazy)
         self.scope = self.function = function
         self.cls = None
         self.prefix = f"{qualname}.<locals>."
+        self.lazy = False
         for statement in node.body:
             self.visit(statement)
-        self.scope, self.function, self.cls, self.prefix = saved
+        self.scope, self.function, self.cls, self.prefix, self.lazy = saved
 
     visit_FunctionDef = _function
     visit_AsyncFunctionDef = _function
@@ -217,7 +223,7 @@ class _Indexer(ast.NodeVisitor):
                 call = cast("ast.Call", current)
                 ref = to_ref(call)
                 if ref is not None:
-                    stored = self.stored.get(id(call), LOCAL)
+                    stored = LAZY if self.lazy else self.stored.get(id(call), LOCAL)
                     calls.append(CallSite(call.lineno, call.col_offset, ref, stored))
                 stack.extend(kw.value for kw in call.keywords)
                 stack.extend(call.args)
@@ -272,7 +278,7 @@ class _Indexer(ast.NodeVisitor):
         elif kind is ast.Subscript:
             stored = KEPT
         if stored != LOCAL and value_node is not None:
-            for call in _built_by(value_node):
+            for call in built_by(value_node):
                 self.stored[id(call)] = max(stored, self.stored.get(id(call), LOCAL))
 
     def visit_Assign(self, node: ast.Assign) -> None:
@@ -297,6 +303,19 @@ class _Indexer(ast.NodeVisitor):
                 self.scope.assigns.setdefault(target.id, []).append(annotation)
         elif type(target) is ast.Attribute:
             self._bind(target, annotation, None)
+
+    def visit_If(self, node: ast.If) -> None:
+        function = self.function
+        if self.lazy or function is None:
+            self.generic_visit(node)
+            return
+        self.visit(node.test)
+        self.lazy = is_lazy_init(node, function.global_names, function.self_name)
+        for statement in node.body:
+            self.visit(statement)
+        self.lazy = False
+        for statement in node.orelse:
+            self.visit(statement)
 
     def _with(self, node: ast.With | ast.AsyncWith) -> None:
         for item in node.items:
@@ -350,22 +369,6 @@ class _Indexer(ast.NodeVisitor):
                 continue
             target = f"{base}.{alias.name}" if base else alias.name
             self.scope.imports[alias.asname or alias.name] = target
-
-
-def _built_by(value: ast.expr) -> list[ast.Call]:
-    """The calls whose result an assignment stores: `X()`, `await X()`, `a or X()`."""
-    # `cast`: what the `kind is ...` test above it established (see _expression)
-    kind = type(value)
-    if kind is ast.Call:
-        return [cast("ast.Call", value)]
-    if kind is ast.Await:
-        return _built_by(cast("ast.Await", value).value)
-    if kind is ast.BoolOp:
-        return [call for operand in cast("ast.BoolOp", value).values for call in _built_by(operand)]
-    if kind is ast.IfExp:
-        if_exp = cast("ast.IfExp", value)
-        return [*_built_by(if_exp.body), *_built_by(if_exp.orelse)]
-    return []
 
 
 def _is_stub(body: list[ast.stmt]) -> bool:

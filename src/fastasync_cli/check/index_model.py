@@ -11,6 +11,9 @@ from fastasync_cli.check.refs import Ref
 # Where a call's result goes: a local name (built per call), `self.attr`, or somewhere
 # that outlives the call (a global, a class attribute, a cache).
 LOCAL, SELF, KEPT = 0, 1, 2
+# A call in a lazy initialisation (`if _x is None: _x = make()`, see check/lazy_init):
+# kept, as KEPT, and run once.
+LAZY = 3
 
 
 @dataclass(slots=True)

@@ -83,3 +83,25 @@ def parse_annotation(text: str) -> Ref:
         return to_ref(tree.body)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
+
+
+_PROPERTIES = frozenset({"property", "cached_property"})
+
+
+def is_property(decorators: list[Ref]) -> bool:
+    """`@property`, `@functools.cached_property` (or `@cached_property`)."""
+    for ref in decorators:
+        if ref is not None and (
+            (ref[0] == "n" and ref[1] in _PROPERTIES)
+            or (ref[0] == "a" and ref[2] == "cached_property")
+        ):
+            return True
+    return False
+
+
+def generic_base(base: Ref) -> Ref:
+    """The class of a base: `CRUDBase` of `CRUDBase[User, UserCreate]`, a generic's
+    parametrisation (its methods were not found on the subclass)."""
+    while base is not None and base[0] == "s":
+        base = base[1]
+    return base

@@ -22,7 +22,7 @@ from typing import Any, cast
 
 from fastasync_cli.check import calls
 from fastasync_cli.check.index import ClassIndex, FunctionIndex, ModuleIndex
-from fastasync_cli.check.refs import Ref, parse_annotation
+from fastasync_cli.check.refs import Ref, generic_base, is_property, parse_annotation
 from fastasync_cli.check.steps import Memo, Request, Step
 
 Value = tuple[Any, ...] | None
@@ -217,6 +217,13 @@ class Resolver:
             submodule = self.names.get(f"{module.name}.{attr}")
             if submodule is not None:
                 return ("mod", submodule)
+        if found is None:
+            # Re-exported by `from .base import *` (a package's __init__.py): what
+            # `from package import Name` elsewhere gets.
+            for star in module.star_imports:
+                target = yield self._dotted_of(f"{star}.{attr}")
+                if target is not None and target[0] != "ext":
+                    return target
         return found
 
     def _attribute(self, value: Value, attr: str) -> Step:
@@ -248,7 +255,11 @@ class Resolver:
     def _member(self, cid: tuple[str, str], attr: str, *, instance: bool) -> Step:
         for path, cls in (yield self._mro_of(cid)):
             if attr in cls.methods:
-                return ("func", path, cls.methods[attr])
+                method = (path, cls.methods[attr])
+                if instance and is_property(self.function(method).decorators):
+                    # `self.repos.users.get(...)`: what the property returns.
+                    return (yield self._returns_of(method))
+                return ("func", *method)
             if instance:
                 for method, assigned in cls.self_attrs.get(attr, ()):
                     found = yield self._value_of(assigned, (path, method))
@@ -285,7 +296,7 @@ class Resolver:
             found.append((current[0], cls))
             scope = (current[0], None)
             for base in cls.bases:
-                value = yield self._value_of(base, scope)
+                value = yield self._value_of(generic_base(base), scope)
                 if value is not None and value[0] == "class":
                     todo.append((value[1], value[2]))
         return found
@@ -294,7 +305,7 @@ class Resolver:
         names = []
         for path, cls in (yield self._mro_of(cid)):
             for base in cls.bases:
-                value = yield self._value_of(base, (path, None))
+                value = yield self._value_of(generic_base(base), (path, None))
                 if value is not None and value[0] == "ext":
                     names.append(value[1])
         return names

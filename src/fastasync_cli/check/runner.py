@@ -85,9 +85,19 @@ def explain_syntax(message: str, newer: tuple[int, int] | None) -> str:
     return message.removesuffix(PARSED_AS) + said
 
 
-def _start(paths: list[Path]) -> Path:
-    first = absolute((paths or [Path()])[0])
-    return first if first.is_dir() else first.parent
+class _Required:
+    """The newer Python each file's project requires, if any: from the pyproject.toml
+    nearest the file (a tree may hold several projects, as ruff takes the nearest
+    configuration for each file), each folder read once."""
+
+    def __init__(self) -> None:
+        self._by_folder: dict[Path, tuple[int, int] | None] = {}
+
+    def __call__(self, path: Path) -> tuple[int, int] | None:
+        folder = absolute(path).parent
+        if folder not in self._by_folder:
+            self._by_folder[folder] = newer_than_running(folder)
+        return self._by_folder[folder]
 
 
 def run_check(paths: list[Path], settings: Settings) -> Result:
@@ -107,18 +117,18 @@ def run_check(paths: list[Path], settings: Settings) -> Result:
             for name in source.names:
                 names.setdefault(name, source.display)
     program = Program([m for m in modules if m.error is None], names, settings.blocking_table())
-    broken = [(m.path, m.error, m.error_advice) for m in modules if m.error is not None]
-    newer = newer_than_running(_start(paths)) if broken else None
+    required = _Required()
     findings = [
         Finding(
-            path,
-            line,
-            column,
+            module.path,
+            module.error[0],
+            module.error[1],
             "FA001",
-            explain_syntax(message, newer),
-            advice=advice,
+            explain_syntax(module.error[2], required(source.path)),
+            advice=module.error_advice,
         )
-        for path, (line, column, message), advice in broken
+        for source, module in zip(sources, modules, strict=True)
+        if module.error is not None
     ]
     by_path = {module.path: module for module in modules}
     # Chains of helpers, names, imports and calls are followed with stacks of the

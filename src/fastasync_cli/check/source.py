@@ -44,7 +44,7 @@ def char_column(line: str, offset: int) -> int:
 PYTHON_RECURSION_LIMIT = 1000
 
 
-def parse(source: bytes, path: str) -> ast.Module:
+def parse(source: bytes | str, path: str) -> ast.Module:
     """`ast.parse`, with the room Python has when it compiles a file to run it.
 
     Building the tree recurses in C, up to a depth that the recursion limit sets,

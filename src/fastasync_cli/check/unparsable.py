@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from typing import NamedTuple
 
-from fastasync_cli.check.source import parse, split_lines
+from fastasync_cli.check.downlevel import parse_newer
+from fastasync_cli.check.source import decode, parse, split_lines
 
 # How a syntax error says which Python parsed the file (see runner.explain_syntax).
 PARSED_AS = f"(parsed as Python {sys.version_info.major}.{sys.version_info.minor})"
@@ -30,6 +32,14 @@ ENCODING_ADVICE = (
     "save the file as UTF-8, or declare its encoding on its first or second line "
     "(`# -*- coding: latin-1 -*-`); nothing in this file was checked"
 )
+TEMPLATE = "(the line holds template markup: `{{ }}`, `{% %}` or `{# #}`)"
+TEMPLATE_ADVICE = (
+    "a template (cookiecutter, Copier, Jinja) is not Python until it is rendered: leave "
+    "it out with `exclude` or --exclude; nothing in this file was checked"
+)
+_TEMPLATE_MARKUP = re.compile(r"\{%.*%\}|\{\{.*\}\}|\{#.*#\}")
+# Strings on the line, left out: `f"{{x}}"` is Python's own escape.
+_STRING = re.compile(r"""(['"]).*?(?<!\\)\1""")
 # Python's messages for a file that is not in the encoding it declares (or UTF-8).
 _ENCODING_ERRORS = ("(unicode error)", "Non-UTF-8 code", "encoding problem", "unknown encoding")
 
@@ -54,7 +64,13 @@ def parse_or_explain(source: bytes, path: str) -> ast.Module | Unparsable:
         line, column = max(exc.lineno or 1, 1), max(exc.offset or 1, 1)
         if any(error in exc.msg for error in _ENCODING_ERRORS):
             return Unparsable((line, column, f"SyntaxError: {exc.msg}"), ENCODING_ADVICE)
-        # Newer syntax than the running Python knows is an error here too: say which.
+        # Syntax of a newer Python, rewritten into this one's, is checked all the same.
+        newer = parse_newer(decode(source), path)
+        if newer is not None:
+            return newer
+        if _TEMPLATE_MARKUP.search(_STRING.sub("", exc.text or "")):
+            return Unparsable((line, column, f"SyntaxError: {exc.msg} {TEMPLATE}"), TEMPLATE_ADVICE)
+        # Other newer syntax than the running Python knows is an error here: say which.
         return Unparsable((line, column, f"SyntaxError: {exc.msg} {PARSED_AS}"), None)
     except RecursionError:
         return Unparsable((1, 1, TOO_DEEP), TOO_DEEP_ADVICE)

@@ -2,11 +2,11 @@
 
 ## What it does
 Finds synchronous database access reached from an `async def`, directly or through
-plain `def` helpers: SQLAlchemy's `Session`, `Engine` and `Connection`, SQLModel's
-`Session`, `sqlite3`, `psycopg2`, `psycopg` (sync), `pymysql`, `MySQLdb`,
-`mysql.connector`, `pymongo`, and Django querysets and model methods that hit the
-database. Building a session or a query does no I/O and is not reported; running it
-is.
+plain `def` helpers: SQLAlchemy's `Session`, `Engine` and `Connection` and the
+reflection of `inspect(engine)`, SQLModel's `Session`, `sqlite3`, `psycopg2`,
+`psycopg` (sync), `pymysql`, `MySQLdb`, `mysql.connector`, `pymongo`, and Django
+querysets and model methods that hit the database. Building a session or a query
+does no I/O and is not reported; running it is.
 
 ## Why is this bad?
 Every query waits on the network with the event loop blocked: one slow query per
