@@ -15,7 +15,12 @@ from pydantic import BaseModel, ValidationError
 from fastasync_cli.engine.fields import parse_field, parse_fields
 from fastasync_cli.engine.names import component_name
 from fastasync_cli.engine.project import find_project
-from fastasync_cli.generators.endpoint import EndpointOptions, plan_endpoint, schema_field
+from fastasync_cli.generators.endpoint import (
+    EndpointOptions,
+    in_memory_max_items,
+    plan_endpoint,
+    schema_field,
+)
 
 SPECS = ["title:str{80}", "note:str?", "count:int=3", "ratio:float?", "done:bool", "at:datetime?"]
 
@@ -210,3 +215,16 @@ def test_the_schema_says_text_holds_no_nul(models: dict[str, Any]) -> None:
     assert title["maxLength"] == 80
     assert not re.search(title["pattern"], "a\x00b")
     assert re.search(title["pattern"], "a\x01b\n")
+
+
+@pytest.mark.parametrize(
+    ("specs", "max_items"),
+    [
+        (["title:str{80}", "count:int"], 10_000),
+        # 1024 + 2 * (80 + 8 * 65,535) bytes an item at most: 63 in 64 MiB.
+        (["body:str{65535}", "extra:str{65535}?"], 63),
+        ([f"f{n}:str{{65535}}" for n in range(200)], 1),
+    ],
+)
+def test_the_in_memory_store_keeps_what_64_mib_holds(specs: list[str], max_items: int) -> None:
+    assert in_memory_max_items(tuple(parse_fields(specs))) == max_items

@@ -116,6 +116,28 @@ SQL_REPOSITORY_NAMES = (
 )
 
 
+# The in-memory store (`--db none`) keeps at most this many items, and at most
+# IN_MEMORY_MAX_BYTES of them at their largest: a count alone did not bound memory
+# (1,000 items with two 65,535-character strings took a server from 73 MB to 1.1 GB).
+IN_MEMORY_MAX_ITEMS = 10_000
+IN_MEMORY_MAX_BYTES = 64 * 1024 * 1024
+# An item's memory at most, in bytes: the model and its id, every field's value,
+# and a str field's characters at 8 bytes each: 4 in Python's widest form, and 4
+# more of the UTF-8 copy pydantic's validation leaves cached on the string.
+ITEM_BYTES = 1024
+FIELD_BYTES = 80
+STR_CHAR_BYTES = 8
+
+
+def in_memory_max_items(fields: tuple[Field, ...]) -> int:
+    """How many items the in-memory store keeps: IN_MEMORY_MAX_ITEMS, fewer where
+    that many at their largest would take more than IN_MEMORY_MAX_BYTES."""
+    largest = ITEM_BYTES + sum(
+        FIELD_BYTES + STR_CHAR_BYTES * (field.str_max_length or 0) for field in fields
+    )
+    return max(1, min(IN_MEMORY_MAX_ITEMS, IN_MEMORY_MAX_BYTES // largest))
+
+
 def endpoint_context(name: Name, fields: tuple[Field, ...], *, database: bool) -> dict[str, Any]:
     """What the endpoint's templates are rendered with."""
     types = {f.type_name for f in fields}
@@ -141,6 +163,7 @@ def endpoint_context(name: Name, fields: tuple[Field, ...], *, database: bool) -
         "required": [f for f in fields if f.required],
         "not_null": any(not f.optional for f in fields),
         "database": database,
+        "max_items": in_memory_max_items(fields),
     }
 
 

@@ -90,8 +90,10 @@ def refuse_text(value: object) -> object:
 
 
 # What a BIGINT column holds: a larger number is refused, not overflowed later. An
-# integral float (`5.0`) is an integer to JSON Schema, and is taken.
-Int64 = Annotated[int, BeforeValidator(refuse_text), Field(ge=-(2**63), le=2**63 - 1)]
+# integral float (`5.0`) is an integer to JSON Schema, and is taken. The bounds come
+# before the validator: after it, the schema showed them as `ge` and `le`, which
+# JSON Schema does not know, instead of `minimum` and `maximum`.
+Int64 = Annotated[int, Field(ge=-(2**63), le=2**63 - 1), BeforeValidator(refuse_text)]
 
 # JSON has no inf or nan; the response could not carry them back as numbers. Strict:
 # a number only, not text (`"1.5"`) or true/false, as the schema says.
