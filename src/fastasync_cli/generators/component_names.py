@@ -42,7 +42,32 @@ PROJECT_OWNED_NAMES = frozenset(
 # tests of the client layer are tests/clients/test_wire.py and
 # test_upstream_failures.py, where `add client wire` would put its test (a conflict,
 # whose hint said --force, which replaced the project's tests with the client's).
+# The tests of the job layer (tests/jobs/sample_tasks.py, and with Celery
+# its sample_tasks.py) mount sample tasks at /api/jobs/NAME beside the
+# project's own: a task of the same name took their route, and the project's own
+# tests failed (`add task echo`: 6 of them, 21 with Celery).
+SAMPLE_TASK_NAMES = (
+    "echo",
+    "echo_idempotent",
+    "fail",
+    "fail_cpu",
+    "fail_io",
+    "fail_upstream",
+    "flaky",
+    "hang_cpu",
+    "impatient_echo",
+    "loop_id",
+    "odd_result",
+    "primes",
+    "repeat",
+)
+
 KIND_OWNED_NAMES = {
+    "task": {
+        snake: "a sample task the project's tests of jobs run at "
+        f"/api/jobs/{snake.replace('_', '-')}"
+        for snake in SAMPLE_TASK_NAMES
+    },
     "client": {
         "wire": "the project's tests of the client layer, tests/clients/test_wire.py",
         "upstream_failures": "the project's tests of the client layer, "
