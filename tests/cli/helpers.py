@@ -39,3 +39,15 @@ def replace_in(path: Path, *changes: tuple[str, str]) -> None:
         assert old in text, (path, old)
         text = text.replace(old, new, 1)
     path.write_text(text)
+
+
+def save_with_crlf(project: Path) -> None:
+    """Every text file of the project saved with CRLF line endings."""
+    for path in project.rglob("*"):
+        if path.is_file() and "__pycache__" not in path.parts:
+            path.write_bytes(path.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
+
+
+def bare_lf(data: bytes) -> int:
+    """How many line feeds of `data` end a line without a carriage return."""
+    return data.count(b"\n") - data.count(b"\r\n")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.cli.helpers import add, snapshot
+from tests.cli.helpers import add, bare_lf, save_with_crlf, snapshot
 
 CLIENT_LINE = (
     'state["weather"] = await stack.enter_async_context(WeatherClient.from_settings(settings))'
@@ -92,22 +92,9 @@ def _split_lifespan(main: Path) -> None:
     _with_function(main, HELPER)
 
 
-def _crlf(project: Path) -> None:
-    """Every text file of the project saved with CRLF line endings."""
-    for path in project.rglob("*"):
-        if path.is_file() and "__pycache__" not in path.parts:
-            path.write_bytes(path.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
-
-
-def _bare_lf(data: bytes) -> int:
-    return data.count(b"\n") - data.count(b"\r\n")
-
-
 def _endings(data: bytes) -> set[str]:
     """Which line endings `data` has: CRLF, LF alone, or both."""
-    return {
-        name for name, there in [("CRLF", b"\r\n" in data), ("LF", _bare_lf(data) > 0)] if there
-    }
+    return {name for name, there in [("CRLF", b"\r\n" in data), ("LF", bare_lf(data) > 0)] if there}
 
 
 def _old_lines_kept(old: bytes, new: bytes) -> bool:
@@ -128,14 +115,14 @@ def test_crlf_project_with_a_split_lifespan_keeps_its_bytes(project: Path) -> No
     loop."""
     main = project / "app/main.py"
     _split_lifespan(main)
-    _crlf(project)
+    save_with_crlf(project)
     before = snapshot(project)
     result = add(project, "endpoint", "products", "name:str")
     assert result.exit_code == 0, result.output
     after = snapshot(project)
     for rel, old in before.items():
         assert _old_lines_kept(old, after[rel]), rel
-        assert _bare_lf(after[rel]) == _bare_lf(old), rel  # CRLF stays CRLF
+        assert bare_lf(after[rel]) == bare_lf(old), rel  # CRLF stays CRLF
     assert b'            state["products_repository"] = InMemoryProductRepository()\r\n' in (
         main.read_bytes()
     )
@@ -203,7 +190,7 @@ def test_routers_included_in_a_loop_on_a_crlf_project(project: Path) -> None:
             "for module in (jobs,):\n    api_router.include_router(module.router)\n",
         )
     )
-    _crlf(project)
+    save_with_crlf(project)
     first = add(project, "endpoint", "products", "name:str")
     assert first.exit_code == 1
     assert first.stderr.splitlines()[0].startswith("error: app/api/main.py no longer has")
@@ -218,4 +205,4 @@ def test_routers_included_in_a_loop_on_a_crlf_project(project: Path) -> None:
     assert second.exit_code == 0, second.output
     assert "identical  app/api/main.py" in second.stdout
     assert routes.read_bytes() == before
-    assert _bare_lf((project / "app/main.py").read_bytes()) == 0
+    assert bare_lf((project / "app/main.py").read_bytes()) == 0

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from ruff.__main__ import find_ruff_bin
 
-from tests.cli.helpers import add, add_ok, snapshot
+from tests.cli.helpers import add, add_ok, bare_lf, save_with_crlf, snapshot
 
 COMMANDS = [
     ("endpoint", "products", "name:str", "price:float?"),
@@ -21,17 +21,6 @@ COMMANDS = [
 ]
 
 
-def _crlf(project: Path) -> None:
-    """Every text file of the project saved with CRLF line endings."""
-    for path in project.rglob("*"):
-        if path.is_file() and "__pycache__" not in path.parts:
-            path.write_bytes(path.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
-
-
-def _bare_lf(data: bytes) -> int:
-    return data.count(b"\n") - data.count(b"\r\n")
-
-
 def ruff(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [find_ruff_bin(), *args], cwd=root, capture_output=True, text=True, check=False
@@ -41,14 +30,14 @@ def ruff(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def test_files_add_creates_in_a_crlf_project_are_crlf(project: Path) -> None:
     """Every file was written with LF in a project whose every file has CRLF: each
     one stood out in the editor and in every diff that does not normalise."""
-    _crlf(project)
+    save_with_crlf(project)
     before = set(snapshot(project))
     for command in COMMANDS:
         add_ok(project, *command)
     after = snapshot(project)
     created = sorted(set(after) - before)
     assert len(created) > 20, created
-    assert [rel for rel, data in after.items() if _bare_lf(data)] == []
+    assert [rel for rel, data in after.items() if bare_lf(data)] == []
     # Run again, every file is there already, whatever its line ending.
     again = add(project, *COMMANDS[-1])
     assert again.exit_code == 0, again.output
@@ -63,7 +52,7 @@ def test_files_add_creates_in_a_crlf_project_are_crlf(project: Path) -> None:
 def test_a_mixed_project_gets_lf_files(project: Path, lf_file: str) -> None:
     """CRLF only when every file the command edits has it: one file the command edits
     with LF, and new files keep LF."""
-    _crlf(project)
+    save_with_crlf(project)
     path = project / lf_file
     path.write_bytes(path.read_bytes().replace(b"\r\n", b"\n"))
     before = set(snapshot(project))
@@ -101,7 +90,7 @@ def test_new_force_over_a_crlf_project_writes_crlf(project: Path) -> None:
     from fastasync_cli.cli import app
     from tests.cli.helpers import runner
 
-    _crlf(project)
+    save_with_crlf(project)
     before = set(snapshot(project))
     result = runner.invoke(
         app, ["new", str(project), "--yes", "--force", "--db", "none", "--celery"]
@@ -109,4 +98,4 @@ def test_new_force_over_a_crlf_project_writes_crlf(project: Path) -> None:
     assert result.exit_code == 0, result.output
     after = snapshot(project)
     assert set(after) - before
-    assert [rel for rel, data in after.items() if _bare_lf(data)] == []
+    assert [rel for rel, data in after.items() if bare_lf(data)] == []

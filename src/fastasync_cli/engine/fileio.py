@@ -99,10 +99,17 @@ def decode(raw: bytes, display: str) -> TextFile:
             f"Nothing was written. Convert it to UTF-8 (e.g. iconv -f latin1 -t utf-8 "
             f"{display}), then run the command again.",
         ) from None
-    crlf = decoded.count("\r\n")
-    lf = decoded.count("\n") - crlf
-    newline = "\r\n" if crlf > lf else "\n"
+    newline = usual_newline(body) or "\n"
     return TextFile(raw=raw, text=decoded.replace("\r\n", "\n"), bom=bom, newline=newline)
+
+
+def usual_newline(data: bytes) -> str | None:
+    """CRLF or LF, whichever ends most lines of `data` (UTF-8); None when no line ends."""
+    crlf = data.count(b"\r\n")
+    lf = data.count(b"\n") - crlf
+    if not crlf and not lf:
+        return None
+    return "\r\n" if crlf > lf else "\n"
 
 
 def read_bytes(path: Path, display: str) -> bytes | None:

@@ -7,7 +7,14 @@ import enum
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
-from fastasync_cli.engine.fileio import TextFile, decode, inside, read_bytes, refuse_read_only
+from fastasync_cli.engine.fileio import (
+    TextFile,
+    decode,
+    inside,
+    read_bytes,
+    refuse_read_only,
+    usual_newline,
+)
 from fastasync_cli.engine.links import refuse_link_to_nothing
 from fastasync_cli.errors import TargetError
 
@@ -136,13 +143,7 @@ class Plan:
 def _usual_newline(raw: bytes) -> str | None:
     """CRLF or LF, whichever ends most lines of `raw`; None for a file without a line
     ending, or one that is not text."""
-    if b"\0" in raw:
-        return None
-    crlf = raw.count(b"\r\n")
-    lf = raw.count(b"\n") - crlf
-    if not crlf and not lf:
-        return None
-    return "\r\n" if crlf > lf else "\n"
+    return None if b"\0" in raw else usual_newline(raw)
 
 
 def plan_file(
